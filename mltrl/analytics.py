@@ -1,0 +1,68 @@
+"""Portfolio arithmetic: pure functions over plain values and pandas DataFrames.
+
+No streamlit, no database: the services read the rows, this module does the maths, vectorised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from mltrl import levels as engine
+
+
+def tree_order(
+    nodes: Sequence[Hashable], parents: Mapping[Hashable, Hashable | None]
+) -> list[tuple[Hashable, int]]:
+    """Nodes in display order for a component tree, each with its depth (0 at a root).
+
+    Roots keep the order of ``nodes``; each node's components follow it directly, in the order
+    of ``nodes``. A node whose parent is unknown is treated as a root.
+    """
+    known = set(nodes)
+    children: dict[Hashable, list[Hashable]] = {n: [] for n in nodes}
+    roots: list[Hashable] = []
+    for node in nodes:
+        parent = parents.get(node)
+        if parent is None or parent not in known or parent == node:
+            roots.append(node)
+        else:
+            children[parent].append(node)
+    out: list[tuple[Hashable, int]] = []
+    seen: set[Hashable] = set()
+    for root in roots:
+        stack = [(root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            out.append((node, depth))
+            stack.extend((child, depth + 1) for child in reversed(children[node]))
+    # Anything left sits on a parent loop; show it rather than lose it.
+    out.extend((n, 0) for n in nodes if n not in seen)
+    return out
+
+
+def days_between(start: pd.Series, as_of: datetime | None = None) -> pd.Series:
+    """Fractional days from each timestamp in ``start`` to ``as_of`` (default now); NaN stays NaN."""
+    as_of = as_of or datetime.now(timezone.utc)
+    stamps = pd.to_datetime(start, utc=True)
+    return (pd.Timestamp(as_of) - stamps).dt.total_seconds() / 86_400.0
+
+
+def with_system_levels(frame: pd.DataFrame) -> pd.Series:
+    """System level per row of a frame with ``id``, ``parent_id`` and ``level`` columns."""
+    ids = frame["id"].tolist()
+    parents = dict(zip(ids, [None if pd.isna(p) else int(p) for p in frame["parent_id"]]))
+    lv = dict(zip(ids, [None if pd.isna(v) else int(v) for v in frame["level"]]))
+    result = engine.system_levels(parents, lv)
+    return pd.Series([result[i] for i in ids], index=frame.index, dtype="Int64")
+
+
+def phase_labels(levels: pd.Series) -> pd.Series:
+    """The phase of each level (``None`` where there is no level yet)."""
+    mapping = {lv.number: lv.phase.value for lv in engine.LEVELS}
+    return levels.map(lambda v: None if pd.isna(v) else mapping[int(v)]).astype("object")

@@ -1,0 +1,47 @@
+"""The domain's refusals.
+
+Raised where a problem is spotted, with the bad value in the message, and reported in two places
+only: ``mltrl.ui.feedback`` (an ``st.error`` on a page) and ``mltrl.cli`` (stderr, then exit 1).
+This module is pure: it imports nothing of streamlit or the database.
+"""
+
+from __future__ import annotations
+
+
+class MltrlError(Exception):
+    """Base of every refusal the product explains to its user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(MltrlError):
+    """The thing named does not exist (an unknown project code, say)."""
+
+
+class InvalidInput(MltrlError):
+    """A field's value is outside what is allowed; ``field`` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class RuleViolation(MltrlError):
+    """The level engine refuses a move; ``rule`` is the rule's short name."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(f"{message} [rule: {rule}]")
+        self.rule = rule
+
+
+class Conflict(MltrlError):
+    """An edit was made from a stale copy: somebody else saved in between."""
+
+
+class PermissionDenied(MltrlError):
+    """The acting user's role does not allow this."""

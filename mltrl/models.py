@@ -1,0 +1,124 @@
+"""SQLModel tables. The schema is owned by Alembic (``migrations/``); a test checks they agree.
+
+Conventions:
+
+* Dates are timezone-aware UTC (sqlmodel maps ``datetime`` to ``UTCDateTime``).
+* Enumerations are stored as short strings, checked by the services and by CHECK constraints,
+  so the same schema runs on SQLite and PostgreSQL without native enum types.
+* Editable entities carry a ``version`` that SQLAlchemy checks on every UPDATE
+  (``version_id_col``): an edit made from a stale copy is refused, never silently applied.
+* Level history (``LevelEvent``) and the audit trail (``AuditEntry``) are append-only.
+* ``Project.level`` and ``Project.level_since`` mirror the project's last level event; only the
+  level service writes them, in the same transaction as the event, so the portfolio reads one row
+  per technology instead of scanning the history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CODE_MAX = 32
+NAME_MAX = 200
+SUMMARY_MAX = 5_000
+NOTE_MAX = 2_000
+PERSON_MAX = 100
+
+PROJECT_STATUSES = ("active", "paused", "retired")
+EVENT_KINDS = ("start", "graduation", "switchback")
+SWITCHBACK_KINDS = ("discovery", "review", "embedded")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def version_column() -> Column:
+    """A fresh ``version`` column for an optimistically locked table (see ``__mapper_args__``)."""
+    return Column("version", Integer, nullable=False, default=1)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+_project_version = version_column()
+
+
+# A technology: a project or one of its components (``parent_id`` builds the tree).
+class Project(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_in("status", PROJECT_STATUSES), name="status"),
+        CheckConstraint("level IS NULL OR (level >= 0 AND level <= 9)", name="level"),
+    )
+    __mapper_args__ = {"version_id_col": _project_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=CODE_MAX, unique=True)
+    name: str = Field(max_length=NAME_MAX)
+    summary: str = Field(default="", max_length=SUMMARY_MAX)
+    parent_id: int | None = Field(default=None, foreign_key="project.id", index=True)
+    status: str = Field(default="active", max_length=16)
+    level: int | None = Field(default=None)
+    level_since: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=PERSON_MAX)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1, sa_column=_project_version)
+
+
+# An owner of a technology; ``position`` keeps the order they were given in.
+class ProjectOwner(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_projectowner_project_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    name: str = Field(max_length=PERSON_MAX, index=True)
+    position: int = Field(default=0)
+
+
+# One step of a technology's level history: its start, a graduation or a switchback.
+class LevelEvent(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),
+        CheckConstraint(
+            "switchback_kind IS NULL OR " + _in("switchback_kind", SWITCHBACK_KINDS),
+            name="switchback_kind",
+        ),
+        CheckConstraint("to_level >= 0 AND to_level <= 9", name="to_level"),
+        Index("ix_levelevent_project_at", "project_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    from_level: int | None = Field(default=None)
+    to_level: int
+    kind: str = Field(max_length=16)
+    switchback_kind: str | None = Field(default=None, max_length=16)
+    at: datetime
+    note: str = Field(default="", max_length=NOTE_MAX)
+    recorded_by: str = Field(max_length=PERSON_MAX)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+# Who changed what, when, and the values before and after; written by ``services.audit`` only.
+class AuditEntry(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=PERSON_MAX, index=True)
+    entity: str = Field(max_length=64, index=True)
+    entity_id: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)

@@ -1,0 +1,12 @@
+"""Use cases: the only code that writes. Each module holds one capability.
+
+* ``projects``    -- register and edit technologies (projects and components)
+* ``level_moves`` -- starts, graduations and switchbacks, through the level engine
+* ``portfolio``   -- the portfolio table (read only)
+* ``demo``        -- the demo portfolio
+* ``_core``       -- the acting user, one transaction per use case, the audit row
+"""
+
+from mltrl.services._core import WRITE_SERVICES, Actor
+
+__all__ = ["WRITE_SERVICES", "Actor"]

@@ -1,0 +1,66 @@
+"""The demo portfolio: the paper's worked examples and a plausible organisation around them.
+
+Loaded through the same use cases as any user's input (so every rule and the audit trail apply),
+all in one transaction: either the whole portfolio loads or nothing does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from mltrl.errors import InvalidInput
+from mltrl.models import Project
+from mltrl.services import level_moves, projects
+from mltrl.services._core import Actor, parse_when, within, write_service
+
+DEMO_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_portfolio.json"
+DEMO_FORMAT = 1
+
+
+def project_count(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(Project)).scalar_one()
+
+
+@write_service
+def load_demo(*, session: Session, actor: Actor, path: Path = DEMO_PATH, if_empty: bool = False) -> int:
+    """Load the demo portfolio; returns how many technologies were added (0 when skipped)."""
+    existing = project_count(session)
+    if existing:
+        if if_empty:
+            return 0
+        raise InvalidInput(
+            "database",
+            f"it already holds {existing} technologies; the demo loads only into an empty "
+            "database (use --if-empty to skip quietly)",
+        )
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if data.get("format") != DEMO_FORMAT:
+        raise InvalidInput("format", f"demo file format {data.get('format')!r}, expected {DEMO_FORMAT}")
+    movers = {
+        "start": within(level_moves.record_start),
+        "graduation": within(level_moves.graduate),
+        "switchback": within(level_moves.switch_back),
+    }
+    for tech in data["technologies"]:
+        within(projects.add_project)(
+            session=session, actor=actor, code=tech["code"], name=tech["name"],
+            summary=tech.get("summary", ""), parent_code=tech.get("parent"),
+            owners=tech.get("owners", []), status=tech.get("status", "active"),
+        )
+        for step in tech.get("history", []):
+            kind = step["kind"]
+            args = dict(session=session, actor=actor, code=tech["code"],
+                        at=parse_when(step["at"]), note=step.get("note", ""))
+            if kind == "start":
+                args["level"] = step["to"]
+            elif kind == "switchback":
+                args["level"] = step["to"]
+                args["kind"] = step.get("switchback_kind")
+            elif kind != "graduation":
+                raise InvalidInput("kind", f"unknown event kind {kind!r} in {tech['code']}")
+            movers[kind](**args)
+    return len(data["technologies"])

@@ -1,0 +1,82 @@
+"""The portfolio as one table: every technology with its level, system level and owners.
+
+Two queries (projects, owners), then the arithmetic in ``mltrl.analytics``. Pages cache the result
+keyed on ``mltrl.db.data_version`` so a rerun after a click does not recompute it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlmodel import Session
+
+from mltrl import analytics
+from mltrl.models import Project, ProjectOwner
+
+COLUMNS = [
+    "id", "code", "name", "parent_id", "parent", "status", "level", "system_level", "phase",
+    "level_since", "days_in_level", "owners", "depth", "summary", "version",
+]
+
+
+def portfolio_frame(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
+    """One row per technology in tree order (components right after their parent)."""
+    conn = session.connection()
+    rows = conn.execute(
+        select(
+            Project.id, Project.code, Project.name, Project.parent_id, Project.status,
+            Project.level, Project.level_since, Project.summary, Project.version,
+        ).order_by(Project.code)
+    ).all()
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
+    frame = pd.DataFrame(rows, columns=[
+        "id", "code", "name", "parent_id", "status", "level", "level_since", "summary", "version",
+    ])
+    owners = pd.DataFrame(
+        conn.execute(
+            select(ProjectOwner.project_id, ProjectOwner.name).order_by(
+                ProjectOwner.project_id, ProjectOwner.position
+            )
+        ).all(),
+        columns=["project_id", "name"],
+    )
+    owner_lists = owners.groupby("project_id")["name"].agg(list) if len(owners) else pd.Series(dtype=object)
+    frame["owners"] = frame["id"].map(owner_lists).map(lambda v: v if isinstance(v, list) else [])
+    frame["level"] = frame["level"].astype("Int64")
+    frame["parent_id"] = frame["parent_id"].astype("Int64")
+    code_by_id = dict(zip(frame["id"], frame["code"]))
+    frame["parent"] = frame["parent_id"].map(lambda p: None if pd.isna(p) else code_by_id.get(int(p)))
+    frame["system_level"] = analytics.with_system_levels(frame)
+    frame["phase"] = analytics.phase_labels(frame["level"])
+    frame["level_since"] = pd.to_datetime(frame["level_since"], utc=True)
+    frame["days_in_level"] = analytics.days_between(frame["level_since"], as_of)
+
+    order = analytics.tree_order(
+        frame["id"].tolist(),
+        {i: (None if pd.isna(p) else int(p)) for i, p in zip(frame["id"], frame["parent_id"])},
+    )
+    position = {node: k for k, (node, _) in enumerate(order)}
+    depth = dict(order)
+    frame["depth"] = frame["id"].map(depth).astype(int)
+    frame = frame.iloc[frame["id"].map(position).argsort()].reset_index(drop=True)
+    return frame[COLUMNS]
+
+
+def project_list(session: Session) -> list[dict]:
+    """The CLI's ``project list --json`` records, in tree order."""
+    frame = portfolio_frame(session)
+    return [
+        {
+            "code": row.code,
+            "name": row.name,
+            "parent": None if pd.isna(row.parent) else row.parent,
+            "level": None if pd.isna(row.level) else int(row.level),
+            "system_level": None if pd.isna(row.system_level) else int(row.system_level),
+            "status": row.status,
+            "owners": list(row.owners),
+        }
+        for row in frame.itertuples(index=False)
+    ]

@@ -1,0 +1,235 @@
+"""Technologies (projects and their components): register, edit, read.
+
+Write use cases take ``session`` and ``actor`` and commit once (``@write_service``); reads take a
+session and return rows or plain values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from mltrl.errors import Conflict, InvalidInput, NotFound
+from mltrl.models import (
+    CODE_MAX,
+    NAME_MAX,
+    PERSON_MAX,
+    PROJECT_STATUSES,
+    SUMMARY_MAX,
+    Project,
+    ProjectOwner,
+    utcnow,
+)
+from mltrl.services._core import Actor, audit, snapshot, write_service
+
+# Project IDs as the paper writes them (R02.1: Research, index 02, version 1), but any short code
+# of letters, digits, dots, dashes and underscores is accepted so existing schemes carry over.
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+_UNSET = object()
+
+
+def clean_code(code: str, *, field: str = "code") -> str:
+    code = (code or "").strip()
+    if not code:
+        raise InvalidInput(field, "a project code is required, e.g. R02.1")
+    if len(code) > CODE_MAX or not CODE_PATTERN.match(code):
+        raise InvalidInput(
+            field,
+            f"{code!r} is not a valid code: use up to {CODE_MAX} letters, digits, '.', '-' or '_', "
+            "starting with a letter or digit (e.g. R02.1)",
+        )
+    return code
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput("name", "a name is required")
+    if len(name) > NAME_MAX:
+        raise InvalidInput("name", f"at most {NAME_MAX} characters (got {len(name)})")
+    return name
+
+
+def _clean_summary(summary: str | None) -> str:
+    summary = (summary or "").strip()
+    if len(summary) > SUMMARY_MAX:
+        raise InvalidInput("summary", f"at most {SUMMARY_MAX} characters (got {len(summary)})")
+    return summary
+
+
+def _clean_status(status: str) -> str:
+    status = (status or "").strip().lower()
+    if status not in PROJECT_STATUSES:
+        raise InvalidInput("status", f"{status!r} is not one of {', '.join(PROJECT_STATUSES)}")
+    return status
+
+
+def clean_owners(owners: Iterable[str] | None) -> list[str]:
+    """Owners as given, trimmed, blanks and repeats dropped, order kept."""
+    result: list[str] = []
+    for raw in owners or ():
+        name = " ".join(str(raw).split())
+        if not name:
+            continue
+        if len(name) > PERSON_MAX:
+            raise InvalidInput("owners", f"an owner's name has at most {PERSON_MAX} characters")
+        if name not in result:
+            result.append(name)
+    return result
+
+
+def get_project(session: Session, code: str) -> Project:
+    """The project with this code, or ``NotFound``."""
+    project = session.exec(select(Project).where(Project.code == (code or "").strip())).first()
+    if project is None:
+        raise NotFound(f"No project with code {code!r}.")
+    return project
+
+
+def find_project(session: Session, code: str) -> Project | None:
+    return session.exec(select(Project).where(Project.code == (code or "").strip())).first()
+
+
+def owners_of(session: Session, project_id: int) -> list[str]:
+    rows = session.exec(
+        select(ProjectOwner.name)
+        .where(ProjectOwner.project_id == project_id)
+        .order_by(col(ProjectOwner.position))
+    ).all()
+    return list(rows)
+
+
+def children_of(session: Session, project_id: int) -> list[Project]:
+    return list(
+        session.exec(select(Project).where(Project.parent_id == project_id).order_by(col(Project.code))).all()
+    )
+
+
+def project_codes(session: Session) -> list[str]:
+    return list(session.exec(select(Project.code).order_by(col(Project.code))).all())
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    """A project with what a reader wants next to it."""
+
+    project: Project
+    owners: list[str]
+    parent_code: str | None
+
+
+def view_project(session: Session, code: str) -> ProjectView:
+    project = get_project(session, code)
+    parent_code = None
+    if project.parent_id is not None:
+        parent = session.get(Project, project.parent_id)
+        parent_code = parent.code if parent else None
+    return ProjectView(project, owners_of(session, project.id), parent_code)
+
+
+def _project_snapshot(session: Session, project: Project) -> dict:
+    return snapshot(project, owners=owners_of(session, project.id) if project.id else [])
+
+
+def _set_owners(session: Session, project: Project, owners: Sequence[str]) -> None:
+    for row in session.exec(select(ProjectOwner).where(ProjectOwner.project_id == project.id)).all():
+        session.delete(row)
+    session.flush()
+    for position, name in enumerate(owners):
+        session.add(ProjectOwner(project_id=project.id, name=name, position=position))
+    session.flush()
+
+
+def _resolve_parent(session: Session, parent_code: str | None, *, child: Project | None = None) -> int | None:
+    if parent_code is None or not str(parent_code).strip():
+        return None
+    parent = find_project(session, clean_code(parent_code, field="parent"))
+    if parent is None:
+        raise InvalidInput("parent", f"no project with code {parent_code!r}")
+    if child is not None and child.id is not None:
+        # Walk up from the new parent: meeting the child means the tree would loop.
+        node: Project | None = parent
+        while node is not None:
+            if node.id == child.id:
+                raise InvalidInput(
+                    "parent",
+                    f"{parent.code} is {child.code} itself or one of its components; "
+                    "a technology cannot be its own component",
+                )
+            node = session.get(Project, node.parent_id) if node.parent_id is not None else None
+    return parent.id
+
+
+@write_service
+def add_project(
+    *,
+    session: Session,
+    actor: Actor,
+    code: str,
+    name: str,
+    summary: str = "",
+    parent_code: str | None = None,
+    owners: Iterable[str] = (),
+    status: str = "active",
+) -> Project:
+    """Register a technology (optionally as a component of ``parent_code``)."""
+    code = clean_code(code)
+    name = _clean_name(name)
+    summary = _clean_summary(summary)
+    status = _clean_status(status)
+    owner_list = clean_owners(owners)
+    if find_project(session, code) is not None:
+        raise InvalidInput("code", f"{code} is already taken by another project")
+    parent_id = _resolve_parent(session, parent_code)
+    project = Project(
+        code=code, name=name, summary=summary, parent_id=parent_id, status=status, created_by=actor.name
+    )
+    session.add(project)
+    session.flush()
+    _set_owners(session, project, owner_list)
+    audit(session, actor, entity="project", entity_id=project.id, action="create",
+          before=None, after=_project_snapshot(session, project))
+    return project
+
+
+@write_service
+def update_project(
+    *,
+    session: Session,
+    actor: Actor,
+    code: str,
+    expected_version: int,
+    name: str | None = None,
+    summary: str | None = None,
+    owners: Iterable[str] | None = None,
+    status: str | None = None,
+    parent_code: object = _UNSET,
+) -> Project:
+    """Edit a technology seen at ``expected_version``; a newer version means a conflict."""
+    project = get_project(session, code)
+    if project.version != expected_version:
+        raise Conflict(
+            f"{project.code} changed since you opened it (version {expected_version} -> "
+            f"{project.version}); reload to see the change, then edit again."
+        )
+    before = _project_snapshot(session, project)
+    if name is not None:
+        project.name = _clean_name(name)
+    if summary is not None:
+        project.summary = _clean_summary(summary)
+    if status is not None:
+        project.status = _clean_status(status)
+    if parent_code is not _UNSET:
+        project.parent_id = _resolve_parent(session, parent_code, child=project)  # type: ignore[arg-type]
+    if owners is not None:
+        _set_owners(session, project, clean_owners(owners))
+    project.updated_at = utcnow()
+    session.add(project)
+    session.flush()
+    after = _project_snapshot(session, project)
+    audit(session, actor, entity="project", entity_id=project.id, action="update", before=before, after=after)
+    return project

@@ -44,6 +44,11 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def safe_url(url: str) -> str:
+    """``url`` with any password hidden, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _ensure_sqlite_folder(url: str) -> None:
     db = make_url(url).database
     if db and db != ":memory:" and not db.startswith("file:"):
@@ -129,12 +134,10 @@ def dispose_engines() -> None:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A short-lived session; services commit, anything left open is rolled back."""
+    """A short-lived session. Services commit; closing it ends (rolls back) anything left open,
+    and the rows read stay readable after the block."""
     with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 def data_version(session: Session) -> int:

@@ -1,0 +1,264 @@
+"""The ``mltrl`` command: the same services as the pages, from a terminal.
+
+Exit codes: 0 success; 1 when a rule or a check refuses the request (the reason on stderr);
+2 for usage errors (unknown options, a malformed date or number). Warnings go to stderr.
+The acting user is ``--as NAME``, else ``MLTRL_USER``, else the login name.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Optional
+
+import typer
+from sqlmodel import Session
+
+from mltrl import db
+from mltrl.errors import MltrlError
+from mltrl.services import Actor, demo, level_moves, portfolio, projects
+from mltrl.services._core import parse_when
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split("\n\n")[0])
+db_app = typer.Typer(no_args_is_help=True, help="The database: migrations.")
+demo_app = typer.Typer(no_args_is_help=True, help="The demo portfolio.")
+project_app = typer.Typer(no_args_is_help=True, help="Technologies: projects and their components.")
+level_app = typer.Typer(no_args_is_help=True, help="Level history: start, graduate, switch back.")
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(project_app, name="project")
+app.add_typer(level_app, name="level")
+
+_state: dict[str, str | None] = {"as": None}
+
+
+@app.callback()
+def _main(
+    as_: Annotated[
+        Optional[str],
+        typer.Option("--as", help="Act as this user (default: $MLTRL_USER, else your login name)."),
+    ] = None,
+) -> None:
+    """MLTRL Dashboard command line: technologies, levels and the demo portfolio."""
+    _state["as"] = as_
+
+
+def _actor() -> Actor:
+    name = _state["as"] or os.environ.get("MLTRL_USER") or getpass.getuser()
+    return Actor(name)
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    with db.session_scope(db.get_engine()) as session:
+        yield session
+
+
+def _fail(exc: MltrlError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(1)
+
+
+def _warn(warnings: tuple[str, ...] | list[str]) -> None:
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+def _when(value: Optional[str]) -> Optional[datetime]:
+    if value is None:
+        return None
+    try:
+        return parse_when(value)
+    except MltrlError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("at: ")) from None
+
+
+AtOption = Annotated[
+    Optional[str],
+    typer.Option("--at", help="When it happened: ISO 8601 date or date-time, UTC unless an offset is given (default: now).", callback=_when),
+]
+NoteOption = Annotated[Optional[str], typer.Option("--note", help="Why, in a sentence.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+# --- db ----------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema (the app and the CLI also do this on start)."""
+    url = db.database_url()
+    db.upgrade_db(url)
+    typer.echo(f"database at the newest schema: {db.safe_url(url)}")
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+
+@demo_app.command("load")
+def demo_load(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing (exit 0) if the database holds technologies.")] = False,
+) -> None:
+    """Load the demo portfolio (the paper's worked examples) into an empty database."""
+    with _session() as session:
+        try:
+            added = demo.load_demo(session=session, actor=_actor(), if_empty=if_empty)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    if added:
+        typer.echo(f"loaded the demo portfolio: {added} technologies")
+    else:
+        typer.echo("the database already holds technologies; demo not loaded")
+
+
+# --- project -----------------------------------------------------------------------------------
+
+
+@project_app.command("add")
+def project_add(
+    code: Annotated[str, typer.Argument(help="Project ID, e.g. R02.1.")],
+    name: Annotated[str, typer.Argument(help="Human name.")],
+    parent: Annotated[Optional[str], typer.Option("--parent", help="Code of the system this is a component of.")] = None,
+    owner: Annotated[Optional[list[str]], typer.Option("--owner", help="An owner (repeat for several).")] = None,
+    summary: Annotated[str, typer.Option("--summary", help="One or two sentences.")] = "",
+) -> None:
+    """Register a technology."""
+    with _session() as session:
+        try:
+            project = projects.add_project(
+                session=session, actor=_actor(), code=code, name=name, summary=summary,
+                parent_code=parent, owners=owner or [],
+            )
+        except MltrlError as exc:
+            raise _fail(exc) from None
+        typer.echo(f"added {project.code}: {project.name}")
+
+
+@project_app.command("list")
+def project_list(as_json: JsonOption = False) -> None:
+    """Every technology with its level and system level, components under their system."""
+    with _session() as session:
+        records = portfolio.project_list(session)
+    if as_json:
+        typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    if not records:
+        typer.echo("no technologies yet (try: mltrl demo load)")
+        return
+    width = max(len(r["code"]) for r in records)
+    typer.echo(f"{'code':<{width + 2}} level  system  status   name")
+    for r in records:
+        indent = "  " if r["parent"] else ""
+        lv = "-" if r["level"] is None else str(r["level"])
+        sl = "-" if r["system_level"] is None else str(r["system_level"])
+        typer.echo(f"{indent + r['code']:<{width + 2}} {lv:>5}  {sl:>6}  {r['status']:<8} {r['name']}")
+
+
+# --- level -------------------------------------------------------------------------------------
+
+
+def _report(outcome: level_moves.MoveOutcome, code: str) -> None:
+    e = outcome.event
+    _warn(outcome.warnings)
+    kind = level_moves.event_kind_label(e)
+    src = "" if e.from_level is None else f"{e.from_level} -> "
+    typer.echo(f"{code}: {kind} {src}{e.to_level} on {e.at.date().isoformat()}")
+
+
+@level_app.command("start")
+def level_start(
+    code: Annotated[str, typer.Argument(help="Project ID.")],
+    level: Annotated[int, typer.Argument(help="Level 0-9 where the technology enters MLTRL.")],
+    at: AtOption = None,
+    note: NoteOption = None,
+) -> None:
+    """Record where a technology starts (once, at any level)."""
+    with _session() as session:
+        try:
+            outcome = level_moves.record_start(session=session, actor=_actor(), code=code, level=level, at=at, note=note)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+        _report(outcome, code)
+
+
+@level_app.command("graduate")
+def level_graduate(
+    code: Annotated[str, typer.Argument(help="Project ID.")],
+    at: AtOption = None,
+    note: NoteOption = None,
+) -> None:
+    """Record a graduation to the next level without a review (for entering past history)."""
+    with _session() as session:
+        try:
+            outcome = level_moves.graduate(session=session, actor=_actor(), code=code, at=at, note=note)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+        _report(outcome, code)
+
+
+@level_app.command("switchback")
+def level_switchback(
+    code: Annotated[str, typer.Argument(help="Project ID.")],
+    level: Annotated[int, typer.Argument(help="The lower level to go back to.")],
+    kind: Annotated[
+        Optional[str],
+        typer.Option("--kind", help="discovery | review | embedded (embedded only for 4->2, 9->4, 9->7; implied for them)."),
+    ] = None,
+    at: AtOption = None,
+    note: NoteOption = None,
+) -> None:
+    """Record a switchback to a lower level."""
+    with _session() as session:
+        try:
+            outcome = level_moves.switch_back(session=session, actor=_actor(), code=code, level=level, kind=kind, at=at, note=note)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+        _report(outcome, code)
+
+
+@level_app.command("history")
+def level_history(
+    code: Annotated[str, typer.Argument(help="Project ID.")],
+    as_json: JsonOption = False,
+) -> None:
+    """A technology's level history, oldest first."""
+    with _session() as session:
+        try:
+            events = level_moves.history(session, code)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    records = [
+        {
+            "at": e.at.isoformat(),
+            "from_level": e.from_level,
+            "to_level": e.to_level,
+            "kind": level_moves.event_kind_label(e),
+            "note": e.note,
+        }
+        for e in events
+    ]
+    if as_json:
+        typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    if not records:
+        typer.echo(f"{code} has no level history yet")
+    for r in records:
+        src = "start" if r["from_level"] is None else f"{r['from_level']} ->"
+        typer.echo(f"{r['at'][:10]}  {src:>6} {r['to_level']}  {r['kind']:<10} {r['note']}")
+
+
+def main() -> None:
+    try:
+        app()
+    except MltrlError as exc:  # a refusal raised outside a command's own handling
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

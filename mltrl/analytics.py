@@ -66,3 +66,37 @@ def phase_labels(levels: pd.Series) -> pd.Series:
     """The phase of each level (``None`` where there is no level yet)."""
     mapping = {lv.number: lv.phase.value for lv in engine.LEVELS}
     return levels.map(lambda v: None if pd.isna(v) else mapping[int(v)]).astype("object")
+
+
+def filter_portfolio(
+    frame: pd.DataFrame,
+    *,
+    text: str = "",
+    phases: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    owners: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Rows of the portfolio table that match every given filter (tree order kept).
+
+    ``text`` matches code, name or summary, case-insensitively; ``phases`` may include
+    ``"no level"`` for technologies not started yet; ``owners`` keeps rows owned by any of them.
+    """
+    mask = pd.Series(True, index=frame.index)
+    needle = (text or "").strip().lower()
+    if needle:
+        haystack = (frame["code"] + " " + frame["name"] + " " + frame["summary"].fillna("")).str.lower()
+        mask &= haystack.str.contains(needle, regex=False)
+    if phases:
+        wanted = set(phases)
+        mask &= frame["phase"].map(lambda p: (p if isinstance(p, str) else "no level") in wanted)
+    if statuses:
+        mask &= frame["status"].isin(list(statuses))
+    if owners:
+        wanted_owners = set(owners)
+        mask &= frame["owners"].map(lambda names: bool(wanted_owners.intersection(names)))
+    return frame[mask]
+
+
+def all_owners(frame: pd.DataFrame) -> list[str]:
+    """Every owner named in the portfolio, sorted."""
+    return sorted({name for names in frame["owners"] for name in names})

@@ -1,0 +1,142 @@
+"""Plotly figures from DataFrames. Pure: no streamlit, no database.
+
+Colours are defined here once and used everywhere (tables and badges take theirs from here too):
+one colour per phase, one marker per kind of level change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from mltrl import levels as engine
+from mltrl.levels import Phase
+
+PHASE_COLOURS: dict[str, str] = {
+    Phase.RESEARCH.value: "#8E6CC9",        # violet
+    Phase.PROTOTYPING.value: "#2F80ED",     # blue
+    Phase.PRODUCTIZATION.value: "#F2994A",  # orange
+    Phase.DEPLOYMENT.value: "#27AE60",      # green
+}
+# Streamlit's named badge colours closest to the phase colours above.
+PHASE_BADGES: dict[str, str] = {
+    Phase.RESEARCH.value: "violet",
+    Phase.PROTOTYPING.value: "blue",
+    Phase.PRODUCTIZATION.value: "orange",
+    Phase.DEPLOYMENT.value: "green",
+}
+NO_LEVEL_COLOUR = "#9AA0A6"
+
+# Kind of level change -> (marker symbol, colour). Switchbacks point down, in their own colours.
+EVENT_STYLES: dict[str, tuple[str, str]] = {
+    "start": ("circle", "#4F4F4F"),
+    "graduation": ("triangle-up", "#27AE60"),
+    "discovery": ("triangle-down", "#EB5757"),
+    "review": ("diamond", "#F2994A"),
+    "embedded": ("square", "#9B51E0"),
+}
+EVENT_LABELS: dict[str, str] = {
+    "start": "Start",
+    "graduation": "Graduation",
+    "discovery": "Switchback: discovery",
+    "review": "Switchback: review",
+    "embedded": "Switchback: embedded",
+}
+
+
+def phase_tint(phase: str | None, alpha: float = 0.18) -> str:
+    """A light background colour for a phase (for table cells and chart bands)."""
+    hex_colour = PHASE_COLOURS.get(phase or "", NO_LEVEL_COLOUR).lstrip("#")
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _level_axis(fig: go.Figure) -> None:
+    fig.update_yaxes(
+        range=[-0.5, 9.5],
+        tickmode="array",
+        tickvals=[lv.number for lv in engine.LEVELS],
+        ticktext=[f"{lv.number} {lv.name}" for lv in engine.LEVELS],
+        title=None,
+        gridcolor="rgba(0,0,0,0.06)",
+    )
+
+
+def _phase_bands(fig: go.Figure) -> None:
+    for phase, numbers in engine.PHASE_LEVELS.items():
+        fig.add_hrect(
+            y0=min(numbers) - 0.5, y1=max(numbers) + 0.5, line_width=0,
+            fillcolor=phase_tint(phase.value, 0.10), layer="below",
+            annotation_text=phase.value, annotation_position="top left",
+            annotation_font_color=PHASE_COLOURS[phase.value], annotation_font_size=11,
+        )
+
+
+def level_step_chart(events: pd.DataFrame, *, as_of: datetime | None = None, title: str | None = None) -> go.Figure:
+    """Level over time as steps, one marker per event styled by its kind.
+
+    ``events`` has columns ``at`` (datetime), ``to_level``, ``from_level``, ``kind`` (start,
+    graduation, discovery, review, embedded) and ``note``; oldest first. The line runs on to
+    ``as_of`` (default now) at the current level.
+    """
+    fig = go.Figure()
+    _phase_bands(fig)
+    _level_axis(fig)
+    fig.update_layout(
+        margin=dict(l=10, r=10, t=40 if title else 10, b=10), height=360,
+        title=title, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        hovermode="closest", plot_bgcolor="white",
+    )
+    if events.empty:
+        fig.add_annotation(text="No level history yet", x=0.5, y=0.5, xref="paper", yref="paper",
+                           showarrow=False, font=dict(size=14, color=NO_LEVEL_COLOUR))
+        return fig
+    as_of = as_of or datetime.now(timezone.utc)
+    at = pd.to_datetime(events["at"], utc=True)
+    xs = list(at) + [pd.Timestamp(as_of)]
+    ys = list(events["to_level"].astype(int)) + [int(events["to_level"].iloc[-1])]
+    fig.add_trace(go.Scatter(
+        x=xs, y=ys, mode="lines", line_shape="hv", line=dict(color="#4F4F4F", width=2),
+        name="Level", hoverinfo="skip", showlegend=False,
+    ))
+    for kind, (symbol, colour) in EVENT_STYLES.items():
+        mask = events["kind"] == kind
+        if not mask.any():
+            continue
+        part = events[mask]
+        from_text = part["from_level"].map(lambda v: "—" if pd.isna(v) else str(int(v)))
+        fig.add_trace(go.Scatter(
+            x=at[mask], y=part["to_level"].astype(int), mode="markers", name=EVENT_LABELS[kind],
+            marker=dict(symbol=symbol, size=13, color=colour, line=dict(width=1, color="white")),
+            customdata=list(zip(from_text, part["note"].fillna(""))),
+            hovertemplate=(
+                "%{x|%Y-%m-%d}<br>" + EVENT_LABELS[kind] + ": %{customdata[0]} → %{y}"
+                "<br>%{customdata[1]}<extra></extra>"
+            ),
+        ))
+    return fig
+
+
+def levels_bar(frame: pd.DataFrame) -> go.Figure:
+    """How many technologies sit at each level, coloured by phase (plus 'no level yet')."""
+    counts = frame["level"].value_counts(dropna=True)
+    xs = [lv.number for lv in engine.LEVELS]
+    ys = [int(counts.get(n, 0)) for n in xs]
+    colours = [PHASE_COLOURS[lv.phase.value] for lv in engine.LEVELS]
+    fig = go.Figure(go.Bar(
+        x=[str(n) for n in xs], y=ys, marker_color=colours,
+        customdata=[lv.name for lv in engine.LEVELS],
+        hovertemplate="Level %{x} · %{customdata}<br>%{y} technologies<extra></extra>",
+        text=ys, textposition="outside", cliponaxis=False,
+    ))
+    missing = int(frame["level"].isna().sum())
+    if missing:
+        fig.add_trace(go.Bar(x=["none"], y=[missing], marker_color=NO_LEVEL_COLOUR, text=[missing],
+                             textposition="outside", hovertemplate="No level yet: %{y}<extra></extra>"))
+    fig.update_layout(
+        height=240, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, plot_bgcolor="white",
+        xaxis_title="Level", yaxis_title="Technologies", bargap=0.25,
+    )
+    return fig

@@ -1,0 +1,68 @@
+"""The page's view of the database: one cached engine per URL, short sessions, cached reads.
+
+Heavy reads are cached with ``st.cache_data`` keyed on (database URL, data version); every write
+moves the data version on (see ``mltrl.db.data_version``), so a cached result is never stale and a
+rerun after a click costs one tiny query.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from mltrl import db
+from mltrl.services import Actor, portfolio
+
+ACTOR_KEY = "actor_name"
+
+
+def database_url() -> str:
+    return db.database_url()
+
+
+@st.cache_resource(show_spinner="Opening the database…", on_release=lambda eng: eng.dispose())
+def _engine(url: str) -> Engine:
+    db.upgrade_db(url)
+    return db.make_engine(url)
+
+
+def engine() -> Engine:
+    return _engine(database_url())
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    with db.session_scope(engine()) as s:
+        yield s
+
+
+def data_version() -> int:
+    with session() as s:
+        return db.data_version(s)
+
+
+def actor() -> Actor:
+    """The acting user (single-user mode: the name in the sidebar, default the login name)."""
+    if ACTOR_KEY not in st.session_state:
+        try:
+            st.session_state[ACTOR_KEY] = getpass.getuser()
+        except Exception:  # no login name in some containers
+            st.session_state[ACTOR_KEY] = "me"
+    return Actor(st.session_state[ACTOR_KEY] or "me")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _portfolio(url: str, version: int) -> pd.DataFrame:
+    with db.session_scope(_engine(url)) as s:
+        return portfolio.portfolio_frame(s)
+
+
+def portfolio_frame() -> pd.DataFrame:
+    """The portfolio table (cached until the next write)."""
+    return _portfolio(database_url(), data_version())

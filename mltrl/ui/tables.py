@@ -1,0 +1,54 @@
+"""Tables as the pages show them: columns renamed for people, phases coloured."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mltrl import analytics, charts
+from mltrl.services.level_moves import event_kind_label
+
+PAGE_SIZE = 200
+
+
+def portfolio_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The portfolio rows as a person reads them; components indented under their system."""
+    indent = frame["depth"].map(lambda d: ("\u2003" * (d - 1) + "└ ") if d else "")
+    return pd.DataFrame({
+        "Technology": indent + frame["name"],
+        "Code": frame["code"],
+        "Level": frame["level"],
+        "System level": frame["system_level"],
+        "Phase": frame["phase"].map(lambda p: p if isinstance(p, str) else "no level yet"),
+        "Status": frame["status"],
+        "Owners": frame["owners"].map(", ".join),
+        "Days at level": analytics.days_between(frame["level_since"]).round(0),
+        "Open": "project?code=" + frame["code"],
+    })
+
+
+def style_phases(display: pd.DataFrame):
+    """A Styler that tints the Phase column with the phase's colour."""
+    return display.style.map(
+        lambda p: f"background-color: {charts.phase_tint(p, 0.28)}", subset=["Phase"]
+    )
+
+
+PORTFOLIO_COLUMNS = {
+    "Level": st.column_config.NumberColumn(format="%d", help="The technology's own current level."),
+    "System level": st.column_config.NumberColumn(
+        format="%d", help="The lowest level among the technology and all its components."),
+    "Days at level": st.column_config.NumberColumn(format="%d d", help="Time since it reached its current level."),
+    "Open": st.column_config.LinkColumn(display_text="open ›", help="Open the project page."),
+}
+
+
+def level_history_display(events: list) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Date": [e.at.date().isoformat() for e in events],
+        "From": [e.from_level for e in events],
+        "To": [e.to_level for e in events],
+        "Kind": [event_kind_label(e) for e in events],
+        "Note": [e.note for e in events],
+        "Recorded by": [e.recorded_by for e in events],
+    }).astype({"From": "Int64"})

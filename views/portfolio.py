@@ -1,0 +1,67 @@
+"""Portfolio: every technology with its level, system level, phase and owners."""
+
+import streamlit as st
+
+from mltrl import analytics, charts
+from mltrl.levels import Phase
+from mltrl.ui import context, feedback, tables
+
+st.title("Portfolio")
+st.caption("Every technology's readiness level. A system is only as ready as its least ready component.")
+feedback.show_flash()
+
+frame = context.portfolio_frame()
+if frame.empty:
+    st.info(
+        "No technologies yet. Register the first one on the **Project** page, or load the demo "
+        "portfolio from a terminal with `mltrl demo load`.",
+        icon=":material/info:",
+    )
+    st.page_link("views/project.py", label="Add a technology", icon=":material/add:")
+    st.stop()
+
+counts = frame["phase"].value_counts()
+cols = st.columns(5)
+cols[0].metric("Technologies", len(frame))
+for col, phase in zip(cols[1:], Phase):
+    col.metric(f":{charts.PHASE_BADGES[phase.value]}[{phase.value.capitalize()}]", int(counts.get(phase.value, 0)))
+
+with st.container(border=True):
+    f1, f2, f3, f4 = st.columns([3, 2, 2, 2])
+    text = f1.text_input("Search", key="pf_text", placeholder="code, name or summary")
+    phases = f2.multiselect("Phase", [p.value for p in Phase] + ["no level"], key="pf_phase")
+    statuses = f3.multiselect("Status", ["active", "paused", "retired"], key="pf_status")
+    owners = f4.multiselect("Owner", analytics.all_owners(frame), key="pf_owner")
+
+shown = analytics.filter_portfolio(frame, text=text, phases=phases, statuses=statuses, owners=owners)
+st.caption(f"Showing {len(shown)} of {len(frame)} technologies; components are indented under their system.")
+
+if len(shown) > tables.PAGE_SIZE:
+    pages = (len(shown) - 1) // tables.PAGE_SIZE + 1
+    page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, key="pf_page")
+    shown = shown.iloc[(page - 1) * tables.PAGE_SIZE: page * tables.PAGE_SIZE]
+
+event = st.dataframe(
+    tables.style_phases(tables.portfolio_display(shown)),
+    column_config=tables.PORTFOLIO_COLUMNS,
+    hide_index=True,
+    width="stretch",
+    key="pf_table",
+    on_select="rerun",
+    selection_mode="single-row",
+)
+selected = event["selection"]["rows"] if event else []
+if selected:
+    st.switch_page("views/project.py", query_params={"code": shown.iloc[selected[0]]["code"]})
+
+names = dict(zip(frame["code"], frame["name"]))
+o1, o2 = st.columns([3, 1], vertical_alignment="bottom")
+choice = o1.selectbox(
+    "Open a technology", shown["code"].tolist(), key="pf_open",
+    format_func=lambda code: f"{code} · {names[code]}",
+)
+if o2.button("Open project", key="pf_open_btn", icon=":material/open_in_new:", disabled=choice is None):
+    st.switch_page("views/project.py", query_params={"code": choice})
+
+st.subheader("Technologies by level")
+st.plotly_chart(charts.levels_bar(frame), key="pf_levels_chart", config={"displayModeBar": False})

@@ -1,0 +1,199 @@
+"""Project: one technology's summary, components, level history, and the forms to change them."""
+
+from datetime import date, datetime, time, timezone
+
+import pandas as pd
+import streamlit as st
+
+from mltrl import charts, levels
+from mltrl.levels import SwitchbackKind
+from mltrl.services import level_moves, projects
+from mltrl.ui import context, feedback, tables
+
+st.title("Project")
+feedback.show_flash()
+
+with context.session() as s:
+    codes = projects.project_codes(s)
+
+
+def _when(day: date) -> datetime:
+    """A date picked in a form, as a UTC instant: today means now, another day its midnight."""
+    if day == date.today():
+        return datetime.now(timezone.utc)
+    return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
+
+
+def add_project_form(key: str) -> None:
+    with st.form(key, clear_on_submit=False, border=True):
+        c1, c2 = st.columns([1, 3])
+        code = c1.text_input("Code", key=f"{key}_code", placeholder="R02.1", max_chars=32)
+        name = c2.text_input("Name", key=f"{key}_name", max_chars=200)
+        c3, c4 = st.columns(2)
+        parent = c3.selectbox("Component of", codes, index=None, key=f"{key}_parent",
+                              placeholder="(none: a system of its own)")
+        owners = c4.text_input("Owners", key=f"{key}_owners", placeholder="comma-separated names")
+        summary = st.text_area("Summary", key=f"{key}_summary", height=80)
+        if st.form_submit_button("Add technology", icon=":material/add:"):
+            feedback.run_use_case(
+                lambda: projects.add_project(
+                    session=s, actor=context.actor(), code=code, name=name, summary=summary,
+                    parent_code=parent, owners=owners.split(","),
+                ),
+                success=lambda p: f"Added {p.code} · {p.name}.",
+            )
+
+
+if not codes:
+    st.info("No technologies yet: add the first one.", icon=":material/info:")
+    with context.session() as s:
+        add_project_form("add_first")
+    st.stop()
+
+wanted = st.query_params.get("code")
+index = codes.index(wanted) if wanted in codes else 0
+names = dict(zip(context.portfolio_frame()["code"], context.portfolio_frame()["name"]))
+code = st.selectbox("Technology", codes, index=index, key="project_code",
+                    format_func=lambda c: f"{c} · {names.get(c, '')}")
+if code != wanted:
+    st.query_params["code"] = code
+
+with context.session() as s:
+    view = projects.view_project(s, code)
+    project = view.project
+    events = level_moves.history(s, code)
+    children = projects.children_of(s, project.id)
+    frame = context.portfolio_frame()
+    row = frame[frame["code"] == code].iloc[0]
+
+    # --- header ---------------------------------------------------------------------------
+    st.header(f"{project.code} · {project.name}", anchor=False)
+    lv = project.level
+    badges = []
+    if lv is None:
+        badges.append(":gray-badge[no level yet]")
+    else:
+        meta = levels.level(lv)
+        badges.append(f":{charts.PHASE_BADGES[meta.phase.value]}-badge[Level {lv} · {meta.name}]")
+        badges.append(f":{charts.PHASE_BADGES[meta.phase.value]}-badge[{meta.phase.value}]")
+    if not pd.isna(row["system_level"]) and row["system_level"] != lv:
+        badges.append(f":red-badge[system level {int(row['system_level'])}]")
+    badges.append(f":gray-badge[{project.status}]")
+    st.markdown(" ".join(badges))
+    facts = []
+    if view.owners:
+        facts.append("**Owners:** " + ", ".join(view.owners))
+    if view.parent_code:
+        facts.append(f"**Component of:** [{view.parent_code}](project?code={view.parent_code})")
+    if project.level_since is not None:
+        facts.append(f"**At this level since:** {project.level_since.date().isoformat()} "
+                     f"({int(row['days_in_level'])} days)")
+    if facts:
+        st.markdown(" · ".join(facts))
+    if project.summary:
+        st.write(project.summary)
+
+    # --- components -----------------------------------------------------------------------
+    if children:
+        st.subheader("Components", anchor=False)
+        sub = frame[frame["parent"] == code]
+        st.caption(
+            f"System level {'—' if pd.isna(row['system_level']) else int(row['system_level'])}: "
+            "the lowest level among this technology and all its components."
+        )
+        st.dataframe(
+            tables.style_phases(tables.portfolio_display(sub.assign(depth=0))),
+            column_config=tables.PORTFOLIO_COLUMNS, hide_index=True, width="stretch", key="components",
+        )
+
+    # --- history --------------------------------------------------------------------------
+    st.subheader("Level history", anchor=False)
+    chart_events = pd.DataFrame({
+        "at": [e.at for e in events],
+        "from_level": pd.array([e.from_level for e in events], dtype="Int64"),
+        "to_level": [e.to_level for e in events],
+        "kind": [level_moves.event_kind_label(e) for e in events],
+        "note": [e.note for e in events],
+    })
+    st.plotly_chart(charts.level_step_chart(chart_events), key="level_chart")
+    if events:
+        st.dataframe(tables.level_history_display(events), hide_index=True, width="stretch", key="history")
+
+    # --- actions --------------------------------------------------------------------------
+    st.subheader("Change", anchor=False)
+    move_tab, edit_tab, add_tab = st.tabs(["Record a level change", "Edit details", "Add a technology"])
+    with move_tab:
+        if lv is None:
+            with st.form("start_form", border=True):
+                st.markdown("**Start**: where does this technology enter MLTRL? Any level 0-9.")
+                start_level = st.selectbox("Level", [x.number for x in levels.LEVELS], key="start_level",
+                                           format_func=lambda n: levels.level(n).label)
+                start_day = st.date_input("Date", key="start_date")
+                start_note = st.text_input("Note", key="start_note")
+                if st.form_submit_button("Record start", icon=":material/flag:"):
+                    feedback.run_use_case(
+                        lambda: level_moves.record_start(
+                            session=s, actor=context.actor(), code=code, level=start_level,
+                            at=_when(start_day), note=start_note, expected_version=project.version),
+                        success=lambda o: f"{code} starts at level {o.event.to_level}.",
+                    )
+        else:
+            g_col, s_col = st.columns(2)
+            with g_col, st.form("graduate_form", border=True):
+                if lv < levels.MAX_LEVEL:
+                    nxt = levels.level(lv + 1)
+                    st.markdown(f"**Graduate** from level {lv} to **{nxt.label}** ({nxt.phase.value}).")
+                    st.caption(f"Review panel: {', '.join(levels.level(lv).panel)}. Looks at: {levels.level(lv).review}")
+                else:
+                    st.markdown("**Graduate**: level 9 is the highest level.")
+                g_day = st.date_input("Date", key="graduate_date")
+                g_note = st.text_input("Note", key="graduate_note")
+                if st.form_submit_button("Graduate", icon=":material/arrow_upward:"):
+                    feedback.run_use_case(
+                        lambda: level_moves.graduate(
+                            session=s, actor=context.actor(), code=code, at=_when(g_day), note=g_note,
+                            expected_version=project.version),
+                        success=lambda o: f"{code} graduated to level {o.event.to_level}.",
+                    )
+            with s_col, st.form("switchback_form", border=True):
+                st.markdown(f"**Switch back** from level {lv} to a lower level.")
+                targets = list(range(lv - 1, -1, -1)) or [0]
+                sb_level = st.selectbox("To level", targets, key="switchback_level",
+                                        format_func=lambda n: levels.level(n).label)
+                sb_kind = st.selectbox(
+                    "Kind", [k.value for k in SwitchbackKind], index=None, key="switchback_kind",
+                    placeholder="choose (embedded is implied for 4→2, 9→4, 9→7)",
+                )
+                sb_day = st.date_input("Date", key="switchback_date")
+                sb_note = st.text_input("Note (why?)", key="switchback_note")
+                if st.form_submit_button("Switch back", icon=":material/arrow_downward:"):
+                    feedback.run_use_case(
+                        lambda: level_moves.switch_back(
+                            session=s, actor=context.actor(), code=code, level=sb_level, kind=sb_kind,
+                            at=_when(sb_day), note=sb_note, expected_version=project.version),
+                        success=lambda o: (f"{code} switched back to level {o.event.to_level} "
+                                           f"({o.event.switchback_kind})."),
+                    )
+    with edit_tab:
+        with st.form("edit_form", border=True):
+            e_name = st.text_input("Name", value=project.name, key=f"edit_name_{code}_{project.version}", max_chars=200)
+            e1, e2 = st.columns(2)
+            e_status = e1.selectbox("Status", ["active", "paused", "retired"],
+                                    index=["active", "paused", "retired"].index(project.status), key=f"edit_status_{code}_{project.version}")
+            parent_options = [c for c in codes if c != code]
+            e_parent = e2.selectbox(
+                "Component of", parent_options, key=f"edit_parent_{code}_{project.version}", placeholder="(none: a system of its own)",
+                index=parent_options.index(view.parent_code) if view.parent_code in parent_options else None,
+            )
+            e_owners = st.text_input("Owners", value=", ".join(view.owners), key=f"edit_owners_{code}_{project.version}")
+            e_summary = st.text_area("Summary", value=project.summary, key=f"edit_summary_{code}_{project.version}", height=80)
+            if st.form_submit_button("Save details", icon=":material/save:"):
+                feedback.run_use_case(
+                    lambda: projects.update_project(
+                        session=s, actor=context.actor(), code=code, expected_version=project.version,
+                        name=e_name, status=e_status, parent_code=e_parent, owners=e_owners.split(","),
+                        summary=e_summary),
+                    success=f"Saved {code}.",
+                )
+    with add_tab:
+        add_project_form("add_form")

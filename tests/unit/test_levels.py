@@ -388,8 +388,11 @@ def test_a_parent_loop_raises_value_error(parents: dict) -> None:
 
 # --- properties ---------------------------------------------------------------------------------
 
-KINDS = st.sampled_from([START, GRAD, SWB])
-SB_KINDS = st.one_of(st.none(), st.sampled_from(list(SwitchbackKind)))
+# Weighted so that plenty of moves are accepted, while every rule still gets hit.
+KINDS = st.sampled_from([START] + [GRAD] * 4 + [SWB] * 3)
+FIRST_KINDS = st.sampled_from([START] * 4 + [GRAD, SWB])
+SB_KINDS = st.sampled_from([None, None, DISC, REV, EMB])
+TO_LEVELS = st.one_of(st.integers(min_value=0, max_value=9), st.integers(min_value=-2, max_value=11), st.none())
 
 
 @st.composite
@@ -398,15 +401,20 @@ def proposed_moves(draw: st.DrawFn) -> list[Move]:
     n = draw(st.integers(min_value=1, max_value=40))
     when = T0
     moves = []
-    for _ in range(n):
-        kind = draw(KINDS)
-        to = draw(st.one_of(st.integers(min_value=-2, max_value=11), st.none()))
-        sb = draw(SB_KINDS) if draw(st.booleans()) else None
-        step = draw(st.one_of(
-            st.integers(min_value=0, max_value=400),       # forward (or same instant)
-            st.integers(min_value=-30, max_value=-1),      # backwards in time
-        ))
-        when = when + timedelta(days=step)
+    for i in range(n):
+        kind = draw(FIRST_KINDS if i == 0 else KINDS)
+        if kind is GRAD and draw(st.integers(0, 3)):
+            to = None  # the usual graduation: to the next level
+        elif kind is START and draw(st.integers(0, 3)):
+            to = draw(st.integers(min_value=0, max_value=9))
+        else:
+            to = draw(TO_LEVELS)
+        sb = draw(SB_KINDS) if kind is SWB or not draw(st.integers(0, 9)) else None
+        if draw(st.integers(0, 9)):
+            step = timedelta(days=draw(st.integers(min_value=0, max_value=400)))  # forward or same instant
+        else:
+            step = -timedelta(hours=draw(st.integers(min_value=1, max_value=24 * 30)))  # backwards
+        when = when + step
         dated = draw(st.integers(min_value=0, max_value=9)) > 0
         moves.append(Move(kind, to, sb, when if dated else None))
     return moves

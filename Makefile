@@ -1,0 +1,57 @@
+# MLTRL Dashboard. Two commands on a fresh machine: `make run` and `make test`.
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+PIP     := $(VENV)/bin/pip
+PORT    ?= 8501
+ADDRESS ?= 127.0.0.1
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run install dev browser test test-fast bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PIP) install -q -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@test -x "$(CHROMIUM)" || { echo "chromium is missing at $(CHROMIUM)"; exit 1; }
+
+# Installs, migrates, loads the demo portfolio into an empty database, serves the app.
+run: install
+	$(VENV)/bin/mltrl db upgrade
+	$(VENV)/bin/mltrl demo load --if-empty
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
+		--server.headless true --browser.gatherUsageStats false
+
+# The whole suite: unit, services, CLI, pages (AppTest) and browser journeys.
+test: dev browser
+	$(PY) -m pytest -q
+
+# Everything but the browser journeys.
+test-fast: dev
+	$(PY) -m pytest -q -m "not e2e"
+
+bench: dev
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/e2e/artifacts bench/results

@@ -1,0 +1,225 @@
+"""Synthetic portfolios for the benchmark, written fast with bulk inserts.
+
+``generate(url, n_technologies)`` migrates an empty database and fills it with SQLAlchemy Core
+``insert`` statements (executemany over lists of dicts), not through the services, which would
+take far too long at the L size. The rows still keep the app's invariants:
+
+* each technology is a system with 1 or 2 components (about 2.5 projects per technology), codes
+  ``T00042`` for a system and ``T00042.1`` for its components (so code order is tree order);
+* each project has about 10 level events (8-12; 1% have none yet) that pass the level engine:
+  a start at a low level, graduations of +1, switchbacks of kind discovery or review, embedded
+  only for 4->2, 9->4 and 9->7; dates strictly increase and are aware UTC datetimes;
+  every generated history is replayed through ``mltrl.levels.replay`` before it is written;
+* ``Project.level``/``level_since`` mirror the last event and ``version`` counts the writes
+  (1 for the create, +1 per level event);
+* 1-3 owners per project from a pool of 50 names, in ``position`` order;
+* one ``auditentry`` per created project, so the data version (``max(auditentry.id)``) is set.
+
+``cached_db(size)`` keeps one file per (size, seed, generator version, schema head) under
+``bench/.cache/`` so reruns skip the generation.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlalchemy.pool import NullPool
+
+from mltrl import db, levels
+from mltrl.levels import EMBEDDED_SWITCHBACKS, EventKind, Move, SwitchbackKind
+from mltrl.models import AuditEntry, LevelEvent, Project, ProjectOwner
+
+GENERATOR_VERSION = 1
+SIZES = {"S": 100, "M": 1_000, "L": 5_000}
+CACHE = Path(__file__).resolve().parent / ".cache"
+EPOCH = datetime(2018, 1, 1, tzinfo=timezone.utc)
+CHUNK = 1_000  # technologies per batch of inserts
+
+FIRST = ["Ada", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas"]
+LAST = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Silva"]
+OWNERS = [f"{f} {l}" for f in FIRST for l in LAST]  # 50 names
+
+ADJECTIVES = [
+    "Robust", "Streaming", "Federated", "Causal", "Probabilistic", "Sparse", "Multimodal",
+    "Self-supervised", "Explainable", "Low-latency", "Active", "Bayesian", "Graph", "Adaptive",
+]
+NOUNS = [
+    "anomaly detector", "demand forecaster", "document classifier", "entity matcher",
+    "recommender", "speech recogniser", "route optimiser", "image segmenter", "churn model",
+    "fraud scorer", "search ranker", "sensor fusion", "translation model", "pricing model",
+]
+DOMAINS = [
+    "power grids", "retail", "clinical notes", "satellite imagery", "logistics", "call centres",
+    "payments", "manufacturing lines", "agriculture", "public transport",
+]
+PARTS = [
+    "data pipeline", "feature store", "model", "evaluation harness", "serving API",
+    "monitoring", "labelling tool", "simulator",
+]
+NOTES = {
+    "discovery": "The experiments showed a gap in an earlier level's result.",
+    "review": "The gated review sent it back.",
+    "embedded": "Planned loop of the framework.",
+}
+
+
+def size_count(size: str) -> int:
+    return SIZES[size.upper()]
+
+
+def system_code(i: int) -> str:
+    return f"T{i:05d}"
+
+
+def sample_system_code(n_technologies: int) -> str:
+    """A system (a project with components) from the middle of the portfolio."""
+    return system_code(n_technologies // 2)
+
+
+def _history(rng: random.Random, start_at: datetime) -> list[dict]:
+    """About 10 legal level events (as LevelEvent column dicts without ids)."""
+    if rng.random() < 0.01:
+        return []
+    n = rng.randint(8, 12)
+    level = rng.choices([0, 1, 2, 3], weights=[4, 3, 2, 1])[0]
+    ceiling = max(level + 1, rng.choice([3, 4, 5, 6, 7, 8, 9, 9]))
+    held = {level}
+    at = start_at
+    events = [dict(from_level=None, to_level=level, kind="start", switchback_kind=None, at=at, note="")]
+    for _ in range(n - 1):
+        at = at + timedelta(days=rng.randint(5, 120), hours=rng.randint(0, 23), minutes=rng.randint(0, 59))
+        lower = sorted(x for x in held if x < level)
+        if lower and (level >= ceiling or level == levels.MAX_LEVEL or rng.random() < 0.15):
+            embedded = [b for (a, b) in EMBEDDED_SWITCHBACKS if a == level and b in held]
+            if embedded and rng.random() < 0.6:
+                to, kind = rng.choice(sorted(embedded)), "embedded"
+            else:
+                to = rng.choice(lower[-3:])
+                kind = "discovery" if rng.random() < 0.6 else "review"
+            events.append(dict(from_level=level, to_level=to, kind="switchback", switchback_kind=kind,
+                               at=at, note=NOTES[kind]))
+            level = to
+        else:
+            events.append(dict(from_level=level, to_level=level + 1, kind="graduation",
+                               switchback_kind=None, at=at, note=""))
+            level += 1
+        held.add(level)
+    return events
+
+
+def _check(events: list[dict], code: str) -> None:
+    """Replay the history through the level engine: any illegal move raises."""
+    moves = [
+        Move(EventKind(e["kind"]), e["to_level"],
+             SwitchbackKind(e["switchback_kind"]) if e["switchback_kind"] else None, e["at"])
+        for e in events
+    ]
+    state, transitions = levels.replay(moves)
+    assert state.current == (events[-1]["to_level"] if events else None), code
+    for t in transitions:
+        if t.warnings:
+            raise AssertionError(f"{code}: generated a move with warnings: {t.warnings}")
+
+
+def _rows(first: int, last: int, rng: random.Random, ids: dict[str, int]) -> dict[str, list[dict]]:
+    """Rows for technologies ``first``..``last - 1`` (ids continue from ``ids``)."""
+    out: dict[str, list[dict]] = {"project": [], "owner": [], "event": [], "audit": []}
+
+    def project(code: str, name: str, parent_id: int | None, owners: list[str]) -> int:
+        ids["project"] += 1
+        pid = ids["project"]
+        created = EPOCH + timedelta(days=rng.randint(0, 4 * 365), seconds=rng.randint(0, 86_399))
+        events = _history(rng, created + timedelta(days=rng.randint(0, 30), hours=1))
+        _check(events, code)
+        actor = owners[0]
+        for e in events:
+            ids["event"] += 1
+            e.update(id=ids["event"], project_id=pid, recorded_by=actor, recorded_at=e["at"])
+        out["event"].extend(events)
+        status = rng.choices(["active", "paused", "retired"], weights=[85, 10, 5])[0]
+        last_event = events[-1] if events else None
+        out["project"].append(dict(
+            id=pid, code=code, name=name, parent_id=parent_id, status=status,
+            summary=f"{name}: a synthetic technology for the benchmark, owned by {', '.join(owners)}.",
+            level=last_event["to_level"] if last_event else None,
+            level_since=last_event["at"] if last_event else None,
+            created_at=created, created_by=actor,
+            updated_at=last_event["at"] if last_event else created,
+            version=1 + len(events),
+        ))
+        for position, owner in enumerate(owners):
+            ids["owner"] += 1
+            out["owner"].append(dict(id=ids["owner"], project_id=pid, name=owner, position=position))
+        ids["audit"] += 1
+        out["audit"].append(dict(
+            id=ids["audit"], at=created, actor=actor, entity="project", entity_id=str(pid),
+            action="create", before=None,
+            after={"code": code, "name": name, "parent_id": parent_id, "owners": owners},
+        ))
+        return pid
+
+    for i in range(first, last):
+        code = system_code(i)
+        name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} for {rng.choice(DOMAINS)}"
+        owners = rng.sample(OWNERS, rng.choice([1, 1, 2, 2, 3]))
+        pid = project(code, name, None, owners)
+        for k, part in enumerate(rng.sample(PARTS, rng.choice([1, 2])), start=1):
+            sub_owners = owners[:1] + [o for o in rng.sample(OWNERS, rng.choice([0, 1])) if o not in owners]
+            project(f"{code}.{k}", f"{name}: {part}", pid, sub_owners)
+    return out
+
+
+def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
+    """Migrate ``url`` (an empty database) and fill it; returns row counts per table."""
+    db.upgrade_db(url)
+    rng = random.Random(seed)
+    ids = {"project": 0, "owner": 0, "event": 0, "audit": 0}
+    engine = db.make_engine(url, poolclass=NullPool)
+    tables = [("project", Project), ("owner", ProjectOwner), ("event", LevelEvent), ("audit", AuditEntry)]
+    try:
+        with engine.begin() as conn:
+            existing = conn.exec_driver_sql("SELECT count(*) FROM project").scalar_one()
+            if existing:
+                raise RuntimeError(f"{db.safe_url(url)} already holds {existing} projects")
+            for first in range(1, n_technologies + 1, CHUNK):
+                rows = _rows(first, min(first + CHUNK, n_technologies + 1), rng, ids)
+                for key, model in tables:
+                    if rows[key]:
+                        conn.execute(insert(model.__table__), rows[key])
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    return {"technologies": n_technologies, "projects": ids["project"], "owners": ids["owner"],
+            "events": ids["event"], "audit": ids["audit"]}
+
+
+def schema_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head() or "none"
+
+
+def cached_db(size: str, seed: int = 42, *, log=print) -> Path:
+    """The generated database for ``size`` (S, M or L), built once and kept under bench/.cache/."""
+    n = size_count(size)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"portfolio-{size.upper()}-{n}-seed{seed}-g{GENERATOR_VERSION}-r{schema_head()}.db"
+    if path.exists():
+        return path
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        p.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    counts = generate(f"sqlite:///{tmp}", n, seed)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{tmp}{suffix}").unlink(missing_ok=True)  # checkpointed and closed: nothing left in them
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.replace(tmp, path)
+    log(f"generated {size.upper()}: {counts} in {time.perf_counter() - t0:.1f} s -> {path.name}")
+    return path

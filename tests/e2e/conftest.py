@@ -1,0 +1,203 @@
+"""Browser journeys: a real ``streamlit run`` server and Debian's Chromium driven by Playwright.
+
+Follows Streamlit's own e2e recipe (``e2e_playwright/conftest.py``): a module-scoped server on a
+free port with the demo portfolio in a fresh SQLite file, a ``/_stcore/health`` poll, the server's
+output written to a log file (a full pipe can hang the process), and helpers that wait for the
+script run to finish before anything is asserted.
+
+Artifacts (server logs, full-page screenshots) go to ``tests/e2e/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - the dev extra is missing
+    pytest.fail("playwright is not installed: run `make dev`", pytrace=False)
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+BIN = Path(sys.executable).parent  # the venv's bin/, where `mltrl` and `streamlit` live
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-extensions", "--no-first-run", "--disable-sync", "--disable-component-update",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+HEALTH_TIMEOUT_S = 60
+RUN_TIMEOUT_MS = 25_000
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _wait_healthy(proc: subprocess.Popen, base_url: str, log: Path) -> None:
+    """Poll ``/_stcore/health`` until it says ``ok``; fail fast if the server exits."""
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with code {proc.returncode} before it was healthy; "
+                        f"log {log}:\n{_tail(log)}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as resp:
+                if resp.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"streamlit was not healthy after {HEALTH_TIMEOUT_S} s; log {log}:\n{_tail(log)}",
+                pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def app_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ``streamlit run app.py`` server on a free port over a fresh database holding the demo.
+
+    Yields the base URL (``http://127.0.0.1:PORT``); the server is stopped at the end of the module.
+    """
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = {
+        **os.environ,
+        "MLTRL_DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
+        "MLTRL_USER": "e2e",
+        "PYTHONUNBUFFERED": "1",
+    }
+    demo = subprocess.run([str(BIN / "mltrl"), "demo", "load"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    if demo.returncode != 0:
+        pytest.fail(f"`mltrl demo load` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}",
+                    pytrace=False)
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = ARTIFACTS / f"server-{request.module.__name__.rsplit('.', 1)[-1]}.log"
+    cmd = [
+        str(BIN / "streamlit"), "run", "app.py",
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        "--global.developmentMode", "false",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(proc, base_url, log)
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless. A missing browser is a failure, not a skip."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: run make browser / apt-get install chromium", pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class ConsoleLog:
+    """Console errors and uncaught page errors seen while a test ran."""
+
+    def __init__(self) -> None:
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+
+    @property
+    def all(self) -> list[str]:
+        return self.console_errors + self.page_errors
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh 1400x1000 page; ``page.errors`` lists console errors and page errors."""
+    context = browser.new_context(viewport=VIEWPORT)
+    pg = context.new_page()
+    pg.set_default_timeout(RUN_TIMEOUT_MS)
+    log = ConsoleLog()
+    pg.on("console", lambda msg: log.console_errors.append(msg.text) if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
+    pg.errors = log  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def wait_for_app(page: Page) -> None:
+    """Wait until the script run triggered by the last interaction (or load) has finished.
+
+    Streamlit's recipe: some widgets debounce ~200 ms, then the app is connected, the script is
+    not running and no skeleton placeholder is left.
+    """
+    page.wait_for_timeout(210)
+    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        state="attached", timeout=RUN_TIMEOUT_MS)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=RUN_TIMEOUT_MS)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=RUN_TIMEOUT_MS)
+
+
+def open_app(page: Page, url: str) -> None:
+    """Go to ``url`` and wait for the first script run to finish."""
+    page.goto(url)
+    page.get_by_test_id("stAppViewContainer").wait_for(state="attached", timeout=RUN_TIMEOUT_MS)
+    wait_for_app(page)
+
+
+_shot_counts: dict[str, int] = {}
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot to ``artifacts/<test>-<nn>-<name>.png`` and return its path.
+
+    Streamlit scrolls inside its own container, so ``full_page=True`` alone captures one
+    viewport. The viewport is stretched to the content's height for the shot, then restored.
+    """
+    test = os.environ.get("PYTEST_CURRENT_TEST", "test").split("::")[-1].split(" ")[0]
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", test)
+    _shot_counts[test] = _shot_counts.get(test, 0) + 1
+    path = ARTIFACTS / f"{test}-{_shot_counts[test]:02d}-{name}.png"
+    size = page.viewport_size or VIEWPORT
+    height = page.evaluate(
+        """() => Math.max(...['stMain', 'stAppViewContainer', 'stAppScrollToBottomContainer']
+              .map(id => document.querySelector(`[data-testid='${id}']`))
+              .filter(Boolean).map(el => el.scrollHeight), document.body.scrollHeight)"""
+    )
+    page.set_viewport_size({"width": size["width"], "height": max(int(height), size["height"])})
+    page.wait_for_timeout(400)  # let charts and grids re-layout to the new size
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+    page.wait_for_timeout(100)
+    return path

@@ -1,0 +1,50 @@
+"""AppTest fixtures: the real app (app.py with st.navigation) over a fresh database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from mltrl import db
+from mltrl.services import Actor, demo
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """st.cache_* are process-global: clear them so no test sees another's engine or data."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    db.dispose_engines()
+
+
+@pytest.fixture
+def demo_db(session) -> str:
+    demo.load_demo(session=session, actor=Actor("demo"))
+    return "demo"
+
+
+@pytest.fixture
+def open_page(db_url: str) -> Callable[..., AppTest]:
+    """Run the app, then switch to ``page`` (relative to app.py), with optional query params."""
+
+    def _open(page: str, actor: str = "alice", **query: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state["actor_name"] = actor
+        at.run()
+        assert not at.exception, at.exception
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        return at
+
+    return _open

@@ -1,0 +1,147 @@
+"""The Project page under AppTest: reading a technology, and every form with its refusals."""
+
+import json
+
+from sqlmodel import func, select
+
+from mltrl.models import AuditEntry, LevelEvent, Project
+from mltrl.services import Actor, level_moves, projects
+from tests.factories import make_history, make_project
+
+PAGE = "views/project.py"
+
+
+def _counts(session):
+    session.expire_all()
+    return tuple(
+        session.exec(select(func.count()).select_from(model)).one()
+        for model in (Project, LevelEvent, AuditEntry)
+    )
+
+
+def _submit(at, label):
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+
+
+def test_empty_database_offers_the_add_form(open_page, session):
+    at = open_page(PAGE)
+    assert "No technologies yet" in at.info[0].value
+    at.text_input(key="add_first_code").input("R01.1")
+    at.text_input(key="add_first_name").input("Mixed-variable BO")
+    at.text_input(key="add_first_owners").input("Ada, Grace")
+    _submit(at, "Add technology")
+    assert at.success[0].value == "Added R01.1 · Mixed-variable BO."
+    session.expire_all()
+    view = projects.view_project(session, "R01.1")
+    assert view.owners == ["Ada", "Grace"]
+    assert view.project.created_by == "alice"
+
+
+def test_add_form_refuses_a_bad_code_and_writes_nothing(open_page, session):
+    at = open_page(PAGE)
+    before = _counts(session)
+    at.text_input(key="add_first_code").input("bad code!")
+    at.text_input(key="add_first_name").input("Whatever")
+    _submit(at, "Add technology")
+    assert "code" in at.error[0].value and "not a valid code" in at.error[0].value
+    assert _counts(session) == before
+
+
+def test_demo_project_shows_components_history_and_chart(open_page, demo_db):
+    at = open_page(PAGE, code="P05.1")
+    assert at.header[0].value == "P05.1 · Recycling sorter mobile app"
+    badges = at.markdown[0].value
+    assert "Level 9 · Deployment" in badges and "system level 5" in badges
+    components = at.dataframe[0].value
+    assert list(components["Code"]) == ["P06.1", "P07.1", "P08.1", "P09.1"]
+    history = at.dataframe[1].value
+    assert history["Kind"].iloc[0] == "start" and "embedded" in set(history["Kind"])
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = {trace.get("name") for trace in spec["data"]}
+    assert {"Graduation", "Switchback: embedded"} <= names
+    step = spec["data"][0]
+    assert step["line"]["shape"] == "hv"
+
+
+def test_start_then_graduate_through_the_forms(open_page, session):
+    make_project(session, "R05.1", "Speech model")
+    at = open_page(PAGE, code="R05.1")
+    assert ":gray-badge[no level yet]" in at.markdown[0].value
+    at.selectbox(key="start_level").set_value(3)
+    at.text_input(key="start_note").input("entered at system development")
+    _submit(at, "Record start")
+    assert at.success[0].value == "R05.1 starts at level 3."
+    assert "Level 3 · System development" in at.markdown[0].value
+
+    at.text_input(key="graduate_note").input("proof of concept agreed")
+    _submit(at, "Graduate")
+    assert at.success[0].value == "R05.1 graduated to level 4."
+    assert "Level 4 · Proof of concept" in at.markdown[0].value
+    assert [e.to_level for e in level_moves.history(session, "R05.1")] == [3, 4]
+    assert at.dataframe[0].value["To"].tolist() == [3, 4]
+
+
+def test_switchback_without_kind_on_a_plain_pair_is_refused(open_page, session):
+    make_project(session, "R06.1")
+    make_history(session, "R06.1", [("start", 2, None, "2024-01-01"), ("graduation", None, None, "2024-02-01")])
+    at = open_page(PAGE, code="R06.1")
+    before = _counts(session)
+    at.selectbox(key="switchback_level").set_value(1)
+    _submit(at, "Switch back")
+    message = at.error[0].value
+    assert "discovery" in message and "review" in message and "switchback-kind-required" in message
+    assert _counts(session) == before
+    assert "Level 3 · System development" in at.markdown[0].value
+
+
+def test_embedded_switchback_is_implied_and_a_never_held_level_warns(open_page, session):
+    make_project(session, "R07.1")
+    make_history(session, "R07.1", [("start", 4, None, "2024-01-01")])
+    at = open_page(PAGE, code="R07.1")
+    at.selectbox(key="switchback_level").set_value(2)
+    at.text_input(key="switchback_note").input("real data broke the model")
+    _submit(at, "Switch back")
+    assert at.success[0].value == "R07.1 switched back to level 2 (embedded)."
+    assert "never held level 2" in at.warning[0].value
+
+
+def test_graduating_from_level_nine_is_refused_in_plain_words(open_page, session):
+    make_project(session, "P01.1")
+    make_history(session, "P01.1", [("start", 9, None, "2024-01-01")])
+    at = open_page(PAGE, code="P01.1")
+    _submit(at, "Graduate")
+    assert "Level 9 is the highest" in at.error[0].value
+
+
+def test_stale_edit_is_refused_as_a_conflict(open_page, session):
+    project = make_project(session, "R08.1", "Original name")
+    seen = project.version
+    at = open_page(PAGE, code="R08.1")
+    # Somebody else saves in between.
+    projects.update_project(session=session, actor=Actor("bob"), code="R08.1",
+                            expected_version=seen, name="Bob's name")
+    at.text_input(key=f"edit_name_R08.1_{seen}").input("Alice's name")
+    before = _counts(session)
+    _submit(at, "Save details")
+    assert "changed since you opened it" in at.error[0].value
+    assert _counts(session) == before
+    session.expire_all()
+    assert projects.get_project(session, "R08.1").name == "Bob's name"
+
+
+def test_edit_details_saves_and_records_the_actor(open_page, session):
+    project = make_project(session, "R09.1", "Old", owners=["Ann"])
+    make_project(session, "R10.1", "System")
+    at = open_page(PAGE, code="R09.1", actor="carol")
+    at.text_input(key=f"edit_name_R09.1_{project.version}").input("New name")
+    at.selectbox(key=f"edit_parent_R09.1_{project.version}").set_value("R10.1")
+    at.selectbox(key=f"edit_status_R09.1_{project.version}").set_value("paused")
+    _submit(at, "Save details")
+    assert at.success[0].value == "Saved R09.1."
+    session.expire_all()
+    view = projects.view_project(session, "R09.1")
+    assert (view.project.name, view.parent_code, view.project.status) == ("New name", "R10.1", "paused")
+    session.expire_all()
+    last = session.exec(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (last.actor, last.action, last.before["name"], last.after["name"]) == ("carol", "update", "Old", "New name")

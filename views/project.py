@@ -61,6 +61,7 @@ if code != wanted:
 with context.session() as s:
     view = projects.view_project(s, code)
     project = view.project
+    seen = context.version_seen(code, project.version)
     events = level_moves.history(s, code)
     children = projects.children_of(s, project.id)
     frame = context.portfolio_frame()
@@ -134,7 +135,7 @@ with context.session() as s:
                     feedback.run_use_case(
                         lambda: level_moves.record_start(
                             session=s, actor=context.actor(), code=code, level=start_level,
-                            at=_when(start_day), note=start_note, expected_version=project.version),
+                            at=_when(start_day), note=start_note, expected_version=seen),
                         success=lambda o: f"{code} starts at level {o.event.to_level}.",
                     )
         else:
@@ -152,7 +153,7 @@ with context.session() as s:
                     feedback.run_use_case(
                         lambda: level_moves.graduate(
                             session=s, actor=context.actor(), code=code, at=_when(g_day), note=g_note,
-                            expected_version=project.version),
+                            expected_version=seen),
                         success=lambda o: f"{code} graduated to level {o.event.to_level}.",
                     )
             with s_col, st.form("switchback_form", border=True):
@@ -170,7 +171,7 @@ with context.session() as s:
                     feedback.run_use_case(
                         lambda: level_moves.switch_back(
                             session=s, actor=context.actor(), code=code, level=sb_level, kind=sb_kind,
-                            at=_when(sb_day), note=sb_note, expected_version=project.version),
+                            at=_when(sb_day), note=sb_note, expected_version=seen),
                         success=lambda o: (f"{code} switched back to level {o.event.to_level} "
                                            f"({o.event.switchback_kind})."),
                     )
@@ -190,7 +191,7 @@ with context.session() as s:
             if st.form_submit_button("Save details", icon=":material/save:"):
                 feedback.run_use_case(
                     lambda: projects.update_project(
-                        session=s, actor=context.actor(), code=code, expected_version=project.version,
+                        session=s, actor=context.actor(), code=code, expected_version=seen,
                         name=e_name, status=e_status, parent_code=e_parent, owners=e_owners.split(","),
                         summary=e_summary),
                     success=f"Saved {code}.",

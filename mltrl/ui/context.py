@@ -66,3 +66,16 @@ def _portfolio(url: str, version: int) -> pd.DataFrame:
 def portfolio_frame() -> pd.DataFrame:
     """The portfolio table (cached until the next write)."""
     return _portfolio(database_url(), data_version())
+
+
+def version_seen(code: str, current: int) -> int:
+    """The version of ``code`` the user was looking at when they acted.
+
+    A form's submit arrives in a new script run that re-reads the database, so the version to
+    check against is the one the *previous* run showed, kept here per technology. A write made by
+    someone else in between then surfaces as a conflict instead of being built upon blindly.
+    """
+    key = f"_seen_version_{code}"
+    seen = st.session_state.get(key, current)
+    st.session_state[key] = current
+    return seen

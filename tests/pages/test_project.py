@@ -145,3 +145,20 @@ def test_edit_details_saves_and_records_the_actor(open_page, session):
     session.expire_all()
     last = session.exec(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert (last.actor, last.action, last.before["name"], last.after["name"]) == ("carol", "update", "Old", "New name")
+
+
+def test_graduating_from_a_stale_view_is_refused(open_page, session):
+    make_project(session, "R11.1")
+    make_history(session, "R11.1", [("start", 3, None, "2024-01-01")])
+    at = open_page(PAGE, code="R11.1")
+    assert "Level 3" in at.markdown[0].value
+    # Bob graduates it while Alice looks at level 3.
+    level_moves.graduate(session=session, actor=Actor("bob"), code="R11.1")
+    before = _counts(session)
+    _submit(at, "Graduate")
+    assert "changed since you opened it" in at.error[0].value
+    assert _counts(session) == before
+    assert [e.to_level for e in level_moves.history(session, "R11.1")] == [3, 4]
+    # Now that the page shows level 4, a graduation goes through, to 5.
+    _submit(at, "Graduate")
+    assert at.success[0].value == "R11.1 graduated to level 5."

@@ -1,0 +1,412 @@
+"""``make bench``: every page, the CLI and the floor, at the S, M and L portfolio sizes.
+
+For each size the parent process generates (or reuses) the synthetic database, then measures in a
+fresh child process (``python -m bench.run --measure SIZE --db PATH --out FILE``), so each size's
+peak memory (``ru_maxrss``) is the app's at that size and not the generator's or a larger size's.
+
+Measured, median of ``BENCH_RUNS`` (default 5) timed runs after one untimed warm-up:
+
+* the floor: the bare SQL the portfolio needs (projects, owners) with Python's sqlite3; and, for
+  reference, the current level of every project from the latest event through (project_id, at);
+* each page's full script run with ``AppTest`` (server-side: script, caches, element tree),
+  ``cold`` (``st.cache_data.clear()`` before each run: the first view after a write) and ``warm``
+  (cached data: what a user clicking around sees);
+* ``mltrl project list --json`` in-process (typer's CliRunner) and once as a subprocess
+  (with the interpreter's start-up and imports).
+
+Targets are reported, never asserted: every page under 300 ms at M and under 1 s at L (S is held
+to the M target), within 3x of the floor, cost growing no faster than linearly from S to L.
+
+Environment: ``BENCH_SIZES=S,M`` (default S,M,L), ``BENCH_RUNS=5``, ``BENCH_PROFILE=1`` (cProfile
+one cold and one warm run of each page at every size measured, to ``bench/results/profile-*.txt``),
+``BENCH_TRACEMALLOC=1`` (one extra cold portfolio run under tracemalloc: Python's allocation peak).
+
+Results: a Markdown table on stdout and in ``bench/results/latest.md``, raw numbers in
+``bench/results/latest.json``. Later capabilities add their pages to ``PAGES`` and their commands
+to ``CLI_OPS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+SIZE_ORDER = ["S", "M", "L"]
+TIME_TARGET_MS = {"S": 300.0, "M": 300.0, "L": 1000.0}  # S: held to the M target
+FLOOR_RATIO_TARGET = 3.0
+
+
+# --- what is measured ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    name: str
+    path: str  # relative to app.py, as st.switch_page takes it
+    reads_portfolio: bool = True  # False: the page reads no data, so the 3x-floor target is n/a
+    query_params: Callable[[int], dict[str, str]] = field(default=lambda n: {})
+    check: Callable[[object, int, dict], None] | None = None  # (AppTest, n_technologies, counts)
+
+
+def _check_portfolio(at, n: int, counts: dict) -> None:
+    shown = [c.value for c in at.caption if str(c.value).startswith("Showing ")]
+    assert shown and f"of {counts['projects']} technologies" in shown[0], shown
+
+
+def _check_project(at, n: int, counts: dict) -> None:
+    code = generate.sample_system_code(n)
+    assert at.header and at.header[0].value.startswith(f"{code} "), [h.value for h in at.header]
+    assert "Components" in [s.value for s in at.subheader], "the sample project shows no components"
+
+
+PAGES = [
+    PageSpec("portfolio", "views/portfolio.py", check=_check_portfolio),
+    PageSpec("project", "views/project.py",
+             query_params=lambda n: {"code": generate.sample_system_code(n)}, check=_check_project),
+    PageSpec("level guide", "views/level_guide.py", reads_portfolio=False),
+]
+
+
+def _check_project_list(stdout: str, counts: dict) -> None:
+    records = json.loads(stdout)
+    assert len(records) == counts["projects"], (len(records), counts["projects"])
+
+
+CLI_OPS = [
+    ("mltrl project list --json", ["project", "list", "--json"], _check_project_list),
+]
+
+FLOOR_SQL = [
+    "SELECT id, code, name, parent_id, status, level, level_since, summary, version FROM project",
+    "SELECT project_id, name FROM projectowner ORDER BY project_id, position",
+]
+LATEST_EVENT_SQL = (
+    "SELECT p.id, (SELECT e.to_level FROM levelevent e WHERE e.project_id = p.id "
+    "ORDER BY e.at DESC, e.id DESC LIMIT 1) FROM project p"
+)
+
+
+# --- the child: measure one size ----------------------------------------------------------------
+
+
+def _median_ms(fn: Callable[[], object], runs: int, *, before: Callable[[], object] | None = None) -> dict:
+    """One untimed warm-up, then ``runs`` timed calls; ``before`` runs untimed before each call."""
+    if before:
+        before()
+    fn()
+    times = []
+    for _ in range(runs):
+        if before:
+            before()
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"median_ms": statistics.median(times), "runs_ms": [round(t, 2) for t in times]}
+
+
+def _counts(path: Path) -> dict:
+    con = sqlite3.connect(path)
+    try:
+        q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "projects": q("SELECT count(*) FROM project"),
+            "components": q("SELECT count(*) FROM project WHERE parent_id IS NOT NULL"),
+            "events": q("SELECT count(*) FROM levelevent"),
+            "owners": q("SELECT count(*) FROM projectowner"),
+        }
+    finally:
+        con.close()
+
+
+def _profile_hook():
+    """Let one AppTest run be profiled: AppTest runs the script in its own thread."""
+    import cProfile
+
+    from streamlit.testing.v1.local_script_runner import LocalScriptRunner
+
+    state: dict[str, cProfile.Profile | None] = {"prof": None}
+    original = LocalScriptRunner._run_script_thread
+
+    def run_script_thread(self) -> None:  # noqa: ANN001
+        prof = state["prof"]
+        if prof is None:
+            return original(self)
+        prof.enable()
+        try:
+            return original(self)
+        finally:
+            prof.disable()
+
+    LocalScriptRunner._run_script_thread = run_script_thread
+    return state
+
+
+def measure(size: str, db_path: Path, runs: int) -> dict:
+    url = f"sqlite:///{db_path}"
+    os.environ["MLTRL_DATABASE_URL"] = url
+    n = generate.size_count(size)
+    counts = _counts(db_path)
+    items: dict[str, dict] = {}
+
+    def log(msg: str) -> None:
+        print(f"  [{size}] {msg}", flush=True)
+
+    # The floor, with the page's database file and nothing else.
+    con = sqlite3.connect(db_path)
+    try:
+        items["floor: portfolio SQL"] = dict(kind="floor", **_median_ms(
+            lambda: [con.execute(sql).fetchall() for sql in FLOOR_SQL], runs))
+        items["floor ref: latest event per project"] = dict(kind="floor-ref", **_median_ms(
+            lambda: con.execute(LATEST_EVENT_SQL).fetchall(), runs))
+    finally:
+        con.close()
+    log(f"floor {items['floor: portfolio SQL']['median_ms']:.1f} ms")
+
+    # Pages, through AppTest (imports deferred so the parent stays light).
+    import streamlit as st
+    from streamlit.logger import set_log_level
+    from streamlit.testing.v1 import AppTest
+
+    set_log_level("error")  # "No runtime found, using MemoryCacheStorageManager" on every clear
+    profiling = os.environ.get("BENCH_PROFILE") == "1"
+    prof_state = _profile_hook() if profiling else None
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    t0 = time.perf_counter()
+    at.run()
+    first = (time.perf_counter() - t0) * 1000
+    assert not at.exception, at.exception
+    items["app: first run in a new process"] = dict(kind="info", median_ms=first, runs_ms=[round(first, 2)])
+
+    for page in PAGES:
+        def run_page(page: PageSpec = page) -> None:
+            for key, value in page.query_params(n).items():
+                at.query_params[key] = value
+            at.switch_page(page.path).run()
+            assert not at.exception, f"{page.name}: {at.exception}"
+
+        run_page()
+        if page.check:
+            page.check(at, n, counts)
+        for mode, before in (("cold", st.cache_data.clear), ("warm", None)):
+            res = _median_ms(run_page, runs, before=before)
+            items[f"page {page.name} ({mode})"] = dict(kind="page", reads_portfolio=page.reads_portfolio, **res)
+            log(f"page {page.name} ({mode}) {res['median_ms']:.0f} ms")
+            if profiling:
+                _profile_run(prof_state, run_page, before, size, page.name, mode)
+
+    if os.environ.get("BENCH_TRACEMALLOC") == "1":
+        import tracemalloc
+
+        st.cache_data.clear()
+        tracemalloc.start()
+        at.switch_page(PAGES[0].path).run()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        items["memory: tracemalloc peak, cold portfolio run (MB)"] = dict(kind="memory", value=peak / 2**20)
+
+    # The CLI, in-process and once as a subprocess.
+    from typer.testing import CliRunner
+
+    from mltrl import cli
+
+    runner = CliRunner()
+    for label, argv, check in CLI_OPS:
+        def invoke(argv: list[str] = argv, check=check) -> None:  # noqa: ANN001
+            result = runner.invoke(cli.app, argv, env={"MLTRL_DATABASE_URL": url})
+            assert result.exit_code == 0, (result.exit_code, result.output[-2000:])
+            check(result.stdout, counts)
+
+        res = _median_ms(invoke, runs)
+        items[f"cli: {label} (in-process)"] = dict(kind="cli", **res)
+        log(f"cli {label} {res['median_ms']:.0f} ms")
+
+        exe = Path(sys.executable).parent / "mltrl"
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "mltrl.cli"]
+        env = dict(os.environ, MLTRL_DATABASE_URL=url)
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd + argv, env=env, cwd=ROOT, capture_output=True, text=True)
+        wall = (time.perf_counter() - t0) * 1000
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        check(proc.stdout, counts)
+        items[f"cli: {label} (subprocess, once)"] = dict(kind="cli-subprocess", median_ms=wall,
+                                                        runs_ms=[round(wall, 2)])
+
+    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"size": size, "n_technologies": n, "counts": counts, "db": db_path.name,
+            "runs": runs, "items": items, "peak_rss_mb": maxrss_mb}
+
+
+def _profile_run(state: dict, run_page: Callable[[], None], before, size: str, page: str, mode: str) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    if before:
+        before()
+    state["prof"] = prof = cProfile.Profile()
+    try:
+        run_page()
+    finally:
+        state["prof"] = None
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    slug = page.replace(" ", "_")
+    (RESULTS / f"profile-{size}-{slug}-{mode}.txt").write_text(out.getvalue(), encoding="utf-8")
+
+
+# --- the parent: sizes, table, files --------------------------------------------------------------
+
+
+def _verdict(size: str, item: dict, floor_ms: float) -> tuple[str, str]:
+    """(target, verdict) for one row."""
+    kind = item["kind"]
+    if kind not in ("page", "cli"):
+        return "—", "—"
+    limit = TIME_TARGET_MS[size]
+    checks_ratio = kind == "cli" or item.get("reads_portfolio", True)
+    target = f"< {limit:.0f} ms" + (f", ≤ {FLOOR_RATIO_TARGET:.0f}x floor" if checks_ratio else " (reads no data)")
+    over = []
+    if item["median_ms"] >= limit:
+        over.append("time")
+    if checks_ratio and item["median_ms"] > FLOOR_RATIO_TARGET * floor_ms:
+        over.append(f"{FLOOR_RATIO_TARGET:.0f}x floor")
+    return target, ("within" if not over else "over: " + ", ".join(over))
+
+
+def render(results: list[dict], total_s: float) -> str:
+    lines = [
+        "# MLTRL Dashboard benchmark",
+        "",
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · Python {platform.python_version()} · "
+        f"{os.cpu_count()} CPUs · median of {results[0]['runs'] if results else '?'} runs after one "
+        f"warm-up · total {total_s:.0f} s",
+        "",
+        "| size | item | median ms | ratio to floor | target | verdict |",
+        "|---|---|---:|---:|---|---|",
+    ]
+    for res in results:
+        size = res["size"]
+        floor = res["items"]["floor: portfolio SQL"]["median_ms"]
+        c = res["counts"]
+        label = f"{size} ({res['n_technologies']:,} tech., {c['projects']:,} proj., {c['events']:,} ev.)"
+        for name, item in res["items"].items():
+            if item["kind"] == "memory":
+                lines.append(f"| {label} | {name} | {item['value']:.0f} | | | |")
+                continue
+            target, verdict = _verdict(size, item, floor)
+            ratio = "1.0" if name.startswith("floor: ") else f"{item['median_ms'] / floor:.1f}x"
+            lines.append(f"| {label} | {name} | {item['median_ms']:.1f} | {ratio} | {target} | {verdict} |")
+        lines.append(f"| {label} | peak memory of the measuring process (ru_maxrss) | "
+                     f"{res['peak_rss_mb']:.0f} MB | | | |")
+    lines += growth_table(results)
+    lines += [
+        "",
+        "Notes: times are server-side (AppTest runs the whole script: app.py, the page, caches, "
+        "and the element tree; no browser or network). *cold* clears `st.cache_data` before each "
+        "run (the first view after a write); *warm* reruns with cached data (a click). The floor "
+        "is the bare SQL the portfolio needs, through Python's sqlite3 on the same file; the "
+        "floor reference row (latest event per project) is not a target. Each size is measured "
+        "in a fresh process, so peak memory is that size's. S has no time target of its own: it "
+        "is held to M's.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def growth_table(results: list[dict]) -> list[str]:
+    by_size = {r["size"]: r for r in results}
+    pairs = [(a, b) for a, b in (("S", "M"), ("M", "L"), ("S", "L")) if a in by_size and b in by_size]
+    if not pairs:
+        return []
+    out = ["", "Cost growth (time ratio against the growth in technologies; linear or better is the target)", "",
+           "| item | " + " | ".join(f"{a}→{b} (size x{by_size[b]['n_technologies'] / by_size[a]['n_technologies']:.0f})"
+                                    for a, b in pairs) + " | verdict |",
+           "|---|" + "---:|" * len(pairs) + "---|"]
+    names = [k for k, v in by_size[pairs[0][0]]["items"].items() if "median_ms" in v]
+    for name in names:
+        cells, worst = [], True
+        for a, b in pairs:
+            ia, ib = by_size[a]["items"].get(name), by_size[b]["items"].get(name)
+            if not ia or not ib or not ia["median_ms"]:
+                cells.append("—")
+                continue
+            growth = ib["median_ms"] / ia["median_ms"]
+            size_growth = by_size[b]["n_technologies"] / by_size[a]["n_technologies"]
+            worst = worst and growth <= size_growth
+            cells.append(f"{growth:.1f}x")
+        out.append(f"| {name} | " + " | ".join(cells) + f" | {'linear or better' if worst else 'faster than linear'} |")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--measure", metavar="SIZE", help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    runs = int(os.environ.get("BENCH_RUNS", "5"))
+
+    if args.measure:  # the child
+        result = measure(args.measure, args.db, runs)
+        args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        return 0
+
+    t_start = time.perf_counter()
+    sizes = [s.strip().upper() for s in os.environ.get("BENCH_SIZES", ",".join(SIZE_ORDER)).split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in generate.SIZES]
+    if unknown:
+        parser.error(f"unknown size(s) {unknown}: use {', '.join(generate.SIZES)}")
+    sizes = [s for s in SIZE_ORDER if s in sizes]
+    results = []
+    for size in sizes:
+        t0 = time.perf_counter()
+        path = generate.cached_db(size)
+        print(f"{size}: measuring {path.name}", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "result.json"
+            proc = subprocess.run(
+                [sys.executable, "-m", "bench.run", "--measure", size, "--db", str(path), "--out", str(out)],
+                cwd=ROOT,
+            )
+            if proc.returncode != 0:
+                print(f"{size}: the measuring process failed (exit {proc.returncode})", file=sys.stderr)
+                return proc.returncode
+            results.append(json.loads(out.read_text(encoding="utf-8")))
+        print(f"{size}: done in {time.perf_counter() - t0:.0f} s", flush=True)
+
+    total = time.perf_counter() - t_start
+    table = render(results, total)
+    print()
+    print(table)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.md").write_text(table, encoding="utf-8")
+    (RESULTS / "latest.json").write_text(json.dumps({
+        "at": datetime.now(timezone.utc).isoformat(), "total_s": total, "cpus": os.cpu_count(),
+        "python": platform.python_version(), "targets": {"time_ms": TIME_TARGET_MS, "floor_ratio": FLOOR_RATIO_TARGET},
+        "results": results,
+    }, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

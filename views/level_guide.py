@@ -18,7 +18,6 @@ overview = pd.DataFrame({
     "Name": [lv.name for lv in levels.LEVELS],
     "Phase": [lv.phase.value for lv in levels.LEVELS],
     "Review panel": [", ".join(lv.panel) for lv in levels.LEVELS],
-    "Key decision": [lv.decision or "" for lv in levels.LEVELS],
 })
 st.dataframe(
     overview.style.map(lambda p: f"background-color: {charts.phase_tint(p, 0.28)}", subset=["Phase"]),

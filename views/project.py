@@ -146,10 +146,11 @@ with context.session() as s:
                     st.markdown(f"**Graduate** from level {lv} to **{nxt.label}** ({nxt.phase.value}).")
                     st.caption(f"Review panel: {', '.join(levels.level(lv).panel)}. Looks at: {levels.level(lv).review}")
                 else:
-                    st.markdown("**Graduate**: level 9 is the highest level.")
+                    st.markdown("**Graduate**: level 9 is the highest level; from here a change to the "
+                                "deployed version goes back to level 7 or earlier (switch back).")
                 g_day = st.date_input("Date", key="graduate_date")
                 g_note = st.text_input("Note", key="graduate_note")
-                if st.form_submit_button("Graduate", icon=":material/arrow_upward:"):
+                if st.form_submit_button("Graduate", icon=":material/arrow_upward:", disabled=lv >= levels.MAX_LEVEL):
                     feedback.run_use_case(
                         lambda: level_moves.graduate(
                             session=s, actor=context.actor(), code=code, at=_when(g_day), note=g_note,

@@ -65,7 +65,7 @@ def with_system_levels(frame: pd.DataFrame) -> pd.Series:
 def phase_labels(levels: pd.Series) -> pd.Series:
     """The phase of each level (``None`` where there is no level yet)."""
     mapping = {lv.number: lv.phase.value for lv in engine.LEVELS}
-    return levels.map(lambda v: None if pd.isna(v) else mapping[int(v)]).astype("object")
+    return pd.Series([None if pd.isna(v) else mapping[int(v)] for v in levels], index=levels.index, dtype="object")
 
 
 def filter_portfolio(

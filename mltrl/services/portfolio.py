@@ -76,7 +76,6 @@ def project_list(session: Session) -> list[dict]:
             "level": None if pd.isna(row.level) else int(row.level),
             "system_level": None if pd.isna(row.system_level) else int(row.system_level),
             "status": row.status,
-            "owners": list(row.owners),
         }
         for row in frame.itertuples(index=False)
     ]

@@ -217,16 +217,17 @@ def update_project(
             f"{project.version}); reload to see the change, then edit again."
         )
     before = _project_snapshot(session, project)
-    if name is not None:
-        project.name = _clean_name(name)
-    if summary is not None:
-        project.summary = _clean_summary(summary)
-    if status is not None:
-        project.status = _clean_status(status)
-    if parent_code is not _UNSET:
-        project.parent_id = _resolve_parent(session, parent_code, child=project)  # type: ignore[arg-type]
+    # Check every input (and look the parent up) before touching the row, so one save is one
+    # UPDATE: a query in between would autoflush a half-edited row and bump the version twice.
+    new_name = _clean_name(name) if name is not None else project.name
+    new_summary = _clean_summary(summary) if summary is not None else project.summary
+    new_status = _clean_status(status) if status is not None else project.status
+    new_parent = (project.parent_id if parent_code is _UNSET
+                  else _resolve_parent(session, parent_code, child=project))  # type: ignore[arg-type]
     if owners is not None:
         _set_owners(session, project, clean_owners(owners))
+    project.name, project.summary, project.status = new_name, new_summary, new_status
+    project.parent_id = new_parent
     project.updated_at = utcnow()
     session.add(project)
     session.flush()

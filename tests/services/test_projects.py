@@ -170,10 +170,7 @@ def test_update_project_changes_fields_bumps_the_version_and_audits(session: Ses
     pytest.param({"name": "New", "owners": ["Grace"], "parent_code": "P05.1"}, id="all-at-once"),
 ])
 def test_one_edit_moves_the_version_by_exactly_one(session: Session, changes: dict) -> None:
-    """KNOWN FAILING (reported) when a name/summary/status change comes with an owners or parent
-    change: update_project assigns the first fields, then runs queries (parent lookup, owners) that
-    autoflush the half-edited row, so one save bumps the version two or three times; the audit row
-    then shows e.g. version 1 -> 4 for a single edit."""
+    """One save is one UPDATE: the version moves by exactly one, whatever changes together."""
     make_project(session, "P05.1")
     make_project(session, "R01.1", owners=["Ada"])
     updated = projects.update_project(session=session, actor=TESTER, code="R01.1", expected_version=1, **changes)

@@ -494,17 +494,17 @@ def test_any_sequence_of_moves_leaves_a_lawful_history(moves: list[Move]) -> Non
 
 @st.composite
 def forests(draw: st.DrawFn) -> tuple[dict[int, int | None], dict[int, int | None]]:
+    """A random forest (node i's parent is an earlier node, or none) in shuffled order, with levels
+    that are set, None, or missing from the mapping."""
     n = draw(st.integers(min_value=1, max_value=40))
-    parents: dict[int, int | None] = {}
-    for i in range(n):
-        parents[i] = draw(st.one_of(st.none(), st.integers(min_value=0, max_value=i - 1))) if i else None
+    raw = draw(st.lists(st.integers(min_value=0, max_value=10_000), min_size=n, max_size=n))
+    drawn_levels = draw(st.lists(st.integers(min_value=-2, max_value=9), min_size=n, max_size=n))
     order = draw(st.permutations(list(range(n))))
-    parents = {i: parents[i] for i in order}
+    parents = {i: (None if i == 0 or raw[i] % 4 == 0 else raw[i] % i) for i in order}
     lv: dict[int, int | None] = {}
-    for i in range(n):
-        choice = draw(st.one_of(st.none(), st.integers(min_value=0, max_value=9), st.just("missing")))
-        if choice != "missing":
-            lv[i] = choice
+    for i, v in enumerate(drawn_levels):
+        if v != -2:  # -2: missing from the mapping altogether
+            lv[i] = None if v == -1 else v
     return parents, lv
 
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from mltrl.ui import context
 
-st.set_page_config(page_title="MLTRL Dashboard", page_icon=":material/stacked_line_chart:", layout="wide")
+st.set_page_config(page_title="MLTRL Dashboard", page_icon="📈", layout="wide")
 
 PAGES = [
     st.Page("views/portfolio.py", title="Portfolio", icon=":material/dashboard:", url_path="portfolio", default=True),

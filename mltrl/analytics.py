@@ -53,11 +53,16 @@ def days_between(start: pd.Series, as_of: datetime | None = None) -> pd.Series:
     return (pd.Timestamp(as_of) - stamps).dt.total_seconds() / 86_400.0
 
 
+def _plain(values: pd.Series) -> list:
+    """Python ints (and None for missing) from a nullable integer column, quickly."""
+    return [None if v is pd.NA or v is None or v != v else int(v) for v in values.astype(object).tolist()]
+
+
 def with_system_levels(frame: pd.DataFrame) -> pd.Series:
     """System level per row of a frame with ``id``, ``parent_id`` and ``level`` columns."""
-    ids = frame["id"].tolist()
-    parents = dict(zip(ids, [None if pd.isna(p) else int(p) for p in frame["parent_id"]]))
-    lv = dict(zip(ids, [None if pd.isna(v) else int(v) for v in frame["level"]]))
+    ids = _plain(frame["id"])
+    parents = dict(zip(ids, _plain(frame["parent_id"])))
+    lv = dict(zip(ids, _plain(frame["level"])))
     result = engine.system_levels(parents, lv)
     return pd.Series([result[i] for i in ids], index=frame.index, dtype="Int64")
 
@@ -65,7 +70,7 @@ def with_system_levels(frame: pd.DataFrame) -> pd.Series:
 def phase_labels(levels: pd.Series) -> pd.Series:
     """The phase of each level (``None`` where there is no level yet)."""
     mapping = {lv.number: lv.phase.value for lv in engine.LEVELS}
-    return pd.Series([None if pd.isna(v) else mapping[int(v)] for v in levels], index=levels.index, dtype="object")
+    return pd.Series([None if v is None else mapping[v] for v in _plain(levels)], index=levels.index, dtype="object")
 
 
 def filter_portfolio(

@@ -65,13 +65,18 @@ def _level_axis(fig: go.Figure) -> None:
 
 
 def _phase_bands(fig: go.Figure) -> None:
+    """Light background bands per phase, with the phase's name at the top left."""
+    shapes, notes = [], []
     for phase, numbers in engine.PHASE_LEVELS.items():
-        fig.add_hrect(
-            y0=min(numbers) - 0.5, y1=max(numbers) + 0.5, line_width=0,
-            fillcolor=phase_tint(phase.value, 0.10), layer="below",
-            annotation_text=phase.value, annotation_position="top left",
-            annotation_font_color=PHASE_COLOURS[phase.value], annotation_font_size=11,
-        )
+        shapes.append(dict(
+            type="rect", xref="paper", x0=0, x1=1, yref="y", y0=min(numbers) - 0.5, y1=max(numbers) + 0.5,
+            line=dict(width=0), fillcolor=phase_tint(phase.value, 0.10), layer="below",
+        ))
+        notes.append(dict(
+            xref="paper", x=0, yref="y", y=max(numbers) + 0.5, text=phase.value, showarrow=False,
+            xanchor="left", yanchor="top", font=dict(color=PHASE_COLOURS[phase.value], size=11),
+        ))
+    fig.update_layout(shapes=shapes, annotations=notes)
 
 
 def level_step_chart(events: pd.DataFrame, *, as_of: datetime | None = None, title: str | None = None) -> go.Figure:
@@ -139,4 +144,5 @@ def levels_bar(frame: pd.DataFrame) -> go.Figure:
         height=240, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, plot_bgcolor="white",
         xaxis_title="Level", yaxis_title="Technologies", bargap=0.25,
     )
+    fig.update_xaxes(type="category")  # "none" sits beside 0-9 instead of being dropped as NaN
     return fig

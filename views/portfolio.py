@@ -20,12 +20,7 @@ if frame.empty:
     st.page_link("views/project.py", label="Add a technology", icon=":material/add:")
     st.stop()
 
-counts = frame["phase"].value_counts()
-cols = st.columns(5)
-cols[0].metric("Technologies", len(frame))
-for col, phase in zip(cols[1:], Phase):
-    col.metric(f":{charts.PHASE_BADGES[phase.value]}[{phase.value.capitalize()}]", int(counts.get(phase.value, 0)))
-
+summary = st.container()
 with st.container(border=True):
     f1, f2, f3, f4 = st.columns([3, 2, 2, 2])
     text = f1.text_input("Search", key="pf_text", placeholder="code, name or summary")
@@ -34,6 +29,15 @@ with st.container(border=True):
     owners = f4.multiselect("Owner", analytics.all_owners(frame), key="pf_owner")
 
 shown = analytics.filter_portfolio(frame, text=text, phases=phases, statuses=statuses, owners=owners)
+matching = shown
+
+counts = shown["phase"].value_counts()
+with summary:  # drawn above the filters, counting what they let through
+    cols = st.columns(5)
+    cols[0].metric("Technologies", len(shown))
+    for col, phase in zip(cols[1:], Phase):
+        col.metric(f":{charts.PHASE_BADGES[phase.value]}[{phase.value.capitalize()}]",
+                   int(counts.get(phase.value, 0)))
 st.caption(f"Showing {len(shown)} of {len(frame)} technologies; components are indented under their system.")
 
 if len(shown) > tables.PAGE_SIZE:
@@ -64,4 +68,4 @@ if o2.button("Open project", key="pf_open_btn", icon=":material/open_in_new:", d
     st.switch_page("views/project.py", query_params={"code": choice})
 
 st.subheader("Technologies by level")
-st.plotly_chart(charts.levels_bar(frame), key="pf_levels_chart", config={"displayModeBar": False})
+st.plotly_chart(charts.levels_bar(matching), key="pf_levels_chart", config={"displayModeBar": False})

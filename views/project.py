@@ -13,8 +13,9 @@ from mltrl.ui import context, feedback, tables
 st.title("Project")
 feedback.show_flash()
 
-with context.session() as s:
-    codes = projects.project_codes(s)
+frame = context.portfolio_frame()
+codes = sorted(frame["code"].tolist())
+names = dict(zip(frame["code"], frame["name"]))
 
 
 def _when(day: date) -> datetime:
@@ -41,6 +42,7 @@ def add_project_form(key: str) -> None:
                     parent_code=parent, owners=owners.split(","),
                 ),
                 success=lambda p: f"Added {p.code} · {p.name}.",
+                reset=[f"{key}_{field}" for field in ("code", "name", "parent", "owners", "summary")],
             )
 
 
@@ -52,7 +54,6 @@ if not codes:
 
 wanted = st.query_params.get("code")
 index = codes.index(wanted) if wanted in codes else 0
-names = dict(zip(context.portfolio_frame()["code"], context.portfolio_frame()["name"]))
 code = st.selectbox("Technology", codes, index=index, key="project_code",
                     format_func=lambda c: f"{c} · {names.get(c, '')}")
 if code != wanted:
@@ -64,7 +65,6 @@ with context.session() as s:
     seen = context.version_seen(code, project.version)
     events = level_moves.history(s, code)
     children = projects.children_of(s, project.id)
-    frame = context.portfolio_frame()
     row = frame[frame["code"] == code].iloc[0]
 
     # --- header ---------------------------------------------------------------------------
@@ -118,6 +118,7 @@ with context.session() as s:
     })
     st.plotly_chart(charts.level_step_chart(chart_events), key="level_chart")
     if events:
+        st.caption("Newest first.")
         st.dataframe(tables.level_history_display(events), hide_index=True, width="stretch", key="history")
 
     # --- actions --------------------------------------------------------------------------
@@ -137,6 +138,7 @@ with context.session() as s:
                             session=s, actor=context.actor(), code=code, level=start_level,
                             at=_when(start_day), note=start_note, expected_version=seen),
                         success=lambda o: f"{code} starts at level {o.event.to_level}.",
+                        reset=["start_note"],
                     )
         else:
             g_col, s_col = st.columns(2)
@@ -156,6 +158,7 @@ with context.session() as s:
                             session=s, actor=context.actor(), code=code, at=_when(g_day), note=g_note,
                             expected_version=seen),
                         success=lambda o: f"{code} graduated to level {o.event.to_level}.",
+                        reset=["graduate_note"],
                     )
             with s_col, st.form("switchback_form", border=True):
                 st.markdown(f"**Switch back** from level {lv} to a lower level.")
@@ -175,6 +178,7 @@ with context.session() as s:
                             at=_when(sb_day), note=sb_note, expected_version=seen),
                         success=lambda o: (f"{code} switched back to level {o.event.to_level} "
                                            f"({o.event.switchback_kind})."),
+                        reset=["switchback_note", "switchback_kind"],
                     )
     with edit_tab:
         with st.form("edit_form", border=True):

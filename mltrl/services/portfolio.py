@@ -24,44 +24,42 @@ COLUMNS = [
 def portfolio_frame(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
     """One row per technology in tree order (components right after their parent)."""
     conn = session.connection()
-    rows = conn.execute(
+    # Plain tuples: pandas probing SQLAlchemy Row objects one by one costs more than the query.
+    rows = [tuple(r) for r in conn.execute(
         select(
             Project.id, Project.code, Project.name, Project.parent_id, Project.status,
             Project.level, Project.level_since, Project.summary, Project.version,
         ).order_by(Project.code)
-    ).all()
+    )]
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
-    frame = pd.DataFrame(rows, columns=[
+    frame = pd.DataFrame.from_records(rows, columns=[
         "id", "code", "name", "parent_id", "status", "level", "level_since", "summary", "version",
     ])
-    owners = pd.DataFrame(
-        conn.execute(
-            select(ProjectOwner.project_id, ProjectOwner.name).order_by(
-                ProjectOwner.project_id, ProjectOwner.position
-            )
-        ).all(),
-        columns=["project_id", "name"],
-    )
-    owner_lists = owners.groupby("project_id")["name"].agg(list) if len(owners) else pd.Series(dtype=object)
-    frame["owners"] = frame["id"].map(owner_lists).map(lambda v: v if isinstance(v, list) else [])
+    owner_lists: dict[int, list[str]] = {}
+    for project_id, name in conn.execute(
+        select(ProjectOwner.project_id, ProjectOwner.name).order_by(
+            ProjectOwner.project_id, ProjectOwner.position
+        )
+    ):
+        owner_lists.setdefault(project_id, []).append(name)
+    frame["owners"] = [owner_lists.get(i, []) for i in frame["id"]]
     frame["level"] = frame["level"].astype("Int64")
     frame["parent_id"] = frame["parent_id"].astype("Int64")
-    code_by_id = dict(zip(frame["id"], frame["code"]))
-    frame["parent"] = frame["parent_id"].map(lambda p: None if pd.isna(p) else code_by_id.get(int(p)))
+    code_by_id = {r[0]: r[1] for r in rows}
+    parent_by_id = {r[0]: r[3] for r in rows}
+    frame["parent"] = pd.Series([code_by_id.get(r[3]) for r in rows], dtype="object")
     frame["system_level"] = analytics.with_system_levels(frame)
     frame["phase"] = analytics.phase_labels(frame["level"])
     frame["level_since"] = pd.to_datetime(frame["level_since"], utc=True)
     frame["days_in_level"] = analytics.days_between(frame["level_since"], as_of)
 
-    order = analytics.tree_order(
-        frame["id"].tolist(),
-        {i: (None if pd.isna(p) else int(p)) for i, p in zip(frame["id"], frame["parent_id"])},
-    )
+    ids = [r[0] for r in rows]
+    order = analytics.tree_order(ids, parent_by_id)
     position = {node: k for k, (node, _) in enumerate(order)}
     depth = dict(order)
-    frame["depth"] = frame["id"].map(depth).astype(int)
-    frame = frame.iloc[frame["id"].map(position).argsort()].reset_index(drop=True)
+    frame["depth"] = [depth[i] for i in ids]
+    frame = frame.iloc[sorted(range(len(ids)), key=lambda k: position[ids[k]])].reset_index(drop=True)
     return frame[COLUMNS]
 
 

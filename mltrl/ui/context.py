@@ -8,6 +8,7 @@ rerun after a click costs one tiny query.
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,13 +48,18 @@ def data_version() -> int:
         return db.data_version(s)
 
 
+def default_actor_name() -> str:
+    """As the CLI: $MLTRL_USER, else the login name of the process."""
+    try:
+        return os.environ.get("MLTRL_USER") or getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "me"
+
+
 def actor() -> Actor:
     """The acting user (single-user mode: the name in the sidebar, default the login name)."""
     if ACTOR_KEY not in st.session_state:
-        try:
-            st.session_state[ACTOR_KEY] = getpass.getuser()
-        except Exception:  # no login name in some containers
-            st.session_state[ACTOR_KEY] = "me"
+        st.session_state[ACTOR_KEY] = default_actor_name()
     return Actor(st.session_state[ACTOR_KEY] or "me")
 
 

@@ -7,7 +7,7 @@ message across ``st.rerun()`` so the page redraws with the new data and still sa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -29,8 +29,11 @@ def explain(exc: MltrlError) -> str:
     return exc.message
 
 
-def run_use_case(call: Callable[[], T], *, success: str | Callable[[T], str]) -> T | None:
-    """Run ``call``; on success remember a flash message and rerun, on refusal show why."""
+def run_use_case(
+    call: Callable[[], T], *, success: str | Callable[[T], str], reset: Sequence[str] = ()
+) -> T | None:
+    """Run ``call``; on success remember a flash message, clear the ``reset`` widgets and rerun;
+    on refusal show why (the widgets keep what the user typed)."""
     try:
         result = call()
     except MltrlError as exc:
@@ -39,6 +42,8 @@ def run_use_case(call: Callable[[], T], *, success: str | Callable[[T], str]) ->
     message = success(result) if callable(success) else success
     warnings = list(getattr(result, "warnings", ()) or ())
     st.session_state[FLASH_KEY] = (message, warnings)
+    for key in reset:
+        st.session_state.pop(key, None)
     st.rerun()
     return result  # pragma: no cover  (st.rerun does not return)
 
@@ -49,6 +54,7 @@ def show_flash() -> None:
     if not flash:
         return
     message, warnings = flash
+    st.toast(message, icon=":material/check_circle:")
     st.success(message, icon=":material/check_circle:")
     for warning in warnings:
         st.warning(warning, icon=":material/warning:")

@@ -35,20 +35,25 @@ def style_phases(display: pd.DataFrame):
 
 
 PORTFOLIO_COLUMNS = {
-    "Level": st.column_config.NumberColumn(format="%d", help="The technology's own current level."),
+    "Technology": st.column_config.TextColumn(width="large"),
+    "Code": st.column_config.TextColumn(width="small"),
+    "Status": st.column_config.TextColumn(width="small"),
+    "Level": st.column_config.NumberColumn(format="%d", width="small", help="The technology's own current level."),
     "System level": st.column_config.NumberColumn(
         format="%d", help="The lowest level among the technology and all its components."),
     "Days at level": st.column_config.NumberColumn(format="%d d", help="Time since it reached its current level."),
-    "Open": st.column_config.LinkColumn(display_text="open ›", help="Open the project page."),
+    "Open": st.column_config.LinkColumn(display_text="open ›", width="small", help="Open the project page."),
 }
 
 
 def level_history_display(events: list) -> pd.DataFrame:
+    """A technology's level events, newest first, as a person reads them."""
+    newest_first = list(reversed(events))
     return pd.DataFrame({
-        "Date": [e.at.date().isoformat() for e in events],
-        "From": [e.from_level for e in events],
-        "To": [e.to_level for e in events],
-        "Kind": [event_kind_label(e) for e in events],
-        "Note": [e.note for e in events],
-        "Recorded by": [e.recorded_by for e in events],
-    }).astype({"From": "Int64"})
+        "Date": [e.at.date().isoformat() for e in newest_first],
+        "From": ["—" if e.from_level is None else str(e.from_level) for e in newest_first],
+        "To": [e.to_level for e in newest_first],
+        "Kind": [event_kind_label(e) for e in newest_first],
+        "Note": [e.note for e in newest_first],
+        "Recorded by": [e.recorded_by for e in newest_first],
+    })

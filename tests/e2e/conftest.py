@@ -137,6 +137,20 @@ class ConsoleLog:
     def all(self) -> list[str]:
         return self.console_errors + self.page_errors
 
+    def unexpected(self) -> list[str]:
+        """Page errors, and console errors not explained by ``KNOWN_CONSOLE_ERRORS``."""
+        return self.page_errors + [
+            e for e in self.console_errors if not any(re.search(known, e) for known in KNOWN_CONSOLE_ERRORS)
+        ]
+
+
+# Console errors that say nothing about the app's health; each with its reason.
+KNOWN_CONSOLE_ERRORS = [
+    # On a deep link (/project?code=...) Streamlit's frontend first probes /project/_stcore/...
+    # to discover the base path, and gets a 404 before it finds the right one.
+    r"status of 404 .* @ http://127\.0\.0\.1:\d+/[\w-]+/_stcore/(host-config|health)",
+]
+
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
@@ -145,7 +159,8 @@ def page(browser: Browser) -> Iterator[Page]:
     pg = context.new_page()
     pg.set_default_timeout(RUN_TIMEOUT_MS)
     log = ConsoleLog()
-    pg.on("console", lambda msg: log.console_errors.append(msg.text) if msg.type == "error" else None)
+    pg.on("console", lambda msg: log.console_errors.append(f"{msg.text} @ {msg.location.get('url', '')}")
+          if msg.type == "error" else None)
     pg.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
     pg.errors = log  # type: ignore[attr-defined]
     yield pg

@@ -52,15 +52,23 @@ def level_badge(page: Page) -> Locator:
     return page.get_by_test_id("stMarkdownContainer").get_by_text(re.compile(r"^Level \d · "))
 
 
-def level_chart_levels(page: Page) -> list[int]:
-    """The y values of the level chart's step line: one per event, then today's level."""
-    return page.evaluate(
-        """() => {
-            const gd = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
-            const line = gd.data.find(t => t.name === 'Level');
-            return Array.from(line.y, Number);
-        }"""
-    )
+_LEVEL_LINE_JS = """() => {
+    const gd = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+    const line = gd && gd.data && gd.data.find(t => t.name === 'Level');
+    return line ? Array.from(line.y, Number) : null;
+}"""
+
+
+def level_chart_levels(page: Page, *, length: int | None = None) -> list[int]:
+    """The y values of the level chart's step line: one per event, then today's level.
+
+    With ``length``, first wait until the redrawn chart has that many points.
+    """
+    if length is not None:
+        page.wait_for_function(f"() => {{ const ys = ({_LEVEL_LINE_JS})(); return ys && ys.length === {length}; }}")
+    ys = page.evaluate(_LEVEL_LINE_JS)
+    assert ys is not None, "no level chart with a 'Level' line on the page"
+    return ys
 
 
 def choose(page: Page, label: str, option: str) -> None:
@@ -124,14 +132,16 @@ def test_find_open_and_graduate_a_technology(app_server: str, page: Page) -> Non
     expect(level_badge(page)).to_have_text("Level 9 · Deployment")
     expect(page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Graduate"))).to_contain_text(
         "level 9 is the highest level")
-    after_levels = level_chart_levels(page)
+    after_levels = level_chart_levels(page, length=len(before_levels) + 1)
     assert after_levels[-1] == 9
     assert after_levels[:-1] == before_levels[:-1] + [9]
     expect(grid(page)).to_have_attribute("aria-rowcount", str(before_rows + 2))
+    page.get_by_test_id("stDataFrame").first.hover()
+    page.mouse.wheel(0, 2000)  # the grid draws only the rows in view; the new one is last
     expect(grid_cells(page).filter(has_text="Go/no-go review passed: ship to the collaboration.")).to_have_count(1)
     shot(page, "graduated-level-9")
 
-    assert page.errors.page_errors == []  # type: ignore[attr-defined]
+    assert page.errors.unexpected() == []  # type: ignore[attr-defined]
 
 
 def test_refused_switchback_explains_the_rule(app_server: str, page: Page) -> None:
@@ -158,4 +168,4 @@ def test_refused_switchback_explains_the_rule(app_server: str, page: Page) -> No
     assert level_chart_levels(page) == before_levels
     shot(page, "switchback-refused")
 
-    assert page.errors.page_errors == []  # type: ignore[attr-defined]
+    assert page.errors.unexpected() == []  # type: ignore[attr-defined]

@@ -56,7 +56,9 @@ def test_demo_project_shows_components_history_and_chart(open_page, demo_db):
     components = at.dataframe[0].value
     assert list(components["Code"]) == ["P06.1", "P07.1", "P08.1", "P09.1"]
     history = at.dataframe[1].value
-    assert history["Kind"].iloc[0] == "start" and "embedded" in set(history["Kind"])
+    assert history["Kind"].iloc[-1] == "start" and "embedded" in set(history["Kind"])
+    assert history["From"].iloc[-1] == "—"
+    assert list(history["Date"]) == sorted(history["Date"], reverse=True)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = {trace.get("name") for trace in spec["data"]}
     assert {"Graduation", "Switchback: embedded"} <= names
@@ -79,7 +81,8 @@ def test_start_then_graduate_through_the_forms(open_page, session):
     assert at.success[0].value == "R05.1 graduated to level 4."
     assert "Level 4 · Proof of concept" in at.markdown[0].value
     assert [e.to_level for e in level_moves.history(session, "R05.1")] == [3, 4]
-    assert at.dataframe[0].value["To"].tolist() == [3, 4]
+    assert at.dataframe[0].value["To"].tolist() == [4, 3]  # newest first
+    assert at.text_input(key="graduate_note").value == ""  # cleared after the success
 
 
 def test_switchback_without_kind_on_a_plain_pair_is_refused(open_page, session):

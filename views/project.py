@@ -42,7 +42,8 @@ def add_project_form(key: str) -> None:
                     parent_code=parent, owners=owners.split(","),
                 ),
                 success=lambda p: f"Added {p.code} · {p.name}.",
-                reset=[f"{key}_{field}" for field in ("code", "name", "parent", "owners", "summary")],
+                reset={f"{key}_{field}": ("" if field != "parent" else None)
+                       for field in ("code", "name", "parent", "owners", "summary")},
             )
 
 
@@ -138,7 +139,7 @@ with context.session() as s:
                             session=s, actor=context.actor(), code=code, level=start_level,
                             at=_when(start_day), note=start_note, expected_version=seen),
                         success=lambda o: f"{code} starts at level {o.event.to_level}.",
-                        reset=["start_note"],
+                        reset={"start_note": ""},
                     )
         else:
             g_col, s_col = st.columns(2)
@@ -158,7 +159,7 @@ with context.session() as s:
                             session=s, actor=context.actor(), code=code, at=_when(g_day), note=g_note,
                             expected_version=seen),
                         success=lambda o: f"{code} graduated to level {o.event.to_level}.",
-                        reset=["graduate_note"],
+                        reset={"graduate_note": ""},
                     )
             with s_col, st.form("switchback_form", border=True):
                 st.markdown(f"**Switch back** from level {lv} to a lower level.")
@@ -178,7 +179,7 @@ with context.session() as s:
                             at=_when(sb_day), note=sb_note, expected_version=seen),
                         success=lambda o: (f"{code} switched back to level {o.event.to_level} "
                                            f"({o.event.switchback_kind})."),
-                        reset=["switchback_note", "switchback_kind"],
+                        reset={"switchback_note": "", "switchback_kind": None},
                     )
     with edit_tab:
         with st.form("edit_form", border=True):

@@ -7,7 +7,7 @@ message across ``st.rerun()`` so the page redraws with the new data and still sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -16,6 +16,7 @@ from mltrl.errors import Conflict, InvalidInput, MltrlError, RuleViolation
 
 T = TypeVar("T")
 FLASH_KEY = "_flash"
+RESET_KEY = "_reset_widgets"
 
 
 def explain(exc: MltrlError) -> str:
@@ -30,10 +31,10 @@ def explain(exc: MltrlError) -> str:
 
 
 def run_use_case(
-    call: Callable[[], T], *, success: str | Callable[[T], str], reset: Sequence[str] = ()
+    call: Callable[[], T], *, success: str | Callable[[T], str], reset: Mapping[str, Any] | None = None
 ) -> T | None:
-    """Run ``call``; on success remember a flash message, clear the ``reset`` widgets and rerun;
-    on refusal show why (the widgets keep what the user typed)."""
+    """Run ``call``; on success remember a flash message, reset the widgets named in ``reset``
+    (key -> value) and rerun; on refusal show why (the widgets keep what the user typed)."""
     try:
         result = call()
     except MltrlError as exc:
@@ -42,14 +43,18 @@ def run_use_case(
     message = success(result) if callable(success) else success
     warnings = list(getattr(result, "warnings", ()) or ())
     st.session_state[FLASH_KEY] = (message, warnings)
-    for key in reset:
-        st.session_state.pop(key, None)
+    # A widget's value cannot be changed once it is drawn in this run, and merely deleting its
+    # state leaves the browser showing the old text: set it at the top of the next run instead.
+    st.session_state[RESET_KEY] = dict(reset or {})
     st.rerun()
     return result  # pragma: no cover  (st.rerun does not return)
 
 
 def show_flash() -> None:
-    """Show (once) what the last successful action did, with its warnings."""
+    """Show (once) what the last successful action did, with its warnings; call it at the top of
+    a page, before any widget, so the widgets the action asked to reset start afresh."""
+    for key, value in st.session_state.pop(RESET_KEY, {}).items():
+        st.session_state[key] = value
     flash: Any = st.session_state.pop(FLASH_KEY, None)
     if not flash:
         return

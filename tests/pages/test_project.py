@@ -166,3 +166,12 @@ def test_graduating_from_a_stale_view_is_refused(open_page, session):
     # Now that the page shows level 4, a graduation goes through, to 5.
     _submit(at, "Graduate")
     assert at.success[0].value == "R11.1 graduated to level 5."
+
+
+def test_every_demo_project_renders(open_page, demo_db, session):
+    """Each technology of the demo opens without an exception and shows its own header."""
+    at = open_page(PAGE)
+    for code in projects.project_codes(session):
+        at.selectbox(key="project_code").set_value(code).run()
+        assert not at.exception, (code, at.exception)
+        assert at.header[0].value.startswith(f"{code} · ")

@@ -59,6 +59,15 @@ def _session() -> Iterator[Session]:
         yield session
 
 
+def _write(use_case, **kwargs):  # noqa: ANN001, ANN202
+    """Run a write use case as the acting user; a refusal ends the command with exit 1."""
+    with _session() as session:
+        try:
+            return use_case(session=session, actor=_actor(), **kwargs)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+
+
 def _fail(exc: MltrlError) -> typer.Exit:
     typer.echo(f"error: {exc}", err=True)
     return typer.Exit(1)
@@ -105,11 +114,7 @@ def demo_load(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing (exit 0) if the database holds technologies.")] = False,
 ) -> None:
     """Load the demo portfolio (the paper's worked examples) into an empty database."""
-    with _session() as session:
-        try:
-            added = demo.load_demo(session=session, actor=_actor(), if_empty=if_empty)
-        except MltrlError as exc:
-            raise _fail(exc) from None
+    added = _write(demo.load_demo, if_empty=if_empty)
     if added:
         typer.echo(f"loaded the demo portfolio: {added} technologies")
     else:
@@ -128,15 +133,9 @@ def project_add(
     summary: Annotated[str, typer.Option("--summary", help="One or two sentences.")] = "",
 ) -> None:
     """Register a technology."""
-    with _session() as session:
-        try:
-            project = projects.add_project(
-                session=session, actor=_actor(), code=code, name=name, summary=summary,
-                parent_code=parent, owners=owner or [],
-            )
-        except MltrlError as exc:
-            raise _fail(exc) from None
-        typer.echo(f"added {project.code}: {project.name}")
+    project = _write(projects.add_project, code=code, name=name, summary=summary,
+                     parent_code=parent, owners=owner or [])
+    typer.echo(f"added {project.code}: {project.name}")
 
 
 @project_app.command("list")
@@ -178,12 +177,7 @@ def level_start(
     note: NoteOption = None,
 ) -> None:
     """Record where a technology starts (once, at any level)."""
-    with _session() as session:
-        try:
-            outcome = level_moves.record_start(session=session, actor=_actor(), code=code, level=level, at=at, note=note)
-        except MltrlError as exc:
-            raise _fail(exc) from None
-        _report(outcome, code)
+    _report(_write(level_moves.record_start, code=code, level=level, at=at, note=note), code)
 
 
 @level_app.command("graduate")
@@ -193,12 +187,7 @@ def level_graduate(
     note: NoteOption = None,
 ) -> None:
     """Record a graduation to the next level without a review (for entering past history)."""
-    with _session() as session:
-        try:
-            outcome = level_moves.graduate(session=session, actor=_actor(), code=code, at=at, note=note)
-        except MltrlError as exc:
-            raise _fail(exc) from None
-        _report(outcome, code)
+    _report(_write(level_moves.graduate, code=code, at=at, note=note), code)
 
 
 @level_app.command("switchback")
@@ -213,12 +202,7 @@ def level_switchback(
     note: NoteOption = None,
 ) -> None:
     """Record a switchback to a lower level."""
-    with _session() as session:
-        try:
-            outcome = level_moves.switch_back(session=session, actor=_actor(), code=code, level=level, kind=kind, at=at, note=note)
-        except MltrlError as exc:
-            raise _fail(exc) from None
-        _report(outcome, code)
+    _report(_write(level_moves.switch_back, code=code, level=level, kind=kind, at=at, note=note), code)
 
 
 @level_app.command("history")

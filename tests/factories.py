@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlmodel import Session
+from sqlalchemy import Engine, func
+from sqlmodel import Session, SQLModel, select
 
-from mltrl.models import Project
+from mltrl.models import AuditEntry, LevelEvent, Project, ProjectOwner
 from mltrl.services import Actor, level_moves, projects
 
 TESTER = Actor("tester")
@@ -32,3 +33,27 @@ def make_history(session: Session, code: str, steps: list[tuple[str, int | None,
             level_moves.graduate(session=session, actor=TESTER, code=code, at=day(when))
         else:
             level_moves.switch_back(session=session, actor=TESTER, code=code, level=level, kind=sb_kind, at=day(when))
+
+
+AUDITED_TABLES = (Project, ProjectOwner, LevelEvent, AuditEntry)
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            m.__tablename__: conn.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in AUDITED_TABLES
+        }
+
+
+def everything(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of every table, from a fresh connection (what is committed)."""
+    with engine.connect() as conn:
+        return {
+            t.name: [tuple(r) for r in conn.execute(t.select().order_by(*t.primary_key.columns)).all()]
+            for t in SQLModel.metadata.sorted_tables
+        }
+
+
+def audit_rows(session: Session) -> list[AuditEntry]:
+    return list(session.exec(select(AuditEntry).order_by(AuditEntry.id)).all())

@@ -2,7 +2,6 @@
 
 import json
 
-from sqlmodel import select
 
 PAGE = "views/portfolio.py"
 

@@ -5,37 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, func
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from mltrl.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from mltrl.models import AuditEntry, LevelEvent, Project, ProjectOwner
 from mltrl.services import Actor, level_moves, projects
-from tests.factories import TESTER, day, make_history, make_project
-
-AUDITED_TABLES = (Project, ProjectOwner, LevelEvent, AuditEntry)
-
-
-def row_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {
-            m.__tablename__: conn.execute(select(func.count()).select_from(m)).scalar_one()
-            for m in AUDITED_TABLES
-        }
-
-
-def everything(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of every table, from a fresh connection (what is committed)."""
-    with engine.connect() as conn:
-        return {
-            t.name: [tuple(r) for r in conn.execute(t.select().order_by(*t.primary_key.columns)).all()]
-            for t in SQLModel.metadata.sorted_tables
-        }
-
-
-def audit_rows(session: Session) -> list[AuditEntry]:
-    return list(session.exec(select(AuditEntry).order_by(AuditEntry.id)).all())
-
+from tests.factories import TESTER, audit_rows, day, everything, make_history, make_project, row_counts
 
 def levels_of(session: Session, code: str) -> list[int]:
     return [e.to_level for e in level_moves.history(session, code)]

@@ -16,14 +16,13 @@ def portfolio_display(frame: pd.DataFrame) -> pd.DataFrame:
     indent = frame["depth"].map(lambda d: ("\u2003" * (d - 1) + "└ ") if d else "")
     return pd.DataFrame({
         "Technology": indent + frame["name"],
-        "Code": frame["code"],
+        "Code": "project?code=" + frame["code"],  # a link, shown as the code
         "Level": frame["level"],
         "System level": frame["system_level"],
         "Phase": frame["phase"].map(lambda p: p if isinstance(p, str) else "no level yet"),
         "Status": frame["status"],
         "Owners": frame["owners"].map(", ".join),
         "Days at level": analytics.days_between(frame["level_since"]).round(0),
-        "Open": "project?code=" + frame["code"],
     })
 
 
@@ -36,13 +35,13 @@ def style_phases(display: pd.DataFrame):
 
 PORTFOLIO_COLUMNS = {
     "Technology": st.column_config.TextColumn(width="large"),
-    "Code": st.column_config.TextColumn(width="small"),
+    "Code": st.column_config.LinkColumn(
+        width="small", display_text=r"code=(.*)$", help="Open the project page."),
     "Status": st.column_config.TextColumn(width="small"),
     "Level": st.column_config.NumberColumn(format="%d", width="small", help="The technology's own current level."),
     "System level": st.column_config.NumberColumn(
         format="%d", help="The lowest level among the technology and all its components."),
     "Days at level": st.column_config.NumberColumn(format="%d d", help="Time since it reached its current level."),
-    "Open": st.column_config.LinkColumn(display_text="open ›", width="small", help="Open the project page."),
 }
 
 

@@ -54,7 +54,7 @@ def test_demo_project_shows_components_history_and_chart(open_page, demo_db):
     badges = at.markdown[0].value
     assert "Level 9 · Deployment" in badges and "system level 5" in badges
     components = at.dataframe[0].value
-    assert list(components["Code"]) == ["P06.1", "P07.1", "P08.1", "P09.1"]
+    assert list(components["Code"]) == [f"project?code={c}" for c in ("P06.1", "P07.1", "P08.1", "P09.1")]
     history = at.dataframe[1].value
     assert history["Kind"].iloc[-1] == "start" and "embedded" in set(history["Kind"])
     assert history["From"].iloc[-1] == "—"

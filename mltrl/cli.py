@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from mltrl import db
 from mltrl.errors import MltrlError
-from mltrl.services import Actor, demo, level_moves, portfolio, projects
+from mltrl.services import Actor, demo, level_moves, portfolio, projects, users
 from mltrl.services._core import parse_when
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split("\n\n")[0])
@@ -29,10 +29,12 @@ db_app = typer.Typer(no_args_is_help=True, help="The database: migrations.")
 demo_app = typer.Typer(no_args_is_help=True, help="The demo portfolio.")
 project_app = typer.Typer(no_args_is_help=True, help="Technologies: projects and their components.")
 level_app = typer.Typer(no_args_is_help=True, help="Level history: start, graduate, switch back.")
+user_app = typer.Typer(no_args_is_help=True, help="Accounts and roles (viewer, editor, reviewer, admin).")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(project_app, name="project")
 app.add_typer(level_app, name="level")
+app.add_typer(user_app, name="user")
 
 _state: dict[str, str | None] = {"as": None}
 
@@ -234,6 +236,83 @@ def level_history(
     for r in records:
         src = "start" if r["from_level"] is None else f"{r['from_level']} ->"
         typer.echo(f"{r['at'][:10]}  {src:>6} {r['to_level']}  {r['kind']:<10} {r['note']}")
+
+
+# --- user --------------------------------------------------------------------------------------
+
+
+def _read_new_password() -> str:
+    """From a prompt (typed twice, hidden), or from two lines of stdin when it is not a terminal."""
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    first = sys.stdin.readline().rstrip("\r\n")
+    second = sys.stdin.readline().rstrip("\r\n")
+    if first != second:
+        typer.echo("error: password: the two lines on stdin differ", err=True)
+        raise typer.Exit(1)
+    return first
+
+
+RoleArgument = Annotated[str, typer.Argument(help="viewer | editor | reviewer | admin")]
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name (what people sign in with).")],
+    role: Annotated[str, typer.Option("--role", help="viewer | editor | reviewer | admin")],
+    display_name: Annotated[Optional[str], typer.Option("--display-name", help="Full name to show.")] = None,
+    email: Annotated[Optional[str], typer.Option("--email", help="E-mail, to match identity-provider sign-in.")] = None,
+    no_password: Annotated[bool, typer.Option("--no-password", help="Identity-provider sign-in only (needs --email).")] = False,
+) -> None:
+    """Add an account. The password is read from a prompt, or from stdin twice when piped.
+    The first account must be an admin."""
+    password = None if no_password else _read_new_password()
+    account = _write(users.add_user, name=name, role=role, password=password,
+                     display_name=display_name, email=email)
+    typer.echo(f"added {account.name} ({account.role})")
+
+
+@user_app.command("list")
+def user_list(as_json: JsonOption = False) -> None:
+    """Every account with its role and whether it is disabled (never a password)."""
+    with _session() as session:
+        rows = [
+            {"name": u.name, "display_name": u.display_name, "email": u.email, "role": u.role,
+             "disabled": u.disabled, "local_password": u.password_hash is not None}
+            for u in users.list_users(session)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no accounts: single-user mode (everyone acting has every right)")
+    for r in rows:
+        state = "disabled" if r["disabled"] else "enabled"
+        typer.echo(f"{r['name']:<20} {r['role']:<9} {state:<9} {r['display_name']}")
+
+
+@user_app.command("role")
+def user_role(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: RoleArgument,
+) -> None:
+    """Change a user's role (admins only)."""
+    account = _write(users.set_role, name=name, role=role)
+    typer.echo(f"{account.name} is now {account.role}")
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Disable an account; its history stays (admins only)."""
+    account = _write(users.set_disabled, name=name, disabled=True)
+    typer.echo(f"{account.name} is disabled")
+
+
+@user_app.command("enable")
+def user_enable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Enable a disabled account again (admins only)."""
+    account = _write(users.set_disabled, name=name, disabled=False)
+    typer.echo(f"{account.name} is enabled")
 
 
 def main() -> None:

@@ -45,3 +45,7 @@ class Conflict(MltrlError):
 
 class PermissionDenied(MltrlError):
     """The acting user's role does not allow this."""
+
+
+class Busy(MltrlError):
+    """The database stayed locked by other writers; nothing was written, try again."""

@@ -36,6 +36,8 @@ NOTE_MAX = 2_000
 PERSON_MAX = 100
 
 PROJECT_STATUSES = ("active", "paused", "retired")
+ROLES = ("viewer", "editor", "reviewer", "admin")
+EMAIL_MAX = 254
 EVENT_KINDS = ("start", "graduation", "switchback")
 SWITCHBACK_KINDS = ("discovery", "review", "embedded")
 
@@ -122,3 +124,27 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=32)
     before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+_user_version = version_column()
+
+
+# A person who signs in. Local accounts have a password hash (argon2); accounts used only through
+# the identity provider (OIDC) have none and are matched by e-mail. Disabled users keep their
+# history; their name stays on everything they recorded.
+class User(SQLModel, table=True):
+    __tablename__ = "appuser"  # "user" is reserved in PostgreSQL
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+    __mapper_args__ = {"version_id_col": _user_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=PERSON_MAX, unique=True)
+    display_name: str = Field(default="", max_length=NAME_MAX)
+    email: str | None = Field(default=None, max_length=EMAIL_MAX, unique=True)
+    role: str = Field(max_length=16)
+    password_hash: str | None = Field(default=None, max_length=255)
+    disabled: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=PERSON_MAX)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1, sa_column=_user_version)

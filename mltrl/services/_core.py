@@ -1,36 +1,55 @@
-"""What every service passes through: the acting user, one transaction per use case, the audit row.
+"""What every service passes through: the acting user and their rights, one transaction per use
+case, the audit row.
 
 A write use case is a keyword-only function ``fn(*, session, actor, ...)`` decorated with
-``@write_service``. The decorator
+``@write_service(Permission.X)``. The decorator
 
-* checks that an ``Actor`` is acting (the permission check of team use hooks in here),
+* checks that an ``Actor`` is acting and that they may do this (``authorize``): with no accounts in
+  the database everyone may (single-user mode); once accounts exist the actor must name an enabled
+  account whose role holds the permission, whether the call comes from a page, the CLI or a test,
 * commits once when the use case returns and rolls everything back when it raises, so a refused
   input leaves the database as it was,
 * turns SQLAlchemy's stale-version error into ``Conflict``,
+* retries the whole use case, after a short wait, when SQLite says "database is locked" or
+  PostgreSQL reports a deadlock or serialization failure; if that persists the user gets ``Busy``,
+  never a driver error,
 * registers the use case in ``WRITE_SERVICES`` so tests can walk every writer.
 
 Helpers called by a use case never commit. Every row a use case writes is described by
-``audit(...)``, the one place that writes ``AuditEntry``.
+``audit(...)``, the one place that writes ``AuditEntry``; snapshots never carry secrets
+(``SECRET_FIELDS`` are masked).
 """
 
 from __future__ import annotations
 
 import functools
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, ParamSpec, TypeVar
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
 
-from mltrl.errors import Conflict, InvalidInput
-from mltrl.models import PERSON_MAX, AuditEntry
+from mltrl.errors import Busy, Conflict, InvalidInput, PermissionDenied
+from mltrl.models import PERSON_MAX, AuditEntry, User
+from mltrl.permissions import LEAST_ROLE, Permission, Role, allows
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 WRITE_SERVICES: list[Callable[..., Any]] = []
+SECRET_FIELDS = frozenset({"password_hash"})
+
+# Retries of a use case that met a locked database (SQLite) or a deadlock (PostgreSQL); with
+# SQLite's own 5 s busy timeout per attempt this rides out a long burst of writers.
+RETRY_ATTEMPTS = 6
+RETRY_BASE_DELAY = 0.05
+_TRANSIENT_PGCODES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
 @dataclass(frozen=True)
@@ -48,43 +67,98 @@ class Actor:
         object.__setattr__(self, "name", name)
 
 
-def write_service(fn: Callable[P, R]) -> Callable[P, R]:
-    """Make ``fn`` a transactional, audited use case (see the module docstring)."""
+def account_count(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(User)).scalar_one()
 
-    @functools.wraps(fn)
-    def use_case(*args: P.args, **kwargs: P.kwargs) -> R:
-        if args:
-            raise TypeError(f"{fn.__name__} takes keyword arguments only")
-        session = kwargs.get("session")
-        actor = kwargs.get("actor")
-        if not isinstance(session, Session):
-            raise TypeError(f"{fn.__name__} needs session=<sqlmodel Session>")
-        if not isinstance(actor, Actor):
-            raise TypeError(f"{fn.__name__} needs actor=<Actor>")
-        try:
-            result = fn(**kwargs)
-            session.commit()
-        except StaleDataError as exc:
-            session.rollback()
-            raise Conflict(
-                "Somebody else saved this technology since you opened it; "
-                "reload to see their change, then try again."
-            ) from exc
-        except BaseException:
-            session.rollback()
-            raise
-        return result
 
-    use_case.is_write_service = True  # type: ignore[attr-defined]
-    WRITE_SERVICES.append(use_case)
-    return use_case
+def authorize(session: Session, actor: Actor, permission: Permission) -> None:
+    """Refuse with ``PermissionDenied`` unless ``actor`` may use ``permission``."""
+    accounts = account_count(session)
+    if permission is Permission.SETUP:
+        if accounts:
+            raise PermissionDenied("Accounts already exist: an admin adds further users.")
+        return
+    if not accounts:
+        return  # single-user mode: the acting user has every right
+    user = session.execute(select(User).where(User.name == actor.name)).scalar_one_or_none()
+    if user is None:
+        raise PermissionDenied(
+            f"{actor.name!r} has no account here: sign in, or act as an enabled account "
+            "(--as NAME or MLTRL_USER)."
+        )
+    if user.disabled:
+        raise PermissionDenied(f"The account {actor.name!r} is disabled.")
+    if not allows(user.role, permission):
+        needed = LEAST_ROLE[permission]
+        raise PermissionDenied(
+            f"{actor.name} is a {user.role}; this needs the {needed} role"
+            + (" or higher." if needed is not Role.ADMIN else ".")
+        )
+
+
+def _transient(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    if "database is locked" in text or "database table is locked" in text:
+        return True
+    return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_PGCODES
+
+
+def write_service(permission: Permission) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Make a function a transactional, audited, authorized use case (see the module docstring)."""
+    if not isinstance(permission, Permission):
+        raise TypeError("write_service needs the Permission the use case requires")
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def use_case(*args: P.args, **kwargs: P.kwargs) -> R:
+            if args:
+                raise TypeError(f"{fn.__name__} takes keyword arguments only")
+            session = kwargs.get("session")
+            actor = kwargs.get("actor")
+            if not isinstance(session, Session):
+                raise TypeError(f"{fn.__name__} needs session=<sqlmodel Session>")
+            if not isinstance(actor, Actor):
+                raise TypeError(f"{fn.__name__} needs actor=<Actor>")
+            for attempt in range(RETRY_ATTEMPTS):
+                try:
+                    authorize(session, actor, permission)
+                    result = fn(**kwargs)
+                    session.commit()
+                    return result
+                except StaleDataError as exc:
+                    session.rollback()
+                    raise Conflict(
+                        "Somebody else saved this since you opened it; "
+                        "reload to see their change, then try again."
+                    ) from exc
+                except DBAPIError as exc:
+                    session.rollback()
+                    if not _transient(exc):
+                        raise
+                    if attempt == RETRY_ATTEMPTS - 1:
+                        raise Busy(
+                            "The database is busy with other writers; nothing was saved. "
+                            "Try again in a moment."
+                        ) from exc
+                    time.sleep(RETRY_BASE_DELAY * (2 ** attempt) * (1 + random.random()))
+                except BaseException:
+                    session.rollback()
+                    raise
+            raise AssertionError("unreachable")  # pragma: no cover
+
+        use_case.is_write_service = True  # type: ignore[attr-defined]
+        use_case.permission = permission  # type: ignore[attr-defined]
+        WRITE_SERVICES.append(use_case)
+        return use_case
+
+    return decorate
 
 
 def snapshot(row: SQLModel, **extra: Any) -> dict[str, Any]:
     """A JSON-ready picture of ``row`` for the audit trail (plus ``extra`` fields)."""
     data = {}
     for key, value in row.model_dump().items():
-        data[key] = _jsonable(value)
+        data[key] = "(hidden)" if key in SECRET_FIELDS and value is not None else _jsonable(value)
     data.update({k: _jsonable(v) for k, v in extra.items()})
     return data
 

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from mltrl.errors import InvalidInput
 from mltrl.models import Project
 from mltrl.services import level_moves, projects
+from mltrl.permissions import Permission
 from mltrl.services._core import Actor, parse_when, within, write_service
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_portfolio.json"
@@ -25,7 +26,7 @@ def project_count(session: Session) -> int:
     return session.execute(select(func.count()).select_from(Project)).scalar_one()
 
 
-@write_service
+@write_service(Permission.ADMIN)
 def load_demo(*, session: Session, actor: Actor, path: Path = DEMO_PATH, if_empty: bool = False) -> int:
     """Load the demo portfolio; returns how many technologies were added (0 when skipped)."""
     existing = project_count(session)

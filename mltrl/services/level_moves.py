@@ -16,6 +16,7 @@ from mltrl import levels as engine
 from mltrl.errors import Conflict, InvalidInput
 from mltrl.levels import EventKind, Move, SwitchbackKind
 from mltrl.models import NOTE_MAX, LevelEvent, Project, utcnow
+from mltrl.permissions import Permission
 from mltrl.services._core import Actor, as_utc, audit, snapshot, write_service
 from mltrl.services.projects import get_project
 
@@ -119,7 +120,7 @@ def _record(
     return MoveOutcome(event, transition.warnings)
 
 
-@write_service
+@write_service(Permission.EDIT)
 def record_start(
     *,
     session: Session,
@@ -135,7 +136,7 @@ def record_start(
                    note=note, expected_version=expected_version)
 
 
-@write_service
+@write_service(Permission.EDIT)
 def graduate(
     *,
     session: Session,
@@ -150,7 +151,7 @@ def graduate(
                    note=note, expected_version=expected_version)
 
 
-@write_service
+@write_service(Permission.EDIT)
 def switch_back(
     *,
     session: Session,

@@ -23,6 +23,7 @@ from mltrl.models import (
     ProjectOwner,
     utcnow,
 )
+from mltrl.permissions import Permission
 from mltrl.services._core import Actor, audit, snapshot, write_service
 
 # Project IDs as the paper writes them (R02.1: Research, index 02, version 1), but any short code
@@ -164,7 +165,7 @@ def _resolve_parent(session: Session, parent_code: str | None, *, child: Project
     return parent.id
 
 
-@write_service
+@write_service(Permission.EDIT)
 def add_project(
     *,
     session: Session,
@@ -196,7 +197,7 @@ def add_project(
     return project
 
 
-@write_service
+@write_service(Permission.EDIT)
 def update_project(
     *,
     session: Session,

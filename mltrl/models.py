@@ -90,6 +90,10 @@ class ProjectOwner(SQLModel, table=True):
     position: int = Field(default=0)
 
 
+# Owners are audited as part of their project's snapshot, not as rows of their own.
+ProjectOwner.__audit_parent__ = ("project", "project_id")
+
+
 # One step of a technology's level history: its start, a graduation or a switchback.
 class LevelEvent(SQLModel, table=True):
     __table_args__ = (

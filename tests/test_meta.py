@@ -33,7 +33,7 @@ def test_every_page_is_registered_in_the_navigation():
 
 
 def test_every_cli_command_is_exercised_by_the_cli_tests():
-    cli_tests = (ROOT / "tests" / "services" / "test_cli.py").read_text()
+    cli_tests = "\n".join(p.read_text() for p in (ROOT / "tests" / "services").glob("test_cli*.py"))
     commands = list(_commands(app))
     assert len(commands) >= 8
     untested = [" ".join(c) for c in commands if not all(f'"{word}"' in cli_tests for word in c)]
@@ -42,5 +42,7 @@ def test_every_cli_command_is_exercised_by_the_cli_tests():
 
 def test_write_services_are_registered_and_keyword_only():
     names = {f.__name__ for f in WRITE_SERVICES}
-    assert {"add_project", "update_project", "record_start", "graduate", "switch_back", "load_demo"} <= names
+    assert {"add_project", "update_project", "record_start", "graduate", "switch_back", "load_demo",
+            "add_user", "set_role", "set_disabled", "change_password", "create_first_admin"} <= names
     assert all(getattr(f, "is_write_service", False) for f in WRITE_SERVICES)
+    assert all(getattr(f, "permission", None) is not None for f in WRITE_SERVICES)

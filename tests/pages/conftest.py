@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 import pytest
 import streamlit as st
+from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from mltrl import db
-from mltrl.services import Actor, demo
+from mltrl.services import Actor, demo, users
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -24,6 +25,11 @@ def _fresh_caches():
     st.cache_resource.clear()
     st.cache_data.clear()
     db.dispose_engines()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

@@ -1,0 +1,122 @@
+"""Authorization lives in the services: every write use case refuses a viewer, whoever calls it,
+and every write leaves an audit row behind."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from mltrl.errors import PermissionDenied
+from mltrl.models import AuditEntry, SQLModel
+from mltrl.permissions import Permission
+from mltrl.services import WRITE_SERVICES, Actor, demo, level_moves, projects, users
+from tests.factories import everything, make_project
+
+ADMIN = Actor("ada")
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def team(session: Session) -> dict[str, Actor]:
+    users.create_first_admin(session=session, actor=Actor("anyone"), name="ada", password=PASSWORD)
+    for name, role in [("vic", "viewer"), ("eve", "editor"), ("rey", "reviewer"), ("dan", "editor")]:
+        users.add_user(session=session, actor=ADMIN, name=name, role=role, password=PASSWORD)
+    users.set_disabled(session=session, actor=ADMIN, name="dan")
+    return {"viewer": Actor("vic"), "editor": Actor("eve"), "reviewer": Actor("rey"), "disabled": Actor("dan")}
+
+
+def _refusing(permission_filter):
+    return [f for f in WRITE_SERVICES if permission_filter(f.permission)]
+
+
+@pytest.mark.parametrize("use_case", _refusing(lambda p: p not in (Permission.SELF,)), ids=lambda f: f.__name__)
+def test_every_write_service_refuses_a_viewer(use_case, session, engine, team):
+    """Walks WRITE_SERVICES, so a use case added later without a fitting check fails here."""
+    before = everything(engine)
+    with pytest.raises(PermissionDenied):
+        use_case(session=session, actor=team["viewer"])
+    assert everything(engine) == before
+
+
+@pytest.mark.parametrize("use_case", WRITE_SERVICES, ids=lambda f: f.__name__)
+def test_every_write_service_refuses_disabled_and_unknown_users(use_case, session, engine, team):
+    before = everything(engine)
+    for actor in (team["disabled"], Actor("stranger")):
+        with pytest.raises(PermissionDenied):
+            use_case(session=session, actor=actor)
+    assert everything(engine) == before
+
+
+@pytest.mark.parametrize("use_case", _refusing(lambda p: p is Permission.ADMIN), ids=lambda f: f.__name__)
+def test_admin_services_refuse_editors_and_reviewers(use_case, session, team):
+    for role in ("editor", "reviewer"):
+        with pytest.raises(PermissionDenied, match=f"is a {role}; this needs the admin role"):
+            use_case(session=session, actor=team[role])
+
+
+def test_editor_edits_and_viewer_reads(session, team):
+    project = make_project(session, "R01.1", actor=team["editor"])
+    level_moves.record_start(session=session, actor=team["editor"], code="R01.1", level=2)
+    with pytest.raises(PermissionDenied, match="vic is a viewer; this needs the editor role"):
+        projects.update_project(session=session, actor=team["viewer"], code="R01.1",
+                                expected_version=project.version + 1, name="x")
+    assert projects.view_project(session, "R01.1").project.level == 2
+
+
+def test_single_user_mode_lets_anyone_act_until_the_first_account(session):
+    make_project(session, "R01.1", actor=Actor("whoever"))
+    users.create_first_admin(session=session, actor=Actor("whoever"), name="ada", password=PASSWORD)
+    with pytest.raises(PermissionDenied, match="'whoever' has no account here"):
+        make_project(session, "R02.1", actor=Actor("whoever"))
+    with pytest.raises(PermissionDenied, match="Accounts already exist"):
+        users.create_first_admin(session=session, actor=Actor("x"), name="bob", password=PASSWORD)
+
+
+def test_every_write_in_a_scenario_has_an_audit_row(session, engine):
+    """Collect every row the ORM writes while a scenario runs through the services, and find an
+    audit entry for each (owners are audited in their project's snapshot)."""
+    written: set[tuple[str, str]] = set()
+
+    def collect(sess, _flush_context):
+        for obj in list(sess.new) + list(sess.dirty) + list(sess.deleted):
+            if isinstance(obj, AuditEntry) or not isinstance(obj, SQLModel):
+                continue
+            parent = getattr(type(obj), "__audit_parent__", None)
+            if parent:
+                written.add((parent[0], str(getattr(obj, parent[1]))))
+            else:
+                written.add((obj.__tablename__, str(obj.id)))
+
+    event.listen(Session, "after_flush", collect)
+    try:
+        demo.load_demo(session=session, actor=Actor("demo"))
+        users.create_first_admin(session=session, actor=Actor("x"), name="ada", password=PASSWORD)
+        users.add_user(session=session, actor=ADMIN, name="eve", role="editor", password=PASSWORD)
+        users.set_role(session=session, actor=ADMIN, name="eve", role="reviewer")
+        users.change_password(session=session, actor=Actor("eve"), current_password=PASSWORD,
+                              new_password="another secret")
+        eve = Actor("eve")
+        p = make_project(session, "X1", actor=eve, owners=["A", "B"])
+        projects.update_project(session=session, actor=eve, code="X1", expected_version=p.version,
+                                owners=["C"], summary="new")
+        level_moves.record_start(session=session, actor=eve, code="X1", level=3)
+        level_moves.graduate(session=session, actor=eve, code="X1")
+        level_moves.switch_back(session=session, actor=eve, code="X1", level=2, kind="discovery")
+        users.set_disabled(session=session, actor=ADMIN, name="eve")
+    finally:
+        event.remove(Session, "after_flush", collect)
+
+    audited = {(a.entity, a.entity_id) for a in session.exec(select(AuditEntry)).all()}
+    tables_written = {entity for entity, _ in written}
+    assert {"project", "levelevent", "appuser"} <= tables_written
+    assert written - audited == set()
+
+
+def test_audit_never_holds_a_password_or_its_hash(session):
+    users.create_first_admin(session=session, actor=Actor("x"), name="ada", password=PASSWORD)
+    users.add_user(session=session, actor=ADMIN, name="eve", role="editor", password="s3cret-pass")
+    users.reset_password(session=session, actor=ADMIN, name="eve", new_password="other-s3cret")
+    text = " ".join(str(a.before) + str(a.after) for a in session.exec(select(AuditEntry)).all())
+    assert "argon2" not in text and "s3cret" not in text and PASSWORD not in text
+    assert "(hidden)" in text

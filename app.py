@@ -1,26 +1,49 @@
-"""MLTRL Dashboard: the Streamlit entry point (page config, the acting user, navigation)."""
+"""MLTRL Dashboard: the Streamlit entry point (page config, sign-in, navigation by role)."""
 
 import streamlit as st
 
-from mltrl.ui import context
+from mltrl.permissions import Permission
+from mltrl.ui import access, context
 
-st.set_page_config(page_title="MLTRL Dashboard", page_icon="📈", layout="wide")
+st.set_page_config(
+    page_title="MLTRL Dashboard", page_icon="📈", layout="wide",
+    initial_sidebar_state="collapsed" if access.presenting() else "auto",
+)
 
-PAGES = [
+viewer = access.gate()  # stops here with the sign-in screen when nobody is signed in
+
+pages = [
     st.Page("views/portfolio.py", title="Portfolio", icon=":material/dashboard:", url_path="portfolio", default=True),
     st.Page("views/project.py", title="Project", icon=":material/timeline:", url_path="project"),
     st.Page("views/level_guide.py", title="Level guide", icon=":material/menu_book:", url_path="levels"),
 ]
-
-navigation = st.navigation(PAGES)
+if not viewer.single_user and not access.presenting():
+    pages.append(st.Page("views/account.py", title="My account", icon=":material/person:", url_path="account"))
+if access.can(Permission.ADMIN):
+    pages.append(st.Page("views/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"))
+navigation = st.navigation(pages)
 
 with st.sidebar:
-    context.actor()  # make sure a name is set before the widget reads it
-    st.text_input(
-        "Acting as", key=context.ACTOR_KEY,
-        help="Single-user mode: every change is recorded under this name in the level history "
-             "and the audit trail.",
-    )
-    st.caption("MLTRL: Machine Learning Technology Readiness Levels, 0 (first principles) to 9 (deployment).")
+    if not access.presenting():
+        if viewer.single_user:
+            st.text_input(
+                "Acting as", key=context.ACTOR_KEY,
+                help="Single-user mode (no accounts yet): every change is recorded under this name "
+                     "in the level history and the audit trail.",
+            )
+            st.page_link("views/admin.py", label="Set up accounts", icon=":material/group_add:")
+        else:
+            st.markdown(f"**{viewer.display_name}** · {viewer.role}")
+            if viewer.via_identity_provider:
+                st.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
+            elif st.button("Sign out", key="sign_out", icon=":material/logout:"):
+                access.sign_out()
+                st.rerun()
+    st.toggle("Presentation mode", key=access.PRESENT_KEY,
+              help="Read-only, larger type and charts, a clean sidebar: for stakeholder demos. "
+                   "Share it as a link with ?present=1.")
+    if not access.presenting():
+        st.caption("MLTRL: Machine Learning Technology Readiness Levels, 0 (first principles) to 9 (deployment).")
 
+access.apply_presentation_style()
 navigation.run()

@@ -79,7 +79,9 @@ def _phase_bands(fig: go.Figure) -> None:
     fig.update_layout(shapes=shapes, annotations=notes)
 
 
-def level_step_chart(events: pd.DataFrame, *, as_of: datetime | None = None, title: str | None = None) -> go.Figure:
+def level_step_chart(
+    events: pd.DataFrame, *, as_of: datetime | None = None, title: str | None = None, height: int = 360
+) -> go.Figure:
     """Level over time as steps, one marker per event styled by its kind.
 
     ``events`` has columns ``at`` (datetime), ``to_level``, ``from_level``, ``kind`` (start,
@@ -90,7 +92,7 @@ def level_step_chart(events: pd.DataFrame, *, as_of: datetime | None = None, tit
     _phase_bands(fig)
     _level_axis(fig)
     fig.update_layout(
-        margin=dict(l=10, r=10, t=40 if title else 10, b=10), height=360,
+        margin=dict(l=10, r=10, t=40 if title else 10, b=10), height=height,
         title=title, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
         hovermode="closest", plot_bgcolor="white",
     )
@@ -124,7 +126,7 @@ def level_step_chart(events: pd.DataFrame, *, as_of: datetime | None = None, tit
     return fig
 
 
-def levels_bar(frame: pd.DataFrame) -> go.Figure:
+def levels_bar(frame: pd.DataFrame, *, height: int = 240) -> go.Figure:
     """How many technologies sit at each level, coloured by phase (plus 'no level yet')."""
     counts = frame["level"].value_counts(dropna=True)
     xs = [lv.number for lv in engine.LEVELS]
@@ -141,7 +143,7 @@ def levels_bar(frame: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Bar(x=["none"], y=[missing], marker_color=NO_LEVEL_COLOUR, text=[missing],
                              textposition="outside", hovertemplate="No level yet: %{y}<extra></extra>"))
     fig.update_layout(
-        height=240, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, plot_bgcolor="white",
+        height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, plot_bgcolor="white",
         xaxis_title="Level", yaxis_title="Technologies", bargap=0.25,
     )
     fig.update_xaxes(type="category")  # "none" sits beside 0-9 instead of being dropped as NaN

@@ -4,7 +4,8 @@ import streamlit as st
 
 from mltrl import analytics, charts
 from mltrl.levels import Phase
-from mltrl.ui import context, feedback, tables
+from mltrl.permissions import Permission
+from mltrl.ui import access, context, feedback, tables
 
 st.title("Portfolio")
 st.caption("Every technology's readiness level. A system is only as ready as its least ready component.")
@@ -17,7 +18,8 @@ if frame.empty:
         "portfolio from a terminal with `mltrl demo load`.",
         icon=":material/info:",
     )
-    st.page_link("views/project.py", label="Add a technology", icon=":material/add:")
+    if access.can(Permission.EDIT):
+        st.page_link("views/project.py", label="Add a technology", icon=":material/add:")
     st.stop()
 
 summary = st.container()
@@ -68,4 +70,5 @@ if o2.button("Open project", key="pf_open_btn", icon=":material/open_in_new:", d
     st.switch_page("views/project.py", query_params={"code": choice})
 
 st.subheader("Technologies by level")
-st.plotly_chart(charts.levels_bar(matching), key="pf_levels_chart", config={"displayModeBar": False})
+st.plotly_chart(charts.levels_bar(matching, height=access.chart_height(240)), key="pf_levels_chart",
+                config={"displayModeBar": False})

@@ -7,8 +7,9 @@ import streamlit as st
 
 from mltrl import charts, levels
 from mltrl.levels import SwitchbackKind
+from mltrl.permissions import Permission
 from mltrl.services import level_moves, projects
-from mltrl.ui import context, feedback, tables
+from mltrl.ui import access, context, feedback, tables
 
 st.title("Project")
 feedback.show_flash()
@@ -47,10 +48,14 @@ def add_project_form(key: str) -> None:
             )
 
 
+editable = access.can(Permission.EDIT)
 if not codes:
-    st.info("No technologies yet: add the first one.", icon=":material/info:")
-    with context.session() as s:
-        add_project_form("add_first")
+    if editable:
+        st.info("No technologies yet: add the first one.", icon=":material/info:")
+        with context.session() as s:
+            add_project_form("add_first")
+    else:
+        st.info("No technologies yet.", icon=":material/info:")
     st.stop()
 
 wanted = st.query_params.get("code")
@@ -117,12 +122,16 @@ with context.session() as s:
         "kind": [level_moves.event_kind_label(e) for e in events],
         "note": [e.note for e in events],
     })
-    st.plotly_chart(charts.level_step_chart(chart_events), key="level_chart")
+    st.plotly_chart(charts.level_step_chart(chart_events, height=access.chart_height(360)), key="level_chart")
     if events:
         st.caption("Newest first.")
         st.dataframe(tables.level_history_display(events), hide_index=True, width="stretch", key="history")
 
     # --- actions --------------------------------------------------------------------------
+    if not editable:
+        if not access.presenting():
+            st.caption(f"Read-only: as a {access.viewer().role} you can see everything here but change nothing.")
+        st.stop()
     st.subheader("Change", anchor=False)
     move_tab, edit_tab, add_tab = st.tabs(["Record a level change", "Edit details", "Add a technology"])
     with move_tab:

@@ -57,7 +57,11 @@ def default_actor_name() -> str:
 
 
 def actor() -> Actor:
-    """The acting user (single-user mode: the name in the sidebar, default the login name)."""
+    """The acting user: the signed-in account; in single-user mode the name in the sidebar
+    (default as the CLI: $MLTRL_USER, else the login name)."""
+    signed_in = st.session_state.get("signed_in")
+    if signed_in:
+        return Actor(signed_in)
     if ACTOR_KEY not in st.session_state:
         st.session_state[ACTOR_KEY] = default_actor_name()
     return Actor(st.session_state[ACTOR_KEY] or "me")

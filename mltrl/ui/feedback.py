@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from mltrl.errors import Conflict, InvalidInput, MltrlError, RuleViolation
+from mltrl.errors import Conflict, InvalidInput, MltrlError, PermissionDenied, RuleViolation
 
 T = TypeVar("T")
 FLASH_KEY = "_flash"
@@ -25,6 +25,8 @@ def explain(exc: MltrlError) -> str:
         return f"Not allowed: {exc.message}"
     if isinstance(exc, InvalidInput):
         return f"Please check **{exc.field}**: {exc.message.split(': ', 1)[-1]}"
+    if isinstance(exc, PermissionDenied):
+        return f"Not permitted: {exc.message}"
     if isinstance(exc, Conflict):
         return f"Not saved, to protect someone else's change: {exc.message}"
     return exc.message

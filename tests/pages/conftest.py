@@ -42,15 +42,33 @@ def demo_db(session) -> str:
 def open_page(db_url: str) -> Callable[..., AppTest]:
     """Run the app, then switch to ``page`` (relative to app.py), with optional query params."""
 
-    def _open(page: str, actor: str = "alice", **query: str) -> AppTest:
+    def _open(page: str, actor: str = "alice", signed_in: str | None = None, **query: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
         at.session_state["actor_name"] = actor
-        at.run()
-        assert not at.exception, at.exception
+        if signed_in:
+            at.session_state["signed_in"] = signed_in
         for key, value in query.items():
             at.query_params[key] = value
+        at.run()
+        assert not at.exception, at.exception
         at.switch_page(page).run()
         assert not at.exception, at.exception
         return at
 
     return _open
+
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def team(session) -> dict[str, str]:
+    """An admin, an editor, a viewer and a disabled editor; returns role -> user name."""
+    users.create_first_admin(session=session, actor=Actor("x"), name="ada", password=PASSWORD,
+                             display_name="Ada Admin", email="ada@example.org")
+    admin = Actor("ada")
+    users.add_user(session=session, actor=admin, name="eve", role="editor", password=PASSWORD, display_name="Eve Editor")
+    users.add_user(session=session, actor=admin, name="vic", role="viewer", password=PASSWORD, display_name="Vic Viewer")
+    users.add_user(session=session, actor=admin, name="dan", role="editor", password=PASSWORD)
+    users.set_disabled(session=session, actor=admin, name="dan")
+    return {"admin": "ada", "editor": "eve", "viewer": "vic", "disabled": "dan"}

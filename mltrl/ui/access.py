@@ -1,0 +1,200 @@
+"""Who is looking at the app, what they may do, and presentation mode.
+
+* **Single-user mode** (no accounts in the database): no sign-in; the name in the sidebar acts and
+  has every right. The Admin page offers to create the first admin.
+* **Local accounts**: a sign-in form (user name and password, checked with argon2). The signed-in
+  name lives in ``st.session_state``, which belongs to the browser tab's websocket session: a
+  browser refresh starts a new session, so the user signs in again.
+* **Identity provider** (``[auth]`` in ``.streamlit/secrets.toml``): ``st.login`` signs in, and
+  the account whose e-mail matches ``st.user.email`` decides the role. Streamlit keeps the identity
+  in a signed cookie, so a refresh keeps the user signed in (until ``st.logout`` or expiry).
+
+The account is re-read from the database on every run, so a role change or a disabled account
+takes effect on the user's next click. Pages hide what the role may not do (``can``); the services
+refuse it anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from mltrl.errors import MltrlError
+from mltrl.permissions import Permission, Role, allows
+from mltrl.services import users
+from mltrl.ui import context
+
+SIGNED_IN_KEY = "signed_in"
+VIEWER_KEY = "_viewer"
+PRESENT_KEY = "presenting"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person using this browser session."""
+
+    name: str
+    display_name: str
+    role: Role | None  # None in single-user mode, where every right is held
+    via_identity_provider: bool = False
+
+    @property
+    def single_user(self) -> bool:
+        return self.role is None
+
+
+def identity_provider_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml at all
+        return False
+
+
+def presenting() -> bool:
+    """Presentation mode: read-only, larger type and charts, a clean sidebar (``?present=1``)."""
+    if PRESENT_KEY not in st.session_state:
+        st.session_state[PRESENT_KEY] = st.query_params.get("present") in ("1", "true", "yes")
+    return bool(st.session_state[PRESENT_KEY])
+
+
+def viewer() -> Viewer | None:
+    return st.session_state.get(VIEWER_KEY)
+
+
+def can(permission: Permission) -> bool:
+    """Whether the page should offer an action needing ``permission`` (never while presenting)."""
+    if presenting():
+        return False
+    current = viewer()
+    if current is None:
+        return False
+    if current.single_user:
+        return True
+    return allows(current.role, permission)
+
+
+def _remember(v: Viewer) -> Viewer:
+    st.session_state[VIEWER_KEY] = v
+    if not v.single_user:
+        st.session_state[SIGNED_IN_KEY] = v.name
+    return v
+
+
+def sign_out() -> None:
+    for key in (SIGNED_IN_KEY, VIEWER_KEY):
+        st.session_state.pop(key, None)
+
+
+def gate() -> Viewer:
+    """The current viewer; draws the sign-in screen and stops the run when nobody is signed in."""
+    with context.session() as s:
+        if not users.has_accounts(s):
+            st.session_state.pop(SIGNED_IN_KEY, None)
+            name = context.actor().name
+            return _remember(Viewer(name, name, None))
+
+        if identity_provider_configured():
+            if not st.user.is_logged_in:
+                _sign_in_screen_oidc()
+                st.stop()
+            account = users.account_for_email(s, st.user.get("email"))
+            if account is None:
+                st.title("No account for you yet")
+                st.error(
+                    f"You are signed in as {st.user.get('email')!s}, but no enabled account has that "
+                    "e-mail address. Ask an admin to add you.",
+                    icon=":material/person_off:",
+                )
+                st.button("Sign out", on_click=st.logout, key="oidc_sign_out")
+                st.stop()
+            return _remember(Viewer(account.name, account.display_name, account.role, True))
+
+        name = st.session_state.get(SIGNED_IN_KEY)
+        account = users.account_of(s, name) if name else None
+        if account is not None:
+            return _remember(Viewer(account.name, account.display_name, account.role))
+        if name:  # signed in, but the account was disabled or removed since
+            sign_out()
+            st.warning("Your account is no longer enabled; you have been signed out.", icon=":material/logout:")
+        _sign_in_screen_local(s)
+        st.stop()
+
+
+def _sign_in_screen_oidc() -> None:
+    st.title("MLTRL Dashboard")
+    st.write("Sign in to see the portfolio.")
+    st.button("Sign in with your identity provider", on_click=st.login, key="oidc_sign_in",
+              icon=":material/login:", type="primary")
+
+
+def _sign_in_screen_local(session) -> None:  # noqa: ANN001
+    st.title("MLTRL Dashboard")
+    left, _ = st.columns([2, 3])
+    with left, st.form("sign_in", border=True):
+        st.subheader("Sign in", anchor=False)
+        name = st.text_input("User name", key="sign_in_name", autocomplete="username")
+        password = st.text_input("Password", type="password", key="sign_in_password",
+                                 autocomplete="current-password")
+        if st.form_submit_button("Sign in", type="primary", icon=":material/login:"):
+            account = users.authenticate(session, name, password)
+            if account is None:
+                st.error("Wrong user name or password, or the account is disabled.", icon=":material/block:")
+            else:
+                st.session_state[SIGNED_IN_KEY] = account.name
+                st.session_state.pop("sign_in_password", None)
+                st.rerun()
+    st.caption("A browser refresh signs you out: the sign-in lives in this tab's session.")
+
+
+def create_first_admin_form() -> None:
+    """Offered on a database with no accounts; the new admin is signed in at once."""
+    with st.form("first_admin", border=True):
+        st.markdown(
+            "**Create the first admin.** Until then the dashboard runs in single-user mode and "
+            "anyone who can reach it may change anything. Once this account exists, everyone signs "
+            "in and roles apply everywhere (pages, CLI and services)."
+        )
+        c1, c2 = st.columns(2)
+        name = c1.text_input("User name", key="first_admin_name")
+        display = c2.text_input("Full name", key="first_admin_display")
+        email = st.text_input("E-mail (optional; for identity-provider sign-in)", key="first_admin_email")
+        p1, p2 = st.columns(2)
+        password = p1.text_input("Password (8 characters or more)", type="password", key="first_admin_password")
+        again = p2.text_input("Password again", type="password", key="first_admin_again")
+        if st.form_submit_button("Create admin and sign in", type="primary", icon=":material/shield_person:"):
+            if password != again:
+                st.error("Please check **password**: the two entries differ.", icon=":material/block:")
+                return
+            try:
+                with context.session() as s:
+                    account = users.create_first_admin(
+                        session=s, actor=context.actor(), name=name, password=password,
+                        display_name=display, email=email or None)
+            except MltrlError as exc:
+                from mltrl.ui.feedback import explain
+
+                st.error(explain(exc), icon=":material/block:")
+                return
+            st.session_state[SIGNED_IN_KEY] = account.name
+            st.session_state["_flash"] = (f"Welcome, {account.display_name}: you are the first admin.", [])
+            st.rerun()
+
+
+PRESENTATION_CSS = """
+<style>
+  html { font-size: 19px; }
+  [data-testid="stMainBlockContainer"] { max-width: 1500px; padding-top: 2rem; }
+  [data-testid="stSidebarUserContent"] [data-testid="stCaptionContainer"] { display: none; }
+</style>
+"""
+
+
+def apply_presentation_style() -> None:
+    if presenting():
+        st.html(PRESENTATION_CSS)
+
+
+def chart_height(base: int) -> int:
+    """Charts grow in presentation mode, for a projector."""
+    return int(base * 1.45) if presenting() else base

@@ -1,0 +1,73 @@
+"""Admin page: users and roles, the audit trail with before/after."""
+
+from mltrl.services import users
+from tests.factories import make_project
+from tests.pages.conftest import PASSWORD
+
+
+def _submit(at, label):
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+
+
+def test_admin_adds_a_user_and_changes_roles(open_page, session, team):
+    at = open_page("views/admin.py", signed_in="ada")
+    table = at.dataframe[0].value
+    assert list(table["User"]) == ["ada", "dan", "eve", "vic"]
+    assert dict(zip(table["User"], table["Status"]))["dan"] == "disabled"
+    at.text_input(key="add_user_name").input("rey")
+    at.selectbox(key="add_user_role").set_value("reviewer")
+    at.text_input(key="add_user_password").input(PASSWORD)
+    _submit(at, "Add user")
+    assert at.success[0].value == "Added rey (reviewer)."
+    assert "rey" in list(at.dataframe[0].value["User"])
+
+    at.selectbox(key="change_user_name").set_value("vic")
+    at.selectbox(key="change_user_role").set_value("editor")
+    _submit(at, "Set role")
+    assert at.success[0].value == "vic is now editor."
+    at.selectbox(key="change_user_name").set_value("eve")
+    _submit(at, "Disable")
+    assert at.success[0].value == "eve is disabled; their history stays."
+    assert users.account_of(session, "eve") is None
+
+
+def test_bad_new_user_is_refused_naming_the_field(open_page, session, team):
+    at = open_page("views/admin.py", signed_in="ada")
+    at.text_input(key="add_user_name").input("has space")
+    at.text_input(key="add_user_password").input(PASSWORD)
+    _submit(at, "Add user")
+    assert "**name**" in at.error[0].value
+    assert [u.name for u in users.list_users(session)] == ["ada", "dan", "eve", "vic"]
+
+
+def test_last_admin_cannot_demote_themselves(open_page, session, team):
+    at = open_page("views/admin.py", signed_in="ada")
+    at.selectbox(key="change_user_name").set_value("ada")
+    at.selectbox(key="change_user_role").set_value("viewer")
+    _submit(at, "Set role")
+    assert "last enabled admin" in at.error[0].value
+
+
+def test_audit_trail_filters_and_shows_before_and_after(open_page, session, team):
+    p = make_project(session, "R01.1", "Before name", actor=users.Actor("eve"))
+    from mltrl.services import projects
+
+    projects.update_project(session=session, actor=users.Actor("eve"), code="R01.1",
+                            expected_version=p.version, name="After name")
+    at = open_page("views/admin.py", signed_in="ada")
+    at.multiselect(key="audit_actor").set_value(["eve"]).run()
+    table = at.dataframe[1].value
+    assert set(table["Person"]) == {"eve"}
+    assert list(table["Action"]) == ["update", "create"]  # newest first
+    detail = at.dataframe[2].value
+    row = detail[detail["Field"] == "name"].iloc[0]
+    assert (row["Before"], row["After"], row["Changed"]) == ('"Before name"', '"After name"', "●")
+    at.multiselect(key="audit_entity").set_value(["appuser"]).run()
+    assert "0 matching changes" in " ".join(c.value for c in at.caption)
+
+
+def test_single_user_mode_admin_page_offers_the_first_admin(open_page):
+    at = open_page("views/admin.py")
+    assert "Single-user mode" in at.info[0].value
+    assert any(b.label == "Create admin and sign in" for b in at.button)

@@ -1,0 +1,113 @@
+"""Admin: users and roles, the audit trail, backups. Admins only (everyone in single-user mode)."""
+
+import json
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from mltrl.permissions import ROLE_HELP, ROLE_ORDER
+from mltrl.services import audit_trail, users
+from mltrl.ui import access, context, feedback
+
+st.title("Admin")
+feedback.show_flash()
+
+users_tab, audit_tab, backup_tab = st.tabs(["Users", "Audit trail", "Backup"])
+
+with users_tab, context.session() as s:
+    if not users.has_accounts(s):
+        st.info("Single-user mode: there are no accounts yet.", icon=":material/info:")
+        access.create_first_admin_form()
+    else:
+        people = users.list_users(s)
+        st.dataframe(
+            pd.DataFrame({
+                "User": [u.name for u in people],
+                "Name": [u.display_name for u in people],
+                "E-mail": [u.email or "" for u in people],
+                "Role": [u.role for u in people],
+                "Sign-in": ["password" if u.password_hash else "identity provider" for u in people],
+                "Status": ["disabled" if u.disabled else "enabled" for u in people],
+            }),
+            hide_index=True, width="stretch", key="users_table",
+        )
+        st.caption(" · ".join(f"**{r.value}**: {ROLE_HELP[r]}" for r in ROLE_ORDER))
+        add_col, change_col = st.columns(2)
+        with add_col, st.form("add_user", border=True):
+            st.markdown("**Add a user**")
+            name = st.text_input("User name", key="add_user_name")
+            display = st.text_input("Full name", key="add_user_display")
+            email = st.text_input("E-mail (for identity-provider sign-in)", key="add_user_email")
+            role = st.selectbox("Role", [r.value for r in ROLE_ORDER], index=1, key="add_user_role")
+            password = st.text_input("Initial password (leave empty for identity-provider sign-in only)",
+                                     type="password", key="add_user_password")
+            if st.form_submit_button("Add user", icon=":material/person_add:"):
+                feedback.run_use_case(
+                    lambda: users.add_user(session=s, actor=context.actor(), name=name, role=role,
+                                           password=password or None, display_name=display, email=email or None),
+                    success=lambda a: f"Added {a.name} ({a.role}).",
+                    reset={"add_user_name": "", "add_user_display": "", "add_user_email": "", "add_user_password": ""},
+                )
+        with change_col, st.form("change_user", border=True):
+            st.markdown("**Change a user**")
+            who = st.selectbox("User", [u.name for u in people], key="change_user_name")
+            new_role = st.selectbox("Role", [r.value for r in ROLE_ORDER], key="change_user_role")
+            new_password = st.text_input("New password (for a forgotten one)", type="password", key="change_user_password")
+            b1, b2, b3, b4 = st.columns(4)
+            if b1.form_submit_button("Set role"):
+                feedback.run_use_case(lambda: users.set_role(session=s, actor=context.actor(), name=who, role=new_role),
+                                      success=lambda a: f"{a.name} is now {a.role}.")
+            if b2.form_submit_button("Disable"):
+                feedback.run_use_case(lambda: users.set_disabled(session=s, actor=context.actor(), name=who),
+                                      success=lambda a: f"{a.name} is disabled; their history stays.")
+            if b3.form_submit_button("Enable"):
+                feedback.run_use_case(lambda: users.set_disabled(session=s, actor=context.actor(), name=who, disabled=False),
+                                      success=lambda a: f"{a.name} is enabled again.")
+            if b4.form_submit_button("Set password"):
+                feedback.run_use_case(
+                    lambda: users.reset_password(session=s, actor=context.actor(), name=who, new_password=new_password),
+                    success=lambda a: f"New password set for {a.name}.", reset={"change_user_password": ""})
+
+with audit_tab, context.session() as s:
+    facets = audit_trail.facets(s)
+    f1, f2, f3, f4 = st.columns([2, 2, 2, 3])
+    who = f1.multiselect("Person", facets.actors, key="audit_actor")
+    what = f2.multiselect("Entity", facets.entities, key="audit_entity")
+    how = f3.multiselect("Action", facets.actions, key="audit_action")
+    first = facets.first.date() if facets.first else date.today()
+    last = facets.last.date() if facets.last else date.today()
+    span = f4.date_input("Dates", value=(first, last), key="audit_dates")
+    start, end = (span[0], span[1]) if isinstance(span, tuple) and len(span) == 2 else (None, None)
+    rows, total = audit_trail.entries(s, actor=context.actor(), actors=who, entities=what, actions=how,
+                                      start=start, end=end)
+    st.caption(f"{total} matching changes" + (f"; the newest {len(rows)} shown" if total > len(rows) else "") + ".")
+    if rows:
+        table = pd.DataFrame({
+            "When": [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in rows],
+            "Person": [r.actor for r in rows],
+            "Entity": [r.entity for r in rows],
+            "Id": [r.entity_id for r in rows],
+            "Action": [r.action for r in rows],
+            "Changed": [", ".join(audit_trail.changed_fields(r)) for r in rows],
+        })
+        event = st.dataframe(table, hide_index=True, width="stretch", key="audit_table",
+                             on_select="rerun", selection_mode="single-row")
+        picked = event["selection"]["rows"][0] if event and event["selection"]["rows"] else 0
+        entry = rows[picked]
+        st.markdown(f"**{entry.action} {entry.entity} {entry.entity_id}** by {entry.actor} at "
+                    f"{entry.at.strftime('%Y-%m-%d %H:%M:%S')} UTC (select a row above to see another)")
+        changed = set(audit_trail.changed_fields(entry))
+        keys = sorted(set(entry.before or {}) | set(entry.after or {}))
+        side_by_side = pd.DataFrame({
+            "Field": keys,
+            "Before": [json.dumps((entry.before or {}).get(k), ensure_ascii=False) if entry.before else "" for k in keys],
+            "After": [json.dumps((entry.after or {}).get(k), ensure_ascii=False) if entry.after else "" for k in keys],
+            "Changed": ["●" if k in changed else "" for k in keys],
+        })
+        st.dataframe(
+            side_by_side.style.apply(lambda row: ["background-color: rgba(242,153,74,0.18)" if row["Changed"] else ""] * len(row), axis=1),
+            hide_index=True, width="stretch", key="audit_detail")
+
+with backup_tab:
+    st.info("Backups arrive with the backup service.", icon=":material/hourglass_empty:")

@@ -10,13 +10,13 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if access.presenting() else "auto",
 )
 
-viewer = access.gate()  # stops here with the sign-in screen when nobody is signed in
-
 pages = [
     st.Page("views/portfolio.py", title="Portfolio", icon=":material/dashboard:", url_path="portfolio", default=True),
     st.Page("views/project.py", title="Project", icon=":material/timeline:", url_path="project"),
     st.Page("views/level_guide.py", title="Level guide", icon=":material/menu_book:", url_path="levels"),
 ]
+viewer = access.gate(pages)  # stops here with the sign-in screen when nobody is signed in
+
 if not viewer.single_user and not access.presenting():
     pages.append(st.Page("views/account.py", title="My account", icon=":material/person:", url_path="account"))
 if access.can(Permission.ADMIN):

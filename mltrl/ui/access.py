@@ -86,8 +86,18 @@ def sign_out() -> None:
         st.session_state.pop(key, None)
 
 
-def gate() -> Viewer:
-    """The current viewer; draws the sign-in screen and stops the run when nobody is signed in."""
+def _stop(pages: list) -> None:
+    """End the run on the sign-in screen, keeping the requested page (and its query) in the URL
+    so the user lands there once signed in."""
+    if pages:
+        st.navigation(pages, position="hidden")
+    st.stop()
+
+
+def gate(pages: list | None = None) -> Viewer:
+    """The current viewer; draws the sign-in screen and stops the run when nobody is signed in.
+    ``pages`` are the app's common pages, registered hidden meanwhile (see ``_stop``)."""
+    pages = pages or []
     with context.session() as s:
         if not users.has_accounts(s):
             st.session_state.pop(SIGNED_IN_KEY, None)
@@ -97,7 +107,7 @@ def gate() -> Viewer:
         if identity_provider_configured():
             if not st.user.is_logged_in:
                 _sign_in_screen_oidc()
-                st.stop()
+                _stop(pages)
             account = users.account_for_email(s, st.user.get("email"))
             if account is None:
                 st.title("No account for you yet")
@@ -107,7 +117,7 @@ def gate() -> Viewer:
                     icon=":material/person_off:",
                 )
                 st.button("Sign out", on_click=st.logout, key="oidc_sign_out")
-                st.stop()
+                _stop(pages)
             return _remember(Viewer(account.name, account.display_name, account.role, True))
 
         name = st.session_state.get(SIGNED_IN_KEY)
@@ -118,7 +128,7 @@ def gate() -> Viewer:
             sign_out()
             st.warning("Your account is no longer enabled; you have been signed out.", icon=":material/logout:")
         _sign_in_screen_local(s)
-        st.stop()
+        _stop(pages)
 
 
 def _sign_in_screen_oidc() -> None:

@@ -7,7 +7,7 @@ PORT    ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run install dev browser test test-fast bench clean
+.PHONY: run install dev browser postgres test test-fast bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,25 @@ browser:
 	fi
 	@test -x "$(CHROMIUM)" || { echo "chromium is missing at $(CHROMIUM)"; exit 1; }
 
+# Debian's PostgreSQL server binaries: every database test also runs on PostgreSQL (tests/pg.py
+# starts a throwaway server of its own). The system cluster is not started: where no
+# /usr/sbin/policy-rc.d exists, one that denies service starts stands in during the install (the
+# package's postinst would otherwise try to start a cluster, which can fail without systemd).
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql for the tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		POLICY=/usr/sbin/policy-rc.d; OWN_POLICY=; \
+		if [ ! -e $$POLICY ]; then \
+			printf '#!/bin/sh\nexit 101\n' | $$SUDO tee $$POLICY >/dev/null && $$SUDO chmod 755 $$POLICY && OWN_POLICY=1; \
+		fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+		STATUS=$$?; \
+		[ -z "$$OWN_POLICY" ] || $$SUDO rm -f $$POLICY; \
+		[ $$STATUS = 0 ] || exit $$STATUS; \
+	fi
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "PostgreSQL's initdb is missing under /usr/lib/postgresql/*/bin"; exit 1; }
+
 # Installs, migrates, loads the demo portfolio into an empty database, serves the app.
 run: install
 	$(VENV)/bin/mltrl db upgrade
@@ -43,14 +62,14 @@ run: install
 		--server.headless true --browser.gatherUsageStats false
 
 # The whole suite: unit, services, CLI, pages (AppTest) and browser journeys.
-test: dev browser
+test: dev browser postgres
 	$(PY) -m pytest -q
 
 # Everything but the browser journeys.
-test-fast: dev
+test-fast: dev postgres
 	$(PY) -m pytest -q -m "not e2e"
 
-bench: dev
+bench: dev postgres
 	$(PY) -m bench.run
 
 clean:

@@ -21,6 +21,9 @@ Environment: ``BENCH_SIZES=S,M`` (default S,M,L), ``BENCH_RUNS=5``, ``BENCH_PROF
 one cold and one warm run of each page at every size measured, to ``bench/results/profile-*.txt``),
 ``BENCH_TRACEMALLOC=1`` (one extra cold portfolio run under tracemalloc: Python's allocation peak).
 
+Then write throughput (``bench/writes.py``): 1, 2 and 4 writer processes at once on SQLite and on
+PostgreSQL (a throwaway server, as the tests start one); ``BENCH_WRITES=0`` leaves it out.
+
 Results: a Markdown table on stdout and in ``bench/results/latest.md``, raw numbers in
 ``bench/results/latest.json``. Later capabilities add their pages to ``PAGES`` and their commands
 to ``CLI_OPS``.
@@ -44,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import generate
+from bench import generate, writes
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -444,8 +447,15 @@ def main(argv: list[str] | None = None) -> int:
             results.append(json.loads(out.read_text(encoding="utf-8")))
         print(f"{size}: done in {time.perf_counter() - t0:.0f} s", flush=True)
 
+    write_result = None
+    if os.environ.get("BENCH_WRITES", "1") != "0":
+        print("write throughput: 1, 2 and 4 writer processes on SQLite and PostgreSQL", flush=True)
+        write_result = writes.measure_all()
+
     total = time.perf_counter() - t_start
     table = render(results, total)
+    if write_result is not None:
+        table += "\n".join(writes.render(write_result)) + "\n"
     print()
     print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -453,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / "latest.json").write_text(json.dumps({
         "at": datetime.now(timezone.utc).isoformat(), "total_s": total, "cpus": os.cpu_count(),
         "python": platform.python_version(), "targets": {"time_ms": TIME_TARGET_MS, "floor_ratio": FLOOR_RATIO_TARGET},
-        "results": results,
+        "results": results, "writes": write_result,
     }, indent=2), encoding="utf-8")
     return 0
 

@@ -315,6 +315,90 @@ def user_enable(name: Annotated[str, typer.Argument(help="User name.")]) -> None
     typer.echo(f"{account.name} is enabled")
 
 
+# --- backup ------------------------------------------------------------------------------------
+
+_SECRET_NOTE = "The file contains password hashes: keep it as safe as the database."
+
+
+@app.command("export")
+def backup_export(
+    file: Annotated[str, typer.Argument(help="Where to write the backup (JSON).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+) -> None:
+    """Write the whole database to FILE.json (every table, the format version and the schema
+    revision). The file contains password hashes: keep it as safe as the database."""
+    from mltrl.services import backup
+
+    with _session() as session:
+        try:
+            data = backup.export_backup(session=session, actor=_actor())
+            backup.write_private(file, data, force=force)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    info = backup.inspect_backup(data)
+    typer.echo(f"exported {info.total_rows} rows in {len(info.rows)} tables "
+               f"(schema revision {info.schema_revision}) to {file}")
+    typer.echo(f"note: {_SECRET_NOTE}", err=True)
+
+
+@app.command("import")
+def backup_import(
+    file: Annotated[str, typer.Argument(help="A backup written by `mltrl export`.")],
+) -> None:
+    """Restore FILE.json into an empty database, all or nothing (refused for a non-empty database,
+    another format version, another schema revision or a damaged file; nothing is then written)."""
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from mltrl.services import backup
+
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        raise _fail(MltrlError(f"file: cannot read {file}: {exc.strerror or exc}")) from None
+    columns = (TextColumn("restoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("restore", total=None)
+        restored = _write(backup.import_backup, data=data,
+                          progress=lambda done, total: bar.update(task, completed=done, total=total))
+    typer.echo(f"restored {sum(restored.values())} rows from {file}:")
+    for line in backup.summary_lines(restored.items()):
+        typer.echo(f"  {line}")
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[str, typer.Argument(help="Where to write the copy (a SQLite file).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace PATH if it exists.")] = False,
+) -> None:
+    """Copy the live SQLite database to PATH, consistently, while others may be writing (SQLite's
+    online backup). For PostgreSQL use `mltrl export` or pg_dump. The copy contains password
+    hashes: keep it as safe as the database."""
+    from mltrl.services import backup
+
+    url = db.database_url()
+    if not db.is_sqlite(url):
+        raise _fail(MltrlError(
+            f"database: `mltrl db backup` copies SQLite databases; {db.safe_url(url)} is not one: "
+            "use `mltrl export FILE.json` or pg_dump"
+        ))
+    with _session() as session:
+        try:
+            copy = backup.backup_sqlite(session=session, actor=_actor(), path=path, force=force)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    typer.echo(f"copied {db.safe_url(url)} to {copy}")
+
+
 def main() -> None:
     try:
         app()

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from mltrl.permissions import ROLE_HELP, ROLE_ORDER
-from mltrl.services import audit_trail, users
+from mltrl.errors import MltrlError
+from mltrl.services import audit_trail, backup, users
 from mltrl.ui import access, context, feedback
 
 st.title("Admin")
@@ -109,5 +110,41 @@ with audit_tab, context.session() as s:
             side_by_side.style.apply(lambda row: ["background-color: rgba(242,153,74,0.18)" if row["Changed"] else ""] * len(row), axis=1),
             hide_index=True, width="stretch", key="audit_detail")
 
+def _export_bytes() -> bytes:
+    with context.session() as s:
+        return backup.export_backup(session=s, actor=context.actor())
+
+
 with backup_tab:
-    st.info("Backups arrive with the backup service.", icon=":material/hourglass_empty:")
+    st.markdown(
+        "**Download** the whole database as one JSON file (every table, with its format version "
+        "and schema revision). It holds the accounts' password hashes: keep it as safe as the database."
+    )
+    st.download_button("Download backup", data=_export_bytes, file_name=f"mltrl-backup-{date.today()}.json",
+                       mime="application/json", key="backup_download", icon=":material/download:")
+    st.divider()
+    st.markdown(
+        "**Restore** a backup into an **empty** database (a new server, for example). All or "
+        "nothing: a damaged file, another format or a non-empty database is refused and nothing is written."
+    )
+    upload = st.file_uploader("Backup file", type=["json"], key="restore_file")
+    if upload is not None:
+        data = upload.getvalue()
+        try:
+            info = backup.inspect_backup(data)
+        except MltrlError as exc:
+            st.error(feedback.explain(exc), icon=":material/block:")
+        else:
+            st.caption(f"{info.total_rows} rows from {info.exported_by}, schema revision {info.schema_revision}: "
+                       + ", ".join(f"{name} {n}" for name, n in info.rows.items() if n))
+            if st.button("Restore this backup", key="restore_button", type="primary", icon=":material/restore:"):
+                bar = st.progress(0.0, text="Restoring…")
+                with context.session() as s:
+                    restored = feedback.run_use_case(
+                        lambda: backup.import_backup(
+                            session=s, actor=context.actor(), data=data,
+                            progress=lambda done, total: bar.progress(done / total if total else 1.0,
+                                                                      text=f"Restoring… {done}/{total} rows")),
+                        success=lambda rows: f"Restored {sum(rows.values())} rows. If the backup holds "
+                                             "accounts, sign in with one of them.",
+                    )

@@ -71,3 +71,12 @@ def test_single_user_mode_admin_page_offers_the_first_admin(open_page):
     at = open_page("views/admin.py")
     assert "Single-user mode" in at.info[0].value
     assert any(b.label == "Create admin and sign in" for b in at.button)
+
+
+def test_backup_tab_offers_download_and_restore(open_page):
+    """The restore itself is driven in a real browser (tests/e2e), where a file can be uploaded."""
+    at = open_page("views/admin.py")
+    assert not at.exception
+    assert len(at.get("download_button")) == 1
+    assert len(at.get("file_uploader")) == 1
+    assert any("Restore" in m.value and "empty" in m.value for m in at.markdown)

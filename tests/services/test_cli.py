@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
@@ -399,9 +400,12 @@ def test_demo_load_if_empty_on_an_empty_database_loads(cli_db: str) -> None:
 def test_db_upgrade_migrates_the_configured_database(cli_db: str) -> None:
     result = ok("db", "upgrade")
     assert "newest schema" in result.stdout
-    assert "mltrl.db" in result.stdout
-    with db.make_engine(cli_db).connect() as conn:
-        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert db.safe_url(cli_db) in result.stdout
+    engine = db.make_engine(cli_db)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
     assert {"project", "projectowner", "levelevent", "auditentry", "alembic_version"} <= tables
     ok("db", "upgrade")  # again: nothing to do, still fine
 

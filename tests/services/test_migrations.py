@@ -1,4 +1,8 @@
-"""The schema: Alembic owns it, the models agree with it, SQLite runs with the right pragmas."""
+"""The schema: Alembic owns it, the models agree with it, SQLite runs with the right pragmas.
+
+The migration tests run on SQLite and PostgreSQL (``url``: an empty database of each); the pragma
+and file tests are about SQLite itself and ask for ``sqlite_url`` only.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +24,9 @@ TABLES = {"project", "projectowner", "levelevent", "auditentry"}
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'schema.db'}"
+def url(empty_db_url: str) -> str:
+    """An empty database: a new SQLite file, or a new PostgreSQL database (both backends run)."""
+    return empty_db_url
 
 
 def head_revision(url: str) -> str:
@@ -103,11 +108,20 @@ def test_the_models_cover_every_migrated_table(url: str) -> None:
     assert table_names(url) - {"alembic_version"} == set(SQLModel.metadata.tables)
 
 
-def test_get_engine_migrates_on_first_use_and_sets_the_pragmas(url: str) -> None:
+def test_get_engine_migrates_on_first_use(url: str) -> None:
     try:
         engine: Engine = db.get_engine(url)
         assert db.get_engine(url) is engine
         assert current_revision(url) == head_revision(url)
+        assert TABLES <= table_names(url)
+    finally:
+        db.dispose_engines()
+
+
+def test_get_engine_sets_the_sqlite_pragmas(sqlite_url: str) -> None:
+    url = sqlite_url
+    try:
+        engine: Engine = db.get_engine(url)
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

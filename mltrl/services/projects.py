@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mltrl.errors import Conflict, InvalidInput, NotFound
@@ -190,7 +191,10 @@ def add_project(
         code=code, name=name, summary=summary, parent_id=parent_id, status=status, created_by=actor.name
     )
     session.add(project)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # someone took the code between the check above and this insert
+        raise InvalidInput("code", f"{code} is already taken by another project") from None
     _set_owners(session, project, owner_list)
     audit(session, actor, entity="project", entity_id=project.id, action="create",
           before=None, after=_project_snapshot(session, project))
@@ -225,13 +229,14 @@ def update_project(
     new_status = _clean_status(status) if status is not None else project.status
     new_parent = (project.parent_id if parent_code is _UNSET
                   else _resolve_parent(session, parent_code, child=project))  # type: ignore[arg-type]
-    if owners is not None:
-        _set_owners(session, project, clean_owners(owners))
+    new_owners = clean_owners(owners) if owners is not None else None
     project.name, project.summary, project.status = new_name, new_summary, new_status
     project.parent_id = new_parent
     project.updated_at = utcnow()
     session.add(project)
-    session.flush()
+    session.flush()  # the version-checked UPDATE first: a stale edit stops here, as a Conflict
+    if new_owners is not None:
+        _set_owners(session, project, new_owners)
     after = _project_snapshot(session, project)
     audit(session, actor, entity="project", entity_id=project.id, action="update", before=before, after=after)
     return project

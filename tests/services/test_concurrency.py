@@ -219,18 +219,9 @@ def _show(refusal: dict[str, Any]) -> str:
             f"{refusal['module']}.{refusal['error']}: {refusal['message'][:400]}\n{refusal['traceback']}")
 
 
-OWNERS_RACE = (
-    "projects.update_project writes the owners (DELETE + INSERT projectowner) before the "
-    "version-checked UPDATE of the project, so two edits made from the same version both pass "
-    "the version check and the second dies on uq_projectowner_project_name with a raw "
-    "IntegrityError instead of Conflict (SQLite: pysqlite runs the reads outside a transaction; "
-    "PostgreSQL: READ COMMITTED). Fix: flush the project's UPDATE first, then _set_owners."
-)
-
-
 @pytest.mark.parametrize("edit_kind", [
     "name-status",
-    pytest.param("with-owners", marks=pytest.mark.xfail(reason=OWNERS_RACE, strict=False)),
+    "with-owners",
 ])
 def test_concurrent_writers_lose_nothing_and_stale_writes_are_refused(db_url: str, edit_kind: str) -> None:
     seed(db_url)
@@ -330,16 +321,6 @@ def test_the_writer_reports_each_write_once(db_url: str) -> None:
     assert versions["S1"] == sorted(versions["S1"]) and len(set(versions["S1"])) == len(versions["S1"])
 
 
-ADD_RACE = (
-    "projects.add_project checks that the code is free (find_project) and then INSERTs; two "
-    "writers adding the same code at once both pass the check and the later INSERT fails on "
-    "uq_project_code with a raw IntegrityError (always on PostgreSQL, where it waits on the first "
-    "writer's index entry; on SQLite when both read before either wrote). Fix: turn that "
-    "IntegrityError into InvalidInput('code', '... is already taken by another project')."
-)
-
-
-@pytest.mark.xfail(reason=ADD_RACE, strict=False)
 def test_the_same_code_added_at_once_is_taken_once_and_refused_plainly(db_url: str) -> None:
     writers, codes = 3, 6
     db.get_engine(db_url)

@@ -63,7 +63,7 @@ run: install
 
 # The whole suite: unit, services, CLI, pages (AppTest) and browser journeys.
 test: dev browser postgres
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 # Everything but the browser journeys.
 test-fast: dev postgres

@@ -1,0 +1,241 @@
+"""Browser journeys over accounts: set up the first admin, sign in as a viewer, restore a backup.
+
+Each journey needs its own database (empty, demo plus CLI-made accounts, empty again for a
+restore), so this module starts its own ``streamlit run`` servers with ``start_server`` below,
+following ``conftest.app_server``'s recipe and reusing its helpers. Passwords are at least 8
+characters (the services refuse shorter ones).
+
+A full page navigation (``page.goto``) starts a new Streamlit session, which is signed out: after
+signing in, the journeys move with the sidebar's links only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.conftest import (
+    ARTIFACTS, BIN, ROOT, _free_port, _wait_healthy, open_app, shot, wait_for_app,
+)
+
+pytestmark = pytest.mark.e2e
+
+DEMO_SIZE = 25
+ADA_PASSWORD = "ada-secret-1"
+VIC_PASSWORD = "vic-secret-1"
+
+
+# --- servers and databases ----------------------------------------------------------------------
+
+
+def _env(db: Path) -> dict[str, str]:
+    return {**os.environ, "MLTRL_DATABASE_URL": f"sqlite:///{db}", "MLTRL_USER": "e2e",
+            "PYTHONUNBUFFERED": "1"}
+
+
+def mltrl(db: Path, *args: str, stdin: str | None = None) -> str:
+    """Run the ``mltrl`` CLI over ``db``; fail the test with its output if it fails."""
+    done = subprocess.run([str(BIN / "mltrl"), *args], cwd=ROOT, env=_env(db), input=stdin,
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        pytest.fail(f"`mltrl {' '.join(args)}` failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
+                    pytrace=False)
+    return done.stdout
+
+
+@pytest.fixture
+def start_server(request: pytest.FixtureRequest) -> Iterator[Callable[[Path], str]]:
+    """``start_server(db)`` starts ``streamlit run app.py`` over the SQLite file ``db`` (which may
+    not exist yet: the app then runs over an empty database) and returns its base URL. Every
+    server started is stopped when the test ends."""
+    procs: list[subprocess.Popen] = []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def start(db: Path) -> str:
+        port = _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        log = ARTIFACTS / f"server-{request.node.name}-{len(procs) + 1}.log"
+        cmd = [
+            str(BIN / "streamlit"), "run", "app.py",
+            "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            "--global.developmentMode", "false",
+        ]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(db), stdout=out, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        _wait_healthy(proc, base_url, log)
+        return base_url
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def sidebar(page: Page) -> Locator:
+    return page.get_by_test_id("stSidebar")
+
+
+def nav_link(page: Page, title: str) -> Locator:
+    """The sidebar navigation's link to the page titled ``title``."""
+    return page.get_by_test_id("stSidebarNavLink").filter(has_text=re.compile(rf"^\W*\w*\W*{title}$"))
+
+
+def button(page: Page, label: str) -> Locator:
+    """Buttons (plain or form-submit) whose text ends with ``label`` (a Material icon renders as
+    its ligature name, e.g. ``loginSign in``)."""
+    return page.get_by_role("button").filter(has_text=re.compile(rf"{re.escape(label)}$"))
+
+
+def text_input(page: Page, label: str) -> Locator:
+    return page.get_by_label(label, exact=True)
+
+
+def success(page: Page, pattern: str | re.Pattern[str]) -> Locator:
+    """An ``st.success`` box in the main area whose text matches ``pattern``."""
+    return page.get_by_test_id("stMain").get_by_test_id("stAlertContentSuccess").filter(has_text=pattern)
+
+
+def sign_in(page: Page, name: str, password: str) -> None:
+    text_input(page, "User name").fill(name)
+    text_input(page, "Password").fill(password)
+    button(page, "Sign in").click()
+    wait_for_app(page)
+
+
+def showing_caption(page: Page) -> Locator:
+    return page.get_by_test_id("stCaptionContainer").filter(has_text=re.compile(r"Showing \d+ of \d+ technologies"))
+
+
+# --- journeys -----------------------------------------------------------------------------------
+
+
+def test_first_admin_setup(page: Page, start_server, tmp_path: Path) -> None:
+    url = start_server(tmp_path / "empty.db")
+    open_app(page, url)
+    expect(sidebar(page).get_by_test_id("stPageLink").filter(has_text="Set up accounts")).to_be_visible()
+    expect(sidebar(page).get_by_text("Sign out")).to_have_count(0)
+    shot(page, "single-user")
+
+    sidebar(page).get_by_test_id("stPageLink").filter(has_text="Set up accounts").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Admin")).to_be_visible()
+    expect(page.get_by_text("Single-user mode: there are no accounts yet.")).to_be_visible()
+    expect(page.get_by_text("Create the first admin.")).to_be_visible()
+    shot(page, "admin-first-admin-form")
+
+    form = page.get_by_test_id("stForm")
+    text_input(form, "User name").fill("grace")
+    text_input(form, "Full name").fill("Grace Hopper")
+    text_input(form, "Password (8 characters or more)").fill("grace-secret-1")
+    text_input(form, "Password again").fill("grace-secret-1")
+    shot(page, "form-filled")
+    button(page, "Create admin and sign in").click()
+    wait_for_app(page)
+
+    expect(success(page, "Welcome, Grace Hopper: you are the first admin.")).to_be_visible()
+    expect(sidebar(page).get_by_text("Grace Hopper · admin")).to_be_visible()
+    expect(button(sidebar(page), "Sign out")).to_be_visible()
+    expect(sidebar(page).get_by_test_id("stPageLink").filter(has_text="Set up accounts")).to_have_count(0)
+    expect(nav_link(page, "Admin")).to_have_count(1)
+    shot(page, "signed-in-as-first-admin")
+    assert page.errors.unexpected() == []
+
+
+def test_sign_in_and_viewer_is_read_only(page: Page, start_server, tmp_path: Path) -> None:
+    db = tmp_path / "accounts.db"
+    mltrl(db, "demo", "load")
+    mltrl(db, "user", "add", "ada", "--role", "admin", stdin=f"{ADA_PASSWORD}\n{ADA_PASSWORD}\n")
+    mltrl(db, "--as", "ada", "user", "add", "vic", "--role", "viewer", "--display-name", "Vic Viewer",
+          stdin=f"{VIC_PASSWORD}\n{VIC_PASSWORD}\n")
+    url = start_server(db)
+
+    open_app(page, url)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(text_input(page, "User name")).to_be_visible()
+    expect(showing_caption(page)).to_have_count(0)
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
+    expect(page.get_by_text("Portfolio", exact=True)).to_have_count(0)
+    shot(page, "sign-in-screen")
+
+    sign_in(page, "vic", "not-the-password")
+    expect(page.get_by_test_id("stAlertContentError").filter(has_text="Wrong user name or password")).to_be_visible()
+    expect(showing_caption(page)).to_have_count(0)
+    shot(page, "wrong-password")
+
+    sign_in(page, "vic", VIC_PASSWORD)
+    expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()
+    expect(showing_caption(page)).to_contain_text(f"Showing {DEMO_SIZE} of {DEMO_SIZE} technologies")
+    expect(sidebar(page).get_by_text("Vic Viewer · viewer")).to_be_visible()
+    expect(nav_link(page, "Portfolio")).to_have_count(1)
+    expect(nav_link(page, "Admin")).to_have_count(0)
+    shot(page, "viewer-portfolio")
+
+    page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Open a technology", exact=True)).click()
+    page.get_by_role("option", name=re.compile(r"^R10\.1 · ")).click()
+    wait_for_app(page)
+    button(page, "Open project").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=re.compile("Etalumis"))).to_be_visible()
+    expect(page.get_by_test_id("stCaptionContainer").filter(has_text="Read-only: as a viewer")).to_be_visible()
+    for label in ("Graduate", "Switch back", "Save details"):
+        expect(button(page, label)).to_have_count(0)
+    expect(nav_link(page, "Admin")).to_have_count(0)
+    shot(page, "viewer-project-read-only")
+    assert page.errors.unexpected() == []
+
+
+def test_admin_restores_a_backup(page: Page, start_server, tmp_path: Path) -> None:
+    demo = tmp_path / "demo.db"
+    mltrl(demo, "demo", "load")
+    backup_file = tmp_path / "backup.json"
+    mltrl(demo, "export", str(backup_file))
+    assert backup_file.stat().st_size > 0
+    url = start_server(tmp_path / "new.db")
+
+    open_app(page, url)
+    expect(page.get_by_text("No technologies yet.")).to_be_visible()
+    expect(showing_caption(page)).to_have_count(0)
+    shot(page, "empty-portfolio")
+
+    nav_link(page, "Admin").click()
+    wait_for_app(page)
+    page.get_by_role("tab", name="Backup").click()
+    wait_for_app(page)
+    expect(button(page, "Download backup")).to_be_visible()
+    shot(page, "backup-tab")
+
+    page.get_by_test_id("stFileUploader").locator("input[type='file']").set_input_files(str(backup_file))
+    wait_for_app(page)
+    caption = page.get_by_test_id("stCaptionContainer").filter(
+        has_text=re.compile(r"\d+ rows from .+, schema revision"))
+    expect(caption).to_be_visible()
+    expect(caption).to_contain_text(f"project {DEMO_SIZE},")
+    shot(page, "backup-inspected")
+
+    button(page, "Restore this backup").click()
+    wait_for_app(page)
+    expect(success(page, re.compile(r"Restored \d+ rows"))).to_be_visible()
+    shot(page, "restored")
+
+    # The backup holds no accounts: still single-user mode, so the portfolio shows at once.
+    expect(sidebar(page).get_by_test_id("stPageLink").filter(has_text="Set up accounts")).to_be_visible()
+    nav_link(page, "Portfolio").click()
+    wait_for_app(page)
+    expect(showing_caption(page)).to_contain_text(f"Showing {DEMO_SIZE} of {DEMO_SIZE} technologies")
+    shot(page, "restored-portfolio")
+    assert page.errors.unexpected() == []

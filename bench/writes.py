@@ -2,8 +2,9 @@
 
 Each writer is a separate process (``spawn``) running the concurrency test's writer
 (``tests/services/test_concurrency.py``: ``run_writer``) for ``BENCH_WRITE_SECONDS`` (default 2.5)
-after a common start line: 40% edits of three shared technologies with the version the process
-last read (stale ones are refused with ``Conflict``), 35% graduations/switchbacks of them with
+after a common start line: 40% edits of three shared technologies (name, status and owners, as
+the page's form sends them) with the version the process last read (stale ones are refused with
+``Conflict``), 35% graduations/switchbacks of them with
 ``expected_version``, 25% new technologies. Measured per backend and writer count: writes
 attempted and accepted per second (over the slowest writer's time), conflicts, other refusals
 (errors: anything but ``Conflict``/``RuleViolation``, "database is locked" and ``Busy``
@@ -38,14 +39,14 @@ def _percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def measure_one(url: str, writers: int, seconds: float) -> dict[str, Any]:
     from tests.services.test_concurrency import run_writers, seed
 
     seed(url)
-    reports = run_writers(url, writers, MAX_WRITES, duration_s=seconds)
+    reports = run_writers(url, writers, MAX_WRITES, duration_s=seconds, edit_owners=True)
     accepted = [a for r in reports for a in r["accepted"]]
     refused = [f for r in reports for f in r["refused"]]
     wall = max(r["elapsed_s"] for r in reports)
@@ -104,11 +105,11 @@ def measure_all(seconds: float | None = None, writers: tuple[int, ...] = WRITERS
 def render(result: dict[str, Any]) -> list[str]:
     lines = [
         "",
-        f"Write throughput: writer processes at once for {result['seconds_per_run']:.1f} s each "
-        "(edits with the last version read, level moves, new technologies; see bench/writes.py)",
+        (f"Write throughput: writer processes at once for {result['seconds_per_run']:.1f} s each "
+         "(edits with the last version read, level moves, new technologies; see bench/writes.py)"),
         "",
-        "| backend | writers | attempted/s | accepted/s | accepted | conflicts | raced moves | errors "
-        "| locked/busy | accepted p50 ms | accepted p95 ms |",
+        ("| backend | writers | attempted/s | accepted/s | accepted | conflicts | raced moves | errors "
+         "| locked/busy | accepted p50 ms | accepted p95 ms |"),
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["rows"]:
@@ -119,10 +120,10 @@ def render(result: dict[str, Any]) -> list[str]:
             f"| {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
     lines += [
         "",
-        "Conflicts are the design working (an edit or move made from a stale version is refused); "
-        "raced moves are level moves refused by a rule because another writer moved the technology "
-        "between the process's reads; errors should be 0. PostgreSQL runs with fsync and "
-        "synchronous_commit off (a test server), SQLite with WAL and synchronous=NORMAL.",
+        ("Conflicts are the design working (an edit or move made from a stale version is refused); "
+         "raced moves are level moves refused by a rule because another writer moved the technology "
+         "between the process's reads; errors should be 0. PostgreSQL runs with fsync and "
+         "synchronous_commit off (a test server), SQLite with WAL and synchronous=NORMAL."),
     ]
     return lines
 

@@ -13,6 +13,8 @@ directory, a free loopback port.
 * ``template_url()`` migrates one template database to head once; ``fresh_database()`` copies it
   (``CREATE DATABASE t_N TEMPLATE mltrl_template``) in a few milliseconds, and
   ``drop_database()`` removes a copy (``WITH (FORCE)``, so a connection left open cannot block it).
+  With ``start(spares=N)`` (the tests) a background thread keeps N copies ready and drops used
+  ones, so a test does not wait for CREATE DATABASE; the benchmark starts without spares.
 
 Used by ``tests/conftest.py`` (session fixture ``pg_server``) and ``bench/writes.py``::
 
@@ -36,6 +38,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 PG_ROOT = "/usr/lib/postgresql"
 OS_USER = "postgres"
@@ -106,7 +109,7 @@ class PostgresServer:
             server = cls(bindir, base, free_port(), spares)
             try:
                 server._init_and_start()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - a port taken meanwhile, or a slow start: try again
                 last = exc
                 server.stop()
                 continue
@@ -170,7 +173,7 @@ class PostgresServer:
             self._run(self.bindir / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def __enter__(self) -> PostgresServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -181,7 +184,7 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
-    def _connect(self):  # noqa: ANN202 - a psycopg connection to ``postgres``, in autocommit
+    def _connect(self):
         import psycopg
 
         return psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres",
@@ -209,7 +212,7 @@ class PostgresServer:
             self._template_ready = True
         return self.url(TEMPLATE)
 
-    def _create(self, conn, name: str, template: str) -> None:  # noqa: ANN001
+    def _create(self, conn, name: str, template: str) -> None:
         # FILE_COPY (PostgreSQL 15+) copies the files after a checkpoint: faster than the default
         # WAL_LOG for a small database, and checkpoints cost little with fsync off.
         strategy = " STRATEGY FILE_COPY" if self.major_version >= 15 else ""
@@ -269,7 +272,7 @@ class PostgresServer:
     def _spare_loop(self) -> None:
         try:
             conn = self._connect()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - reported by the next _take_spare
             self._spare_error = exc
             return
         try:

@@ -92,9 +92,27 @@ def app_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         pytest.fail(f"`mltrl demo load` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}",
                     pytrace=False)
 
+    proc, base_url = launch_server(env, ARTIFACTS / f"server-{request.module.__name__.rsplit('.', 1)[-1]}.log")
+    try:
+        yield base_url
+    finally:
+        stop_server(proc)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def launch_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app.py`` on a free loopback port with ``env``, output to ``log``;
+    returns the process and its base URL once it answers its health check."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log = ARTIFACTS / f"server-{request.module.__name__.rsplit('.', 1)[-1]}.log"
     cmd = [
         str(BIN / "streamlit"), "run", "app.py",
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -103,16 +121,8 @@ def app_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(proc, base_url, log)
-        yield base_url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    _wait_healthy(proc, base_url, log)
+    return proc, base_url
 
 
 @pytest.fixture(scope="session")

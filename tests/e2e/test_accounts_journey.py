@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import (
-    ARTIFACTS, BIN, ROOT, _free_port, _wait_healthy, open_app, shot, wait_for_app,
+    ARTIFACTS, BIN, ROOT, launch_server, open_app, shot, stop_server, wait_for_app,
 )
 
 pytestmark = pytest.mark.e2e
@@ -58,29 +58,13 @@ def start_server(request: pytest.FixtureRequest) -> Iterator[Callable[[Path], st
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     def start(db: Path) -> str:
-        port = _free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        log = ARTIFACTS / f"server-{request.node.name}-{len(procs) + 1}.log"
-        cmd = [
-            str(BIN / "streamlit"), "run", "app.py",
-            "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            "--global.developmentMode", "false",
-        ]
-        with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(db), stdout=out, stderr=subprocess.STDOUT)
+        proc, base_url = launch_server(_env(db), ARTIFACTS / f"server-{request.node.name}-{len(procs) + 1}.log")
         procs.append(proc)
-        _wait_healthy(proc, base_url, log)
         return base_url
 
     yield start
     for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_server(proc)
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -92,7 +92,14 @@ def _record(
     now = utcnow()
     at = as_utc(move.at) or now
     move = Move(move.kind, move.to_level, move.switchback_kind, at)
-    transition = engine.check_move(level_state(session, project.id), move, now=now)
+    state = level_state(session, project.id)
+    if state.current != project.level:
+        # The history moved on between reading the project and reading its events: another
+        # writer is recording a move right now. Refuse as a conflict rather than judge a
+        # half-seen state by the rules.
+        raise Conflict(f"{project.code} changed since you opened it: someone else is moving it right now; "
+                       "reload and try again.")
+    transition = engine.check_move(state, move, now=now)
 
     event = LevelEvent(
         project_id=project.id,

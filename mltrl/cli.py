@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
@@ -21,7 +22,7 @@ from sqlmodel import Session
 
 from mltrl import db
 from mltrl.errors import MltrlError
-from mltrl.services import Actor, demo, level_moves, portfolio, projects, users
+from mltrl.services import Actor, cards, demo, level_moves, portfolio, projects, users
 from mltrl.services._core import parse_when
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split("\n\n")[0])
@@ -30,11 +31,13 @@ demo_app = typer.Typer(no_args_is_help=True, help="The demo portfolio.")
 project_app = typer.Typer(no_args_is_help=True, help="Technologies: projects and their components.")
 level_app = typer.Typer(no_args_is_help=True, help="Level history: start, graduate, switch back.")
 user_app = typer.Typer(no_args_is_help=True, help="Accounts and roles (viewer, editor, reviewer, admin).")
+card_app = typer.Typer(no_args_is_help=True, help="TRL cards: export, import, history.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(project_app, name="project")
 app.add_typer(level_app, name="level")
 app.add_typer(user_app, name="user")
+app.add_typer(card_app, name="card")
 
 _state: dict[str, str | None] = {"as": None}
 
@@ -236,6 +239,89 @@ def level_history(
     for r in records:
         src = "start" if r["from_level"] is None else f"{r['from_level']} ->"
         typer.echo(f"{r['at'][:10]}  {src:>6} {r['to_level']}  {r['kind']:<10} {r['note']}")
+
+
+# --- card --------------------------------------------------------------------------------------
+
+
+class CardFormat(str, Enum):
+    md = "md"
+    html = "html"
+
+
+@card_app.command("export")
+def card_export(
+    code: Annotated[str, typer.Argument(help="Project ID.")],
+    fmt: Annotated[CardFormat, typer.Option("--format", help="Markdown (MLTRL card layout) or one printable HTML page.")] = CardFormat.md,
+    level: Annotated[Optional[int], typer.Option("--level", min=0, max=9, help="The card of a level the technology left, as it stood then.")] = None,
+    revision: Annotated[Optional[int], typer.Option("--revision", min=1, help="A past revision instead of the current card.")] = None,
+    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Write to this file instead of stdout.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
+) -> None:
+    """Print (or write) a technology's TRL card as Markdown or HTML."""
+    from pathlib import Path
+
+    if level is not None and revision is not None:
+        raise typer.BadParameter("give --level or --revision, not both")
+    with _session() as session:
+        try:
+            text = cards.export_card(session, code, fmt=fmt.value, level=level, number=revision)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    target = Path(output)
+    if target.exists() and not force:
+        raise _fail(MltrlError(f"output: {output} exists; use --force to replace it"))
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(MltrlError(f"output: cannot write {output}: {exc.strerror or exc}")) from None
+    typer.echo(f"wrote the card of {code} to {output}", err=True)
+
+
+@card_app.command("import")
+def card_import(
+    file: Annotated[str, typer.Argument(help="A card in the MLTRL card Markdown layout.")],
+    project: Annotated[Optional[str], typer.Option("--project", help="Import into this project ID instead of the one the card names.")] = None,
+    summary: Annotated[Optional[str], typer.Option("--summary", help="Change summary for the new revision.")] = None,
+) -> None:
+    """Import a card as the next revision of its technology (created when its ID is new)."""
+    from pathlib import Path
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _fail(MltrlError(f"file: {file} is not UTF-8 text")) from None
+    except OSError as exc:
+        raise _fail(MltrlError(f"file: cannot read {file}: {exc.strerror or exc}")) from None
+    outcome = _write(cards.import_card, text=text, code=project, summary=summary or "")
+    _warn(outcome.warnings)
+    made = "created the technology and " if outcome.created else ""
+    typer.echo(f"{outcome.code}: {made}saved card revision {outcome.number}")
+
+
+@card_app.command("history")
+def card_history(
+    code: Annotated[str, typer.Argument(help="Project ID.")],
+    as_json: JsonOption = False,
+) -> None:
+    """A card's revisions, newest first."""
+    with _session() as session:
+        try:
+            revs = cards.revisions(session, code)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+        records = [{"number": r.number, "at": r.at.isoformat(), "author": r.author, "action": r.action,
+                    "level": r.level, "summary": r.summary} for r in revs]
+    if as_json:
+        typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    if not records:
+        typer.echo(f"{code} has no card yet")
+    for r in records:
+        typer.echo(f"{r['number']:>4}  {r['at'][:16].replace('T', ' ')}  {r['author']:<16} {r['action']:<8} {r['summary']}")
 
 
 # --- user --------------------------------------------------------------------------------------

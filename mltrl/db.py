@@ -17,6 +17,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MLTRL_")
 
     database_url: str = DEFAULT_URL
+    # A card not saved for more than this many days is stale (MLTRL_CARD_STALE_DAYS).
+    card_stale_days: int = Field(default=90, ge=1, le=3650)
 
 
 def database_url() -> str:

@@ -152,3 +152,31 @@ class User(SQLModel, table=True):
     created_by: str = Field(max_length=PERSON_MAX)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1, sa_column=_user_version)
+
+
+CARD_ACTIONS = ("edit", "import", "restore")
+CHANGE_SUMMARY_MAX = 500
+
+
+# One saved version of a technology's TRL card: the full content, who saved it, when and why.
+# Revisions are append-only; ``number`` counts 1, 2, 3... per technology and is unique with it, so
+# two people saving from the same revision cannot both succeed. The card of a level the technology
+# left is the last revision saved at or before the level change (``services.cards.level_cards``).
+class CardRevision(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("project_id", "number", name="uq_cardrevision_project_number"),
+        CheckConstraint(_in("action", CARD_ACTIONS), name="action"),
+        CheckConstraint("level IS NULL OR (level >= 0 AND level <= 9)", name="level"),
+        Index("ix_cardrevision_project_at", "project_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    number: int
+    at: datetime = Field(default_factory=utcnow)
+    author: str = Field(max_length=PERSON_MAX)
+    summary: str = Field(default="", max_length=CHANGE_SUMMARY_MAX)
+    action: str = Field(default="edit", max_length=16)
+    restored_from: int | None = Field(default=None)
+    level: int | None = Field(default=None)
+    content: dict[str, Any] = Field(sa_type=JSON)

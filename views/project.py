@@ -86,7 +86,11 @@ with context.session() as s:
     if not pd.isna(row["system_level"]) and row["system_level"] != lv:
         badges.append(f":red-badge[system level {int(row['system_level'])}]")
     badges.append(f":gray-badge[{project.status}]")
+    card_badge = {"fresh": ":green-badge[card up to date]", "stale": f":orange-badge[card stale: {row['card_note']}]",
+                  "none": ":gray-badge[no TRL card yet]"}[row["card"]]
+    badges.append(card_badge)
     st.markdown(" ".join(badges))
+    st.page_link("views/card.py", label="Open the TRL card", icon=":material/description:", query_params={"code": code})
     facts = []
     if view.owners:
         facts.append("**Owners:** " + ", ".join(view.owners))

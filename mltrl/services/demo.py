@@ -7,6 +7,8 @@ all in one transaction: either the whole portfolio loads or nothing does.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -14,11 +16,14 @@ from sqlmodel import Session
 
 from mltrl.errors import InvalidInput
 from mltrl.models import Project
-from mltrl.services import level_moves, projects
+from mltrl import cards as card_rules
+from mltrl.models import utcnow
+from mltrl.services import cards, level_moves, projects
 from mltrl.permissions import Permission
 from mltrl.services._core import Actor, parse_when, within, write_service
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_portfolio.json"
+DEMO_CARDS = DEMO_PATH.parent / "demo_cards"
 DEMO_FORMAT = 1
 
 
@@ -64,4 +69,29 @@ def load_demo(*, session: Session, actor: Actor, path: Path = DEMO_PATH, if_empt
             elif kind != "graduation":
                 raise InvalidInput("kind", f"unknown event kind {kind!r} in {tech['code']}")
             movers[kind](**args)
+    for tech in data["technologies"]:
+        if tech.get("card"):
+            _load_card(session, actor, tech["code"], tech["card"], Path(path).parent / "demo_cards")
     return len(data["technologies"])
+
+
+def _load_card(session: Session, actor: Actor, code: str, spec: dict, folder: Path) -> None:
+    """Two revisions of a demo card: a thinner first draft saved during the previous level (so
+    the technology has a prior level card) and the full card after its last level change, saved
+    ``saved_days_ago`` days ago when given (a fresh card), else ten days after that change (by
+    now usually stale)."""
+    parsed = card_rules.parse_markdown((folder / spec["file"]).read_text(encoding="utf-8"))
+    events = level_moves.history(session, code)
+    save = within(cards.save_card)
+    base = 0
+    if len(events) >= 2:
+        draft = replace(parsed.card, caveats="", **{key: "" for key, _ in card_rules.DEBRIEF})
+        save(session=session, actor=actor, code=code, card=draft, base_revision=0,
+             summary="Card started", at=min(events[-2].at + timedelta(days=10), events[-1].at - timedelta(days=1)))
+        base = 1
+    if "saved_days_ago" in spec:
+        at = utcnow() - timedelta(days=spec["saved_days_ago"])
+    else:
+        at = (events[-1].at if events else utcnow() - timedelta(days=400)) + timedelta(days=10)
+    save(session=session, actor=actor, code=code, card=parsed.card, base_revision=base,
+         summary="Debrief and caveats after the last level change", at=at)

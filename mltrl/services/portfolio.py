@@ -9,15 +9,19 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from mltrl import analytics
-from mltrl.models import Project, ProjectOwner
+from mltrl import cards as card_rules
+from mltrl.db import Settings
+from mltrl.models import CardRevision, Project, ProjectOwner, utcnow
+from mltrl.services._core import as_utc
 
 COLUMNS = [
     "id", "code", "name", "parent_id", "parent", "status", "level", "system_level", "phase",
     "level_since", "days_in_level", "owners", "depth", "summary", "version",
+    "card", "card_note", "card_saved",
 ]
 
 
@@ -53,6 +57,17 @@ def portfolio_frame(session: Session, *, as_of: datetime | None = None) -> pd.Da
     frame["phase"] = analytics.phase_labels(frame["level"])
     frame["level_since"] = pd.to_datetime(frame["level_since"], utc=True)
     frame["days_in_level"] = analytics.days_between(frame["level_since"], as_of)
+    saved = dict(conn.execute(
+        select(CardRevision.project_id, func.max(CardRevision.at)).group_by(CardRevision.project_id)
+    ).all())
+    now, max_days = as_of or utcnow(), Settings().card_stale_days
+    states = [
+        card_rules.staleness(as_utc(saved.get(pid)), None if pd.isna(since) else since.to_pydatetime(), now, max_days)
+        for pid, since in zip(frame["id"], frame["level_since"])
+    ]
+    frame["card"] = [st.state for st in states]
+    frame["card_note"] = [st.reason for st in states]
+    frame["card_saved"] = pd.to_datetime([as_utc(saved.get(pid)) for pid in frame["id"]], utc=True)
 
     ids = [r[0] for r in rows]
     order = analytics.tree_order(ids, parent_by_id)

@@ -33,14 +33,21 @@ def explain(exc: MltrlError) -> str:
 
 
 def run_use_case(
-    call: Callable[[], T], *, success: str | Callable[[T], str], reset: Mapping[str, Any] | None = None
+    call: Callable[[], T],
+    *,
+    success: str | Callable[[T], str],
+    reset: Mapping[str, Any] | None = None,
+    on_refusal: Callable[[MltrlError], None] | None = None,
 ) -> T | None:
     """Run ``call``; on success remember a flash message, reset the widgets named in ``reset``
-    (key -> value) and rerun; on refusal show why (the widgets keep what the user typed)."""
+    (key -> value) and rerun; on refusal show why (the widgets keep what the user typed) and hand
+    the refusal to ``on_refusal`` when the page wants to do more (a conflict view, say)."""
     try:
         result = call()
     except MltrlError as exc:
         st.error(explain(exc), icon=":material/block:")
+        if on_refusal is not None:
+            on_refusal(exc)
         return None
     message = success(result) if callable(success) else success
     warnings = list(getattr(result, "warnings", ()) or ())

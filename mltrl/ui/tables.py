@@ -23,14 +23,20 @@ def portfolio_display(frame: pd.DataFrame) -> pd.DataFrame:
         "Status": frame["status"],
         "Owners": frame["owners"].map(", ".join),
         "Days at level": analytics.days_between(frame["level_since"]).round(0),
+        "Card": frame["card"].map(CARD_LABELS),
     })
+
+
+CARD_LABELS = {"fresh": "up to date", "stale": "stale", "none": "no card"}
 
 
 def style_phases(display: pd.DataFrame):
     """A Styler that tints the Phase column with the phase's colour."""
-    return display.style.map(
-        lambda p: f"background-color: {charts.phase_tint(p, 0.28)}", subset=["Phase"]
-    )
+    styled = display.style.map(lambda p: f"background-color: {charts.phase_tint(p, 0.28)}", subset=["Phase"])
+    if "Card" in display:
+        styled = styled.map(lambda c: "color: #b45309; font-weight: 600" if c == "stale" else
+                            ("color: #6b7280" if c == "no card" else ""), subset=["Card"])
+    return styled
 
 
 PORTFOLIO_COLUMNS = {
@@ -42,6 +48,8 @@ PORTFOLIO_COLUMNS = {
     "System level": st.column_config.NumberColumn(
         format="%d", help="The lowest level among the technology and all its components."),
     "Days at level": st.column_config.NumberColumn(format="%d d", help="Time since it reached its current level."),
+    "Card": st.column_config.TextColumn(
+        width="small", help="The TRL card: stale when not saved since the last level change or for too long."),
 }
 
 

@@ -1,0 +1,407 @@
+"""TRL cards: save, restore and import revisions; read the current card, its history and the
+cards of the levels a technology left; export as Markdown or HTML.
+
+* Every save is a new ``CardRevision`` (author, time, change summary, full content) and an audit
+  row; revisions are never edited or deleted. Restoring an old revision saves its content again.
+* No lost edits: a save names the revision it was edited from (``base_revision``). If somebody
+  saved since, the save is refused with a ``CardConflict`` that carries their revision, so the page
+  can show what changed and let the person merge by hand. The unique (project, number) pair
+  catches the race where two saves pass that check at once.
+* The card of a level the technology left is the last revision saved at or before the level
+  change ("frozen" because revisions never change); ``level_cards`` lists them.
+* The card's owners are the technology's owners: saving a card with other owners updates the
+  technology's owner list in the same transaction; the live card shows the technology's owners.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mltrl import cards as card_rules
+from mltrl.cards import Card, CardHeader, Links, Staleness
+from mltrl.db import Settings
+from mltrl.errors import Conflict, InvalidInput, NotFound
+from mltrl.models import CHANGE_SUMMARY_MAX, CardRevision, LevelEvent, Project, ProjectOwner, utcnow
+from mltrl.permissions import Permission
+from mltrl.services import level_moves, projects
+from mltrl.services._core import Actor, as_utc, audit, snapshot, within, write_service
+from mltrl.services.projects import get_project, owners_of
+
+
+class CardConflict(Conflict):
+    """Somebody saved the card after the revision this edit started from."""
+
+    def __init__(self, message: str, *, theirs: CardRevision, base: int):
+        super().__init__(message)
+        self.theirs_number = theirs.number
+        self.theirs_author = theirs.author
+        self.theirs_at = theirs.at
+        self.theirs = Card.from_dict(theirs.content)
+        self.base = base
+
+
+@dataclass(frozen=True)
+class CardState:
+    """A technology's current card with what a reader wants next to it."""
+
+    code: str
+    name: str
+    level: int | None
+    level_since: datetime | None
+    status: str
+    card: Card
+    number: int  # the latest revision's number; 0 when there is no card yet
+    saved_at: datetime | None
+    saved_by: str | None
+    staleness: Staleness
+    header: CardHeader
+
+
+@dataclass(frozen=True)
+class LevelCard:
+    """The card of a level the technology left: the revision that stood at the level change."""
+
+    level: int
+    left_at: datetime
+    to_level: int
+    move: str  # graduation or the switchback's kind
+    number: int | None  # the frozen revision's number; None when no card had been saved
+
+
+def stale_days() -> int:
+    return Settings().card_stale_days
+
+
+def _latest(session: Session, project_id: int) -> CardRevision | None:
+    return session.exec(
+        select(CardRevision).where(CardRevision.project_id == project_id)
+        .order_by(col(CardRevision.number).desc()).limit(1)
+    ).first()
+
+
+def _number_at(session: Session, project_id: int, at: datetime) -> int | None:
+    return session.exec(
+        select(func.max(CardRevision.number))
+        .where(CardRevision.project_id == project_id, CardRevision.at <= at)
+    ).first()
+
+
+def level_cards(session: Session, code: str) -> list[LevelCard]:
+    """Every level the technology left, oldest first, with the card that stood when it left."""
+    project = get_project(session, code)
+    events = session.exec(
+        select(LevelEvent).where(LevelEvent.project_id == project.id, col(LevelEvent.from_level).is_not(None))
+        .order_by(col(LevelEvent.at), col(LevelEvent.id))
+    ).all()
+    return [
+        LevelCard(level=e.from_level, left_at=e.at, to_level=e.to_level,
+                  move=level_moves.event_kind_label(e), number=_number_at(session, project.id, e.at))
+        for e in events
+    ]
+
+
+def header_for(session: Session, project: Project, *, level: int | None = None,
+               frozen: list[LevelCard] | None = None) -> CardHeader:
+    frozen = level_cards(session, project.code) if frozen is None else frozen
+    prior = sorted({lc.level for lc in frozen if lc.number is not None})
+    return CardHeader(project.code, project.name, project.level if level is None else level, tuple(prior))
+
+
+def current_card(session: Session, code: str, *, now: datetime | None = None,
+                 max_days: int | None = None) -> CardState:
+    """The technology's card as it stands (empty when nobody has written one yet)."""
+    project = get_project(session, code)
+    latest = _latest(session, project.id)
+    card = Card.from_dict(latest.content) if latest else Card()
+    card = replace(card, owners=tuple(owners_of(session, project.id)))
+    state = card_rules.staleness(
+        latest.at if latest else None, project.level_since, now or utcnow(),
+        stale_days() if max_days is None else max_days,
+    )
+    return CardState(
+        code=project.code, name=project.name, level=project.level, level_since=project.level_since,
+        status=project.status, card=card, number=latest.number if latest else 0,
+        saved_at=latest.at if latest else None, saved_by=latest.author if latest else None,
+        staleness=state, header=header_for(session, project),
+    )
+
+
+def revisions(session: Session, code: str) -> list[CardRevision]:
+    """The card's revisions, newest first."""
+    project = get_project(session, code)
+    return list(session.exec(
+        select(CardRevision).where(CardRevision.project_id == project.id).order_by(col(CardRevision.number).desc())
+    ).all())
+
+
+def revision(session: Session, code: str, number: int) -> CardRevision:
+    project = get_project(session, code)
+    found = session.exec(
+        select(CardRevision).where(CardRevision.project_id == project.id, CardRevision.number == number)
+    ).first()
+    if found is None:
+        raise NotFound(f"{project.code} has no card revision {number}.")
+    return found
+
+
+def card_of_level(session: Session, code: str, level: int) -> tuple[Card, CardHeader, LevelCard]:
+    """The card as it stood when the technology last left ``level``."""
+    project = get_project(session, code)
+    frozen = level_cards(session, code)
+    matches = [lc for lc in frozen if lc.level == level]
+    if not matches:
+        raise NotFound(f"{project.code} has not left level {level}, so it has no card of that level.")
+    last = matches[-1]
+    if last.number is None:
+        raise NotFound(f"No card had been saved for {project.code} when it left level {level} "
+                       f"on {last.left_at:%Y-%m-%d}.")
+    rev = revision(session, code, last.number)
+    return Card.from_dict(rev.content), header_for(session, project, level=level, frozen=frozen), last
+
+
+def links(session: Session) -> Links:
+    """How cross-links resolve in this portfolio."""
+    return Links(codes=frozenset(projects.project_codes(session)))
+
+
+def _clean_summary(summary: str | None) -> str:
+    summary = " ".join((summary or "").split())
+    if len(summary) > CHANGE_SUMMARY_MAX:
+        raise InvalidInput("Change summary", f"at most {CHANGE_SUMMARY_MAX} characters (got {len(summary)})")
+    return summary
+
+
+def _check_base(project: Project, latest: CardRevision | None, base_revision: int) -> None:
+    current = latest.number if latest else 0
+    if base_revision == current:
+        return
+    if latest is None or base_revision > current:
+        raise InvalidInput("base_revision", f"{project.code} has no card revision {base_revision}")
+    raise CardConflict(
+        f"{latest.author} saved the card of {project.code} (revision {latest.number}, "
+        f"{latest.at:%Y-%m-%d %H:%M} UTC) after you opened revision {base_revision}; "
+        "nothing was saved. Compare the two, merge by hand, then save again.",
+        theirs=latest, base=base_revision,
+    )
+
+
+def _append(session: Session, actor: Actor, project: Project, card: Card, *, base_revision: int,
+            summary: str, action: str, restored_from: int | None = None,
+            at: datetime | None = None) -> CardRevision:
+    latest = _latest(session, project.id)
+    _check_base(project, latest, base_revision)
+    previous = Card.from_dict(latest.content) if latest else Card()
+    owners = projects.clean_owners(card.owners)
+    if owners != owners_of(session, project.id):
+        before = snapshot(project, owners=owners_of(session, project.id))
+        projects._set_owners(session, project, owners)
+        project.updated_at = utcnow()
+        session.add(project)
+        session.flush()
+        audit(session, actor, entity="project", entity_id=project.id, action="update",
+              before=before, after=snapshot(project, owners=owners))
+    rev = CardRevision(
+        project_id=project.id, number=(latest.number if latest else 0) + 1, at=at or utcnow(),
+        author=actor.name, summary=summary, action=action, restored_from=restored_from,
+        level=project.level, content=card.to_dict(),
+    )
+    session.add(rev)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"Somebody saved the card of {project.code} at the same moment; nothing was saved. "
+            "Reload, compare, then save again."
+        ) from exc
+    changed = [change.label for change in card_rules.section_changes(previous, card)]
+    audit(session, actor, entity="cardrevision", entity_id=rev.id, action=action, before=None,
+          after={"code": project.code, "number": rev.number, "summary": summary, "level": rev.level,
+                 "restored_from": restored_from, "changed": changed})
+    return rev
+
+
+@write_service(Permission.EDIT)
+def save_card(*, session: Session, actor: Actor, code: str, card: Card, base_revision: int,
+              summary: str = "", at: datetime | None = None) -> CardRevision:
+    """Save ``card`` as the next revision, edited from revision ``base_revision`` (0: no card yet).
+
+    ``at`` backdates the revision (the demo loader uses it); people's saves are stamped now."""
+    project = get_project(session, code)
+    card = card_rules.validate(card)
+    return _append(session, actor, project, card, base_revision=base_revision,
+                   summary=_clean_summary(summary), action="edit", at=at)
+
+
+@write_service(Permission.EDIT)
+def restore_revision(*, session: Session, actor: Actor, code: str, number: int, base_revision: int,
+                     summary: str = "") -> CardRevision:
+    """Save the content of revision ``number`` again, as a new revision."""
+    project = get_project(session, code)
+    old = revision(session, code, number)
+    card = card_rules.validate(Card.from_dict(old.content))
+    summary = _clean_summary(summary) or f"Restored revision {number}"
+    return _append(session, actor, project, card, base_revision=base_revision, summary=summary,
+                   action="restore", restored_from=number)
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    code: str
+    created: bool
+    number: int
+    warnings: tuple[str, ...]
+
+
+@write_service(Permission.EDIT)
+def import_card(*, session: Session, actor: Actor, text: str, code: str | None = None,
+                summary: str = "") -> ImportOutcome:
+    """Import a card written in the MLTRL template layout as the next revision of its technology.
+
+    The project ID in the summary table (or ``code``) picks the technology; an unknown one is
+    created with the card's tech name and owners. When a new technology's card states a level, it
+    is recorded as the technology's start (marked as stated on the imported card)."""
+    if len((text or "").encode("utf-8")) > 2 * 1024 * 1024:
+        raise InvalidInput("file", "a card file has at most 2 MB")
+    parsed = card_rules.parse_markdown(text)
+    warnings = [w for w in parsed.warnings if not code]
+    target = (code or parsed.code or "").strip()
+    if not target:
+        raise InvalidInput(
+            "Tech name (project ID)",
+            "the card names no project ID: write it in the summary table as 'Name (R02.1)', "
+            "or choose the project to import into",
+        )
+    if code and parsed.code and parsed.code != code:
+        warnings.append(f"The card names {parsed.code}; it was imported into {code} as asked.")
+    card = card_rules.validate(parsed.card)
+    project = projects.find_project(session, target)
+    created = project is None
+    if project is None:
+        if not parsed.name:
+            raise InvalidInput("Tech name (project ID)", f"{target} is a new project and the card gives no tech name")
+        project = within(projects.add_project)(
+            session=session, actor=actor, code=target, name=parsed.name, owners=card.owners,
+        )
+    elif parsed.name and parsed.name != project.name:
+        warnings.append(f"The card calls it {parsed.name!r}; the technology keeps its name {project.name!r}.")
+    if parsed.level is not None:
+        if project.level is None:
+            within(level_moves.record_start)(
+                session=session, actor=actor, code=project.code, level=parsed.level,
+                note="Level stated on an imported card (recorded without a review)",
+            )
+        elif project.level != parsed.level:
+            warnings.append(
+                f"The card states level {parsed.level}; {project.code} is at level {project.level} in its "
+                "level history, which is what the dashboard shows."
+            )
+    latest = _latest(session, project.id)
+    rev = _append(session, actor, project, card, base_revision=latest.number if latest else 0,
+                  summary=_clean_summary(summary) or "Imported from Markdown", action="import")
+    return ImportOutcome(code=project.code, created=created, number=rev.number, warnings=tuple(warnings))
+
+
+def brief_html(session: Session, code: str) -> str:
+    """The one-page stakeholder brief of the technology's current card (sanitized HTML)."""
+    from mltrl import levels
+
+    state = current_card(session, code)
+    if state.level is None:
+        level_label, phase = "no level yet", "—"
+    else:
+        meta = levels.level(state.level)
+        level_label, phase = f"Level {state.level} · {meta.name}", meta.phase.value
+    revision_text = (f"revision {state.number}, saved by {state.saved_by} on {state.saved_at:%Y-%m-%d}"
+                     if state.number else "no card yet")
+    facts = card_rules.BriefFacts(level_label=level_label, phase=phase, status=state.status,
+                                  card_state=state.staleness, revision=revision_text)
+    return card_rules.brief_html(state.card, state.header, facts, links(session))
+
+
+def export_card(session: Session, code: str, *, fmt: str = "md", level: int | None = None,
+                number: int | None = None) -> str:
+    """The card (current, of a prior ``level``, or revision ``number``) as Markdown or HTML."""
+    if fmt not in ("md", "html"):
+        raise InvalidInput("format", f"{fmt!r} is not one of md, html")
+    project = get_project(session, code)
+    meta = ""
+    if level is not None:
+        card, header, frozen = card_of_level(session, code, level)
+        meta = (f"Card of level {level} as it stood when {project.code} left it on "
+                f"{frozen.left_at:%Y-%m-%d} (revision {frozen.number}).")
+    elif number is not None:
+        rev = revision(session, code, number)
+        card = Card.from_dict(rev.content)
+        header = header_for(session, project, level=rev.level)
+        meta = f"Revision {rev.number}, saved by {rev.author} on {rev.at:%Y-%m-%d %H:%M} UTC."
+    else:
+        state = current_card(session, code)
+        if state.number == 0:
+            raise NotFound(f"{project.code} has no card yet.")
+        card, header = state.card, state.header
+        meta = f"Revision {state.number}, saved by {state.saved_by} on {state.saved_at:%Y-%m-%d %H:%M} UTC."
+    if fmt == "md":
+        return card_rules.to_markdown(card, header)
+    return card_rules.to_html(card, header, links(session), meta=meta)
+
+
+def overview(session: Session, *, now: datetime | None = None, max_days: int | None = None) -> list[dict]:
+    """One row per technology: its card's last save, revision count and staleness."""
+    now = now or utcnow()
+    max_days = stale_days() if max_days is None else max_days
+    saved = {
+        pid: (last, count)
+        for pid, last, count in session.execute(
+            select(CardRevision.project_id, func.max(CardRevision.at), func.count())
+            .group_by(CardRevision.project_id)
+        ).all()
+    }
+    rows = []
+    for project in session.exec(select(Project).order_by(col(Project.code))).all():
+        last, count = saved.get(project.id, (None, 0))
+        last = as_utc(last)
+        state = card_rules.staleness(last, project.level_since, now, max_days)
+        rows.append({"code": project.code, "name": project.name, "level": project.level,
+                     "card": state.state, "card_note": state.reason, "last_saved": last, "revisions": count})
+    return rows
+
+
+def _person_key(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def person_matches(handle: str, name: str) -> bool:
+    """Whether ``@handle`` names the person ``name`` (full name without spaces, or first name)."""
+    key = _person_key(handle)
+    if not key:
+        return False
+    parts = name.split()
+    return key == _person_key(name) or (bool(parts) and key == _person_key(parts[0]))
+
+
+def cards_of_person(session: Session, handle: str) -> list[dict]:
+    """The technologies whose card names ``handle`` as an owner or a reviewer."""
+    found: dict[str, dict] = {}
+    for code, name, owner in session.execute(
+        select(Project.code, Project.name, ProjectOwner.name).join(ProjectOwner, ProjectOwner.project_id == Project.id)
+    ).all():
+        if person_matches(handle, owner):
+            found.setdefault(code, {"code": code, "name": name, "as": set(), "person": owner})["as"].add("owner")
+    latest = (
+        select(CardRevision.project_id, func.max(CardRevision.number).label("n"))
+        .group_by(CardRevision.project_id).subquery()
+    )
+    for code, name, content in session.execute(
+        select(Project.code, Project.name, CardRevision.content)
+        .join(CardRevision, CardRevision.project_id == Project.id)
+        .join(latest, (latest.c.project_id == CardRevision.project_id) & (latest.c.n == CardRevision.number))
+    ).all():
+        for reviewer in (content or {}).get("reviewers", []):
+            if person_matches(handle, reviewer):
+                found.setdefault(code, {"code": code, "name": name, "as": set(), "person": reviewer})["as"].add("reviewer")
+    return [dict(row, **{"as": ", ".join(sorted(row["as"]))}) for _, row in sorted(found.items())]

@@ -1,0 +1,137 @@
+"""Drawing TRL cards on a page: cached rendering, the document view, the editor's fields.
+
+Rendering goes through ``mltrl.cards`` (python-markdown, then nh3's allow-list) and is shown with
+``st.html`` (which sanitizes once more with DOMPurify). Rendered HTML is cached on the card's
+content, so a long card renders once per change, not once per click.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from mltrl import cards
+from mltrl.cards import Card, CardHeader, Links
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _body(card: Card, header: CardHeader, codes: frozenset[str], meta: str) -> str:
+    return cards.card_body_html(card, header, Links(codes=codes), meta=meta)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _fragment(text: str, codes: frozenset[str]) -> str:
+    return cards.render_html(text, Links(codes=codes))
+
+
+def show_html(fragment: str) -> None:
+    st.html(f"<style>{cards.CARD_CSS}{cards.DIFF_CSS}</style>{fragment}")
+
+
+def show_card(card: Card, header: CardHeader, codes: frozenset[str], *, meta: str = "") -> None:
+    """The card as a document: summary table, TL;DR, sections, debrief."""
+    show_html(_body(card, header, codes, meta))
+
+
+def preview(text: str, codes: frozenset[str]) -> None:
+    """Rendered Markdown of one field, as the card will show it."""
+    if text.strip():
+        show_html(f'<div class="trl-card">{_fragment(text, codes)}</div>')
+    else:
+        st.caption("Nothing written yet.")
+
+
+def show_diff(old: Card, new: Card) -> None:
+    show_html(cards.diff_html(old, new))
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace(";", ",").split(",") if part.strip())
+
+
+SUMMARY_FIELDS = (
+    ("project_url", "Main project page", "An https:// link, or a short note"),
+    ("requirements_url", "Req's, V&V docs", "An https:// link to the full requirements and V&V table"),
+    ("code_url", "Code repo & docs", "An https:// link to the code and its documentation"),
+    ("ethics_url", "Ethics checklist link", "An https:// link to this technology's ethics checklist"),
+)
+
+
+def editor(card: Card, key: str, codes: frozenset[str]) -> Card:
+    """One field per part of the card, a live preview beside each long section; returns the
+    card as the fields now hold it (not yet validated: saving does that)."""
+    def k(name: str) -> str:
+        return f"{key}_{name}"
+
+    def init(name: str, value: str) -> None:
+        st.session_state.setdefault(k(name), value)
+
+    st.markdown("**Summary**")
+    c1, c2 = st.columns(2)
+    init("owners", ", ".join(card.owners))
+    init("reviewers", ", ".join(card.reviewers))
+    owners = c1.text_input("Owner(s)", key=k("owners"), help="Comma-separated names; they are the technology's owners.")
+    reviewers = c2.text_input("Reviewer(s)", key=k("reviewers"), help="Comma-separated names.")
+    values: dict[str, str] = {}
+    cols = st.columns(2)
+    for i, (name, label, help_text) in enumerate(SUMMARY_FIELDS):
+        init(name, getattr(card, name))
+        values[name] = cols[i % 2].text_input(label, key=k(name), help=help_text, placeholder="https://")
+    c3, c4 = st.columns(2)
+    init("ethics_status", card.ethics_status)
+    init("coupled", ", ".join(card.coupled))
+    ethics_status = c3.text_input("Ethics checks: status", key=k("ethics_status"),
+                                  placeholder="Yes, WIP, Not started…")
+    coupled = c4.text_input("Coupled components", key=k("coupled"),
+                            help="Comma-separated project IDs (or names) this technology depends on or feeds.")
+    init("tldr", card.tldr)
+    tldr = st.text_area("TL;DR", key=k("tldr"), height=80, help="One paragraph a stakeholder reads first.")
+
+    texts: dict[str, str] = {}
+    for name, heading, help_text in cards.SECTIONS:
+        init(name, getattr(card, name))
+        st.markdown(f"**{heading}**")
+        left, right = st.columns(2)
+        with left:
+            texts[name] = st.text_area(heading, key=k(name), height=200, help=help_text,
+                                       label_visibility="collapsed", placeholder=help_text)
+        with right, st.container(border=True, height=220):
+            preview(texts[name], codes)
+    st.markdown(f"**{cards.DEBRIEF_HEADING}**")
+    for name, question in cards.DEBRIEF:
+        init(name, getattr(card, name))
+        left, right = st.columns(2)
+        with left:
+            texts[name] = st.text_area(question, key=k(name), height=120)
+        with right, st.container(border=True, height=150):
+            preview(texts[name], codes)
+    extra_sections = []
+    if card.extra_sections or card.notes or card.debrief_notes or card.extra_rows:
+        with st.expander("Other content kept from an imported card", expanded=False):
+            init("notes", card.notes)
+            texts["notes"] = st.text_area("Notes under the summary (e.g. footnotes)", key=k("notes"), height=100)
+            init("debrief_notes", card.debrief_notes)
+            texts["debrief_notes"] = st.text_area("Debrief: other notes and questions", key=k("debrief_notes"), height=100)
+            init("extra_rows", "\n".join(f"{a} | {b}" for a, b in card.extra_rows))
+            rows_text = st.text_area("Other summary rows (one per line: label | value)", key=k("extra_rows"), height=80)
+            for i, (heading, body) in enumerate(card.extra_sections):
+                init(f"extra_h{i}", heading)
+                init(f"extra_b{i}", body)
+                h = st.text_input(f"Section {i + 1}: heading", key=k(f"extra_h{i}"))
+                b = st.text_area(f"Section {i + 1}: text", key=k(f"extra_b{i}"), height=120)
+                extra_sections.append((h, b))
+    else:
+        rows_text = ""
+    extra_rows = []
+    for line in rows_text.split("\n"):
+        if line.strip():
+            label, _, value = line.partition("|")
+            extra_rows.append((label.strip(), value.strip()))
+    return replace(
+        card,
+        owners=_names(owners), reviewers=_names(reviewers), coupled=_names(coupled),
+        ethics_status=ethics_status, tldr=tldr, extra_rows=tuple(extra_rows),
+        extra_sections=tuple(extra_sections) if extra_sections else card.extra_sections,
+        **values, **texts,
+    )

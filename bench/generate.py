@@ -15,8 +15,20 @@ take far too long at the L size. The rows still keep the app's invariants:
 * 1-3 owners per project from a pool of 50 names, in ``position`` order;
 * one ``auditentry`` per created project, so the data version (``max(auditentry.id)``) is set.
 
+Then TRL cards, written through the card service (``save_card``, backdated with ``at=``), so the
+revisions, owner checks and audit rows are exactly what the app writes (``bench/cardgen.py`` builds
+the content):
+
+* a handful of technologies get a short card (1-3 revisions): ``card_codes(n)`` (T00001, T00002,
+  T00007, the quarter, half -- the project page's sample -- and three-quarter marks, the last one,
+  and the component ``T00042.1``);
+* the designated long card, ``cardgen.LONG_CARD_CODE`` = ``T00042`` at every size: six Markdown
+  sections of 20-40 KB each (lists, tables, links, ``#CODE`` cross-links, ``@name`` mentions) and
+  ``cardgen.LONG_CARD_REVISIONS`` = 50 revisions, each rewriting one paragraph of one section,
+  spread over the technology's level history (so it has cards of the levels it left).
+
 ``cached_db(size)`` keeps one file per (size, seed, generator version, schema head) under
-``bench/.cache/`` so reruns skip the generation.
+``bench/.cache/`` so reruns skip the generation (generator version 2: cards added).
 """
 
 from __future__ import annotations
@@ -30,11 +42,14 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlalchemy.pool import NullPool
 
+from sqlmodel import col, select
+
+from bench import cardgen
 from mltrl import db, levels
 from mltrl.levels import EMBEDDED_SWITCHBACKS, EventKind, Move, SwitchbackKind
 from mltrl.models import AuditEntry, LevelEvent, Project, ProjectOwner
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: TRL cards (a handful of short ones and the long card of T00042)
 SIZES = {"S": 100, "M": 1_000, "L": 5_000}
 CACHE = Path(__file__).resolve().parent / ".cache"
 EPOCH = datetime(2018, 1, 1, tzinfo=timezone.utc)
@@ -79,6 +94,67 @@ def system_code(i: int) -> str:
 def sample_system_code(n_technologies: int) -> str:
     """A system (a project with components) from the middle of the portfolio."""
     return system_code(n_technologies // 2)
+
+
+def card_codes(n_technologies: int) -> list[str]:
+    """The technologies with a short card (the long card's ``LONG_CARD_CODE`` comes on top)."""
+    n = n_technologies
+    picks = sorted({1, 2, 7, n // 4, n // 2, 3 * n // 4, n})
+    return [system_code(i) for i in picks if system_code(i) != cardgen.LONG_CARD_CODE] + [
+        f"{cardgen.LONG_CARD_CODE}.1"]
+
+
+def _card_context(session, code: str) -> tuple[Project, list[str], list[str], list[LevelEvent]]:
+    """(project, owners, component codes, level events) of ``code``."""
+    from mltrl.services import level_moves, projects
+
+    project = projects.get_project(session, code)
+    owners = projects.owners_of(session, project.id)
+    components = [c.code for c in projects.children_of(session, project.id)]
+    return project, owners, components, level_moves.history(session, code)
+
+
+def _revision_times(rng: random.Random, project: Project, events: list[LevelEvent], count: int) -> list[datetime]:
+    """``count`` strictly increasing aware UTC times over the technology's level history."""
+    start = (events[0].at if events else project.created_at)
+    end = (events[-1].at if events else start) + timedelta(days=30)
+    start = (start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start) + timedelta(days=1)
+    end = end.replace(tzinfo=timezone.utc) if end.tzinfo is None else end
+    span = max((end - start).total_seconds(), count * 60.0)
+    offsets = sorted(rng.uniform(0, span) for _ in range(count))
+    return [start + timedelta(seconds=off + i) for i, off in enumerate(offsets)]
+
+
+def _write_cards(url: str, n_technologies: int, seed: int) -> dict[str, int]:
+    """The cards, through ``save_card`` (each save its own transaction, as from the page)."""
+    from sqlmodel import Session
+
+    from mltrl.services import Actor, cards
+
+    rng = random.Random(seed * 1_000 + 7)  # its own stream: the portfolio rows stay as they were
+    engine = db.make_engine(url, poolclass=NullPool)
+    n_cards = n_revisions = 0
+    try:
+        with Session(engine, expire_on_commit=False) as s:
+            codes = list(s.exec(select(Project.code).order_by(col(Project.code))).all())
+            for code in card_codes(n_technologies) + [cardgen.LONG_CARD_CODE]:
+                project, owners, components, events = _card_context(s, code)
+                long = code == cardgen.LONG_CARD_CODE
+                build = cardgen.long_card if long else cardgen.short_card
+                card = build(rng, code, owners, OWNERS, codes, components)
+                count = cardgen.LONG_CARD_REVISIONS if long else rng.randint(1, 3)
+                for number, at in enumerate(_revision_times(rng, project, events, count), start=1):
+                    summary = "Card started"
+                    if number > 1:
+                        card, summary = cardgen.vary(card, rng, number, codes, OWNERS)
+                    author = rng.choice(owners + list(card.reviewers))
+                    cards.save_card(session=s, actor=Actor(author), code=code, card=card,
+                                    base_revision=number - 1, summary=summary, at=at)
+                    n_revisions += 1
+                n_cards += 1
+    finally:
+        engine.dispose()
+    return {"cards": n_cards, "card_revisions": n_revisions}
 
 
 def _history(rng: random.Random, start_at: datetime) -> list[dict]:
@@ -191,12 +267,13 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
                 for key, model in tables:
                     if rows[key]:
                         conn.execute(insert(model.__table__), rows[key])
+        card_counts = _write_cards(url, n_technologies, seed)
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         engine.dispose()
     return {"technologies": n_technologies, "projects": ids["project"], "owners": ids["owner"],
-            "events": ids["event"], "audit": ids["audit"]}
+            "events": ids["event"], "audit": ids["audit"], **card_counts}
 
 
 def schema_head() -> str:

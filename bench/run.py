@@ -12,10 +12,23 @@ Measured, median of ``BENCH_RUNS`` (default 5) timed runs after one untimed warm
   ``cold`` (``st.cache_data.clear()`` before each run: the first view after a write) and ``warm``
   (cached data: what a user clicking around sees);
 * ``mltrl project list --json`` in-process (typer's CliRunner) and once as a subprocess
-  (with the interpreter's start-up and imports).
+  (with the interpreter's start-up and imports);
+* the TRL card operations on the long card (``bench/cardgen.py``: ``T00042``, six 20-40 KB
+  sections, 50 revisions), through the card service on a throwaway copy of the size's database
+  (the cached one is never written): ``card export md`` and ``card export html``
+  (``export_card``), ``card save`` (``save_card`` of the card with one paragraph rewritten, each
+  save from the latest revision; the next card is built untimed before each save) and
+  ``card import`` (``import_card`` of the exported Markdown, a new revision each time). Each timed
+  call opens and closes its own session on one engine, as a page run does.
+
+The pages include the TRL card page at ``card?code=T00042`` (the long card: read, history with the
+diff of its last two revisions, brief, editor with previews, import form; the Markdown and HTML
+downloads are exported on every run) and the Cards page (every technology's card state).
 
 Targets are reported, never asserted: every page under 300 ms at M and under 1 s at L (S is held
-to the M target), within 3x of the floor, cost growing no faster than linearly from S to L.
+to the M target), within 3x of the floor, cost growing no faster than linearly from S to L. Card
+save and export are held to the same time target (no floor ratio: they do not read the
+portfolio); card import is reported without a target.
 
 Environment: ``BENCH_SIZES=S,M`` (default S,M,L), ``BENCH_RUNS=5``, ``BENCH_PROFILE=1`` (cProfile
 one cold and one warm run of each page at every size measured, to ``bench/results/profile-*.txt``),
@@ -35,6 +48,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import resource
 import sqlite3
 import statistics
@@ -47,7 +61,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import generate, writes
+from bench import cardgen, generate, writes
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -79,10 +93,33 @@ def _check_project(at, n: int, counts: dict) -> None:
     assert "Components" in [s.value for s in at.subheader], "the sample project shows no components"
 
 
+def _check_card(at, n: int, counts: dict) -> None:
+    """The long card itself was drawn (its TL;DR inside the card's HTML), at its latest revision."""
+    bodies = [h.value for h in at.html]
+    assert any(cardgen.LONG_CARD_TLDR_MARKER in b and "Top-level requirements" in b for b in bodies), \
+        f"the card page did not render the long card's TL;DR ({len(bodies)} html elements)"
+    latest = f"Revision {counts['long_card_revisions']}, "
+    assert any(str(c.value).startswith(latest) for c in at.caption), [c.value for c in at.caption][:5]
+
+
+def _check_cards(at, n: int, counts: dict) -> None:
+    """The overview counts every technology, and the ones with a card as up to date or stale."""
+    metrics = {m.label: int(str(m.value).replace(",", "")) for m in at.metric}
+    with_card = metrics["Cards up to date"] + metrics["Stale cards"]
+    assert with_card == counts["cards"], (metrics, counts["cards"])
+    assert with_card + metrics["Technologies without a card"] == counts["projects"], metrics
+    assert len(at.dataframe[0].value) == counts["projects"], len(at.dataframe[0].value)
+
+
+CARD_PAGE = f"card {cardgen.LONG_CARD_CODE}"
+
 PAGES = [
     PageSpec("portfolio", "views/portfolio.py", check=_check_portfolio),
     PageSpec("project", "views/project.py",
              query_params=lambda n: {"code": generate.sample_system_code(n)}, check=_check_project),
+    PageSpec(CARD_PAGE, "views/card.py",
+             query_params=lambda n: {"code": cardgen.LONG_CARD_CODE}, check=_check_card),
+    PageSpec("cards", "views/cards.py", check=_check_cards),
     PageSpec("level guide", "views/level_guide.py", reads_portfolio=False),
 ]
 
@@ -139,6 +176,11 @@ def _counts(path: Path) -> dict:
             "components": q("SELECT count(*) FROM project WHERE parent_id IS NOT NULL"),
             "events": q("SELECT count(*) FROM levelevent"),
             "owners": q("SELECT count(*) FROM projectowner"),
+            "cards": q("SELECT count(DISTINCT project_id) FROM cardrevision"),
+            "card_revisions": q("SELECT count(*) FROM cardrevision"),
+            "long_card_revisions": q(
+                "SELECT count(*) FROM cardrevision r JOIN project p ON p.id = r.project_id "
+                f"WHERE p.code = '{cardgen.LONG_CARD_CODE}'"),
         }
     finally:
         con.close()
@@ -282,31 +324,126 @@ def measure(size: str, db_path: Path, runs: int) -> dict:
         items[f"cli: {label} (subprocess, once)"] = dict(kind="cli-subprocess", median_ms=wall,
                                                         runs_ms=[round(wall, 2)])
 
+    items.update(measure_card_ops(db_path, runs, size, log, profiling))
+
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {"size": size, "n_technologies": n, "counts": counts, "db": db_path.name,
             "runs": runs, "items": items, "peak_rss_mb": maxrss_mb,
             "load_before": load_before, "load_after": os.getloadavg()[0]}
 
 
-def _profile_run(state: dict, run_page: Callable[[], None], before, size: str, page: str, mode: str) -> None:
+def measure_card_ops(db_path: Path, runs: int, size: str, log: Callable[[str], None],
+                     profiling: bool) -> dict[str, dict]:
+    """Export, save and import of the long card, on a throwaway copy of the database."""
+    from sqlmodel import select
+
+    from mltrl import db
+    from mltrl.models import Project
+    from mltrl.services import Actor
+    from mltrl.services import cards as card_service
+
+    code = cardgen.LONG_CARD_CODE
+    actor = Actor("bench")
+    items: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="mltrl-bench-cards-") as tmp:
+        copy = Path(tmp) / db_path.name
+        src, dst = sqlite3.connect(db_path), sqlite3.connect(copy)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+        engine = db.make_engine(f"sqlite:///{copy}")
+        try:
+            with db.session_scope(engine) as s:
+                codes = list(s.exec(select(Project.code)).all())
+            exported: dict[str, str] = {}
+
+            def timed(name: str, fn: Callable[[], object], before: Callable[[], object] | None = None,
+                      targeted: bool = True) -> None:
+                res = _median_ms(fn, runs, before=before)
+                items[name] = dict(kind="card-op", targeted=targeted, **res)
+                log(f"{name} {res['median_ms']:.0f} ms")
+                if profiling:
+                    _profile_call(fn, before, size, name)
+
+            for fmt in ("md", "html"):
+                def export(fmt: str = fmt) -> None:
+                    with db.session_scope(engine) as s:
+                        out = card_service.export_card(s, code, fmt=fmt)
+                    assert cardgen.LONG_CARD_TLDR_MARKER in out, f"export {fmt}: no TL;DR"
+                    exported[fmt] = out
+
+                timed(f"card export {fmt}", export)
+
+            rng = random.Random(7)
+            pending: dict = {}
+
+            def next_card() -> None:  # untimed: what the editor holds when Save is clicked
+                with db.session_scope(engine) as s:
+                    state = card_service.current_card(s, code)
+                card, summary = cardgen.vary(state.card, rng, state.number + 1, codes, generate.OWNERS)
+                pending.update(base=state.number, card=card, summary=summary)
+
+            def save() -> None:
+                with db.session_scope(engine) as s:
+                    rev = card_service.save_card(session=s, actor=actor, code=code, card=pending["card"],
+                                                 base_revision=pending["base"], summary=pending["summary"])
+                assert rev.number == pending["base"] + 1, (rev.number, pending["base"])
+
+            timed("card save", save, before=next_card)
+
+            text = exported["md"]
+
+            def import_md() -> None:
+                with db.session_scope(engine) as s:
+                    out = card_service.import_card(session=s, actor=actor, text=text)
+                assert out.code == code and not out.created and not out.warnings, out
+
+            timed("card import", import_md, targeted=False)
+        finally:
+            engine.dispose()
+    return items
+
+
+def _profile_call(fn: Callable[[], object], before, size: str, name: str) -> None:
+    """cProfile one call of ``fn`` (in this thread) to ``bench/results/profile-SIZE-NAME.txt``."""
     import cProfile
-    import io
-    import pstats
 
     if before:
         before()
+    prof = cProfile.Profile()
+    prof.enable()
+    try:
+        fn()
+    finally:
+        prof.disable()
+    _write_profile(prof, size, name.replace(" ", "_"))
+
+
+def _profile_run(state: dict, run_page: Callable[[], None], before, size: str, page: str, mode: str) -> None:
+    if before:
+        before()
+    import cProfile
+
     state["prof"] = prof = cProfile.Profile()
     try:
         run_page()
     finally:
         state["prof"] = None
+    _write_profile(prof, size, f"{page.replace(' ', '_')}-{mode}")
+
+
+def _write_profile(prof, size: str, slug: str) -> None:  # noqa: ANN001
+    import io
+    import pstats
+
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats("cumulative")
     stats.print_stats(45)
     stats.sort_stats("tottime").print_stats(25)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    slug = page.replace(" ", "_")
-    (RESULTS / f"profile-{size}-{slug}-{mode}.txt").write_text(out.getvalue(), encoding="utf-8")
+    (RESULTS / f"profile-{size}-{slug}.txt").write_text(out.getvalue(), encoding="utf-8")
 
 
 # --- the parent: sizes, table, files --------------------------------------------------------------
@@ -315,9 +452,13 @@ def _profile_run(state: dict, run_page: Callable[[], None], before, size: str, p
 def _verdict(size: str, item: dict, floor_ms: float) -> tuple[str, str]:
     """(target, verdict) for one row."""
     kind = item["kind"]
-    if kind not in ("page", "cli"):
+    if kind == "card-op" and not item.get("targeted", True):
+        return "— (reference)", "—"
+    if kind not in ("page", "cli", "card-op"):
         return "—", "—"
     limit = TIME_TARGET_MS[size]
+    if kind == "card-op":
+        return f"< {limit:.0f} ms", ("within" if item["median_ms"] < limit else "over: time")
     checks_ratio = kind == "cli" or item.get("reads_portfolio", True)
     target = f"< {limit:.0f} ms" + (f", ≤ {FLOOR_RATIO_TARGET:.0f}x floor" if checks_ratio else " (reads no data)")
     over = []
@@ -343,7 +484,8 @@ def render(results: list[dict], total_s: float) -> str:
         size = res["size"]
         floor = res["items"]["floor: portfolio SQL"]["median_ms"]
         c = res["counts"]
-        label = f"{size} ({res['n_technologies']:,} tech., {c['projects']:,} proj., {c['events']:,} ev.)"
+        label = (f"{size} ({res['n_technologies']:,} tech., {c['projects']:,} proj., {c['events']:,} ev., "
+                 f"{c.get('cards', 0)} cards)")
         for name, item in res["items"].items():
             if item["kind"] == "memory":
                 lines.append(f"| {label} | {name} | {item['value']:.0f} MB | | | | | |")
@@ -371,7 +513,10 @@ def render(results: list[dict], total_s: float) -> str:
         "is the bare SQL the portfolio needs, through Python's sqlite3 on the same file; the "
         "floor reference row (latest event per project) is not a target. Each size is measured "
         "in a fresh process, so peak memory is that size's. S has no time target of its own: it "
-        "is held to M's.",
+        "is held to M's. The card rows use the long card "
+        f"({cardgen.LONG_CARD_CODE}: six 20-40 KB sections, {cardgen.LONG_CARD_REVISIONS} revisions) "
+        "on a copy of the database; card save/export are held to the page time target, card "
+        "import is reported for reference.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -404,8 +549,10 @@ def growth_table(results: list[dict]) -> list[str]:
                 steps_over.append(f"{a}→{b}")
         if steps_over and verdict != "faster than linear":
             verdict += f" ({', '.join(steps_over)} faster than linear)"
-        kind = by_size[main_pair[1]]["items"][name]["kind"]
-        if kind not in ("page", "cli") and verdict != "—":
+        last = by_size[main_pair[1]]["items"].get(name, {})
+        kind = last.get("kind")
+        targeted = kind in ("page", "cli") or (kind == "card-op" and last.get("targeted", True))
+        if not targeted and verdict != "—":
             verdict += " (reference, not a target)"
         out.append(f"| {name} | " + " | ".join(cells) + f" | {verdict} |")
     return out

@@ -416,8 +416,19 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _TLDR = re.compile(r"^\s*(?:\*\*|__)?\s*TL;?\s*DR\s*:?\s*(?:\*\*|__)?\s*[:—–-]*\s*", re.IGNORECASE)
 _QUESTION = re.compile(r"^(\d+)[.)]\s+(.*\S)\s*$")
-_CODE_IN_CELL = re.compile(r"^(.*?)\s*\(\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\)(.*)$")
+_CODE_IN_CELL = re.compile(r"\(\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\)")
 _LEVEL_IN_CELL = re.compile(r"^\D*?(\d)\b")
+
+
+def _code_in_cell(cell: str) -> tuple[str | None, str, str] | None:
+    """(name, code, rest) from 'Name (R02.1)[^1]': the last parenthesised code with a digit
+    (names may hold parentheses of their own: 'Forecaster (deep) (P14.2)')."""
+    found = list(_CODE_IN_CELL.finditer(cell))
+    if not found:
+        return None
+    with_digit = [m for m in found if any(ch.isdigit() for ch in m.group(1))]
+    m = (with_digit or found)[-1]
+    return cell[:m.start()].strip() or None, m.group(1), cell[m.end():].strip()
 
 
 def _fence_marker(line: str) -> str | None:
@@ -555,7 +566,7 @@ def parse_markdown(text: str) -> ParsedCard:
         if heading:
             depth, words = len(heading.group(1)), heading.group(2)
             key = _section_key(words)
-            if not title and depth == 1 and current is None and key is None and not any(p.strip() for p in preamble if not p.strip().startswith("<!--")):
+            if not title and depth == 1 and current is None and not any(p.strip() for p in preamble if not p.strip().startswith("<!--")):
                 title = words
                 continue
             if current is not None and key is None and current.key is not None and depth > current.depth:
@@ -592,9 +603,9 @@ def parse_markdown(text: str) -> ParsedCard:
             value = " | ".join(cells[1:]) if len(cells) > 1 else ""
             key = _summary_key(label)
             if key == "tech":
-                match = _CODE_IN_CELL.match(value)
+                match = _code_in_cell(value)
                 if match:
-                    name, code, rest = match.group(1).strip() or None, match.group(2), match.group(3).strip()
+                    name, code, rest = match
                     values["id_note"] = rest
                 elif _norm(label) in ("project id",):
                     code = value.strip() or None

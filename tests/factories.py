@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
 
-from mltrl.models import AuditEntry, LevelEvent, Project, ProjectOwner
+from mltrl.models import AuditEntry, CardRevision, LevelEvent, Project, ProjectOwner
 from mltrl.services import Actor, level_moves, projects
 
 TESTER = Actor("tester")
@@ -35,7 +35,7 @@ def make_history(session: Session, code: str, steps: list[tuple[str, int | None,
             level_moves.switch_back(session=session, actor=TESTER, code=code, level=level, kind=sb_kind, at=day(when))
 
 
-AUDITED_TABLES = (Project, ProjectOwner, LevelEvent, AuditEntry)
+AUDITED_TABLES = (Project, ProjectOwner, LevelEvent, CardRevision, AuditEntry)
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

@@ -211,11 +211,12 @@ def _append(session: Session, actor: Actor, project: Project, card: Card, *, bas
         level=project.level, content=card.to_dict(),
     )
     session.add(rev)
+    code = project.code  # read before a failed flush expires it
     try:
         session.flush()
     except IntegrityError as exc:
         raise Conflict(
-            f"Somebody saved the card of {project.code} at the same moment; nothing was saved. "
+            f"Somebody saved the card of {code} at the same moment; nothing was saved. "
             "Reload, compare, then save again."
         ) from exc
     changed = [change.label for change in card_rules.section_changes(previous, card)]

@@ -74,3 +74,10 @@ def test_levels_chart_counts_technologies_per_level(open_page, demo_db):
     table = _table(at)
     assert sum(bars["y"]) == int(table["Level"].notna().sum())
     assert spec["data"][1]["x"] == ["none"] and spec["data"][1]["y"] == [1]
+
+
+def test_card_column_shows_which_cards_are_stale(open_page, demo_db):
+    table = _table(open_page(PAGE)).set_index("Code")["Card"]
+    assert table["P05.1"] == "up to date"
+    assert table["P03.1"] == "stale"
+    assert table["R21.1"] == "no card"

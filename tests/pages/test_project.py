@@ -175,3 +175,11 @@ def test_every_demo_project_renders(open_page, demo_db, session):
         at.selectbox(key="project_code").set_value(code).run()
         assert not at.exception, (code, at.exception)
         assert at.header[0].value.startswith(f"{code} · ")
+
+
+def test_project_page_shows_card_state_and_links_the_card(open_page, demo_db):
+    at = open_page(PAGE, code="P03.1")
+    badges = " ".join(m.value for m in at.markdown)
+    assert "card stale: last saved" in badges
+    link = at.get("page_link")[0]
+    assert (link.proto.label, link.proto.page, link.proto.query_string) == ("Open the TRL card", "card", "code=P03.1")

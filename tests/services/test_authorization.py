@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 from mltrl.errors import PermissionDenied
 from mltrl.models import AuditEntry, SQLModel
 from mltrl.permissions import Permission
-from mltrl.services import WRITE_SERVICES, Actor, demo, level_moves, projects, users
+from mltrl.cards import Card
+from mltrl.services import WRITE_SERVICES, Actor, cards, demo, level_moves, projects, users
 from tests.factories import everything, make_project
 
 ADMIN = Actor("ada")
@@ -103,13 +104,17 @@ def test_every_write_in_a_scenario_has_an_audit_row(session, engine):
         level_moves.record_start(session=session, actor=eve, code="X1", level=3)
         level_moves.graduate(session=session, actor=eve, code="X1")
         level_moves.switch_back(session=session, actor=eve, code="X1", level=2, kind="discovery")
+        rev = cards.save_card(session=session, actor=eve, code="X1", card=Card(tldr="t", owners=("D",)),
+                              base_revision=0)
+        cards.restore_revision(session=session, actor=eve, code="X1", number=rev.number, base_revision=rev.number)
+        cards.import_card(session=session, actor=eve, text="| Tech name (project ID) | New (N9.1) |\n|---|---|\n| Current Level | 2 |\n")
         users.set_disabled(session=session, actor=ADMIN, name="eve")
     finally:
         event.remove(Session, "after_flush", collect)
 
     audited = {(a.entity, a.entity_id) for a in session.exec(select(AuditEntry)).all()}
     tables_written = {entity for entity, _ in written}
-    assert {"project", "levelevent", "appuser"} <= tables_written
+    assert {"project", "levelevent", "appuser", "cardrevision"} <= tables_written
     assert written - audited == set()
 
 

@@ -37,7 +37,7 @@ def test_add_project_registers_the_technology_with_its_owners(session: Session, 
     assert view.project.version == 1
     assert view.owners == ["Ada", "Grace", "Linus"]
     assert view.parent_code is None
-    assert row_counts(engine) == {"project": 1, "projectowner": 3, "levelevent": 0, "auditentry": 1}
+    assert row_counts(engine) == {"project": 1, "projectowner": 3, "levelevent": 0, "cardrevision": 0, "auditentry": 1}
 
 
 def test_add_a_component_under_its_system(session: Session) -> None:

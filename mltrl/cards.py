@@ -858,8 +858,8 @@ def render_cell(text: str, links: Links | None = None) -> str:
 # Documents: the card as HTML (page body, printable export) and the stakeholder brief
 
 CARD_CSS = """
-.trl-card { font-family: "Source Sans 3", "Segoe UI", Helvetica, Arial, sans-serif; line-height: 1.5;
-  color: #1f2430; max-width: 920px; }
+.trl-card { font-family: inherit; line-height: 1.55; color: #1f2430; max-width: 960px; }
+.trl-card a { color: #1d4ed8; }
 .trl-card h1 { font-size: 1.7rem; margin: 0 0 .8rem; }
 .trl-card h3 { font-size: 1.2rem; border-bottom: 1px solid #e3e6ee; padding-bottom: .2rem; margin-top: 1.6rem; }
 .trl-card table.summary { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
@@ -906,6 +906,10 @@ def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *
                 " " + render_cell(card.id_note, links) if card.id_note else "")
         elif label in (ROW_OWNERS, ROW_REVIEWERS):
             cell = html.escape(value) if value else '<span class="empty">—</span>'
+        elif label == ROW_ETHICS and card.ethics_status and card.ethics_url:
+            cell = f"{html.escape(card.ethics_status)}: {render_cell(card.ethics_url, links)}"
+        elif label == ROW_COUPLED and card.coupled:
+            cell = ", ".join(_component_html(c, links) for c in card.coupled)
         else:
             cell = render_cell(value, links)
         parts.append(f"<tr><th>{html.escape(label)}</th><td>{cell}</td></tr>")
@@ -928,6 +932,13 @@ def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *
     return sanitize_document("".join(parts))
 
 
+def _component_html(component: str, links: Links | None) -> str:
+    """A coupled component: a link when it is a known project code, else the text."""
+    if links is not None and component in links.codes:
+        return f'<a class="xref" href="{html.escape(links.project_href(component))}">{html.escape(component)}</a>'
+    return html.escape(component)
+
+
 def sanitize_document(fragment: str) -> str:
     """A fragment we assembled from already-sanitized pieces, through the allow-list once more
     with the card's own classes allowed."""
@@ -945,7 +956,9 @@ def html_document(title: str, body: str, *, extra_css: str = "") -> str:
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(title)}</title>"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<style>body {{ margin: 2rem auto; padding: 0 1.5rem; max-width: 960px; }}{CARD_CSS}{extra_css}"
+        "<style>body { margin: 2rem auto; padding: 0 1.5rem; max-width: 960px;"
+        " font-family: 'Source Sans 3', 'Segoe UI', Helvetica, Arial, sans-serif; }"
+        f"{CARD_CSS}{extra_css}"
         "@page { margin: 18mm; }</style></head>\n"
         f"<body>{body}</body></html>\n"
     )

@@ -767,6 +767,7 @@ class Links:
     codes: frozenset[str] = frozenset()
     project_href: Callable[[str], str] = lambda code: f"project?code={code}"
     person_href: Callable[[str], str] = lambda name: f"cards?person={name}"
+    level_card_href: Callable[[str, int], str] | None = None  # in the app: the card of a prior level
 
 
 class _CodeRef(InlineProcessor):
@@ -904,6 +905,12 @@ def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *
         if label == ROW_TECH:
             cell = html.escape(f"{header.name} ({header.code})") + (
                 " " + render_cell(card.id_note, links) if card.id_note else "")
+        elif label == ROW_LEVEL and links is not None and links.level_card_href and header.level is not None:
+            prior = [lv for lv in header.prior_levels if lv != header.level]
+            cell = str(header.level)
+            if prior:
+                cell += " (prior level cards: " + ", ".join(
+                    f'<a href="{html.escape(links.level_card_href(header.code, lv))}">{lv}</a>' for lv in prior) + ")"
         elif label in (ROW_OWNERS, ROW_REVIEWERS):
             cell = html.escape(value) if value else '<span class="empty">—</span>'
         elif label == ROW_ETHICS and card.ethics_status and card.ethics_url:

@@ -71,6 +71,9 @@ with context.session() as s:
 
         shown = None
         if prior:
+            asked = st.query_params.get("level")
+            if asked and asked.isdigit() and int(asked) in prior and "card_show" not in st.session_state:
+                st.session_state["card_show"] = int(asked)
             shown = st.selectbox("Show", choices, format_func=describe, key="card_show",
                                  help="When the level changes, the card as it stood is kept as the card of the level it left.")
         elif frozen:

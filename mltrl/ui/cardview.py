@@ -15,9 +15,13 @@ from mltrl import cards
 from mltrl.cards import Card, CardHeader, Links
 
 
+def _level_card_href(code: str, level: int) -> str:
+    return f"card?code={code}&level={level}"
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _body(card: Card, header: CardHeader, codes: frozenset[str], meta: str) -> str:
-    return cards.card_body_html(card, header, Links(codes=codes), meta=meta)
+    return cards.card_body_html(card, header, Links(codes=codes, level_card_href=_level_card_href), meta=meta)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -170,3 +170,56 @@ def test_presentation_mode_is_read_only(open_page, demo_db):
     at = open_page(PAGE, code="P05.1", present="1")
     assert [t.label for t in at.tabs] == ["Card", "History", "Brief"]
     assert "Phone app that spots a household item" in html(at)
+
+
+UPLOAD = b"""# Optimiser card
+
+| Summary info | Content, links |
+| --- | --- |
+| Tech name (project ID) | New optimiser (R05.1) |
+| Current Level | 3 |
+| Owner(s) | Li Wei |
+
+**TL;DR** - Imported through the page.
+
+### Intended use
+
+Benchmarks only.
+"""
+
+
+def test_import_tab_uploads_a_card_that_creates_its_technology(open_page, session):
+    make_project(session, "R01.1", "Optimiser")
+    at = open_page(PAGE, code="R01.1")
+    at.get("file_uploader")[0].set_value(("card.md", UPLOAD, "text/markdown")).run()
+    click(at, "import_card")
+    assert at.success[0].value == "Imported the card into R05.1 as revision 1 (new technology)."
+    session.expire_all()
+    state = cards.current_card(session, "R05.1")
+    assert (state.level, state.card.owners, state.card.tldr) == (3, ("Li Wei",), "Imported through the page.")
+
+
+def test_import_tab_refuses_a_card_without_an_id_and_writes_nothing(open_page, session):
+    make_project(session, "R01.1", "Optimiser")
+    at = open_page(PAGE, code="R01.1")
+    before = counts(session)
+    at.get("file_uploader")[0].set_value(("card.md", b"# Just a title\n\nSome text.\n", "text/markdown")).run()
+    click(at, "import_card")
+    assert "Tech name (project ID)" in at.error[0].value and "names no project ID" in at.error[0].value
+    at.get("file_uploader")[0].set_value(("card.md", b"\xff\xfe bad", "text/markdown")).run()
+    click(at, "import_card")
+    assert "not UTF-8 text" in at.error[0].value
+    assert counts(session) == before
+    # importing into the open technology whatever the file names
+    at.get("file_uploader")[0].set_value(("card.md", UPLOAD, "text/markdown")).run()
+    at.checkbox(key="import_here").check().run()
+    click(at, "import_card")
+    assert at.success[0].value == "Imported the card into R01.1 as revision 1."
+
+
+def test_prior_level_links_open_that_levels_card(open_page, demo_db):
+    at = open_page(PAGE, code="P05.1")
+    assert '(prior level cards: <a href="card?code=P05.1&amp;level=8" rel="noopener noreferrer nofollow">8</a>)' in html(at)
+    linked = open_page(PAGE, code="P05.1", level="8")
+    assert linked.selectbox(key="card_show").value == 8
+    assert "Frozen card of level 8" in html(linked)

@@ -50,10 +50,8 @@ with context.session() as s:
     links_row = st.columns([1, 1, 1, 3])
     links_row[0].page_link("views/project.py", label="Project page", icon=":material/timeline:", query_params={"code": code})
     if state.number:
-        links_row[1].download_button("Markdown", card_service.export_card(s, code, fmt="md"), file_name=f"{code}-card.md",
-                                     mime="text/markdown", icon=":material/download:", key="dl_md")
-        links_row[2].download_button("HTML", card_service.export_card(s, code, fmt="html"), file_name=f"{code}-card.html",
-                                     mime="text/html", icon=":material/download:", key="dl_html")
+        cardview.download(links_row[1], "Markdown", code, "md", key="dl_md")
+        cardview.download(links_row[2], "HTML", code, "html", key="dl_html")
 
     tab_names = ["Card", "History", "Brief"] + (["Edit", "Import"] if editable else [])
     tabs = dict(zip(tab_names, st.tabs(tab_names)))

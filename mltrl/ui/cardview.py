@@ -11,8 +11,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from mltrl import cards
+from mltrl import cards, db
 from mltrl.cards import Card, CardHeader, Links
+from mltrl.services import cards as card_service
+from mltrl.ui import context
 
 
 def _level_card_href(code: str, level: int) -> str:
@@ -46,8 +48,26 @@ def preview(text: str, codes: frozenset[str]) -> None:
         st.caption("Nothing written yet.")
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _diff(old: Card, new: Card) -> str:
+    return cards.diff_html(old, new)
+
+
 def show_diff(old: Card, new: Card) -> None:
-    show_html(cards.diff_html(old, new))
+    show_html(_diff(old, new))
+
+
+def download(column, label: str, code: str, fmt: str, *, key: str) -> None:  # noqa: ANN001
+    """A download button whose file (the card as Markdown or HTML) is written only when clicked."""
+    engine = context.engine()
+
+    def export() -> str:
+        with db.session_scope(engine) as session:
+            return card_service.export_card(session, code, fmt=fmt)
+
+    column.download_button(label, export, file_name=f"{code}-card.{fmt}",
+                           mime="text/markdown" if fmt == "md" else "text/html",
+                           icon=":material/download:", key=key)
 
 
 def _names(text: str) -> tuple[str, ...]:

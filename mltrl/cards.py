@@ -30,7 +30,6 @@ from __future__ import annotations
 import difflib
 import html
 import re
-import textwrap
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -415,6 +414,7 @@ def to_markdown(card: Card, header: CardHeader) -> str:
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _TLDR = re.compile(r"^\s*(?:\*\*|__)?\s*TL;?\s*DR\s*:?\s*(?:\*\*|__)?\s*[:—–-]*\s*", re.IGNORECASE)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _QUESTION = re.compile(r"^(\d+)[.)]\s+(.*\S)\s*$")
 _CODE_IN_CELL = re.compile(r"\(\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\)")
 _LEVEL_IN_CELL = re.compile(r"^\D*?(\d)\b")
@@ -464,11 +464,14 @@ def _summary_key(label: str) -> str | None:
         return "coupled"
     if "main project" in n or n in ("project page", "wiki", "project wiki"):
         return "project_url"
-    if n.startswith("req") or "v&v" in n or "v v" in n:
+    if n.startswith(("req s", "reqs ")) or n in ("reqs", "req s") or "requirement" in n or "v&v" in n or " v v " in f" {n} ":
         return "requirements_url"
     if n.startswith("code"):
         return "code_url"
     return None
+
+
+_MODEL_HEADINGS = ("model", "algorithm", "model info", "algorithm info", "model details", "method", "model card")
 
 
 def _section_key(heading: str) -> str | None:
@@ -477,13 +480,13 @@ def _section_key(heading: str) -> str | None:
         return "tldr"
     if "requirement" in n:
         return "requirements"
-    if n.startswith(("model", "algorithm")):
+    if ("model" in n and "algorithm" in n) or n in _MODEL_HEADINGS:
         return "model"
     if "intended use" in n:
         return "intended_use"
-    if n.startswith("testing") or n == "tests":
+    if n.startswith("testing status") or n in ("testing", "tests", "test status", "testing and validation"):
         return "testing"
-    if n.startswith("data"):
+    if n.startswith("data consideration") or n in ("data", "datasets", "data notes"):
         return "data"
     if n.startswith("caveat"):
         return "caveats"
@@ -507,8 +510,7 @@ def _question_key(question: str) -> str | None:
 
 def _split_cells(line: str) -> list[str]:
     line = line.strip()
-    if line.startswith("|"):
-        line = line[1:]
+    line = line.removeprefix("|")
     if line.endswith("|") and not line.endswith("\\|"):
         line = line[:-1]
     cells = re.split(r"(?<!\\)\|", line)
@@ -566,7 +568,7 @@ def parse_markdown(text: str) -> ParsedCard:
         if heading:
             depth, words = len(heading.group(1)), heading.group(2)
             key = _section_key(words)
-            if not title and depth == 1 and current is None and not any(p.strip() for p in preamble if not p.strip().startswith("<!--")):
+            if not title and depth == 1 and current is None and not _HTML_COMMENT.sub("", "\n".join(preamble)).strip():
                 title = words
                 continue
             if current is not None and key is None and current.key is not None and depth > current.depth:
@@ -706,6 +708,23 @@ def _parse_ethics(cell: str) -> dict[str, str]:
     return {"ethics_url": cell}
 
 
+def _is_question(text: str) -> bool:
+    """A debrief question: it ends with '?', or names a known question without ending a sentence."""
+    text = text.rstrip("*_ ")
+    return text.endswith("?") or (bool(_question_key(text)) and not text.endswith(".") and len(text) <= 80)
+
+
+def _dedent_answer(lines: list[str]) -> str:
+    """An answer without the indentation of its first line (lines indented less keep what they have)."""
+    first = next((line for line in lines if line.strip()), "")
+    indent = len(first) - len(first.lstrip(" \t"))
+    out = []
+    for line in lines:
+        lead = len(line) - len(line.lstrip(" \t"))
+        out.append(line[min(lead, indent):])
+    return "\n".join(out)
+
+
 def _parse_debrief(body: str) -> dict[str, str]:
     lines = body.split("\n")
     notes: list[str] = []
@@ -714,11 +733,11 @@ def _parse_debrief(body: str) -> dict[str, str]:
     blocks: list[tuple[str | None, list[str]]] = []  # (key, raw lines incl. the question)
     while i < len(lines):
         match = _QUESTION.match(lines[i])
-        if match and (match.group(2).rstrip("*_ ").endswith("?") or _question_key(match.group(2))):
+        if match and _is_question(match.group(2)):
             j = i + 1
             while j < len(lines):
                 nxt = _QUESTION.match(lines[j])
-                if nxt and (nxt.group(2).rstrip("*_ ").endswith("?") or _question_key(nxt.group(2))):
+                if nxt and _is_question(nxt.group(2)):
                     break
                 j += 1
             key = _question_key(match.group(2))
@@ -726,7 +745,7 @@ def _parse_debrief(body: str) -> dict[str, str]:
                 key = None
             blocks.append((key, lines[i:j]))
             if key:
-                answers[key] = canonical_text(textwrap.dedent("\n".join(lines[i + 1:j])))
+                answers[key] = canonical_text(_dedent_answer(lines[i + 1:j]))
             i = j
         else:
             notes.append(lines[i])
@@ -776,7 +795,7 @@ class _CodeRef(InlineProcessor):
         self.compiled_re = _CODE_REF
         self.links = links
 
-    def handleMatch(self, m, data):  # noqa: N802 (python-markdown's name)
+    def handleMatch(self, m, data):
         code = m.group(1)
         if code in self.links.codes:
             el = etree.Element("a", {"href": self.links.project_href(code), "class": "xref"})
@@ -795,7 +814,7 @@ class _PersonRef(InlineProcessor):
         self.compiled_re = _PERSON_REF
         self.links = links
 
-    def handleMatch(self, m, data):  # noqa: N802
+    def handleMatch(self, m, data):
         name = m.group(1)
         el = etree.Element("a", {"href": self.links.person_href(name), "class": "person",
                                  "title": f"Cards of {name}"})
@@ -808,7 +827,7 @@ class _CrossLinks(Extension):
         super().__init__()
         self.links = links
 
-    def extendMarkdown(self, md):  # noqa: N802
+    def extendMarkdown(self, md):
         # Below backticks (190) and links (160), so code spans and link texts stay as written.
         md.inlinePatterns.register(_CodeRef(self.links), "mltrl_code_ref", 105)
         md.inlinePatterns.register(_PersonRef(self.links), "mltrl_person_ref", 104)

@@ -172,7 +172,7 @@ with context.session() as s:
         change = st.text_input("Change summary (optional)", key=f"cf_{code}_{draft_of['round']}_summary",
                                placeholder="What changed, in a few words", max_chars=500)
 
-        def _saved(rev) -> str:  # noqa: ANN001
+        def _saved(rev) -> str:
             st.session_state[edit_key] = {"base": rev.number, "round": draft_of["round"] + 1}
             return f"Saved the card of {code} as revision {rev.number}."
 

@@ -67,7 +67,7 @@ with context.session() as s:
 
     with compare_tab:
         c1, c2 = st.columns(2)
-        fmt = lambda c: f"{c} · {names.get(c, '')}"  # noqa: E731
+        fmt = lambda c: f"{c} · {names.get(c, '')}"
         left_code = c1.selectbox("Left", codes, index=0, key="compare_left", format_func=fmt)
         right_code = c2.selectbox("Right", codes, index=min(1, len(codes) - 1), key="compare_right", format_func=fmt)
         left, right = card_service.current_card(s, left_code), card_service.current_card(s, right_code)

@@ -26,7 +26,14 @@ from mltrl import cards as card_rules
 from mltrl.cards import Card, CardHeader, Links, Staleness
 from mltrl.db import Settings
 from mltrl.errors import Conflict, InvalidInput, NotFound
-from mltrl.models import CHANGE_SUMMARY_MAX, CardRevision, LevelEvent, Project, ProjectOwner, utcnow
+from mltrl.models import (
+    CHANGE_SUMMARY_MAX,
+    CardRevision,
+    LevelEvent,
+    Project,
+    ProjectOwner,
+    utcnow,
+)
 from mltrl.permissions import Permission
 from mltrl.services import level_moves, projects
 from mltrl.services._core import Actor, as_utc, audit, snapshot, within, write_service

@@ -57,7 +57,7 @@ def show_diff(old: Card, new: Card) -> None:
     show_html(_diff(old, new))
 
 
-def download(column, label: str, code: str, fmt: str, *, key: str) -> None:  # noqa: ANN001
+def download(column, label: str, code: str, fmt: str, *, key: str) -> None:
     """A download button whose file (the card as Markdown or HTML) is written only when clicked."""
     engine = context.engine()
 

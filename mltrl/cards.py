@@ -910,12 +910,17 @@ DIFF_CSS = """
 """
 
 
-def _section_html(body: str, links: Links | None) -> str:
-    return render_html(body, links) if body else '<p class="empty">Not written yet.</p>'
+def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *, meta: str = "",
+                   render: Callable[[str], str] | None = None) -> str:
+    """The card as a document: title, summary table, TL;DR, sections, debrief (sanitized).
 
+    ``render`` turns one Markdown text into safe HTML (default ``render_html`` with ``links``);
+    the app passes a cached one so each section renders once per change."""
+    render = render or (lambda text: render_html(text, links))
 
-def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *, meta: str = "") -> str:
-    """The card as a document: title, summary table, TL;DR, sections, debrief (sanitized)."""
+    def _section_html(body: str, _links: Links | None) -> str:
+        return render(body) if body else '<p class="empty">Not written yet.</p>'
+
     parts = [f'<div class="trl-card"><h1>{html.escape(card.title or default_title(header))}</h1>']
     if meta:
         parts.append(f'<p class="meta">{html.escape(meta)}</p>')
@@ -941,14 +946,14 @@ def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *
         parts.append(f"<tr><th>{html.escape(label)}</th><td>{cell}</td></tr>")
     parts.append("</tbody></table>")
     if card.notes:
-        parts.append(render_html(card.notes, links))
+        parts.append(render(card.notes))
     tldr = render_cell(card.tldr, links) if card.tldr else '<span class="empty">Not written yet.</span>'
     parts.append(f'<div class="tldr"><strong>TL;DR</strong> — {tldr}</div>')
     for key, heading, _ in SECTIONS:
         parts.append(f"<h3>{html.escape(heading)}</h3>{_section_html(getattr(card, key), links)}")
     parts.append(f"<h3>{DEBRIEF_HEADING}</h3>")
     if card.debrief_notes:
-        parts.append(render_html(card.debrief_notes, links))
+        parts.append(render(card.debrief_notes))
     for number, (key, question) in enumerate(DEBRIEF, start=1):
         parts.append(f'<p class="question">{number}. {html.escape(question)}</p>'
                      f'<div class="answer">{_section_html(getattr(card, key), links)}</div>')
@@ -1053,17 +1058,38 @@ def section_changes(old: Card, new: Card) -> list[SectionChange]:
 
 
 def word_diff_html(old: str, new: str) -> str:
-    """``old`` -> ``new`` as escaped text with deletions in <del> and insertions in <ins>."""
-    a, b = re.split(r"(\s+)", old), re.split(r"(\s+)", new)
+    """``old`` -> ``new`` as escaped text with deletions in <del> and insertions in <ins>.
+
+    Lines are matched first and only changed runs of lines are compared word by word, so a long
+    section with one edited paragraph costs little."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        removed, added = "".join(a[i1:i2]), "".join(b[j1:j2])
+        if op == "equal":
+            out.append(html.escape(removed))
+        elif op == "replace":
+            out.append(_word_diff(removed, added))
+        else:
+            out.append(_marked("del", removed) + _marked("ins", added))
+    return "".join(out)
+
+
+_WORD = re.compile(r"\S+\s*|\s+")
+
+
+def _marked(tag: str, text: str) -> str:
+    return f"<{tag}>{html.escape(text)}</{tag}>" if text else ""
+
+
+def _word_diff(old: str, new: str) -> str:
+    a, b = _WORD.findall(old), _WORD.findall(new)
     out = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
             out.append(html.escape("".join(a[i1:i2])))
-            continue
-        if i2 > i1:
-            out.append(f"<del>{html.escape(''.join(a[i1:i2]))}</del>")
-        if j2 > j1:
-            out.append(f"<ins>{html.escape(''.join(b[j1:j2]))}</ins>")
+        else:
+            out.append(_marked("del", "".join(a[i1:i2])) + _marked("ins", "".join(b[j1:j2])))
     return "".join(out)
 
 

@@ -24,7 +24,7 @@ code = st.selectbox("Technology", codes, index=codes.index(wanted) if wanted in 
                     key="card_code", format_func=lambda c: f"{c} · {names.get(c, '')}")
 if code != wanted:
     st.query_params["code"] = code
-all_codes = frozenset(codes)
+version = context.data_version()
 editable = access.can(Permission.EDIT) and not access.presenting()
 
 STALE_BADGE = {"fresh": "green", "stale": "orange", "none": "gray"}
@@ -82,10 +82,10 @@ with context.session() as s:
                 st.info("Nobody has written this card yet." + (" Open **Edit** to start it, or **Import** a Markdown card."
                                                                  if editable else ""), icon=":material/edit_note:")
             else:
-                cardview.show_card(state.card, state.header, all_codes)
+                cardview.show_card(state.card, state.header, version)
         else:
             old_card, header, lc = card_service.card_of_level(s, code, shown)
-            cardview.show_card(old_card, header, all_codes,
+            cardview.show_card(old_card, header, version,
                                meta=f"Frozen card of level {shown}: revision {lc.number}, as it stood on {lc.left_at:%Y-%m-%d}.")
 
     # --- history ------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ with context.session() as s:
                 st.rerun()
         st.caption(f"Editing from revision {draft_of['base']}. Markdown is allowed in the sections; write "
                    "#R02.1 to link a technology and @name to link a person's cards.")
-        draft = cardview.editor(base_card, f"cf_{code}_{draft_of['round']}", all_codes)
+        draft = cardview.editor(base_card, f"cf_{code}_{draft_of['round']}", version)
         change = st.text_input("Change summary (optional)", key=f"cf_{code}_{draft_of['round']}_summary",
                                placeholder="What changed, in a few words", max_chars=500)
 

@@ -22,7 +22,7 @@ STATE_LABEL = {"fresh": "up to date", "stale": "stale", "none": "no card"}
 overview_tab, person_tab, compare_tab = st.tabs(["All cards", "A person's cards", "Compare two technologies"])
 
 with context.session() as s:
-    rows = pd.DataFrame(card_service.overview(s))
+    rows = frame
 
     with overview_tab:
         counts = rows["card"].value_counts()
@@ -40,8 +40,8 @@ with context.session() as s:
                 "Level": shown["level"].astype("Int64"),
                 "State": shown["card"].map(STATE_LABEL),
                 "Why": shown["card_note"],
-                "Last saved": pd.to_datetime(shown["last_saved"], utc=True).dt.strftime("%Y-%m-%d"),
-                "Revisions": shown["revisions"],
+                "Last saved": shown["card_saved"].dt.strftime("%Y-%m-%d"),
+                "Revisions": shown["card_revisions"],
             }),
             column_config={"Card": st.column_config.LinkColumn("Card", display_text=r"card\?code=(.*)")},
             hide_index=True, width="stretch", key="card_overview",
@@ -71,7 +71,7 @@ with context.session() as s:
         left_code = c1.selectbox("Left", codes, index=0, key="compare_left", format_func=fmt)
         right_code = c2.selectbox("Right", codes, index=min(1, len(codes) - 1), key="compare_right", format_func=fmt)
         left, right = card_service.current_card(s, left_code), card_service.current_card(s, right_code)
-        all_codes = frozenset(codes)
+        version = context.data_version()
         parts = [("TL;DR", left.card.tldr, right.card.tldr)]
         parts += [(heading, getattr(left.card, key), getattr(right.card, key)) for key, heading, _ in cards.SECTIONS]
         parts += [(f"Debrief: {q}", getattr(left.card, key), getattr(right.card, key)) for key, q in cards.DEBRIEF]
@@ -83,6 +83,6 @@ with context.session() as s:
             st.markdown(f"#### {heading}")
             col_l, col_r = st.columns(2)
             with col_l:
-                cardview.preview(a, all_codes)
+                cardview.preview(a, version)
             with col_r:
-                cardview.preview(b, all_codes)
+                cardview.preview(b, version)

@@ -36,7 +36,7 @@ from mltrl.models import (
 )
 from mltrl.permissions import Permission
 from mltrl.services import level_moves, projects
-from mltrl.services._core import Actor, as_utc, audit, snapshot, within, write_service
+from mltrl.services._core import Actor, audit, snapshot, within, write_service
 from mltrl.services.projects import get_project, owners_of
 
 
@@ -356,27 +356,6 @@ def export_card(session: Session, code: str, *, fmt: str = "md", level: int | No
     if fmt == "md":
         return card_rules.to_markdown(card, header)
     return card_rules.to_html(card, header, links(session), meta=meta)
-
-
-def overview(session: Session, *, now: datetime | None = None, max_days: int | None = None) -> list[dict]:
-    """One row per technology: its card's last save, revision count and staleness."""
-    now = now or utcnow()
-    max_days = stale_days() if max_days is None else max_days
-    saved = {
-        pid: (last, count)
-        for pid, last, count in session.execute(
-            select(CardRevision.project_id, func.max(CardRevision.at), func.count())
-            .group_by(CardRevision.project_id)
-        ).all()
-    }
-    rows = []
-    for project in session.exec(select(Project).order_by(col(Project.code))).all():
-        last, count = saved.get(project.id, (None, 0))
-        last = as_utc(last)
-        state = card_rules.staleness(last, project.level_since, now, max_days)
-        rows.append({"code": project.code, "name": project.name, "level": project.level,
-                     "card": state.state, "card_note": state.reason, "last_saved": last, "revisions": count})
-    return rows
 
 
 def _person_key(name: str) -> str:

@@ -21,7 +21,7 @@ from mltrl.services._core import as_utc
 COLUMNS = [
     "id", "code", "name", "parent_id", "parent", "status", "level", "system_level", "phase",
     "level_since", "days_in_level", "owners", "depth", "summary", "version",
-    "card", "card_note", "card_saved",
+    "card", "card_note", "card_saved", "card_revisions",
 ]
 
 
@@ -57,9 +57,11 @@ def portfolio_frame(session: Session, *, as_of: datetime | None = None) -> pd.Da
     frame["phase"] = analytics.phase_labels(frame["level"])
     frame["level_since"] = pd.to_datetime(frame["level_since"], utc=True)
     frame["days_in_level"] = analytics.days_between(frame["level_since"], as_of)
-    saved = dict(conn.execute(
-        select(CardRevision.project_id, func.max(CardRevision.at)).group_by(CardRevision.project_id)
-    ).all())
+    saved, revisions = {}, {}
+    for pid, last, count in conn.execute(
+        select(CardRevision.project_id, func.max(CardRevision.at), func.count()).group_by(CardRevision.project_id)
+    ):
+        saved[pid], revisions[pid] = last, count
     now, max_days = as_of or utcnow(), Settings().card_stale_days
     states = [
         card_rules.staleness(as_utc(saved.get(pid)), None if pd.isna(since) else since.to_pydatetime(), now, max_days)
@@ -68,6 +70,7 @@ def portfolio_frame(session: Session, *, as_of: datetime | None = None) -> pd.Da
     frame["card"] = [st.state for st in states]
     frame["card_note"] = [st.reason for st in states]
     frame["card_saved"] = pd.to_datetime([as_utc(saved.get(pid)) for pid in frame["id"]], utc=True)
+    frame["card_revisions"] = [revisions.get(pid, 0) for pid in frame["id"]]
 
     ids = [r[0] for r in rows]
     order = analytics.tree_order(ids, parent_by_id)

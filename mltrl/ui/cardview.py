@@ -21,29 +21,41 @@ def _level_card_href(code: str, level: int) -> str:
     return f"card?code={code}&level={level}"
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _body(card: Card, header: CardHeader, codes: frozenset[str], meta: str) -> str:
-    return cards.card_body_html(card, header, Links(codes=codes, level_card_href=_level_card_href), meta=meta)
+@st.cache_data(show_spinner=False, max_entries=8)
+def _codes(url: str, version: int) -> frozenset[str]:
+    with db.session_scope(context.engine()) as session:
+        return frozenset(card_service.links(session).codes)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _fragment(text: str, codes: frozenset[str]) -> str:
-    return cards.render_html(text, Links(codes=codes))
+def _links(version: int) -> Links:
+    return Links(codes=_codes(context.database_url(), version), level_card_href=_level_card_href)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _fragment(text: str, url: str, version: int) -> str:
+    return cards.render_html(text, _links(version))
+
+
+def render(version: int):
+    """Markdown -> safe HTML with this portfolio's cross-links, cached per text and data version
+    (the cache key is the text and two numbers, never the portfolio's codes)."""
+    url = context.database_url()
+    return lambda text: _fragment(text, url, version)
 
 
 def show_html(fragment: str) -> None:
     st.html(f"<style>{cards.CARD_CSS}{cards.DIFF_CSS}</style>{fragment}")
 
 
-def show_card(card: Card, header: CardHeader, codes: frozenset[str], *, meta: str = "") -> None:
+def show_card(card: Card, header: CardHeader, version: int, *, meta: str = "") -> None:
     """The card as a document: summary table, TL;DR, sections, debrief."""
-    show_html(_body(card, header, codes, meta))
+    show_html(cards.card_body_html(card, header, _links(version), meta=meta, render=render(version)))
 
 
-def preview(text: str, codes: frozenset[str]) -> None:
+def preview(text: str, version: int) -> None:
     """Rendered Markdown of one field, as the card will show it."""
     if text.strip():
-        show_html(f'<div class="trl-card">{_fragment(text, codes)}</div>')
+        show_html(f'<div class="trl-card">{render(version)(text)}</div>')
     else:
         st.caption("Nothing written yet.")
 
@@ -82,7 +94,7 @@ SUMMARY_FIELDS = (
 )
 
 
-def editor(card: Card, key: str, codes: frozenset[str]) -> Card:
+def editor(card: Card, key: str, version: int) -> Card:
     """One field per part of the card, a live preview beside each long section; returns the
     card as the fields now hold it (not yet validated: saving does that)."""
     def k(name: str) -> str:
@@ -121,7 +133,7 @@ def editor(card: Card, key: str, codes: frozenset[str]) -> Card:
             texts[name] = st.text_area(heading, key=k(name), height=200, help=help_text,
                                        label_visibility="collapsed", placeholder=help_text)
         with right, st.container(border=True, height=220):
-            preview(texts[name], codes)
+            preview(texts[name], version)
     st.markdown(f"**{cards.DEBRIEF_HEADING}**")
     for name, question in cards.DEBRIEF:
         init(name, getattr(card, name))
@@ -129,7 +141,7 @@ def editor(card: Card, key: str, codes: frozenset[str]) -> Card:
         with left:
             texts[name] = st.text_area(question, key=k(name), height=120)
         with right, st.container(border=True, height=150):
-            preview(texts[name], codes)
+            preview(texts[name], version)
     extra_sections = []
     if card.extra_sections or card.notes or card.debrief_notes or card.extra_rows:
         with st.expander("Other content kept from an imported card", expanded=False):

@@ -14,7 +14,7 @@ from mltrl import cards as card_rules
 from mltrl.cards import Card
 from mltrl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mltrl.models import AuditEntry, CardRevision, utcnow
-from mltrl.services import Actor, cards, level_moves, projects, users
+from mltrl.services import Actor, cards, level_moves, portfolio, projects, users
 from tests.factories import TESTER, everything, make_history, make_project
 
 ANA, TOM = Actor("ana"), Actor("tom")
@@ -169,8 +169,8 @@ def test_staleness_follows_level_changes_and_age(session, r02):
     save(session, base=1)
     assert cards.current_card(session, r02, now=utcnow() + timedelta(days=91)).staleness.state == "stale"
     assert cards.current_card(session, r02, now=utcnow() + timedelta(days=91), max_days=120).staleness.state == "fresh"
-    row = next(r for r in cards.overview(session) if r["code"] == r02)
-    assert (row["card"], row["revisions"]) == ("fresh", 2)
+    row = portfolio.portfolio_frame(session).set_index("code").loc[r02]
+    assert (row["card"], row["card_revisions"]) == ("fresh", 2)
 
 
 def test_import_creates_the_technology_with_its_level_and_owners(session):

@@ -62,6 +62,15 @@ SUBHEADINGS = {
 }
 
 
+LINK_POOL_TECHNOLOGIES = 100  # cross-links go to T00001..T00100 and their components: at every size
+
+
+def link_pool(codes: list[str]) -> list[str]:
+    """The codes cards link to: those that exist at every size, so the long card is the same
+    Markdown at S, M and L (only whether a code resolves depends on the portfolio)."""
+    return [c for c in codes if c[:1] == "T" and c[1:6].isdigit() and int(c[1:6]) <= LINK_POOL_TECHNOLOGIES]
+
+
 class _Writer:
     """Sentences and blocks of card Markdown with cross-links to ``codes`` and mentions of ``people``."""
 

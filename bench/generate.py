@@ -28,7 +28,7 @@ the content):
   spread over the technology's level history (so it has cards of the levels it left).
 
 ``cached_db(size)`` keeps one file per (size, seed, generator version, schema head) under
-``bench/.cache/`` so reruns skip the generation (generator version 2: cards added).
+``bench/.cache/`` so reruns skip the generation (generator version 3: cards added).
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ from pathlib import Path
 
 from sqlalchemy import insert
 from sqlalchemy.pool import NullPool
-
 from sqlmodel import col, select
 
 from bench import cardgen
@@ -49,7 +48,7 @@ from mltrl import db, levels
 from mltrl.levels import EMBEDDED_SWITCHBACKS, EventKind, Move, SwitchbackKind
 from mltrl.models import AuditEntry, LevelEvent, Project, ProjectOwner
 
-GENERATOR_VERSION = 2  # 2: TRL cards (a handful of short ones and the long card of T00042)
+GENERATOR_VERSION = 3  # 2-3: TRL cards (a handful of short ones and the long card of T00042)
 SIZES = {"S": 100, "M": 1_000, "L": 5_000}
 CACHE = Path(__file__).resolve().parent / ".cache"
 EPOCH = datetime(2018, 1, 1, tzinfo=timezone.utc)
@@ -131,15 +130,19 @@ def _write_cards(url: str, n_technologies: int, seed: int) -> dict[str, int]:
 
     from mltrl.services import Actor, cards
 
-    rng = random.Random(seed * 1_000 + 7)  # its own stream: the portfolio rows stay as they were
+    # Streams of their own: the portfolio rows stay as they were, and the long card (whose
+    # cross-links use codes that exist at every size) is the same Markdown at every size.
+    short_rng = random.Random(seed * 1_000 + 7)
+    long_rng = random.Random(seed * 1_000 + 42)
     engine = db.make_engine(url, poolclass=NullPool)
     n_cards = n_revisions = 0
     try:
         with Session(engine, expire_on_commit=False) as s:
-            codes = list(s.exec(select(Project.code).order_by(col(Project.code))).all())
+            codes = cardgen.link_pool(list(s.exec(select(Project.code).order_by(col(Project.code))).all()))
             for code in card_codes(n_technologies) + [cardgen.LONG_CARD_CODE]:
                 project, owners, components, events = _card_context(s, code)
                 long = code == cardgen.LONG_CARD_CODE
+                rng = long_rng if long else short_rng
                 build = cardgen.long_card if long else cardgen.short_card
                 card = build(rng, code, owners, OWNERS, codes, components)
                 count = cardgen.LONG_CARD_REVISIONS if long else rng.randint(1, 3)

@@ -356,7 +356,7 @@ def measure_card_ops(db_path: Path, runs: int, size: str, log: Callable[[str], N
         engine = db.make_engine(f"sqlite:///{copy}")
         try:
             with db.session_scope(engine) as s:
-                codes = list(s.exec(select(Project.code)).all())
+                codes = cardgen.link_pool(sorted(s.exec(select(Project.code)).all()))
             exported: dict[str, str] = {}
 
             def timed(name: str, fn: Callable[[], object], before: Callable[[], object] | None = None,

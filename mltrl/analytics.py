@@ -6,7 +6,7 @@ No streamlit, no database: the services read the rows, this module does the math
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -48,7 +48,7 @@ def tree_order(
 
 def days_between(start: pd.Series, as_of: datetime | None = None) -> pd.Series:
     """Fractional days from each timestamp in ``start`` to ``as_of`` (default now); NaN stays NaN."""
-    as_of = as_of or datetime.now(timezone.utc)
+    as_of = as_of or datetime.now(UTC)
     stamps = pd.to_datetime(start, utc=True)
     return (pd.Timestamp(as_of) - stamps).dt.total_seconds() / 86_400.0
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import markdown
 import nh3
+from markdown.blockprocessors import HashHeaderProcessor
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
@@ -773,7 +774,7 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     "span": {"title"},
 }
-ALLOWED_CLASSES = {"span": {"xref-unknown", "person"}, "a": {"xref", "person", "footnote-ref"},
+ALLOWED_CLASSES = {"span": {"xref-unknown", "xref", "person", "img-alt"}, "a": {"xref", "person", "footnote-ref"},
                    "div": {"footnote"}, "sup": set(), "ins": set(), "del": set()}
 _CODE_REF = re.compile(r"(?<![\w&#/\\])#([A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]|[A-Za-z0-9])")
 _PERSON_REF = re.compile(r"(?<![\w.@/\\])@([A-Za-z][\w-]*(?:\.[\w-]+)*)")
@@ -784,8 +785,9 @@ class Links:
     """How cross-links resolve: known project codes, and where a code's and a person's pages are."""
 
     codes: frozenset[str] = frozenset()
-    project_href: Callable[[str], str] = lambda code: f"project?code={code}"
-    person_href: Callable[[str], str] = lambda name: f"cards?person={name}"
+    # None: no page to link to (an export without a base URL): the reference is marked, not linked.
+    project_href: Callable[[str], str] | None = lambda code: f"project?code={code}"
+    person_href: Callable[[str], str] | None = lambda name: f"cards?person={name}"
     level_card_href: Callable[[str, int], str] | None = None  # in the app: the card of a prior level
 
 
@@ -798,7 +800,10 @@ class _CodeRef(InlineProcessor):
     def handleMatch(self, m, data):
         code = m.group(1)
         if code in self.links.codes:
-            el = etree.Element("a", {"href": self.links.project_href(code), "class": "xref"})
+            if self.links.project_href is None:
+                el = etree.Element("span", {"class": "xref", "title": "A technology in this portfolio"})
+            else:
+                el = etree.Element("a", {"href": self.links.project_href(code), "class": "xref"})
             el.text = f"#{code}"
             return el, m.start(0), m.end(0)
         if not any(ch.isdigit() for ch in code):
@@ -816,10 +821,20 @@ class _PersonRef(InlineProcessor):
 
     def handleMatch(self, m, data):
         name = m.group(1)
-        el = etree.Element("a", {"href": self.links.person_href(name), "class": "person",
-                                 "title": f"Cards of {name}"})
+        if self.links.person_href is None:
+            el = etree.Element("span", {"class": "person"})
+        else:
+            el = etree.Element("a", {"href": self.links.person_href(name), "class": "person",
+                                     "title": f"Cards of {name}"})
         el.text = f"@{name}"
         return el, m.start(0), m.end(0)
+
+
+class _StrictHashHeader(HashHeaderProcessor):
+    """A heading needs a space after its hashes (as in CommonMark), so '#R02.1 feeds...' at the
+    start of a line is a cross-link, not a heading."""
+
+    RE = re.compile(r"(?:^|\n)(?P<level>#{1,6})[ \t]+(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)")
 
 
 class _CrossLinks(Extension):
@@ -831,6 +846,7 @@ class _CrossLinks(Extension):
         # Below backticks (190) and links (160), so code spans and link texts stay as written.
         md.inlinePatterns.register(_CodeRef(self.links), "mltrl_code_ref", 105)
         md.inlinePatterns.register(_PersonRef(self.links), "mltrl_person_ref", 104)
+        md.parser.blockprocessors.register(_StrictHashHeader(md.parser), "hashheader", 70)
 
 
 def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
@@ -839,8 +855,25 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def sanitize(raw_html: str) -> str:
-    """``raw_html`` through the allow-list: what survives cannot run code."""
+_IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)([^>]*)>")
+_ALT = re.compile(r'\salt="([^"]*)"')
+
+
+def _drop_sourceless_images(cleaned: str) -> str:
+    """An image whose source was removed (relative, or hostile) leaves its alt text, not a gap."""
+    def alt_text(m: re.Match) -> str:
+        alt = _ALT.search(m.group(1))
+        return f'<span class="img-alt">[image: {alt.group(1)}]</span>' if alt and alt.group(1) else ""
+    return _IMG_WITHOUT_SRC.sub(alt_text, cleaned)
+
+
+def sanitize(raw_html: str, *, new_tab: bool = False) -> str:
+    """``raw_html`` through the allow-list: what survives cannot run code. ``new_tab`` makes links
+    open in a new browser tab (in the app, so a draft on the page is not lost)."""
+    return _drop_sourceless_images(_clean(raw_html, new_tab))
+
+
+def _clean(raw_html: str, new_tab: bool) -> str:
     return nh3.clean(
         raw_html,
         tags=ALLOWED_TAGS,
@@ -849,16 +882,17 @@ def sanitize(raw_html: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
         attribute_filter=_keep_attribute,
+        set_tag_attribute_values={"a": {"target": "_blank"}} if new_tab else None,
     )
 
 
-def render_html(text: str, links: Links | None = None) -> str:
+def render_html(text: str, links: Links | None = None, *, new_tab: bool = False) -> str:
     """Card Markdown as sanitized HTML, with ``#CODE`` and ``@name`` cross-links."""
     md = markdown.Markdown(
         extensions=["tables", "fenced_code", "sane_lists", "footnotes", _CrossLinks(links or Links())],
         output_format="html",
     )
-    return sanitize(md.convert(text or ""))
+    return sanitize(md.convert(text or ""), new_tab=new_tab)
 
 
 def render_cell(text: str, links: Links | None = None) -> str:
@@ -880,7 +914,8 @@ def render_cell(text: str, links: Links | None = None) -> str:
 CARD_CSS = """
 .trl-card { font-family: inherit; line-height: 1.55; color: #1f2430; max-width: 960px; }
 .trl-card a { color: #1d4ed8; }
-.trl-card h1 { font-size: 1.7rem; margin: 0 0 .8rem; }
+.trl-card .title { font-size: 1.7rem; margin: 0 0 .8rem; padding: 0; font-weight: 700; }
+.trl-card .img-alt { color: #6b7280; font-style: italic; }
 .trl-card h3 { font-size: 1.2rem; border-bottom: 1px solid #e3e6ee; padding-bottom: .2rem; margin-top: 1.6rem; }
 .trl-card table.summary { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 .trl-card table.summary th, .trl-card table.summary td { border: 1px solid #dfe3ea; padding: .35rem .6rem;
@@ -893,7 +928,7 @@ CARD_CSS = """
 .trl-card .answer { margin-left: 1.4rem; }
 .trl-card .empty { color: #8a90a0; font-style: italic; }
 .trl-card .xref-unknown { color: #9a3412; background: #fff7ed; border-radius: 3px; padding: 0 .2rem; }
-.trl-card a.xref, .trl-card a.person { font-weight: 600; }
+.trl-card .xref, .trl-card .person { font-weight: 600; }
 .trl-card pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; }
 .trl-card img { max-width: 100%; }
 .trl-card .meta { color: #5b6275; font-size: .9rem; }
@@ -911,7 +946,8 @@ DIFF_CSS = """
 
 
 def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *, meta: str = "",
-                   render: Callable[[str], str] | None = None) -> str:
+                   render: Callable[[str], str] | None = None, title_tag: str = "h1",
+                   new_tab: bool = False) -> str:
     """The card as a document: title, summary table, TL;DR, sections, debrief (sanitized).
 
     ``render`` turns one Markdown text into safe HTML (default ``render_html`` with ``links``);
@@ -921,7 +957,9 @@ def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *
     def _section_html(body: str, _links: Links | None) -> str:
         return render(body) if body else '<p class="empty">Not written yet.</p>'
 
-    parts = [f'<div class="trl-card"><h1>{html.escape(card.title or default_title(header))}</h1>']
+    assert title_tag in ("h1", "h2")
+    parts = [f'<div class="trl-card"><{title_tag} class="title">{html.escape(card.title or default_title(header))}'
+             f'</{title_tag}>']
     if meta:
         parts.append(f'<p class="meta">{html.escape(meta)}</p>')
     parts.append('<table class="summary"><tbody>')
@@ -960,7 +998,7 @@ def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *
     for heading, body in card.extra_sections:
         parts.append(f"<h3>{html.escape(heading)}</h3>{_section_html(body, links)}")
     parts.append("</div>")
-    return sanitize_document("".join(parts))
+    return sanitize_document("".join(parts), new_tab=new_tab)
 
 
 def _component_html(component: str, links: Links | None) -> str:
@@ -970,15 +1008,18 @@ def _component_html(component: str, links: Links | None) -> str:
     return html.escape(component)
 
 
-def sanitize_document(fragment: str) -> str:
+def sanitize_document(fragment: str, *, new_tab: bool = False) -> str:
     """A fragment we assembled from already-sanitized pieces, through the allow-list once more
     with the card's own classes allowed."""
     classes = {**ALLOWED_CLASSES, "div": {"trl-card", "tldr", "answer", "footnote", "brief", "card-diff", "text"},
-               "p": {"meta", "question", "empty", "section"}, "span": {"xref-unknown", "person", "empty", "badge"},
-               "table": {"summary"}}
-    return nh3.clean(fragment, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, allowed_classes=classes,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow",
-                     attribute_filter=_keep_attribute)
+               "p": {"meta", "question", "empty", "section"},
+               "span": {"xref-unknown", "xref", "person", "empty", "badge", "img-alt"},
+               "table": {"summary"}, "h1": {"title"}, "h2": {"title"}}
+    cleaned = nh3.clean(fragment, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, allowed_classes=classes,
+                        url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow",
+                        attribute_filter=_keep_attribute,
+                        set_tag_attribute_values={"a": {"target": "_blank"}} if new_tab else None)
+    return _drop_sourceless_images(cleaned)
 
 
 def html_document(title: str, body: str, *, extra_css: str = "") -> str:
@@ -1075,7 +1116,7 @@ def word_diff_html(old: str, new: str) -> str:
     return "".join(out)
 
 
-_WORD = re.compile(r"\S+\s*|\s+")
+_WORD = re.compile(r"\S+|\s+")
 
 
 def _marked(tag: str, text: str) -> str:
@@ -1084,12 +1125,24 @@ def _marked(tag: str, text: str) -> str:
 
 def _word_diff(old: str, new: str) -> str:
     a, b = _WORD.findall(old), _WORD.findall(new)
-    out = []
+    # (same?, old text, new text) runs; a run of bare whitespace between two changes joins them,
+    # so "a b c" -> "x y z" reads as one replacement, not three interleaved ones.
+    runs: list[list] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            out.append(html.escape("".join(a[i1:i2])))
+        runs.append([op == "equal", "".join(a[i1:i2]), "".join(b[j1:j2])])
+    merged: list[list] = []
+    for k, run in enumerate(runs):
+        between = 0 < k < len(runs) - 1 and not runs[k - 1][0] and not runs[k + 1][0]
+        if run[0] and between and not run[1].strip():
+            run = [False, run[1], run[2]]
+        if merged and not run[0] and not merged[-1][0]:
+            merged[-1][1] += run[1]
+            merged[-1][2] += run[2]
         else:
-            out.append(_marked("del", "".join(a[i1:i2])) + _marked("ins", "".join(b[j1:j2])))
+            merged.append(run)
+    out = []
+    for same, removed, added in merged:
+        out.append(html.escape(removed) if same else _marked("del", removed) + _marked("ins", added))
     return "".join(out)
 
 

@@ -6,7 +6,7 @@ one colour per phase, one marker per kind of level change.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -100,7 +100,7 @@ def level_step_chart(
         fig.add_annotation(text="No level history yet", x=0.5, y=0.5, xref="paper", yref="paper",
                            showarrow=False, font=dict(size=14, color=NO_LEVEL_COLOUR))
         return fig
-    as_of = as_of or datetime.now(timezone.utc)
+    as_of = as_of or datetime.now(UTC)
     at = pd.to_datetime(events["at"], utc=True)
     xs = list(at) + [pd.Timestamp(as_of)]
     ys = list(events["to_level"].astype(int)) + [int(events["to_level"].iloc[-1])]

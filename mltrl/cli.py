@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from sqlmodel import Session
@@ -45,7 +45,7 @@ _state: dict[str, str | None] = {"as": None}
 @app.callback()
 def _main(
     as_: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--as", help="Act as this user (default: $MLTRL_USER, else your login name)."),
     ] = None,
 ) -> None:
@@ -64,7 +64,7 @@ def _session() -> Iterator[Session]:
         yield session
 
 
-def _write(use_case, **kwargs):  # noqa: ANN001, ANN202
+def _write(use_case, **kwargs):
     """Run a write use case as the acting user; a refusal ends the command with exit 1."""
     with _session() as session:
         try:
@@ -83,7 +83,7 @@ def _warn(warnings: tuple[str, ...] | list[str]) -> None:
         typer.echo(f"warning: {warning}", err=True)
 
 
-def _when(value: Optional[str]) -> Optional[datetime]:
+def _when(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
@@ -93,10 +93,10 @@ def _when(value: Optional[str]) -> Optional[datetime]:
 
 
 AtOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--at", help="When it happened: ISO 8601 date or date-time, UTC unless an offset is given (default: now).", callback=_when),
 ]
-NoteOption = Annotated[Optional[str], typer.Option("--note", help="Why, in a sentence.")]
+NoteOption = Annotated[str | None, typer.Option("--note", help="Why, in a sentence.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -133,8 +133,8 @@ def demo_load(
 def project_add(
     code: Annotated[str, typer.Argument(help="Project ID, e.g. R02.1.")],
     name: Annotated[str, typer.Argument(help="Human name.")],
-    parent: Annotated[Optional[str], typer.Option("--parent", help="Code of the system this is a component of.")] = None,
-    owner: Annotated[Optional[list[str]], typer.Option("--owner", help="An owner (repeat for several).")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="Code of the system this is a component of.")] = None,
+    owner: Annotated[list[str] | None, typer.Option("--owner", help="An owner (repeat for several).")] = None,
     summary: Annotated[str, typer.Option("--summary", help="One or two sentences.")] = "",
 ) -> None:
     """Register a technology."""
@@ -200,7 +200,7 @@ def level_switchback(
     code: Annotated[str, typer.Argument(help="Project ID.")],
     level: Annotated[int, typer.Argument(help="The lower level to go back to.")],
     kind: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--kind", help="discovery | review | embedded (embedded only for 4->2, 9->4, 9->7; implied for them)."),
     ] = None,
     at: AtOption = None,
@@ -253,9 +253,9 @@ class CardFormat(str, Enum):
 def card_export(
     code: Annotated[str, typer.Argument(help="Project ID.")],
     fmt: Annotated[CardFormat, typer.Option("--format", help="Markdown (MLTRL card layout) or one printable HTML page.")] = CardFormat.md,
-    level: Annotated[Optional[int], typer.Option("--level", min=0, max=9, help="The card of a level the technology left, as it stood then.")] = None,
-    revision: Annotated[Optional[int], typer.Option("--revision", min=1, help="A past revision instead of the current card.")] = None,
-    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Write to this file instead of stdout.")] = None,
+    level: Annotated[int | None, typer.Option("--level", min=0, max=9, help="The card of a level the technology left, as it stood then.")] = None,
+    revision: Annotated[int | None, typer.Option("--revision", min=1, help="A past revision instead of the current card.")] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Print (or write) a technology's TRL card as Markdown or HTML."""
@@ -284,8 +284,8 @@ def card_export(
 @card_app.command("import")
 def card_import(
     file: Annotated[str, typer.Argument(help="A card in the MLTRL card Markdown layout.")],
-    project: Annotated[Optional[str], typer.Option("--project", help="Import into this project ID instead of the one the card names.")] = None,
-    summary: Annotated[Optional[str], typer.Option("--summary", help="Change summary for the new revision.")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="Import into this project ID instead of the one the card names.")] = None,
+    summary: Annotated[str | None, typer.Option("--summary", help="Change summary for the new revision.")] = None,
 ) -> None:
     """Import a card as the next revision of its technology (created when its ID is new)."""
     from pathlib import Path
@@ -346,8 +346,8 @@ RoleArgument = Annotated[str, typer.Argument(help="viewer | editor | reviewer | 
 def user_add(
     name: Annotated[str, typer.Argument(help="User name (what people sign in with).")],
     role: Annotated[str, typer.Option("--role", help="viewer | editor | reviewer | admin")],
-    display_name: Annotated[Optional[str], typer.Option("--display-name", help="Full name to show.")] = None,
-    email: Annotated[Optional[str], typer.Option("--email", help="E-mail, to match identity-provider sign-in.")] = None,
+    display_name: Annotated[str | None, typer.Option("--display-name", help="Full name to show.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="E-mail, to match identity-provider sign-in.")] = None,
     no_password: Annotated[bool, typer.Option("--no-password", help="Identity-provider sign-in only (needs --email).")] = False,
 ) -> None:
     """Add an account. The password is read from a prompt, or from stdin twice when piped.

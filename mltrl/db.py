@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_URL
     # A card not saved for more than this many days is stale (MLTRL_CARD_STALE_DAYS).
     card_stale_days: int = Field(default=90, ge=1, le=3650)
+    # Where the dashboard is served (MLTRL_BASE_URL, e.g. https://mltrl.example.org): exported
+    # cards link their cross-references there; without it they are marked but not linked.
+    base_url: str = ""
 
 
 def database_url() -> str:
@@ -65,7 +68,7 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs) -> Engine:
     engine = create_engine(url, **kwargs)
     if is_sqlite(url):
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=5000")

@@ -22,11 +22,11 @@ held; an event dated in the future.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Hashable, TypeVar
+from typing import TypeVar
 
 from mltrl.errors import RuleViolation
 

@@ -15,7 +15,7 @@ Conventions:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
@@ -43,7 +43,7 @@ SWITCHBACK_KINDS = ("discovery", "review", "embedded")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def version_column() -> Column:

@@ -6,8 +6,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from mltrl.permissions import ROLE_HELP, ROLE_ORDER
 from mltrl.errors import MltrlError
+from mltrl.permissions import ROLE_HELP, ROLE_ORDER
 from mltrl.services import audit_trail, backup, users
 from mltrl.ui import access, context, feedback
 

@@ -1,6 +1,6 @@
 """Project: one technology's summary, components, level history, and the forms to change them."""
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pandas as pd
 import streamlit as st
@@ -22,8 +22,8 @@ names = dict(zip(frame["code"], frame["name"]))
 def _when(day: date) -> datetime:
     """A date picked in a form, as a UTC instant: today means now, another day its midnight."""
     if day == date.today():
-        return datetime.now(timezone.utc)
-    return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
+        return datetime.now(UTC)
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
 def add_project_form(key: str) -> None:

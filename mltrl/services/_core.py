@@ -27,7 +27,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import func, select
@@ -166,7 +166,7 @@ def snapshot(row: SQLModel, **extra: Any) -> dict[str, Any]:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
@@ -203,9 +203,9 @@ def as_utc(value: datetime | date | None, *, field: str = "at") -> datetime | No
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise InvalidInput(field, f"expected a date or date-time, got {value!r}")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -27,7 +27,7 @@ class Facets:
 
 
 def facets(session: Session) -> Facets:
-    def distinct(column) -> list[str]:  # noqa: ANN001
+    def distinct(column) -> list[str]:
         return list(session.execute(select(column).distinct().order_by(column)).scalars())
 
     first, last = session.execute(select(func.min(AuditEntry.at), func.max(AuditEntry.at))).one()
@@ -59,9 +59,9 @@ def entries(
     if actions:
         conditions.append(col(AuditEntry.action).in_(actions))
     if start:
-        conditions.append(AuditEntry.at >= datetime.combine(start, time(0), tzinfo=timezone.utc))
+        conditions.append(AuditEntry.at >= datetime.combine(start, time(0), tzinfo=UTC))
     if end:
-        conditions.append(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(0), tzinfo=timezone.utc))
+        conditions.append(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC))
     total = session.execute(select(func.count()).select_from(AuditEntry).where(*conditions)).scalar_one()
     rows = session.execute(
         select(AuditEntry).where(*conditions).order_by(col(AuditEntry.id).desc()).limit(limit)

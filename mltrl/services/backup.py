@@ -41,7 +41,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from importlib import metadata as importlib_metadata
@@ -144,8 +144,8 @@ def _to_json(column: Column, value: Any) -> Any:
     if isinstance(value, float):
         return value
     if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-        return aware.astimezone(timezone.utc).isoformat()
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
     if isinstance(value, (date, time)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -166,7 +166,7 @@ def _from_json(column: Column, value: Any) -> Any:
         return value
     if isinstance(kind, DateTime):
         parsed = datetime.fromisoformat(_text(value))
-        parsed = parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
         return parsed if kind.timezone or column.type is not kind else parsed.replace(tzinfo=None)
     if isinstance(kind, Date):
         return date.fromisoformat(_text(value))

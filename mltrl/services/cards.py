@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import quote
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -172,8 +173,20 @@ def card_of_level(session: Session, code: str, level: int) -> tuple[Card, CardHe
 
 
 def links(session: Session) -> Links:
-    """How cross-links resolve in this portfolio."""
+    """How cross-links resolve in this portfolio, in the app (links relative to the page)."""
     return Links(codes=frozenset(projects.project_codes(session)))
+
+
+def export_links(session: Session) -> Links:
+    """Cross-links in a file that leaves the app: absolute links to the dashboard when
+    ``MLTRL_BASE_URL`` says where it is served; otherwise marked but not linked (a relative link
+    would point nowhere once the file is opened elsewhere)."""
+    codes = frozenset(projects.project_codes(session))
+    base = Settings().base_url.rstrip("/")
+    if not base:
+        return Links(codes=codes, project_href=None, person_href=None)
+    return Links(codes=codes, project_href=lambda code: f"{base}/project?code={quote(code)}",
+                 person_href=lambda name: f"{base}/cards?person={quote(name)}")
 
 
 def _clean_summary(summary: str | None) -> str:
@@ -314,7 +327,7 @@ def import_card(*, session: Session, actor: Actor, text: str, code: str | None =
     return ImportOutcome(code=project.code, created=created, number=rev.number, warnings=tuple(warnings))
 
 
-def brief_html(session: Session, code: str) -> str:
+def brief_html(session: Session, code: str, *, for_export: bool = False) -> str:
     """The one-page stakeholder brief of the technology's current card (sanitized HTML)."""
     from mltrl import levels
 
@@ -328,7 +341,8 @@ def brief_html(session: Session, code: str) -> str:
                      if state.number else "no card yet")
     facts = card_rules.BriefFacts(level_label=level_label, phase=phase, status=state.status,
                                   card_state=state.staleness, revision=revision_text)
-    return card_rules.brief_html(state.card, state.header, facts, links(session))
+    return card_rules.brief_html(state.card, state.header, facts,
+                                 export_links(session) if for_export else links(session))
 
 
 def export_card(session: Session, code: str, *, fmt: str = "md", level: int | None = None,
@@ -355,7 +369,7 @@ def export_card(session: Session, code: str, *, fmt: str = "md", level: int | No
         meta = f"Revision {state.number}, saved by {state.saved_by} on {state.saved_at:%Y-%m-%d %H:%M} UTC."
     if fmt == "md":
         return card_rules.to_markdown(card, header)
-    return card_rules.to_html(card, header, links(session), meta=meta)
+    return card_rules.to_html(card, header, export_links(session), meta=meta)
 
 
 def _person_key(name: str) -> str:

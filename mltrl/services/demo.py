@@ -14,12 +14,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from mltrl.errors import InvalidInput
-from mltrl.models import Project
 from mltrl import cards as card_rules
-from mltrl.models import utcnow
-from mltrl.services import cards, level_moves, projects
+from mltrl.errors import InvalidInput
+from mltrl.models import Project, utcnow
 from mltrl.permissions import Permission
+from mltrl.services import cards, level_moves, projects
 from mltrl.services._core import Actor, parse_when, within, write_service
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_portfolio.json"

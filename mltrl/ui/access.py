@@ -138,7 +138,7 @@ def _sign_in_screen_oidc() -> None:
               icon=":material/login:", type="primary")
 
 
-def _sign_in_screen_local(session) -> None:  # noqa: ANN001
+def _sign_in_screen_local(session) -> None:
     st.title("MLTRL Dashboard")
     left, _ = st.columns([2, 3])
     with left, st.form("sign_in", border=True):

@@ -33,7 +33,7 @@ def _links(version: int) -> Links:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _fragment(text: str, url: str, version: int) -> str:
-    return cards.render_html(text, _links(version))
+    return cards.render_html(text, _links(version), new_tab=True)
 
 
 def render(version: int):
@@ -49,7 +49,8 @@ def show_html(fragment: str) -> None:
 
 def show_card(card: Card, header: CardHeader, version: int, *, meta: str = "") -> None:
     """The card as a document: summary table, TL;DR, sections, debrief."""
-    show_html(cards.card_body_html(card, header, _links(version), meta=meta, render=render(version)))
+    show_html(cards.card_body_html(card, header, _links(version), meta=meta, render=render(version),
+                                   title_tag="h2", new_tab=True))
 
 
 def preview(text: str, version: int) -> None:

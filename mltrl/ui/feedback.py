@@ -12,7 +12,13 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from mltrl.errors import Conflict, InvalidInput, MltrlError, PermissionDenied, RuleViolation
+from mltrl.errors import (
+    Conflict,
+    InvalidInput,
+    MltrlError,
+    PermissionDenied,
+    RuleViolation,
+)
 
 T = TypeVar("T")
 FLASH_KEY = "_flash"

@@ -36,7 +36,15 @@ from typing import Any
 
 import pytest
 
-from mltrl.cards import Card, CardHeader, ParsedCard, default_title, parse_markdown, to_markdown, validate
+from mltrl.cards import (
+    Card,
+    CardHeader,
+    ParsedCard,
+    default_title,
+    parse_markdown,
+    to_markdown,
+    validate,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "cards"
 
@@ -291,8 +299,8 @@ EXPECTED["04_footnotes_images_comments"] = Expected(
                         "3. A per-pixel validity mask; pixels without support must never be reported as valid.",
         "model": Text(
             starts="An encoder-decoder network takes the RGB image and the projected sparse depth",
-            has=('\n\n![Network diagram](figs/depthfill_net.png "Two-branch encoder with fusion at three scales")'
-                 "\n\n**Extra notes**: the fusion design",),
+            has=(('\n\n![Network diagram](figs/depthfill_net.png "Two-branch encoder with fusion at three scales")'
+                 "\n\n**Extra notes**: the fusion design"),),
             ends="follows our earlier work on V03 (see #V03).",
         ),
         "intended_use": "Obstacle distance estimates for the slow-speed yard vehicles. Not for highway speeds or for "
@@ -362,10 +370,10 @@ EXPECTED["05_extra_rows_sections"] = Expected(
         "tech_debt": "Mitigated: replaced the spreadsheet-based holiday list with a versioned table.",
         "debrief_notes": "",
         "extra_sections": (
-            ("Deployment notes", "Runs as a scheduled batch job in the logistics data platform. Rollback means "
-                                 "pinning the previous model version in the job config."),
-            ("Changelog", "- 2024-02-14: level 6 review passed, pilot extended to four hubs.\n"
-                          "- 2023-11-02: reconciliation step added."),
+            ("Deployment notes", ("Runs as a scheduled batch job in the logistics data platform. Rollback means "
+                                 "pinning the previous model version in the job config.")),
+            ("Changelog", ("- 2024-02-14: level 6 review passed, pilot extended to four hubs.\n"
+                          "- 2023-11-02: reconciliation step added.")),
         ),
     },
 )
@@ -497,8 +505,8 @@ EXPECTED["08_level8_deployed"] = Expected(
                    "fed in to suppress those tickets. Keep the human inspection step in the loop.",
         **NO_DEBRIEF,
         "extra_sections": (
-            ("Operations handbook", "On-call runbook, retraining procedure and threshold change process: "
-                                    "https://wiki.example.org/plant/P31/runbook"),
+            ("Operations handbook", ("On-call runbook, retraining procedure and threshold change process: "
+                                    "https://wiki.example.org/plant/P31/runbook")),
         ),
     },
 )

@@ -255,10 +255,26 @@ def test_cross_links_to_known_codes_and_people() -> None:
     assert "<code>#R02.1</code>" in out  # code spans stay as written
 
 
-def test_relative_images_lose_their_source_but_keep_their_alt_text() -> None:
+def test_relative_images_become_their_alt_text() -> None:
     out = cards.render_html("![flow](flow.png) ![chart](https://e.org/c.png)")
-    assert '<img alt="flow">' in out
+    assert '<span class="img-alt">[image: flow]</span>' in out and "<img alt=\"flow\"" not in out
     assert 'src="https://e.org/c.png"' in out
+
+
+def test_a_line_starting_with_a_code_is_a_cross_link_not_a_heading() -> None:
+    out = cards.render_html("#R02.1 feeds this.\n\n# Heading", Links(codes=frozenset({"R02.1"})))
+    assert out.startswith('<p><a class="xref"') and "<h1>Heading</h1>" in out
+
+
+def test_exports_without_a_base_url_mark_references_without_linking() -> None:
+    out = cards.render_html("#R02.1 and @ana", Links(codes=frozenset({"R02.1"}), project_href=None, person_href=None))
+    assert '<span class="xref" title="A technology in this portfolio">#R02.1</span>' in out
+    assert '<span class="person">@ana</span>' in out and "href" not in out
+
+
+def test_links_open_in_a_new_tab_when_asked() -> None:
+    assert 'target="_blank"' in cards.render_html("[a](https://e.org)", new_tab=True)
+    assert "target" not in cards.render_html("[a](https://e.org)")
 
 
 def test_html_export_is_one_self_contained_page() -> None:

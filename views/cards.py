@@ -79,6 +79,15 @@ with context.session() as s:
         for col, state in ((head_l, left), (head_r, right)):
             col.markdown(f"**{state.code} · {state.name}**  \nLevel {state.level if state.level is not None else '—'}"
                          f" · card {STATE_LABEL[state.staleness.state]}")
+
+        def summary(state) -> dict[str, str]:  # noqa: ANN001
+            c = state.card
+            return {"Level": "—" if state.level is None else str(state.level), "Owner(s)": ", ".join(c.owners) or "—",
+                    "Reviewer(s)": ", ".join(c.reviewers) or "—", "Ethics checks?": cards.ethics_cell(c) or "—",
+                    "Coupled components": ", ".join(c.coupled) or "—",
+                    "Card": f"revision {state.number}, {state.staleness.reason}" if state.number else "no card yet"}
+
+        st.table(pd.DataFrame({left_code: summary(left), right_code: summary(right)}))
         for heading, a, b in parts:
             st.markdown(f"#### {heading}")
             col_l, col_r = st.columns(2)

@@ -46,6 +46,9 @@ def test_compare_two_technologies_section_by_section(open_page, session):
     body = html(at)
     assert "Left summary." in body and "Right summary." in body and "<strong>GP</strong>" in body
     assert "<script" not in body.replace("<style>", "")
+    side_by_side = at.table[0].value
+    assert list(side_by_side.columns) == ["R01.1", "R02.1"]
+    assert side_by_side.loc["Card", "R01.1"] == "revision 1, saved today"
     headings = [m.value for m in at.markdown if m.value.startswith("#### ")]
     assert headings[:3] == ["#### TL;DR", "#### Top-level requirements", "#### Model / algorithm info"]
 

@@ -1004,6 +1004,8 @@ def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *
 def _component_html(component: str, links: Links | None) -> str:
     """A coupled component: a link when it is a known project code, else the text."""
     if links is not None and component in links.codes:
+        if links.project_href is None:
+            return f'<span class="xref">{html.escape(component)}</span>'
         return f'<a class="xref" href="{html.escape(links.project_href(component))}">{html.escape(component)}</a>'
     return html.escape(component)
 

@@ -270,3 +270,18 @@ def test_brief_names_level_phase_and_top_requirements(session, r02):
     save(session)
     brief = cards.brief_html(session, r02)
     assert "Level 4" in brief and "It shall optimise." in brief and "Optimises mixed variables." in brief
+
+
+def test_every_demo_card_exports_to_html_and_round_trips_through_markdown(session):
+    from mltrl.services import demo
+
+    demo.load_demo(session=session, actor=Actor("demo"))
+    with_cards = [code for code in projects.project_codes(session) if cards.current_card(session, code).number]
+    assert len(with_cards) == 6
+    for code in with_cards:
+        page = cards.export_card(session, code, fmt="html")
+        assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+        text = cards.export_card(session, code)
+        parsed = card_rules.parse_markdown(text)
+        assert parsed.card == replace(cards.current_card(session, code).card), code
+        assert parsed.code == code

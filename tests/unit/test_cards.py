@@ -272,6 +272,14 @@ def test_exports_without_a_base_url_mark_references_without_linking() -> None:
     assert '<span class="person">@ana</span>' in out and "href" not in out
 
 
+def test_coupled_components_link_known_codes_in_the_app_and_mark_them_in_exports() -> None:
+    card = Card(coupled=("R02.1", "P99.1", "Vendor SDK"))
+    in_app = cards.card_body_html(card, HEADER, Links(codes=frozenset({"R02.1"})))
+    assert '<a class="xref" href="project?code=R02.1"' in in_app and "P99.1, Vendor SDK" in in_app
+    exported = cards.to_html(card, HEADER, Links(codes=frozenset({"R02.1"}), project_href=None, person_href=None))
+    assert '<span class="xref">R02.1</span>, P99.1, Vendor SDK' in exported
+
+
 def test_links_open_in_a_new_tab_when_asked() -> None:
     assert 'target="_blank"' in cards.render_html("[a](https://e.org)", new_tab=True)
     assert "target" not in cards.render_html("[a](https://e.org)")

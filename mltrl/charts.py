@@ -148,3 +148,37 @@ def levels_bar(frame: pd.DataFrame, *, height: int = 240) -> go.Figure:
     )
     fig.update_xaxes(type="category")  # "none" sits beside 0-9 instead of being dropped as NaN
     return fig
+
+
+def risk_matrix(counts: dict[tuple[int, int], int], *, height: int = 420, title: str = "") -> go.Figure:
+    """The 5x5 risk matrix: p(failure) bands up, value bands across, each cell coloured by its
+    grade (``mltrl.risk.GRADES``) and showing how many items fall in it. An invisible marker per
+    cell makes cells selectable (heatmaps emit no selections in Streamlit)."""
+    from mltrl import risk as rules
+
+    bands = list(rules.BANDS)
+    grade_index = {g.name: k for k, g in enumerate(rules.GRADES)}
+    z = [[grade_index[rules.grade(pb, vb).name] + 0.5 for vb in bands] for pb in bands]  # mid-band colour
+    text = [[str(counts.get((pb, vb), 0)) for vb in bands] for pb in bands]
+    n = len(rules.GRADES)
+    colorscale = []
+    for k, g in enumerate(rules.GRADES):
+        colorscale += [[k / n, g.colour], [(k + 1) / n, g.colour]]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=bands, y=bands, text=text, texttemplate="%{text}", textfont={"size": 18},
+        colorscale=colorscale, zmin=0, zmax=n, showscale=False, hoverinfo="skip", xgap=3, ygap=3,
+    ))
+    xs = [vb for pb in bands for vb in bands]
+    ys = [pb for pb in bands for vb in bands]
+    labels = [f"{rules.grade(pb, vb).name}: {counts.get((pb, vb), 0)} item(s)" for pb, vb in zip(ys, xs)]
+    fig.add_trace(go.Scatter(
+        x=xs, y=ys, mode="markers", marker={"size": 40, "symbol": "square", "opacity": 0},
+        customdata=labels, hovertemplate="value band %{x}, p(failure) band %{y}<br>%{customdata}<extra></extra>",
+        showlegend=False, name="cells",
+    ))
+    fig.update_xaxes(title="value", tickvals=bands, ticktext=list(rules.VALUE_BAND_LABELS), fixedrange=True)
+    fig.update_yaxes(title="p(failure)", tickvals=bands, ticktext=list(rules.P_BAND_LABELS), fixedrange=True)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+                      title=title or None, clickmode="event+select", dragmode=False,
+                      plot_bgcolor="white")
+    return fig

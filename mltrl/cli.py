@@ -21,7 +21,7 @@ import typer
 from sqlmodel import Session
 
 from mltrl import db
-from mltrl.errors import MltrlError
+from mltrl.errors import MltrlError, RowErrors
 from mltrl.services import Actor, cards, demo, level_moves, portfolio, projects, users
 from mltrl.services._core import parse_when
 
@@ -32,12 +32,16 @@ project_app = typer.Typer(no_args_is_help=True, help="Technologies: projects and
 level_app = typer.Typer(no_args_is_help=True, help="Level history: start, graduate, switch back.")
 user_app = typer.Typer(no_args_is_help=True, help="Accounts and roles (viewer, editor, reviewer, admin).")
 card_app = typer.Typer(no_args_is_help=True, help="TRL cards: export, import, history.")
+requirements_app = typer.Typer(no_args_is_help=True, help="The requirements register: CSV export and import.")
+risks_app = typer.Typer(no_args_is_help=True, help="The risk register: CSV export and import, the 5x5 matrix.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(project_app, name="project")
 app.add_typer(level_app, name="level")
 app.add_typer(user_app, name="user")
 app.add_typer(card_app, name="card")
+app.add_typer(requirements_app, name="requirements")
+app.add_typer(risks_app, name="risks")
 
 _state: dict[str, str | None] = {"as": None}
 
@@ -322,6 +326,113 @@ def card_history(
         typer.echo(f"{code} has no card yet")
     for r in records:
         typer.echo(f"{r['number']:>4}  {r['at'][:16].replace('T', ' ')}  {r['author']:<16} {r['action']:<8} {r['summary']}")
+
+
+# --- requirements and risks ----------------------------------------------------------------------
+
+
+def _export_register(export, code: str, file: str, force: bool) -> None:  # noqa: ANN001
+    from pathlib import Path
+
+    with _session() as session:
+        try:
+            text = export(session, code)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    if file == "-":
+        typer.echo(text, nl=False)
+        return
+    target = Path(file)
+    if target.exists() and not force:
+        raise _fail(MltrlError(f"file: {file} exists; use --force to replace it"))
+    target.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {max(text.count(chr(10)) - 1, 0)} rows of {code} to {file}", err=True)
+
+
+def _import_register(use_case, code: str, file: str) -> None:  # noqa: ANN001
+    from pathlib import Path
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _fail(MltrlError(f"file: {file} is not UTF-8 text")) from None
+    except OSError as exc:
+        raise _fail(MltrlError(f"file: cannot read {file}: {exc.strerror or exc}")) from None
+    with _session() as session:
+        try:
+            summary = use_case(session=session, actor=_actor(), code=code, text=text)
+        except RowErrors as exc:
+            typer.echo(f"error: {exc.field}: {len(exc.errors)} problem(s), nothing was imported", err=True)
+            for row, field, reason in exc.errors:
+                typer.echo(f"  row {row}, {field}: {reason}", err=True)
+            raise typer.Exit(1) from None
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    typer.echo(f"{code}: {summary.added} added, {summary.updated} updated")
+
+
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")]
+
+
+@requirements_app.command("export")
+def requirements_export(code: Annotated[str, typer.Argument(help="Project ID.")],
+                        file: Annotated[str, typer.Argument(help="CSV file to write (- for stdout).")],
+                        force: ForceOption = False) -> None:
+    """Write the requirements register as CSV (number,kind,statement,level,verification_method,...)."""
+    from mltrl.services import risks
+
+    _export_register(risks.export_requirements, code, file, force)
+
+
+@requirements_app.command("import")
+def requirements_import(code: Annotated[str, typer.Argument(help="Project ID.")],
+                        file: Annotated[str, typer.Argument(help="CSV file with a header row.")]) -> None:
+    """Add or update (by number) the requirements of a CSV file, all or nothing."""
+    from mltrl.services import risks
+
+    _import_register(risks.import_requirements, code, file)
+
+
+@risks_app.command("export")
+def risks_export(code: Annotated[str, typer.Argument(help="Project ID.")],
+                 file: Annotated[str, typer.Argument(help="CSV file to write (- for stdout).")],
+                 force: ForceOption = False) -> None:
+    """Write the risk register as CSV (title,description,category,component,requirement,...)."""
+    from mltrl.services import risks
+
+    _export_register(risks.export_risks, code, file, force)
+
+
+@risks_app.command("import")
+def risks_import(code: Annotated[str, typer.Argument(help="Project ID.")],
+                 file: Annotated[str, typer.Argument(help="CSV file with a header row.")]) -> None:
+    """Add or update (by title) the risks of a CSV file, all or nothing."""
+    from mltrl.services import risks
+
+    _import_register(risks.import_risks, code, file)
+
+
+@risks_app.command("matrix")
+def risks_matrix(code: Annotated[str | None, typer.Argument(help="Project ID (default: the whole portfolio).")] = None,
+                 requirements: Annotated[bool, typer.Option("--requirements", help="Count requirements instead of risks.")] = False,
+                 as_json: JsonOption = False) -> None:
+    """The 5x5 cell counts of risks that are not closed (or of requirements)."""
+    from mltrl import risk as rules
+    from mltrl.services import risks
+
+    with _session() as session:
+        try:
+            counts = risks.matrix_counts(session, code, requirements_matrix=requirements)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    cells = rules.matrix_cells(counts)
+    if as_json:
+        typer.echo(json.dumps(cells, indent=2))
+        return
+    typer.echo("p(failure) band \\ value band: " + "  ".join(f"{lab:>5}" for lab in rules.VALUE_BAND_LABELS))
+    for pb in reversed(rules.BANDS):
+        row = [str(counts.get((pb, vb), 0)) for vb in rules.BANDS]
+        typer.echo(f"{rules.P_BAND_LABELS[pb - 1]:>31}: " + "  ".join(f"{n:>5}" for n in row))
 
 
 # --- user --------------------------------------------------------------------------------------

@@ -49,3 +49,14 @@ class PermissionDenied(MltrlError):
 
 class Busy(MltrlError):
     """The database stayed locked by other writers; nothing was written, try again."""
+
+
+class RowErrors(InvalidInput):
+    """An import refused as a whole; ``errors`` lists (row number, field, reason) for every bad row.
+    Row numbers count the file's lines, the header being row 1."""
+
+    def __init__(self, what: str, errors: list[tuple[int, str, str]]):
+        shown = "; ".join(f"row {row}, {field}: {reason}" for row, field, reason in errors[:10])
+        more = f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
+        super().__init__(what, f"{len(errors)} problem(s), nothing was imported: {shown}{more}")
+        self.errors = errors

@@ -180,3 +180,110 @@ class CardRevision(SQLModel, table=True):
     restored_from: int | None = Field(default=None)
     level: int | None = Field(default=None)
     content: dict[str, Any] = Field(sa_type=JSON)
+
+
+KINDS = ("research", "product")
+VV_STATUSES = ("not started", "in progress", "passed", "failed")
+RISK_CATEGORIES = ("science", "technical", "data", "ethics", "security & privacy", "sim-to-real", "project/business")
+RISK_STATUSES = ("open", "mitigating", "accepted", "closed")
+STATEMENT_MAX = 2_000
+TEXT_MAX = 5_000
+_P_CHECK = "p_failure >= 0 AND p_failure <= 1"
+_VALUE_CHECK = "value >= 1 AND value <= 10"
+
+_requirement_version = version_column()
+
+
+# A requirement of a technology, with its verification and validation and its risk
+# (p(failure) x value). ``number`` is n, n.subset or n.subset.component, unique per technology;
+# ``sort_key`` orders numbers numerically in SQL (1.9 before 1.10). See ``mltrl.risk``.
+class Requirement(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("project_id", "number", name="uq_requirement_project_number"),
+        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(_in("verification_status", VV_STATUSES), name="verification_status"),
+        CheckConstraint(_in("validation_status", VV_STATUSES), name="validation_status"),
+        CheckConstraint(_P_CHECK, name="p_failure"),
+        CheckConstraint(_VALUE_CHECK, name="value"),
+        CheckConstraint("level IS NULL OR (level >= 0 AND level <= 9)", name="level"),
+    )
+    __mapper_args__ = {"version_id_col": _requirement_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    number: str = Field(max_length=20)
+    sort_key: str = Field(max_length=32)
+    kind: str = Field(max_length=16)
+    statement: str = Field(max_length=STATEMENT_MAX)
+    level: int | None = Field(default=None)
+    verification_method: str = Field(default="", max_length=NOTE_MAX)
+    verification_status: str = Field(default="not started", max_length=16)
+    validation_method: str = Field(default="", max_length=NOTE_MAX)
+    validation_status: str = Field(default="not started", max_length=16)
+    p_failure: float
+    value: int
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=PERSON_MAX)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1, sa_column=_requirement_version)
+
+
+_risk_version = version_column()
+
+
+# A risk of a technology: p(failure) x value, category, mitigation, owner and status. An accepted
+# risk records who accepted it, why and until when. ``last_reviewed_at`` starts the review clock;
+# the next review date is computed from it and the risk's grade, never stored.
+class Risk(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_in("category", RISK_CATEGORIES), name="category"),
+        CheckConstraint(_in("status", RISK_STATUSES), name="status"),
+        CheckConstraint(_P_CHECK, name="p_failure"),
+        CheckConstraint(_VALUE_CHECK, name="value"),
+        Index("ix_risk_project_status", "project_id", "status"),
+    )
+    __mapper_args__ = {"version_id_col": _risk_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    title: str = Field(max_length=NAME_MAX)
+    description: str = Field(default="", max_length=TEXT_MAX)
+    category: str = Field(max_length=32)
+    component_id: int | None = Field(default=None, foreign_key="project.id")
+    requirement_id: int | None = Field(default=None, foreign_key="requirement.id")
+    p_failure: float
+    value: int
+    mitigation: str = Field(default="", max_length=TEXT_MAX)
+    owner: str = Field(default="", max_length=PERSON_MAX)
+    status: str = Field(default="open", max_length=16)
+    accepted_by: str | None = Field(default=None, max_length=PERSON_MAX)
+    accepted_reason: str | None = Field(default=None, max_length=NOTE_MAX)
+    accepted_until: datetime | None = Field(default=None)
+    last_reviewed_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=PERSON_MAX)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1, sa_column=_risk_version)
+
+
+# One step of a risk's history: its p(failure), value and status after a change, who made it and
+# when (append-only). The risk trend adds these up over time.
+class RiskEvent(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_in("status", RISK_STATUSES), name="status"),
+        Index("ix_riskevent_project_at", "project_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    risk_id: int = Field(foreign_key="risk.id", index=True)
+    project_id: int = Field(foreign_key="project.id")
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=PERSON_MAX)
+    action: str = Field(max_length=16)
+    p_failure: float
+    value: int
+    status: str = Field(max_length=16)
+
+
+# A risk's history rows are audited in the risk's own audit entry.
+RiskEvent.__audit_parent__ = ("risk", "risk_id")

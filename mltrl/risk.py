@@ -1,0 +1,253 @@
+"""Risk arithmetic, matrix bands and register rules. Pure.
+
+MLTRL puts a risk on every requirement and every risk item: ``risk = p(failure) x value``, with
+p(failure) a probability and value an integer 1-10. The 5x5 matrix bands both:
+
+* p(failure) in five bands of width 0.2; a value on an edge belongs to the higher band (0.2 is band
+  2), and 1.0 is band 5;
+* value in 1-2, 3-4, 5-6, 7-8, 9-10.
+
+A cell's score is p band x value band (1-25); the score's grade (low, moderate, high, critical)
+colours the cell and sets how often a risk in it is reviewed. Band edges, grades, colours and the
+default review cadences are defined here once; the services count cells in SQL with
+``p_band_sql``/``value_band_sql``, built from the same edges.
+
+Also here: reading p(failure) as people write it (``0.3`` or ``30%``), checking value, the
+requirement number format (``n``, ``n.subset``, ``n.subset.component``) and its numeric sort key,
+and the next-review date of a risk. This module imports neither streamlit nor the database.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from mltrl.errors import InvalidInput
+
+P_EDGES: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)  # lower edges of bands 2..5
+VALUE_EDGES: tuple[int, ...] = (3, 5, 7, 9)  # lower edges of bands 2..5
+BANDS = (1, 2, 3, 4, 5)
+P_BAND_LABELS = ("0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "0.8-1")
+VALUE_BAND_LABELS = ("1-2", "3-4", "5-6", "7-8", "9-10")
+VALUE_MIN, VALUE_MAX = 1, 10
+
+
+@dataclass(frozen=True)
+class Grade:
+    """How serious a matrix cell is: the cell score's grade, its colour and review cadence."""
+
+    name: str
+    max_score: int  # the highest cell score (p band x value band) in this grade
+    colour: str
+    review_days: int  # default cadence: a risk in this grade is reviewed this often
+
+
+GRADES: tuple[Grade, ...] = (
+    Grade("low", 4, "#4caf50", 90),
+    Grade("moderate", 9, "#ffc107", 60),
+    Grade("high", 16, "#ff7043", 30),
+    Grade("critical", 25, "#c62828", 14),
+)
+
+
+class Kind(StrEnum):
+    RESEARCH = "research"
+    PRODUCT = "product"
+
+
+class VVStatus(StrEnum):
+    """Verification or validation status of a requirement."""
+
+    NOT_STARTED = "not started"
+    IN_PROGRESS = "in progress"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class Category(StrEnum):
+    SCIENCE = "science"
+    TECHNICAL = "technical"
+    DATA = "data"
+    ETHICS = "ethics"
+    SECURITY = "security & privacy"
+    SIM_TO_REAL = "sim-to-real"
+    PROJECT = "project/business"
+
+
+class RiskStatus(StrEnum):
+    OPEN = "open"
+    MITIGATING = "mitigating"
+    ACCEPTED = "accepted"
+    CLOSED = "closed"
+
+
+PRODUCT_FROM_LEVEL = 5  # requirements are research requirements below level 5, product from it
+
+
+def default_kind(level: int | None) -> Kind:
+    return Kind.PRODUCT if level is not None and level >= PRODUCT_FROM_LEVEL else Kind.RESEARCH
+
+
+# --- bands --------------------------------------------------------------------------------------
+
+
+def p_band(p: float) -> int:
+    """The likelihood band (1-5) of p(failure); an edge belongs to the higher band."""
+    return 1 + sum(1 for edge in P_EDGES if p >= edge)
+
+
+def value_band(value: int) -> int:
+    """The value band (1-5): 1-2, 3-4, 5-6, 7-8, 9-10."""
+    return 1 + sum(1 for edge in VALUE_EDGES if value >= edge)
+
+
+def score(p: float, value: int) -> float:
+    """risk = p(failure) x value."""
+    return p * value
+
+
+def cell_score(pb: int, vb: int) -> int:
+    return pb * vb
+
+
+def grade(pb: int, vb: int) -> Grade:
+    """The grade of matrix cell (p band, value band)."""
+    s = cell_score(pb, vb)
+    return next(g for g in GRADES if s <= g.max_score)
+
+
+def grade_of(p: float, value: int) -> Grade:
+    return grade(p_band(p), value_band(value))
+
+
+def _band_sql(column: str, edges: tuple) -> str:
+    cases = " ".join(f"WHEN {column} >= {edge!r} THEN {k}" for k, edge in reversed(list(enumerate(edges, start=2))))
+    return f"CASE {cases} ELSE 1 END"
+
+
+def p_band_sql(column: str = "p_failure") -> str:
+    """SQL for ``p_band`` of a column (same edges, same rule), for counting cells in the database."""
+    return _band_sql(column, P_EDGES)
+
+
+def value_band_sql(column: str = "value") -> str:
+    return _band_sql(column, VALUE_EDGES)
+
+
+def empty_matrix() -> dict[tuple[int, int], int]:
+    return {(pb, vb): 0 for pb in BANDS for vb in BANDS}
+
+
+def matrix_cells(counts: dict[tuple[int, int], int]) -> list[dict[str, int]]:
+    """All 25 cells as ``{"p_band", "value_band", "count"}``, p band then value band ascending."""
+    full = empty_matrix() | dict(counts)
+    return [{"p_band": pb, "value_band": vb, "count": full[(pb, vb)]} for pb in BANDS for vb in BANDS]
+
+
+# --- reading what people type -------------------------------------------------------------------
+
+_PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*%\s*$")
+
+
+def parse_probability(raw: object, *, field: str = "p_failure") -> float:
+    """p(failure) from 0.3, "0.3" or "30%"; outside [0, 1] (0% to 100%) is refused."""
+    allowed = "a probability between 0 and 1, such as 0.3, or a percentage such as 30%"
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InvalidInput(field, f"required: {allowed}")
+    if isinstance(raw, bool):
+        raise InvalidInput(field, f"{raw!r} is not {allowed}")
+    if isinstance(raw, str):
+        text = raw.strip()
+        percent = _PERCENT.match(text)
+        try:
+            p = float(percent.group(1)) / 100 if percent else float(text)
+        except ValueError:
+            raise InvalidInput(field, f"{raw!r} is not {allowed}") from None
+    else:
+        try:
+            p = float(raw)
+        except (TypeError, ValueError):
+            raise InvalidInput(field, f"{raw!r} is not {allowed}") from None
+    if math.isnan(p) or not 0.0 <= p <= 1.0:
+        raise InvalidInput(field, f"{raw!r} is outside 0 to 1 (0% to 100%): give {allowed}")
+    return round(p, 6)
+
+
+def parse_value(raw: object, *, field: str = "value") -> int:
+    """value, an integer 1-10."""
+    allowed = f"an integer from {VALUE_MIN} to {VALUE_MAX}"
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InvalidInput(field, f"required: {allowed}")
+    if isinstance(raw, bool):
+        raise InvalidInput(field, f"{raw!r} is not {allowed}")
+    try:
+        number = float(raw.strip()) if isinstance(raw, str) else float(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput(field, f"{raw!r} is not {allowed}") from None
+    if math.isnan(number) or number != int(number):
+        raise InvalidInput(field, f"{raw!r} is not an integer: give {allowed}")
+    value = int(number)
+    if not VALUE_MIN <= value <= VALUE_MAX:
+        raise InvalidInput(field, f"{value} is outside {VALUE_MIN}-{VALUE_MAX}: give {allowed}")
+    return value
+
+
+def parse_choice(raw: object, enum: type[StrEnum], *, field: str, default: StrEnum | None = None) -> StrEnum:
+    """A choice from ``enum``, matched without regard to case, spaces, '_' or '-'."""
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        if default is not None:
+            return default
+        raise InvalidInput(field, f"required: one of {', '.join(e.value for e in enum)}")
+
+    def norm(s: str) -> str:
+        return re.sub(r"[\s_\-/&]+", "", s.lower())
+
+    for member in enum:
+        if norm(member.value) == norm(text) or norm(member.name) == norm(text):
+            return member
+    raise InvalidInput(field, f"{text!r} is not one of {', '.join(e.value for e in enum)}")
+
+
+# --- requirement numbers ------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^[1-9][0-9]{0,5}(\.[0-9]{1,6}){0,2}$")
+
+
+def parse_number(raw: object, *, field: str = "number") -> str:
+    """A requirement number: ``n``, ``n.subset`` or ``n.subset.component`` (e.g. 2, 2.1, 2.1.3)."""
+    text = "" if raw is None else str(raw).strip()
+    if not _NUMBER.match(text):
+        raise InvalidInput(field, f"{text!r} is not a requirement number: write n, n.subset or n.subset.component, "
+                                  "e.g. 2, 2.1 or 2.1.3 (top level from 1)")
+    return ".".join(str(int(part)) for part in text.split("."))
+
+
+def number_sort_key(number: str) -> str:
+    """A key that sorts requirement numbers numerically as text (1.9 before 1.10), for SQL."""
+    return ".".join(f"{int(part):06d}" for part in number.split("."))
+
+
+def is_top_level(number: str) -> bool:
+    return "." not in number
+
+
+# --- review cadence -----------------------------------------------------------------------------
+
+
+def review_days(pb: int, vb: int, cadences: dict[str, int] | None = None) -> int:
+    """How many days may pass between reviews of a risk in cell (pb, vb)."""
+    g = grade(pb, vb)
+    return (cadences or {}).get(g.name, g.review_days)
+
+
+def next_review(last_review: datetime, p: float, value: int, cadences: dict[str, int] | None = None) -> datetime:
+    """When a risk is next due for review: its last review plus its grade's cadence."""
+    return last_review + timedelta(days=review_days(p_band(p), value_band(value), cadences))
+
+
+def overdue(last_review: datetime, p: float, value: int, now: datetime, cadences: dict[str, int] | None = None) -> bool:
+    return next_review(last_review, p, value, cadences) < now

@@ -1,0 +1,513 @@
+"""The requirements register and the risk register of a technology, their CSV files, and the 5x5
+matrix counts (computed in SQL with the bands of ``mltrl.risk``).
+
+* Requirements are keyed by their number (unique per technology); risks by their id, and in CSV
+  files by their title (unique per technology within a file: importing updates the risk of that
+  title, or adds it).
+* Every change of a risk's p(failure), value or status appends a ``RiskEvent`` (who, when, the new
+  values), so a risk's history and the register's trend can be drawn.
+* Imports are all or nothing: every row is checked first, and any bad row refuses the whole file
+  with a ``RowErrors`` naming each row, field and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, literal_column, select
+from sqlmodel import Session, col
+
+from mltrl import risk as rules
+from mltrl.errors import InvalidInput, NotFound, RowErrors
+from mltrl.models import (
+    NAME_MAX,
+    NOTE_MAX,
+    PERSON_MAX,
+    STATEMENT_MAX,
+    TEXT_MAX,
+    Project,
+    Requirement,
+    Risk,
+    RiskEvent,
+    utcnow,
+)
+from mltrl.permissions import Permission
+from mltrl.services._core import Actor, as_utc, audit, snapshot, write_service
+from mltrl.services.projects import find_project, get_project
+
+REQUIREMENT_COLUMNS = ["number", "kind", "statement", "level", "verification_method", "verification_status",
+                       "validation_method", "validation_status", "p_failure", "value"]
+REQUIRED_REQUIREMENT_COLUMNS = {"number", "statement", "p_failure", "value"}
+RISK_COLUMNS = ["title", "description", "category", "component", "requirement", "p_failure", "value",
+                "mitigation", "owner", "status"]
+REQUIRED_RISK_COLUMNS = {"title", "category", "p_failure", "value"}
+
+
+def _text(data: dict, key: str, limit: int, *, required: bool = False) -> str:
+    value = " ".join(str(data.get(key) or "").split()) if limit <= NOTE_MAX else str(data.get(key) or "").strip()
+    if required and not value:
+        raise InvalidInput(key, "required")
+    if len(value) > limit:
+        raise InvalidInput(key, f"at most {limit} characters (got {len(value)})")
+    return value
+
+
+def _level(raw: object) -> int | None:
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        level = int(str(raw).strip())
+    except ValueError:
+        raise InvalidInput("level", f"{raw!r} is not a level: an integer from 0 to 9") from None
+    if not 0 <= level <= 9:
+        raise InvalidInput("level", f"{level} is outside 0-9")
+    return level
+
+
+# --- requirements -------------------------------------------------------------------------------
+
+
+def clean_requirement(data: dict[str, Any], project: Project) -> dict[str, Any]:
+    """Checked values of a requirement from what a person typed (refusals name the field)."""
+    number = rules.parse_number(data.get("number"))
+    level = _level(data.get("level"))
+    if level is None:
+        level = project.level
+    return {
+        "number": number,
+        "sort_key": rules.number_sort_key(number),
+        "kind": rules.parse_choice(data.get("kind"), rules.Kind, field="kind", default=rules.default_kind(level)).value,
+        "statement": _text(data, "statement", STATEMENT_MAX, required=True),
+        "level": level,
+        "verification_method": _text(data, "verification_method", NOTE_MAX),
+        "verification_status": rules.parse_choice(data.get("verification_status"), rules.VVStatus,
+                                                  field="verification_status", default=rules.VVStatus.NOT_STARTED).value,
+        "validation_method": _text(data, "validation_method", NOTE_MAX),
+        "validation_status": rules.parse_choice(data.get("validation_status"), rules.VVStatus,
+                                                field="validation_status", default=rules.VVStatus.NOT_STARTED).value,
+        "p_failure": rules.parse_probability(data.get("p_failure")),
+        "value": rules.parse_value(data.get("value")),
+    }
+
+
+def requirements(session: Session, code: str) -> list[Requirement]:
+    """A technology's requirements in number order (1, 1.1, 1.2, ..., 1.10, 2)."""
+    project = get_project(session, code)
+    return list(session.exec(
+        select(Requirement).where(Requirement.project_id == project.id).order_by(col(Requirement.sort_key))
+    ).scalars())
+
+
+def _requirement(session: Session, project: Project, number: str) -> Requirement | None:
+    return session.exec(
+        select(Requirement).where(Requirement.project_id == project.id, Requirement.number == number)
+    ).scalars().first()
+
+
+def _add_requirement(session: Session, actor: Actor, project: Project, values: dict) -> Requirement:
+    if _requirement(session, project, values["number"]) is not None:
+        raise InvalidInput("number", f"{values['number']} already exists in {project.code}: numbers are unique "
+                                     "per technology")
+    row = Requirement(project_id=project.id, created_by=actor.name, **values)
+    session.add(row)
+    session.flush()
+    audit(session, actor, entity="requirement", entity_id=row.id, action="create", before=None,
+          after=snapshot(row, code=project.code))
+    return row
+
+
+def _update_requirement(session: Session, actor: Actor, project: Project, row: Requirement, values: dict) -> Requirement:
+    if values["number"] != row.number and _requirement(session, project, values["number"]) is not None:
+        raise InvalidInput("number", f"{values['number']} already exists in {project.code}")
+    before = snapshot(row)
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    if not changed:
+        return row
+    for key, value in changed.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    audit(session, actor, entity="requirement", entity_id=row.id, action="update", before=before,
+          after=snapshot(row, code=project.code))
+    return row
+
+
+@write_service(Permission.EDIT)
+def add_requirement(*, session: Session, actor: Actor, code: str, **fields: Any) -> Requirement:
+    """Add a requirement; its number must be new for this technology."""
+    project = get_project(session, code)
+    return _add_requirement(session, actor, project, clean_requirement(fields, project))
+
+
+@write_service(Permission.EDIT)
+def update_requirement(*, session: Session, actor: Actor, code: str, number: str, expected_version: int,
+                       **fields: Any) -> Requirement:
+    """Edit requirement ``number`` as seen at ``expected_version`` (a newer one is a conflict)."""
+    project = get_project(session, code)
+    row = _requirement(session, project, rules.parse_number(number))
+    if row is None:
+        raise NotFound(f"{project.code} has no requirement {number}.")
+    if row.version != expected_version:
+        from mltrl.errors import Conflict
+        raise Conflict(f"Requirement {row.number} of {project.code} changed since you opened it; reload and try again.")
+    current = {k: getattr(row, k) for k in REQUIREMENT_COLUMNS}
+    return _update_requirement(session, actor, project, row, clean_requirement(current | fields, project))
+
+
+@write_service(Permission.EDIT)
+def delete_requirement(*, session: Session, actor: Actor, code: str, number: str) -> None:
+    project = get_project(session, code)
+    row = _requirement(session, project, rules.parse_number(number))
+    if row is None:
+        raise NotFound(f"{project.code} has no requirement {number}.")
+    linked = session.exec(select(func.count()).select_from(Risk).where(Risk.requirement_id == row.id)).scalar_one()
+    if linked:
+        raise InvalidInput("number", f"requirement {row.number} has {linked} risk(s) linked to it: unlink them first")
+    audit(session, actor, entity="requirement", entity_id=row.id, action="delete", before=snapshot(row), after=None)
+    session.delete(row)
+    session.flush()
+
+
+# --- risks --------------------------------------------------------------------------------------
+
+
+def clean_risk(data: dict[str, Any], session: Session, project: Project) -> dict[str, Any]:
+    """Checked values of a risk (component and requirement are resolved by code and number)."""
+    component_id = None
+    component = str(data.get("component") or "").strip()
+    if component:
+        found = find_project(session, component)
+        if found is None:
+            raise InvalidInput("component", f"no technology has the code {component!r}")
+        component_id = found.id
+    requirement_id = None
+    number = str(data.get("requirement") or "").strip()
+    if number:
+        req = _requirement(session, project, rules.parse_number(number, field="requirement"))
+        if req is None:
+            raise InvalidInput("requirement", f"{project.code} has no requirement {number}")
+        requirement_id = req.id
+    return {
+        "title": _text(data, "title", NAME_MAX, required=True),
+        "description": _text(data, "description", TEXT_MAX),
+        "category": rules.parse_choice(data.get("category"), rules.Category, field="category").value,
+        "component_id": component_id,
+        "requirement_id": requirement_id,
+        "p_failure": rules.parse_probability(data.get("p_failure")),
+        "value": rules.parse_value(data.get("value")),
+        "mitigation": _text(data, "mitigation", TEXT_MAX),
+        "owner": _text(data, "owner", PERSON_MAX),
+        "status": rules.parse_choice(data.get("status"), rules.RiskStatus, field="status",
+                                     default=rules.RiskStatus.OPEN).value,
+    }
+
+
+def _event(session: Session, actor: Actor, row: Risk, action: str) -> None:
+    session.add(RiskEvent(risk_id=row.id, project_id=row.project_id, actor=actor.name, action=action,
+                          p_failure=row.p_failure, value=row.value, status=row.status))
+
+
+def _add_risk(session: Session, actor: Actor, project: Project, values: dict) -> Risk:
+    if values["status"] == rules.RiskStatus.ACCEPTED:
+        raise InvalidInput("status", "accept a risk with its reason and review date (Accept), not by setting the status")
+    row = Risk(project_id=project.id, created_by=actor.name, **values)
+    session.add(row)
+    session.flush()
+    _event(session, actor, row, "create")
+    session.flush()
+    audit(session, actor, entity="risk", entity_id=row.id, action="create", before=None,
+          after=snapshot(row, code=project.code))
+    return row
+
+
+def _update_risk(session: Session, actor: Actor, project: Project, row: Risk, values: dict, *, action: str = "update") -> Risk:
+    if values.get("status") == rules.RiskStatus.ACCEPTED and row.status != rules.RiskStatus.ACCEPTED:
+        raise InvalidInput("status", "accept a risk with its reason and review date (Accept), not by setting the status")
+    before = snapshot(row)
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    if not changed:
+        return row
+    for key, value in changed.items():
+        setattr(row, key, value)
+    if "status" in changed and row.status != rules.RiskStatus.ACCEPTED:
+        row.accepted_by = row.accepted_reason = None
+        row.accepted_until = None
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    if {"p_failure", "value", "status"} & set(changed):
+        _event(session, actor, row, action)
+    audit(session, actor, entity="risk", entity_id=row.id, action=action, before=before,
+          after=snapshot(row, code=project.code))
+    return row
+
+
+def _risk(session: Session, project: Project, risk_id: int) -> Risk:
+    row = session.get(Risk, risk_id)
+    if row is None or row.project_id != project.id:
+        raise NotFound(f"{project.code} has no risk {risk_id}.")
+    return row
+
+
+def _check_version(row: Risk, expected_version: int, project: Project) -> None:
+    if row.version != expected_version:
+        from mltrl.errors import Conflict
+        raise Conflict(f"Risk {row.title!r} of {project.code} changed since you opened it; reload and try again.")
+
+
+@write_service(Permission.EDIT)
+def add_risk(*, session: Session, actor: Actor, code: str, **fields: Any) -> Risk:
+    project = get_project(session, code)
+    return _add_risk(session, actor, project, clean_risk(fields, session, project))
+
+
+@write_service(Permission.EDIT)
+def update_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expected_version: int, **fields: Any) -> Risk:
+    """Edit a risk as seen at ``expected_version``; a change of p, value or status is kept in its history."""
+    project = get_project(session, code)
+    row = _risk(session, project, risk_id)
+    _check_version(row, expected_version, project)
+    current = risk_record(session, row)
+    return _update_risk(session, actor, project, row, clean_risk(current | fields, session, project))
+
+
+@write_service(Permission.EDIT)
+def review_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expected_version: int) -> Risk:
+    """Record that the risk was reviewed now: its review clock restarts."""
+    project = get_project(session, code)
+    row = _risk(session, project, risk_id)
+    _check_version(row, expected_version, project)
+    before = snapshot(row)
+    row.last_reviewed_at = row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    _event(session, actor, row, "review")
+    audit(session, actor, entity="risk", entity_id=row.id, action="review", before=before, after=snapshot(row))
+    return row
+
+
+@write_service(Permission.EDIT)
+def accept_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expected_version: int,
+                reason: str, until: datetime) -> Risk:
+    """Accept a risk: who accepted it (the actor), why, and until when it stands."""
+    project = get_project(session, code)
+    row = _risk(session, project, risk_id)
+    _check_version(row, expected_version, project)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput("reason", "say why the risk is accepted")
+    if len(reason) > NOTE_MAX:
+        raise InvalidInput("reason", f"at most {NOTE_MAX} characters")
+    until = as_utc(until, field="until")
+    if until is None or until <= utcnow():
+        raise InvalidInput("until", "a date in the future, when the acceptance must be reconsidered")
+    before = snapshot(row)
+    row.status = rules.RiskStatus.ACCEPTED.value
+    row.accepted_by, row.accepted_reason, row.accepted_until = actor.name, reason, until
+    row.last_reviewed_at = row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    _event(session, actor, row, "accept")
+    audit(session, actor, entity="risk", entity_id=row.id, action="accept", before=before, after=snapshot(row))
+    return row
+
+
+def risks(session: Session, code: str) -> list[Risk]:
+    """A technology's risks, highest risk (p x value) first."""
+    project = get_project(session, code)
+    return list(session.exec(
+        select(Risk).where(Risk.project_id == project.id)
+        .order_by((Risk.p_failure * Risk.value).desc(), col(Risk.id))
+    ).scalars())
+
+
+def risk_record(session: Session, row: Risk) -> dict[str, Any]:
+    """A risk as its CSV row (component as a code, requirement as a number)."""
+    component = session.get(Project, row.component_id).code if row.component_id else ""
+    requirement = session.get(Requirement, row.requirement_id).number if row.requirement_id else ""
+    return {"title": row.title, "description": row.description, "category": row.category, "component": component,
+            "requirement": requirement, "p_failure": row.p_failure, "value": row.value,
+            "mitigation": row.mitigation, "owner": row.owner, "status": row.status}
+
+
+def risk_history(session: Session, risk_id: int) -> list[RiskEvent]:
+    return list(session.exec(
+        select(RiskEvent).where(RiskEvent.risk_id == risk_id).order_by(col(RiskEvent.at), col(RiskEvent.id))
+    ).scalars())
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def _csv(rows: Iterable[dict], columns: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
+    return out.getvalue()
+
+
+def export_requirements(session: Session, code: str) -> str:
+    return _csv(({k: getattr(r, k) for k in REQUIREMENT_COLUMNS} for r in requirements(session, code)),
+                REQUIREMENT_COLUMNS)
+
+
+def export_risks(session: Session, code: str) -> str:
+    return _csv((risk_record(session, r) for r in risks(session, code)), RISK_COLUMNS)
+
+
+def _read_csv(text: str, columns: list[str], required: set[str], what: str) -> list[tuple[int, dict]]:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        raise InvalidInput(what, "the file is empty: the first line names the columns")
+    unknown = [h for h in header if h not in columns]
+    if unknown:
+        raise InvalidInput(what, f"unknown column(s) {', '.join(map(repr, unknown))}; the columns are "
+                                 f"{', '.join(columns)}")
+    missing = sorted(required - set(header))
+    if missing:
+        raise InvalidInput(what, f"missing required column(s) {', '.join(missing)}")
+    reader.fieldnames = header
+    rows = []
+    for line, row in enumerate(reader, start=2):
+        if None in row:
+            raise RowErrors(what, [(line, "(row)", "more cells than columns")])
+        if any((v or "").strip() for v in row.values()):
+            rows.append((line, {k: (v or "").strip() for k, v in row.items()}))
+    return rows
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    added: int
+    updated: int
+
+
+@write_service(Permission.EDIT)
+def import_requirements(*, session: Session, actor: Actor, code: str, text: str) -> ImportSummary:
+    """Add or update (by number) every requirement of a CSV file; all or nothing."""
+    project = get_project(session, code)
+    rows = _read_csv(text, REQUIREMENT_COLUMNS, REQUIRED_REQUIREMENT_COLUMNS, "requirements file")
+    errors: list[tuple[int, str, str]] = []
+    cleaned: list[tuple[int, dict]] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        try:
+            values = clean_requirement(row, project)
+        except InvalidInput as exc:
+            errors.append((line, exc.field, exc.message.split(": ", 1)[-1]))
+            continue
+        if values["number"] in seen:
+            errors.append((line, "number", f"{values['number']} is also on row {seen[values['number']]}"))
+            continue
+        seen[values["number"]] = line
+        cleaned.append((line, values))
+    if errors:
+        raise RowErrors("requirements file", errors)
+    added = updated = 0
+    for _, values in cleaned:
+        row = _requirement(session, project, values["number"])
+        if row is None:
+            _add_requirement(session, actor, project, values)
+            added += 1
+        else:
+            _update_requirement(session, actor, project, row, values)
+            updated += 1
+    return ImportSummary(added, updated)
+
+
+@write_service(Permission.EDIT)
+def import_risks(*, session: Session, actor: Actor, code: str, text: str) -> ImportSummary:
+    """Add or update (by title) every risk of a CSV file; all or nothing."""
+    project = get_project(session, code)
+    rows = _read_csv(text, RISK_COLUMNS, REQUIRED_RISK_COLUMNS, "risks file")
+    existing = {r.title.lower(): r for r in risks(session, code)}
+    errors: list[tuple[int, str, str]] = []
+    cleaned: list[dict] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        try:
+            values = clean_risk(row, session, project)
+            if values["status"] == rules.RiskStatus.ACCEPTED and not (
+                    values["title"].lower() in existing
+                    and existing[values["title"].lower()].status == rules.RiskStatus.ACCEPTED):
+                raise InvalidInput("status", "accepted risks are accepted in the app, with who, why and until when")
+        except InvalidInput as exc:
+            errors.append((line, exc.field, exc.message.split(": ", 1)[-1]))
+            continue
+        key = values["title"].lower()
+        if key in seen:
+            errors.append((line, "title", f"{values['title']!r} is also on row {seen[key]}"))
+            continue
+        seen[key] = line
+        cleaned.append(values)
+    if errors:
+        raise RowErrors("risks file", errors)
+    added = updated = 0
+    for values in cleaned:
+        row = existing.get(values["title"].lower())
+        if row is None:
+            _add_risk(session, actor, project, values)
+            added += 1
+        else:
+            _update_risk(session, actor, project, row, values, action="import")
+            updated += 1
+    return ImportSummary(added, updated)
+
+
+# --- matrices -----------------------------------------------------------------------------------
+
+
+def matrix_counts(session: Session, code: str | None = None, *, requirements_matrix: bool = False,
+                  phases_levels: Iterable[int] | None = None, categories: Iterable[str] | None = None
+                  ) -> dict[tuple[int, int], int]:
+    """Cell counts (p band, value band) -> n, counted in SQL: the risks that are not closed (or the
+    requirements), of one technology or of the portfolio, optionally only of technologies at
+    ``phases_levels`` and of risk ``categories``."""
+    model = Requirement if requirements_matrix else Risk
+    table = model.__tablename__
+    pb = literal_column(rules.p_band_sql(f"{table}.p_failure")).label("pb")
+    vb = literal_column(rules.value_band_sql(f"{table}.value")).label("vb")
+    query = select(pb, vb, func.count()).select_from(model)
+    if not requirements_matrix:
+        query = query.where(Risk.status != rules.RiskStatus.CLOSED.value)
+        if categories:
+            query = query.where(col(Risk.category).in_(list(categories)))
+    if code is not None:
+        query = query.where(model.project_id == get_project(session, code).id)
+    if phases_levels is not None:
+        query = query.join(Project, Project.id == model.project_id).where(col(Project.level).in_(list(phases_levels)))
+    query = query.group_by(literal_column("pb"), literal_column("vb"))
+    return {(int(p), int(v)): int(n) for p, v, n in session.execute(query).all()}
+
+
+def cell_items(session: Session, pb: int, vb: int, code: str | None = None, *, requirements_matrix: bool = False,
+               limit: int = 500) -> list[dict[str, Any]]:
+    """What falls in one cell: the items a person selecting that cell wants to see."""
+    model = Requirement if requirements_matrix else Risk
+    table = model.__tablename__
+    query = (select(model, Project.code).join(Project, Project.id == model.project_id)
+             .where(literal_column(rules.p_band_sql(f"{table}.p_failure")) == pb)
+             .where(literal_column(rules.value_band_sql(f"{table}.value")) == vb))
+    if not requirements_matrix:
+        query = query.where(Risk.status != rules.RiskStatus.CLOSED.value)
+    if code is not None:
+        query = query.where(model.project_id == get_project(session, code).id)
+    query = query.order_by((model.p_failure * model.value).desc()).limit(limit)
+    items = []
+    for row, project_code in session.execute(query).all():
+        label = row.title if isinstance(row, Risk) else f"{row.number} {row.statement}"
+        items.append({"code": project_code, "item": label, "p_failure": row.p_failure, "value": row.value,
+                      "risk": round(rules.score(row.p_failure, row.value), 3),
+                      "status": row.status if isinstance(row, Risk) else row.verification_status})
+    return items

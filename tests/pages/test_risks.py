@@ -1,0 +1,93 @@
+"""The Requirements & risks page under AppTest: registers, adding with refusals, the matrix
+toggle and cell selection."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import func, select
+
+from mltrl.models import Requirement, Risk
+from mltrl.services import Actor, risks
+from tests.factories import make_history, make_project
+
+PAGE = "views/risks.py"
+ANA = Actor("ana")
+
+
+def _setup(session):
+    make_project(session, "R02.1", "Mixed-variable BO")
+    make_history(session, "R02.1", [("start", 4, None, "2026-01-05")])
+    risks.add_requirement(session=session, actor=ANA, code="R02.1", number="1", statement="It shall optimise.",
+                          p_failure=0.9, value=10)
+    risks.add_risk(session=session, actor=ANA, code="R02.1", title="Drift", category="data", p_failure=0.5, value=8)
+    risks.add_risk(session=session, actor=ANA, code="R02.1", title="Old", category="data", p_failure=0.5, value=8,
+                   status="closed")
+
+
+def _cells(at) -> list[list[str]]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return spec["data"][0]["text"]
+
+
+def test_matrix_counts_open_risks_and_toggles_to_requirements(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    cells = _cells(at)
+    assert cells[2][3] == "1"  # p band 3 (row), value band 4 (column): Drift; the closed one is not counted
+    assert sum(int(n) for row in cells for n in row) == 1
+    at.session_state["matrix_what"] = "Requirements"
+    at.run()
+    assert _cells(at)[4][4] == "1" and sum(int(n) for row in _cells(at) for n in row) == 1
+    at.session_state["matrix_what"] = "Both"
+    at.run()
+    assert sum(int(n) for row in _cells(at) for n in row) == 2
+
+
+def test_selecting_a_cell_lists_its_items(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["matrix"] = {"selection": {"points": [{"x": 4, "y": 3}], "point_indices": [], "box": [], "lasso": []}}
+    at.run()
+    listed = at.dataframe[0].value
+    assert list(listed["item"]) == ["Drift"]
+    assert "1 item(s)" in " ".join(m.value for m in at.markdown)
+
+
+def test_add_requirement_and_risk_with_refusals(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Requirements"
+    at.run()
+    at.text_input(key="rq_number").input("1")
+    at.text_input(key="rq_p").input("30%")
+    at.text_area(key="rq_statement").input("Duplicate number.")
+    next(b for b in at.button if b.label == "Add requirement").click().run()
+    assert "number" in at.error[0].value and "already exists" in at.error[0].value
+    at.text_input(key="rq_number").input("1.10")
+    at.text_input(key="rq_p").input("130%")
+    next(b for b in at.button if b.label == "Add requirement").click().run()
+    assert "p_failure" in at.error[0].value and "0 to 1" in at.error[0].value
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(Requirement)).one() == 1
+    at.text_input(key="rq_p").input("30%")
+    next(b for b in at.button if b.label == "Add requirement").click().run()
+    assert at.success[0].value == "Added requirement 1.10 to R02.1."
+    assert list(at.dataframe[0].value["Number"]) == ["1", "1.10"]
+    at.session_state["risk_tab"] = "Risks"
+    at.run()
+    at.text_input(key="rk_title").input("Sensor outage")
+    at.text_input(key="rk_p").input("0.2")
+    next(b for b in at.button if b.label == "Add risk").click().run()
+    assert at.success[0].value == "Added risk 'Sensor outage' to R02.1."
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(Risk)).one() == 3
+
+
+def test_viewers_see_registers_without_forms(open_page, session, team):
+    make_project(session, "R02.1", "x", actor=Actor("eve"))
+    at = open_page(PAGE, signed_in="vic", code="R02.1")
+    at.session_state["risk_tab"] = "Risks"
+    at.run()
+    assert "No risks yet." in at.info[0].value
+    assert not [b for b in at.button if b.label == "Add risk"]

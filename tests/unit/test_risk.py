@@ -1,0 +1,98 @@
+"""Risk rules (mltrl.risk): bands, grades, inputs as people type them, requirement numbers,
+review cadence. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mltrl import risk
+from mltrl.errors import InvalidInput
+
+
+@given(st.floats(0, 1))
+def test_p_band_is_the_fifth_the_probability_falls_in_edges_going_up(p):
+    expected = min(5, 1 + int(round(p * 1_000_000)) // 200_000) if p < 1 else 5
+    assert risk.p_band(p) == expected
+
+
+@pytest.mark.parametrize(("p", "band"), [(0, 1), (0.19999, 1), (0.2, 2), (0.4, 3), (0.6, 4), (0.79, 4), (0.8, 5), (1.0, 5)])
+def test_p_band_edges_belong_to_the_higher_band(p, band):
+    assert risk.p_band(p) == band
+
+
+@given(st.integers(1, 10))
+def test_value_band_pairs_values(value):
+    assert risk.value_band(value) == (value + 1) // 2
+
+
+@given(st.integers(1, 5), st.integers(1, 5))
+def test_grades_grow_with_the_cell_score(pb, vb):
+    g = risk.grade(pb, vb)
+    assert g.max_score >= pb * vb
+    lower = [x for x in risk.GRADES if x.max_score < pb * vb]
+    assert all(x.review_days >= g.review_days for x in lower)
+
+
+@pytest.mark.parametrize(("raw", "p"), [("0.3", 0.3), ("30%", 0.3), (" 45 % ", 0.45), (0.25, 0.25), ("1", 1.0), ("0%", 0.0)])
+def test_probability_as_people_write_it(raw, p):
+    assert risk.parse_probability(raw) == pytest.approx(p)
+
+
+@pytest.mark.parametrize("raw", ["1.2", "-0.1", "130%", "abc", "", None, "nan", True])
+def test_bad_probabilities_name_the_field_and_the_range(raw):
+    with pytest.raises(InvalidInput) as refusal:
+        risk.parse_probability(raw)
+    assert refusal.value.field == "p_failure" and "between 0 and 1" in refusal.value.message
+
+
+@pytest.mark.parametrize(("raw", "ok"), [("7", 7), (7, 7), ("10", 10), (3.0, 3)])
+def test_values(raw, ok):
+    assert risk.parse_value(raw) == ok
+
+
+@pytest.mark.parametrize("raw", ["0", "11", "3.5", "x", "", None])
+def test_bad_values(raw):
+    with pytest.raises(InvalidInput, match="integer from 1 to 10") as refusal:
+        risk.parse_value(raw)
+    assert refusal.value.field == "value"
+
+
+@given(st.lists(st.integers(1, 999), min_size=1, max_size=3), st.lists(st.integers(1, 999), min_size=1, max_size=3))
+def test_number_sort_key_orders_numerically(a, b):
+    na, nb = ".".join(map(str, a)), ".".join(map(str, b))
+    assert (risk.number_sort_key(na) < risk.number_sort_key(nb)) == (a < b)
+
+
+@pytest.mark.parametrize("raw", ["0", "1.2.3.4", "a", "1.", ".1", "1..2", ""])
+def test_malformed_numbers(raw):
+    with pytest.raises(InvalidInput, match="n.subset.component"):
+        risk.parse_number(raw)
+
+
+def test_numbers_are_normalised():
+    assert risk.parse_number(" 2.010 ") == "2.10"
+    assert risk.is_top_level("3") and not risk.is_top_level("3.1")
+
+
+def test_sql_bands_follow_the_same_edges():
+    assert risk.p_band_sql("p") == "CASE WHEN p >= 0.8 THEN 5 WHEN p >= 0.6 THEN 4 WHEN p >= 0.4 THEN 3 WHEN p >= 0.2 THEN 2 ELSE 1 END"
+    assert risk.value_band_sql("v").startswith("CASE WHEN v >= 9 THEN 5")
+
+
+def test_review_cadence_and_overdue():
+    last = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert risk.next_review(last, 0.9, 10) == last + timedelta(days=14)  # critical
+    assert risk.next_review(last, 0.1, 1) == last + timedelta(days=90)  # low
+    assert risk.next_review(last, 0.9, 10, {"critical": 7}) == last + timedelta(days=7)
+    assert risk.overdue(last, 0.9, 10, last + timedelta(days=15))
+    assert not risk.overdue(last, 0.1, 1, last + timedelta(days=15))
+
+
+def test_matrix_cells_are_all_25():
+    cells = risk.matrix_cells({(3, 4): 2})
+    assert len(cells) == 25 and {"p_band": 3, "value_band": 4, "count": 2} in cells
+    assert sum(c["count"] for c in cells) == 2

@@ -5,6 +5,7 @@ import streamlit as st
 
 from mltrl import charts
 from mltrl import risk as rules
+from mltrl.errors import RowErrors
 from mltrl.permissions import Permission
 from mltrl.services import risks as registers
 from mltrl.ui import access, context, feedback
@@ -24,6 +25,31 @@ code = st.selectbox("Technology", codes, index=codes.index(wanted) if wanted in 
 if code != wanted:
     st.query_params["code"] = code
 editable = access.can(Permission.EDIT) and not access.presenting()
+
+
+def csv_import(kind: str, use_case, s) -> None:  # noqa: ANN001
+    """Upload a CSV into a register: all or nothing, with every bad row listed."""
+    upload = st.file_uploader(f"Import {kind} from CSV", type=["csv"], key=f"{kind}_upload",
+                              help="Rows are added or updated (requirements by number, risks by title); one bad "
+                                   "row refuses the whole file.")
+    if st.button(f"Import {kind}", key=f"{kind}_import", icon=":material/upload:", disabled=upload is None):
+        try:
+            text = upload.getvalue().decode("utf-8")
+        except UnicodeDecodeError:
+            st.error("Please check **file**: the file is not UTF-8 text; nothing was imported.", icon=":material/block:")
+            return
+
+        def report(exc) -> None:  # noqa: ANN001
+            if isinstance(exc, RowErrors):
+                st.dataframe(pd.DataFrame(exc.errors, columns=["Row", "Field", "Problem"]), hide_index=True,
+                             width="stretch", key=f"{kind}_errors")
+
+        feedback.run_use_case(
+            lambda: use_case(session=s, actor=context.actor(), code=code, text=text),
+            success=lambda r: f"Imported {kind} into {code}: {r.added} added, {r.updated} updated.",
+            on_refusal=report,
+        )
+
 
 with context.session() as s:
     reqs = registers.requirements(s, code)
@@ -97,6 +123,7 @@ with context.session() as s:
                             success=lambda r: f"Added requirement {r.number} to {code}.",
                             reset={"rq_number": "", "rq_p": "", "rq_statement": "", "rq_vm": "", "rq_am": ""},
                         )
+                csv_import("requirements", registers.import_requirements, s)
 
     if risk_tab.open:
         with risk_tab:
@@ -135,3 +162,4 @@ with context.session() as s:
                             success=lambda r: f"Added risk {r.title!r} to {code}.",
                             reset={"rk_title": "", "rk_p": "", "rk_description": "", "rk_mitigation": "", "rk_owner": ""},
                         )
+                csv_import("risks", registers.import_risks, s)

@@ -91,3 +91,22 @@ def test_viewers_see_registers_without_forms(open_page, session, team):
     at.run()
     assert "No risks yet." in at.info[0].value
     assert not [b for b in at.button if b.label == "Add risk"]
+
+
+def test_csv_upload_is_all_or_nothing_with_every_bad_row_listed(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Requirements"
+    at.run()
+    bad = b"number,statement,p_failure,value\n2,fine,0.1,2\n3,bad,0.1,12\n4,,2,2\n"
+    at.get("file_uploader")[0].set_value(("reqs.csv", bad, "text/csv")).run()
+    next(b for b in at.button if b.label == "Import requirements").click().run()
+    assert "nothing was imported" in at.error[0].value
+    report = at.dataframe[-1].value
+    assert list(zip(report["Row"], report["Field"])) == [(3, "value"), (4, "statement")]
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(Requirement)).one() == 1
+    good = b"number,statement,p_failure,value\n2,fine,0.1,2\n1,Changed,0.9,10\n"
+    at.get("file_uploader")[0].set_value(("reqs.csv", good, "text/csv")).run()
+    next(b for b in at.button if b.label == "Import requirements").click().run()
+    assert at.success[0].value == "Imported requirements into R02.1: 1 added, 1 updated."

@@ -139,16 +139,24 @@ def _update_requirement(session: Session, actor: Actor, project: Project, row: R
 
 
 @write_service(Permission.EDIT)
-def add_requirement(*, session: Session, actor: Actor, code: str, **fields: Any) -> Requirement:
+def add_requirement(*, session: Session, actor: Actor, code: str, number: str, statement: str,
+                    p_failure: object, value: object, kind: str | None = None, level: int | None = None,
+                    verification_method: str = "", verification_status: str | None = None,
+                    validation_method: str = "", validation_status: str | None = None) -> Requirement:
     """Add a requirement; its number must be new for this technology."""
     project = get_project(session, code)
+    fields = {"number": number, "statement": statement, "p_failure": p_failure, "value": value, "kind": kind,
+              "level": level, "verification_method": verification_method, "verification_status": verification_status,
+              "validation_method": validation_method, "validation_status": validation_status}
     return _add_requirement(session, actor, project, clean_requirement(fields, project))
 
 
 @write_service(Permission.EDIT)
 def update_requirement(*, session: Session, actor: Actor, code: str, number: str, expected_version: int,
-                       **fields: Any) -> Requirement:
-    """Edit requirement ``number`` as seen at ``expected_version`` (a newer one is a conflict)."""
+                       changes: dict[str, Any]) -> Requirement:
+    """Edit requirement ``number`` as seen at ``expected_version`` (a newer one is a conflict);
+    ``changes`` maps CSV column names to new values."""
+    fields = dict(changes)
     project = get_project(session, code)
     row = _requirement(session, project, rules.parse_number(number))
     if row is None:
@@ -262,14 +270,23 @@ def _check_version(row: Risk, expected_version: int, project: Project) -> None:
 
 
 @write_service(Permission.EDIT)
-def add_risk(*, session: Session, actor: Actor, code: str, **fields: Any) -> Risk:
+def add_risk(*, session: Session, actor: Actor, code: str, title: str, category: str, p_failure: object,
+             value: object, description: str = "", component: str | None = None, requirement: str | None = None,
+             mitigation: str = "", owner: str = "", status: str | None = None) -> Risk:
+    """Add a risk to a technology's register."""
     project = get_project(session, code)
+    fields = {"title": title, "category": category, "p_failure": p_failure, "value": value,
+              "description": description, "component": component, "requirement": requirement,
+              "mitigation": mitigation, "owner": owner, "status": status}
     return _add_risk(session, actor, project, clean_risk(fields, session, project))
 
 
 @write_service(Permission.EDIT)
-def update_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expected_version: int, **fields: Any) -> Risk:
-    """Edit a risk as seen at ``expected_version``; a change of p, value or status is kept in its history."""
+def update_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expected_version: int,
+                changes: dict[str, Any]) -> Risk:
+    """Edit a risk as seen at ``expected_version``; a change of p, value or status is kept in its
+    history. ``changes`` maps CSV column names to new values."""
+    fields = dict(changes)
     project = get_project(session, code)
     row = _risk(session, project, risk_id)
     _check_version(row, expected_version, project)

@@ -50,6 +50,7 @@ def test_requirements_sort_numerically_and_default_their_kind_by_level(session, 
 def test_bad_requirements_are_refused_by_field_and_write_nothing(session, engine, r02, fields, field, words):
     req(session, "1")
     before = everything(engine)
+    fields = dict(fields)
     number = fields.pop("number", "2")
     with pytest.raises(InvalidInput) as refusal:
         req(session, number, **fields)
@@ -60,16 +61,16 @@ def test_bad_requirements_are_refused_by_field_and_write_nothing(session, engine
 def test_risk_history_keeps_every_change_of_p_value_and_status(session, r02):
     row = risks.add_risk(session=session, actor=ANA, code=r02, title="Drift", category="data", p_failure="40%", value=6)
     row = risks.update_risk(session=session, actor=Actor("tom"), code=r02, risk_id=row.id,
-                            expected_version=row.version, p_failure=0.7)
+                            expected_version=row.version, changes={"p_failure": 0.7})
     row = risks.update_risk(session=session, actor=ANA, code=r02, risk_id=row.id, expected_version=row.version,
-                            mitigation="Monitor weekly")  # no p/value/status change: no history row
+                            changes={"mitigation": "Monitor weekly"})  # no p/value/status change: no history row
     row = risks.update_risk(session=session, actor=ANA, code=r02, risk_id=row.id, expected_version=row.version,
-                            status="mitigating")
+                            changes={"status": "mitigating"})
     history = risks.risk_history(session, row.id)
     assert [(e.actor, e.action, e.p_failure, e.value, e.status) for e in history] == [
         ("ana", "create", 0.4, 6, "open"), ("tom", "update", 0.7, 6, "open"), ("ana", "update", 0.7, 6, "mitigating")]
     with pytest.raises(Conflict):
-        risks.update_risk(session=session, actor=ANA, code=r02, risk_id=row.id, expected_version=1, value=2)
+        risks.update_risk(session=session, actor=ANA, code=r02, risk_id=row.id, expected_version=1, changes={"value": 2})
 
 
 def test_accepting_records_who_why_and_until(session, r02):
@@ -77,7 +78,7 @@ def test_accepting_records_who_why_and_until(session, r02):
                          p_failure=0.5, value=4)
     with pytest.raises(InvalidInput, match="status"):
         risks.update_risk(session=session, actor=ANA, code=r02, risk_id=row.id, expected_version=row.version,
-                          status="accepted")
+                          changes={"status": "accepted"})
     with pytest.raises(InvalidInput, match="until"):
         risks.accept_risk(session=session, actor=ANA, code=r02, risk_id=row.id, expected_version=row.version,
                           reason="cheap to switch later", until=utcnow() - timedelta(days=1))

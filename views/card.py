@@ -20,11 +20,7 @@ if not codes:
             icon=":material/info:")
     st.stop()
 
-wanted = st.query_params.get("code")
-code = st.selectbox("Technology", codes, index=codes.index(wanted) if wanted in codes else 0,
-                    key="card_code", format_func=lambda c: f"{c} · {names.get(c, '')}")
-if code != wanted:
-    st.query_params["code"] = code
+code = context.pick_technology(codes, names, key="card_code")
 version = context.data_version()
 editable = access.can(Permission.EDIT) and not access.presenting()
 
@@ -193,7 +189,7 @@ def import_tab(s) -> None:
 
 with context.session() as s:
     state = card_service.current_card(s, code)
-    frozen = card_service.level_cards(s, code)
+    frozen = list(state.frozen)
     seen = context.version_seen(f"card:{code}", state.number)
 
     badges = []

@@ -58,12 +58,7 @@ if not codes:
         st.info("No technologies yet.", icon=":material/info:")
     st.stop()
 
-wanted = st.query_params.get("code")
-index = codes.index(wanted) if wanted in codes else 0
-code = st.selectbox("Technology", codes, index=index, key="project_code",
-                    format_func=lambda c: f"{c} · {names.get(c, '')}")
-if code != wanted:
-    st.query_params["code"] = code
+code = context.pick_technology(codes, names, key="project_code")
 
 with context.session() as s:
     view = projects.view_project(s, code)

@@ -19,11 +19,7 @@ names = dict(zip(frame["code"], frame["name"]))
 if not codes:
     st.info("No technologies yet.", icon=":material/info:")
     st.stop()
-wanted = st.query_params.get("code")
-code = st.selectbox("Technology", codes, index=codes.index(wanted) if wanted in codes else 0, key="risk_code",
-                    format_func=lambda c: f"{c} · {names.get(c, '')}")
-if code != wanted:
-    st.query_params["code"] = code
+code = context.pick_technology(codes, names, key="risk_code")
 editable = access.can(Permission.EDIT) and not access.presenting()
 
 

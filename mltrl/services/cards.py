@@ -15,6 +15,7 @@ cards of the levels a technology left; export as Markdown or HTML.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import quote
@@ -37,7 +38,7 @@ from mltrl.models import (
 )
 from mltrl.permissions import Permission
 from mltrl.services import level_moves, projects
-from mltrl.services._core import Actor, audit, snapshot, within, write_service
+from mltrl.services._core import Actor, as_utc, audit, snapshot, within, write_service
 from mltrl.services.projects import get_project, owners_of
 
 
@@ -68,6 +69,7 @@ class CardState:
     saved_by: str | None
     staleness: Staleness
     header: CardHeader
+    frozen: tuple[LevelCard, ...]  # the levels it left, with the cards that stood then
 
 
 @dataclass(frozen=True)
@@ -92,25 +94,27 @@ def _latest(session: Session, project_id: int) -> CardRevision | None:
     ).first()
 
 
-def _number_at(session: Session, project_id: int, at: datetime) -> int | None:
-    return session.exec(
-        select(func.max(CardRevision.number))
-        .where(CardRevision.project_id == project_id, CardRevision.at <= at)
-    ).first()
-
-
 def level_cards(session: Session, code: str) -> list[LevelCard]:
-    """Every level the technology left, oldest first, with the card that stood when it left."""
+    """Every level the technology left, oldest first, with the card that stood when it left
+    (two queries, however long the history)."""
     project = get_project(session, code)
     events = session.exec(
         select(LevelEvent).where(LevelEvent.project_id == project.id, col(LevelEvent.from_level).is_not(None))
         .order_by(col(LevelEvent.at), col(LevelEvent.id))
     ).all()
-    return [
-        LevelCard(level=e.from_level, left_at=e.at, to_level=e.to_level,
-                  move=level_moves.event_kind_label(e), number=_number_at(session, project.id, e.at))
-        for e in events
-    ]
+    saves = session.execute(
+        select(CardRevision.at, CardRevision.number).where(CardRevision.project_id == project.id)
+        .order_by(col(CardRevision.at), col(CardRevision.number))
+    ).all()
+    times = [as_utc(at) for at, _ in saves]
+    frozen = []
+    for e in events:
+        # The newest revision saved at or before the level change (numbers grow with time).
+        k = bisect_right(times, as_utc(e.at))
+        number = max((n for _, n in saves[:k]), default=None)
+        frozen.append(LevelCard(level=e.from_level, left_at=e.at, to_level=e.to_level,
+                                move=level_moves.event_kind_label(e), number=number))
+    return frozen
 
 
 def header_for(session: Session, project: Project, *, level: int | None = None,
@@ -125,6 +129,7 @@ def current_card(session: Session, code: str, *, now: datetime | None = None,
     """The technology's card as it stands (empty when nobody has written one yet)."""
     project = get_project(session, code)
     latest = _latest(session, project.id)
+    frozen = level_cards(session, code)
     card = Card.from_dict(latest.content) if latest else Card()
     card = replace(card, owners=tuple(owners_of(session, project.id)))
     state = card_rules.staleness(
@@ -135,7 +140,7 @@ def current_card(session: Session, code: str, *, now: datetime | None = None,
         code=project.code, name=project.name, level=project.level, level_since=project.level_since,
         status=project.status, card=card, number=latest.number if latest else 0,
         saved_at=latest.at if latest else None, saved_by=latest.author if latest else None,
-        staleness=state, header=header_for(session, project),
+        staleness=state, header=header_for(session, project, frozen=frozen), frozen=tuple(frozen),
     )
 
 

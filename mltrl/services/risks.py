@@ -23,7 +23,7 @@ from sqlalchemy import func, literal_column, select
 from sqlmodel import Session, col
 
 from mltrl import risk as rules
-from mltrl.errors import InvalidInput, NotFound, RowErrors
+from mltrl.errors import Conflict, InvalidInput, NotFound, RowErrors
 from mltrl.models import (
     NAME_MAX,
     NOTE_MAX,
@@ -161,9 +161,7 @@ def update_requirement(*, session: Session, actor: Actor, code: str, number: str
     row = _requirement(session, project, rules.parse_number(number))
     if row is None:
         raise NotFound(f"{project.code} has no requirement {number}.")
-    if row.version != expected_version:
-        from mltrl.errors import Conflict
-        raise Conflict(f"Requirement {row.number} of {project.code} changed since you opened it; reload and try again.")
+    _check_version(row, expected_version, f"Requirement {row.number} of {project.code}")
     current = {k: getattr(row, k) for k in REQUIREMENT_COLUMNS}
     return _update_requirement(session, actor, project, row, clean_requirement(current | fields, project))
 
@@ -263,10 +261,10 @@ def _risk(session: Session, project: Project, risk_id: int) -> Risk:
     return row
 
 
-def _check_version(row: Risk, expected_version: int, project: Project) -> None:
+def _check_version(row: Requirement | Risk, expected_version: int, what: str) -> None:
+    """An edit made from a stale copy is refused (the version the person saw is not the row's)."""
     if row.version != expected_version:
-        from mltrl.errors import Conflict
-        raise Conflict(f"Risk {row.title!r} of {project.code} changed since you opened it; reload and try again.")
+        raise Conflict(f"{what} changed since you opened it; reload and try again.")
 
 
 @write_service(Permission.EDIT)
@@ -289,7 +287,7 @@ def update_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expe
     fields = dict(changes)
     project = get_project(session, code)
     row = _risk(session, project, risk_id)
-    _check_version(row, expected_version, project)
+    _check_version(row, expected_version, f"Risk {row.title!r} of {project.code}")
     current = risk_record(session, row)
     return _update_risk(session, actor, project, row, clean_risk(current | fields, session, project))
 
@@ -299,7 +297,7 @@ def review_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expe
     """Record that the risk was reviewed now: its review clock restarts."""
     project = get_project(session, code)
     row = _risk(session, project, risk_id)
-    _check_version(row, expected_version, project)
+    _check_version(row, expected_version, f"Risk {row.title!r} of {project.code}")
     before = snapshot(row)
     row.last_reviewed_at = row.updated_at = utcnow()
     session.add(row)
@@ -315,7 +313,7 @@ def accept_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expe
     """Accept a risk: who accepted it (the actor), why, and until when it stands."""
     project = get_project(session, code)
     row = _risk(session, project, risk_id)
-    _check_version(row, expected_version, project)
+    _check_version(row, expected_version, f"Risk {row.title!r} of {project.code}")
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvalidInput("reason", "say why the risk is accepted")
@@ -344,10 +342,16 @@ def risks(session: Session, code: str) -> list[Risk]:
     ).scalars())
 
 
-def risk_record(session: Session, row: Risk) -> dict[str, Any]:
-    """A risk as its CSV row (component as a code, requirement as a number)."""
-    component = session.get(Project, row.component_id).code if row.component_id else ""
-    requirement = session.get(Requirement, row.requirement_id).number if row.requirement_id else ""
+def risk_record(session: Session, row: Risk, *, codes: dict[int, str] | None = None,
+                numbers: dict[int, str] | None = None) -> dict[str, Any]:
+    """A risk as its CSV row (component as a code, requirement as a number); ``codes`` and
+    ``numbers`` (id -> code / number) spare a query per row when many risks are written."""
+    component = requirement = ""
+    if row.component_id:
+        component = codes[row.component_id] if codes is not None else session.get(Project, row.component_id).code
+    if row.requirement_id:
+        requirement = (numbers[row.requirement_id] if numbers is not None
+                       else session.get(Requirement, row.requirement_id).number)
     return {"title": row.title, "description": row.description, "category": row.category, "component": component,
             "requirement": requirement, "p_failure": row.p_failure, "value": row.value,
             "mitigation": row.mitigation, "owner": row.owner, "status": row.status}
@@ -377,7 +381,12 @@ def export_requirements(session: Session, code: str) -> str:
 
 
 def export_risks(session: Session, code: str) -> str:
-    return _csv((risk_record(session, r) for r in risks(session, code)), RISK_COLUMNS)
+    rows = risks(session, code)
+    codes = dict(session.execute(select(Project.id, Project.code)).all())
+    numbers = dict(session.execute(
+        select(Requirement.id, Requirement.number).where(Requirement.project_id == get_project(session, code).id)
+    ).all())
+    return _csv((risk_record(session, r, codes=codes, numbers=numbers) for r in rows), RISK_COLUMNS)
 
 
 def _read_csv(text: str, columns: list[str], required: set[str], what: str) -> list[tuple[int, dict]]:

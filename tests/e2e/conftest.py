@@ -165,6 +165,12 @@ KNOWN_CONSOLE_ERRORS = [
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh 1400x1000 page; ``page.errors`` lists console errors and page errors."""
+    yield from new_page(browser)
+
+
+def new_page(browser: Browser) -> Iterator[Page]:
+    """A page in a browser context of its own (its own Streamlit session: another person), with
+    ``page.errors``; closed when the generator is."""
     context = browser.new_context(viewport=VIEWPORT)
     pg = context.new_page()
     pg.set_default_timeout(RUN_TIMEOUT_MS)

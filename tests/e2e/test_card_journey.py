@@ -22,9 +22,7 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
 from tests.e2e.conftest import (
     ARTIFACTS,
-    RUN_TIMEOUT_MS,
-    VIEWPORT,
-    ConsoleLog,
+    new_page,
     open_app,
     shot,
     wait_for_app,
@@ -61,16 +59,7 @@ def watch_dialogs(page: Page) -> list[str]:
 @pytest.fixture
 def second_page(browser: Browser) -> Iterator[Page]:
     """Another browser context: a second person, with their own Streamlit session."""
-    context = browser.new_context(viewport=VIEWPORT)
-    pg = context.new_page()
-    pg.set_default_timeout(RUN_TIMEOUT_MS)
-    log = ConsoleLog()
-    pg.on("console", lambda msg: log.console_errors.append(f"{msg.text} @ {msg.location.get('url', '')}")
-          if msg.type == "error" else None)
-    pg.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
-    pg.errors = log  # type: ignore[attr-defined]
-    yield pg
-    context.close()
+    yield from new_page(browser)
 
 
 def open_card(page: Page, base_url: str, code: str) -> None:

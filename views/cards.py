@@ -40,7 +40,7 @@ with context.session() as s:
                 "Level": shown["level"].astype("Int64"),
                 "State": shown["card"].map(STATE_LABEL),
                 "Why": shown["card_note"],
-                "Last saved": shown["card_saved"].dt.strftime("%Y-%m-%d"),
+                "Last saved": shown["card_saved"].dt.strftime("%Y-%m-%d").fillna("—"),
                 "Revisions": shown["card_revisions"],
             }),
             column_config={"Card": st.column_config.LinkColumn("Card", display_text=r"card\?code=(.*)")},

@@ -63,6 +63,9 @@ with context.session() as s:
                     counts[cell] = counts.get(cell, 0) + n
             event = st.plotly_chart(charts.risk_matrix(counts, height=access.chart_height(420)), key="matrix",
                                     on_select="rerun", selection_mode="points", config={"displayModeBar": False})
+            if not sum(counts.values()):
+                st.info(f"Nothing to count yet: add {what.lower() if what != 'Both' else 'requirements and risks'} "
+                        "on their tabs, or import them from CSV.", icon=":material/grid_on:")
             st.caption("Risks that are not closed; risk = p(failure) x value. Cell colour is the cell's grade: "
                        + ", ".join(f"{g.name} (score up to {g.max_score}, review every {g.review_days} days)"
                                    for g in rules.GRADES) + ". Select a cell to list what is in it.")

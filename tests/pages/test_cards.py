@@ -20,6 +20,7 @@ def test_overview_counts_and_lists_stale_cards_first(open_page, demo_db):
     table = at.dataframe[0].value
     assert list(table["Card"][:2]) == ["card?code=P03.1", "card?code=R17.1"]
     assert list(table["State"][:3]) == ["stale", "stale", "no card"]
+    assert table["Last saved"].iloc[2] == "—"
     assert set(table[table["State"] == "up to date"]["Card"]) == {
         "card?code=P05.1", "card?code=P13.1", "card?code=R10.1", "card?code=P14.2"}
 

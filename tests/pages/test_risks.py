@@ -90,6 +90,9 @@ def test_viewers_see_registers_without_forms(open_page, session, team):
     at.session_state["risk_tab"] = "Risks"
     at.run()
     assert "No risks yet." in at.info[0].value
+    at.session_state["risk_tab"] = "Matrix"
+    at.run()
+    assert "Nothing to count yet" in at.info[0].value
     assert not [b for b in at.button if b.label == "Add risk"]
 
 

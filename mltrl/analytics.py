@@ -105,3 +105,30 @@ def filter_portfolio(
 def all_owners(frame: pd.DataFrame) -> list[str]:
     """Every owner named in the portfolio, sorted."""
     return sorted({name for names in frame["owners"] for name in names})
+
+
+def risk_trend(events: pd.DataFrame, *, by_category: bool = False) -> pd.DataFrame:
+    """Total open risk over time from a risk history.
+
+    ``events`` has one row per change of a risk (``risk_id``, ``at``, ``p_failure``, ``value``,
+    ``status``, and ``category`` when ``by_category``), each giving the risk's state from then on.
+    A risk contributes p(failure) x value while its status is not ``closed``, and 0 otherwise. The
+    result has one row per event time (and category): ``at``, (``category``,) ``total``, the sum of
+    the contributions in force just after ``at``. Vectorised: each event adds the difference from
+    the same risk's previous contribution, and the totals are running sums of those differences.
+    """
+    columns = ["at", "category", "total"] if by_category else ["at", "total"]
+    if events.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c == "total" else "object") for c in columns})
+    frame = events.sort_values("at", kind="stable").reset_index(drop=True)
+    contribution = (frame["p_failure"] * frame["value"]).where(frame["status"] != "closed", 0.0)
+    frame["delta"] = contribution - contribution.groupby(frame["risk_id"]).shift(1).fillna(0.0)
+    keys = ["category"] if by_category else []
+    if by_category:
+        frame["total"] = frame.groupby("category")["delta"].cumsum()
+    else:
+        frame["total"] = frame["delta"].cumsum()
+    # One point per time (and category): the state after every event of that instant.
+    out = frame.groupby([*keys, "at"], sort=False).tail(1)[["at", *keys, "total"]]
+    out["total"] = out["total"].round(6).clip(lower=0.0)
+    return out.sort_values(["at", *keys], kind="stable").reset_index(drop=True)[columns]

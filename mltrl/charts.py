@@ -182,3 +182,55 @@ def risk_matrix(counts: dict[tuple[int, int], int], *, height: int = 420, title:
                       title=title or None, clickmode="event+select", dragmode=False,
                       plot_bgcolor="white")
     return fig
+
+
+CATEGORY_COLOURS = ("#2F80ED", "#EB5757", "#27AE60", "#9B51E0", "#F2994A", "#56CCF2", "#4F4F4F")
+
+
+def risk_trend(trend: pd.DataFrame, level_events: pd.DataFrame, *, as_of: datetime | None = None,
+               height: int = 340, title: str | None = None) -> go.Figure:
+    """Total open risk over time as steps (``analytics.risk_trend``: ``at``, ``total`` and, for a
+    line per category, ``category``), with the technology's level changes (``at``, ``to_level``,
+    ``from_level``, ``kind``, ``note``) as dotted vertical lines marked by kind on the same axis."""
+    fig = go.Figure()
+    fig.update_layout(margin=dict(l=10, r=10, t=40 if title else 10, b=10), height=height, title=title,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode="closest",
+                      plot_bgcolor="white")
+    fig.update_yaxes(title="open risk (sum of p × value)", rangemode="tozero", gridcolor="rgba(0,0,0,0.06)")
+    if trend.empty:
+        fig.add_annotation(text="No risks recorded yet", x=0.5, y=0.5, xref="paper", yref="paper",
+                           showarrow=False, font=dict(size=14, color=NO_LEVEL_COLOUR))
+        return fig
+    end = pd.Timestamp(as_of or datetime.now(UTC))
+    groups = trend.groupby("category", sort=True) if "category" in trend else [("Total", trend)]
+    top = 0.0
+    for k, (name, part) in enumerate(groups):
+        xs = list(pd.to_datetime(part["at"], utc=True)) + [end]
+        ys = list(part["total"]) + [float(part["total"].iloc[-1])]
+        top = max(top, max(ys))
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="lines", line_shape="hv", name=str(name),
+            line=dict(width=2, color=CATEGORY_COLOURS[k % len(CATEGORY_COLOURS)] if "category" in trend else "#C62828"),
+            hovertemplate="%{x|%Y-%m-%d}<br>" + str(name) + ": %{y:.2f}<extra></extra>",
+        ))
+    if not level_events.empty:
+        at = pd.to_datetime(level_events["at"], utc=True)
+        mark_y = top * 1.08 if top else 1.0
+        for kind, (symbol, colour) in EVENT_STYLES.items():
+            mask = level_events["kind"] == kind
+            if not mask.any():
+                continue
+            part = level_events[mask]
+            for x in at[mask]:
+                fig.add_vline(x=x, line=dict(color=colour, width=1, dash="dot"))
+            from_text = part["from_level"].map(lambda v: "—" if pd.isna(v) else str(int(v)))
+            fig.add_trace(go.Scatter(
+                x=at[mask], y=[mark_y] * int(mask.sum()), mode="markers+text", name=EVENT_LABELS[kind],
+                text=[f"L{int(v)}" for v in part["to_level"]], textposition="top center",
+                marker=dict(symbol=symbol, size=11, color=colour, line=dict(width=1, color="white")),
+                customdata=list(zip(from_text, part["to_level"].astype(int), part["note"].fillna(""))),
+                hovertemplate=("%{x|%Y-%m-%d}<br>" + EVENT_LABELS[kind]
+                               + ": %{customdata[0]} → %{customdata[1]}<br>%{customdata[2]}<extra></extra>"),
+            ))
+        fig.update_yaxes(range=[0, mark_y * 1.15])
+    return fig

@@ -52,11 +52,13 @@ class Busy(MltrlError):
 
 
 class RowErrors(InvalidInput):
-    """An import refused as a whole; ``errors`` lists (row number, field, reason) for every bad row.
-    Row numbers count the file's lines, the header being row 1."""
+    """A batch (an imported file, a grid of edits) refused as a whole; ``errors`` lists (row, field,
+    reason) for every bad row. In files the row is the line number, the header being row 1; in a
+    grid it names the item (``"requirement 1.2"``)."""
 
-    def __init__(self, what: str, errors: list[tuple[int, str, str]]):
-        shown = "; ".join(f"row {row}, {field}: {reason}" for row, field, reason in errors[:10])
+    def __init__(self, what: str, errors: list[tuple[int | str, str, str]], *, verb: str = "imported"):
+        shown = "; ".join(f"{'row ' if isinstance(row, int) else ''}{row}, {field}: {reason}"
+                          for row, field, reason in errors[:10])
         more = f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
-        super().__init__(what, f"{len(errors)} problem(s), nothing was imported: {shown}{more}")
+        super().__init__(what, f"{len(errors)} problem(s), nothing was {verb}: {shown}{more}")
         self.errors = errors

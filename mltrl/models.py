@@ -287,3 +287,12 @@ class RiskEvent(SQLModel, table=True):
 
 # A risk's history rows are audited in the risk's own audit entry.
 RiskEvent.__audit_parent__ = ("risk", "risk_id")
+
+
+# A setting an admin changed (``mltrl.policy`` defines every setting, its default and range);
+# settings never changed have no row and keep their default. Changes are audited.
+class OrgSetting(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=64)
+    value: int
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(max_length=PERSON_MAX)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -137,6 +138,17 @@ def value_band_sql(column: str = "value") -> str:
     return _band_sql(column, VALUE_EDGES)
 
 
+def cell_score_sql(p_column: str = "p_failure", value_column: str = "value") -> str:
+    """SQL for the cell score (p band x value band) of a row."""
+    return f"(({p_band_sql(p_column)}) * ({value_band_sql(value_column)}))"
+
+
+def grade_score_ranges() -> list[tuple[Grade, int, int]]:
+    """Each grade with the lowest and highest cell score it covers."""
+    lows = [1] + [g.max_score + 1 for g in GRADES[:-1]]
+    return [(g, lo, g.max_score) for g, lo in zip(GRADES, lows)]
+
+
 def empty_matrix() -> dict[tuple[int, int], int]:
     return {(pb, vb): 0 for pb in BANDS for vb in BANDS}
 
@@ -238,16 +250,20 @@ def is_top_level(number: str) -> bool:
 # --- review cadence -----------------------------------------------------------------------------
 
 
-def review_days(pb: int, vb: int, cadences: dict[str, int] | None = None) -> int:
+def review_days(pb: int, vb: int, cadences: Mapping[str, int] | None = None) -> int:
     """How many days may pass between reviews of a risk in cell (pb, vb)."""
     g = grade(pb, vb)
     return (cadences or {}).get(g.name, g.review_days)
 
 
-def next_review(last_review: datetime, p: float, value: int, cadences: dict[str, int] | None = None) -> datetime:
-    """When a risk is next due for review: its last review plus its grade's cadence."""
-    return last_review + timedelta(days=review_days(p_band(p), value_band(value), cadences))
+def next_review(last_review: datetime, p: float, value: int, cadences: Mapping[str, int] | None = None, *,
+                accepted_until: datetime | None = None) -> datetime:
+    """When a risk is next due for review: its last review plus its grade's cadence, or, for an
+    accepted risk, the day its acceptance runs out if that comes first."""
+    due = last_review + timedelta(days=review_days(p_band(p), value_band(value), cadences))
+    return min(due, accepted_until) if accepted_until is not None else due
 
 
-def overdue(last_review: datetime, p: float, value: int, now: datetime, cadences: dict[str, int] | None = None) -> bool:
-    return next_review(last_review, p, value, cadences) < now
+def overdue(last_review: datetime, p: float, value: int, now: datetime, cadences: Mapping[str, int] | None = None,
+            *, accepted_until: datetime | None = None) -> bool:
+    return next_review(last_review, p, value, cadences, accepted_until=accepted_until) < now

@@ -203,7 +203,7 @@ with context.session() as s:
     st.markdown(" ".join(badges))
     if state.number:
         st.caption(f"Revision {state.number}, saved by {state.saved_by} on {state.saved_at:%Y-%m-%d %H:%M} UTC. "
-                   f"Cards go stale {card_service.stale_days()} days after their last save, or when the level changes.")
+                   f"Cards go stale {card_service.stale_days(s)} days after their last save, or when the level changes.")
     links_row = st.columns([1, 1, 1, 3])
     links_row[0].page_link("views/project.py", label="Project page", icon=":material/timeline:", query_params={"code": code})
     if state.number:

@@ -29,7 +29,7 @@ with context.session() as s:
         m1, m2, m3 = st.columns(3)
         m1.metric("Cards up to date", int(counts.get("fresh", 0)))
         m2.metric("Stale cards", int(counts.get("stale", 0)),
-                  help=f"Not saved since the last level change, or for more than {card_service.stale_days()} days.")
+                  help=f"Not saved since the last level change, or for more than {card_service.stale_days(s)} days.")
         m3.metric("Technologies without a card", int(counts.get("none", 0)))
         order = {"stale": 0, "none": 1, "fresh": 2}
         shown = rows.assign(_o=rows["card"].map(order)).sort_values(["_o", "code"])

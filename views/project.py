@@ -114,14 +114,7 @@ with context.session() as s:
 
     # --- history --------------------------------------------------------------------------
     st.subheader("Level history", anchor=False)
-    chart_events = pd.DataFrame({
-        "at": [e.at for e in events],
-        "from_level": pd.array([e.from_level for e in events], dtype="Int64"),
-        "to_level": [e.to_level for e in events],
-        "kind": [level_moves.event_kind_label(e) for e in events],
-        "note": [e.note for e in events],
-    })
-    st.plotly_chart(charts.level_step_chart(chart_events, height=access.chart_height(360)), key="level_chart")
+    st.plotly_chart(charts.level_step_chart(tables.level_events_frame(events), height=access.chart_height(360)), key="level_chart")
     if events:
         st.caption("Newest first.")
         st.dataframe(tables.level_history_display(events), hide_index=True, width="stretch", key="history")

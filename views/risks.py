@@ -1,14 +1,18 @@
-"""Requirements & risks: a technology's two registers and their 5x5 risk matrix."""
+"""Requirements & risks: a technology's two registers, their 5x5 risk matrix and its risk trend."""
+
+from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
 import streamlit as st
 
-from mltrl import charts
+from mltrl import analytics, charts
 from mltrl import risk as rules
 from mltrl.errors import RowErrors
 from mltrl.permissions import Permission
+from mltrl.services import level_moves
+from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
-from mltrl.ui import access, context, feedback
+from mltrl.ui import access, context, feedback, grid, tables
 
 st.title("Requirements & risks")
 feedback.show_flash()
@@ -22,8 +26,43 @@ if not codes:
 code = context.pick_technology(codes, names, key="risk_code")
 editable = access.can(Permission.EDIT) and not access.presenting()
 
+VV = [v.value for v in rules.VVStatus]
+REQUIREMENT_GRID = {
+    "number": st.column_config.TextColumn("Number", help="n, n.subset or n.subset.component", required=True,
+                                          validate=r"^[1-9][0-9]{0,5}(\.[0-9]{1,6}){0,2}$"),
+    "kind": st.column_config.SelectboxColumn("Kind", options=[k.value for k in rules.Kind], required=True),
+    "statement": st.column_config.TextColumn("Statement", required=True, width="large"),
+    "level": st.column_config.NumberColumn("Level", min_value=0, max_value=9, step=1, help="Level it was introduced at"),
+    "verification_method": st.column_config.TextColumn("Verification method"),
+    "verification_status": st.column_config.SelectboxColumn("Verification", options=VV, required=True),
+    "validation_method": st.column_config.TextColumn("Validation method"),
+    "validation_status": st.column_config.SelectboxColumn("Validation", options=VV, required=True),
+    "p_failure": st.column_config.NumberColumn("p(failure)", min_value=0.0, max_value=1.0, step=0.01, format="%.2f",
+                                               required=True, help="A probability from 0 to 1"),
+    "value": st.column_config.NumberColumn("Value", min_value=1, max_value=10, step=1, required=True,
+                                           help="An integer from 1 to 10"),
+    "risk": st.column_config.NumberColumn("Risk", format="%.2f", help="p(failure) x value"),
+}
+RISK_GRID = {
+    "title": st.column_config.TextColumn("Title", required=True, width="medium"),
+    "category": st.column_config.SelectboxColumn("Category", options=[c.value for c in rules.Category], required=True),
+    "p_failure": REQUIREMENT_GRID["p_failure"],
+    "value": REQUIREMENT_GRID["value"],
+    "risk": REQUIREMENT_GRID["risk"],
+    "grade": st.column_config.TextColumn("Grade"),
+    "status": st.column_config.SelectboxColumn("Status", options=[s.value for s in rules.RiskStatus], required=True,
+                                               help="Accept a risk with the Accept action below, not here"),
+    "owner": st.column_config.TextColumn("Owner"),
+    "next_review": st.column_config.DateColumn("Next review", help="Last review plus the grade's cadence"),
+    "mitigation": st.column_config.TextColumn("Mitigation", width="medium"),
+    "requirement": st.column_config.TextColumn("Requirement", help="The number of the requirement it belongs to"),
+    "component": st.column_config.TextColumn("Component", help="The code of the component it belongs to"),
+    "description": st.column_config.TextColumn("Description", width="medium"),
+}
+COMPUTED = {"risk", "grade", "next_review"}
 
-def csv_import(kind: str, use_case, s) -> None:  # noqa: ANN001
+
+def csv_import(kind: str, use_case, s) -> None:
     """Upload a CSV into a register: all or nothing, with every bad row listed."""
     upload = st.file_uploader(f"Import {kind} from CSV", type=["csv"], key=f"{kind}_upload",
                               help="Rows are added or updated (requirements by number, risks by title); one bad "
@@ -34,20 +73,91 @@ def csv_import(kind: str, use_case, s) -> None:  # noqa: ANN001
         except UnicodeDecodeError:
             st.error("Please check **file**: the file is not UTF-8 text; nothing was imported.", icon=":material/block:")
             return
-
-        def report(exc) -> None:  # noqa: ANN001
-            if isinstance(exc, RowErrors):
-                st.dataframe(pd.DataFrame(exc.errors, columns=["Row", "Field", "Problem"]), hide_index=True,
-                             width="stretch", key=f"{kind}_errors")
-
         feedback.run_use_case(
             lambda: use_case(session=s, actor=context.actor(), code=code, text=text),
             success=lambda r: f"Imported {kind} into {code}: {r.added} added, {r.updated} updated.",
-            on_refusal=report,
+            on_refusal=lambda exc: row_report(exc, f"{kind}_errors"),
         )
 
 
+def row_report(exc, key: str) -> None:
+    """Every bad row of a refused batch, as a table."""
+    if isinstance(exc, RowErrors):
+        st.dataframe(pd.DataFrame([(str(r), f, p) for r, f, p in exc.errors], columns=["Row", "Field", "Problem"]),
+                     hide_index=True, width="stretch", key=key)
+
+
+def register_grid(kind: str, table: pd.DataFrame, rows: list[tuple[str, int]], columns: dict, save) -> None:
+    """A register as a grid: editable (with a Save button) for editors, read-only otherwise."""
+    if not editable:
+        st.dataframe(table, column_config=columns, hide_index=True, width="stretch", key=f"{kind}_table")
+        return
+    key = grid.grid_key(f"{kind}_grid:{code}", rows)
+    st.data_editor(table, column_config=columns, hide_index=True, width="stretch", key=key,
+                   disabled=sorted(COMPUTED & set(table.columns)), num_rows="delete" if kind == "req" else "fixed")
+    edits, deletions = grid.pending(key, rows, [c for c in table.columns if c not in COMPUTED])
+    waiting = len(edits) + len(deletions)
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    if left.button("Save changes", key=f"{kind}_save", icon=":material/save:", type="primary", disabled=not waiting):
+        with right:
+            feedback.run_use_case(
+                lambda: save(edits, deletions),
+                success=lambda r: f"Saved {code}: {r.updated} row(s) changed"
+                                  + (f", {r.deleted} deleted" if r.deleted else "") + ".",
+                on_refusal=lambda exc: row_report(exc, f"{kind}_grid_errors"),
+            )
+    right.caption(f"{waiting} unsaved change(s): Save checks every row and saves all or none."
+                  if waiting else "Edit cells in place, then Save. Values outside their range are refused as you type.")
+
+
+def risk_panel(s, items: list, policy) -> None:
+    """One risk: its review state, its history, and the Review and Accept actions."""
+    st.subheader("One risk", anchor=False)
+    chosen = st.selectbox("Risk", [r.id for r in items], key="risk_pick",
+                          format_func=lambda i: next(f"{r.title} ({r.status})" for r in items if r.id == i))
+    row = next(r for r in items if r.id == chosen)
+    due = rules.next_review(row.last_reviewed_at, row.p_failure, row.value, policy.risk_review_days,
+                            accepted_until=row.accepted_until)
+    g = rules.grade_of(row.p_failure, row.value)
+    late = row.status != rules.RiskStatus.CLOSED and due < datetime.now(UTC)
+    st.markdown(f":{'red' if late else 'gray'}-badge[{'review overdue since' if late else 'next review'} "
+                f"{due:%Y-%m-%d}] :gray-badge[{g.name}: review every {policy.risk_review_days[g.name]} days] "
+                f"Last reviewed {row.last_reviewed_at:%Y-%m-%d}.")
+    if row.status == rules.RiskStatus.ACCEPTED:
+        st.markdown(f"Accepted by **{row.accepted_by}** until **{row.accepted_until:%Y-%m-%d}**: {row.accepted_reason}")
+    history = registers.risk_history(s, row.id)
+    st.dataframe(pd.DataFrame({
+        "When": [e.at.strftime("%Y-%m-%d %H:%M") for e in reversed(history)],
+        "Who": [e.actor for e in reversed(history)],
+        "What": [e.action for e in reversed(history)],
+        "p(failure)": [e.p_failure for e in reversed(history)],
+        "Value": [e.value for e in reversed(history)],
+        "Risk": [round(e.p_failure * e.value, 3) for e in reversed(history)],
+        "Status": [e.status for e in reversed(history)],
+    }), hide_index=True, width="stretch", key="risk_history")
+    if not editable or row.status == rules.RiskStatus.CLOSED:
+        return
+    act, accept = st.columns([1, 2])
+    if act.button("Mark reviewed today", key="risk_review", icon=":material/task_alt:"):
+        feedback.run_use_case(
+            lambda: registers.review_risk(session=s, actor=context.actor(), code=code, risk_id=row.id,
+                                          expected_version=row.version),
+            success=f"Reviewed {row.title!r}: next review in {policy.risk_review_days[g.name]} days.")
+    with accept.expander("Accept this risk", icon=":material/gavel:"):
+        with st.form("accept_risk", border=False):
+            reason = st.text_input("Why is it accepted?", key="accept_reason")
+            until = st.date_input("Accepted until", value=date.today() + timedelta(days=90),
+                                  min_value=date.today() + timedelta(days=1), key="accept_until")
+            if st.form_submit_button("Accept risk", icon=":material/gavel:"):
+                feedback.run_use_case(
+                    lambda: registers.accept_risk(
+                        session=s, actor=context.actor(), code=code, risk_id=row.id, expected_version=row.version,
+                        reason=reason, until=datetime.combine(until, time(23, 59), tzinfo=UTC)),
+                    success=f"Accepted {row.title!r} until {until:%Y-%m-%d}.", reset={"accept_reason": ""})
+
+
 with context.session() as s:
+    policy = org_policy.current_policy(s)
     reqs = registers.requirements(s, code)
     items = registers.risks(s, code)
     matrix_tab, req_tab, risk_tab = st.tabs(["Matrix", "Requirements", "Risks"], key="risk_tab", on_change="rerun")
@@ -55,6 +165,7 @@ with context.session() as s:
     if matrix_tab.open:
         with matrix_tab:
             what = st.segmented_control("Count", ["Risks", "Requirements", "Both"], default="Risks", key="matrix_what")
+            what = what or "Risks"
             counts = {}
             if what in ("Risks", "Both"):
                 counts = registers.matrix_counts(s, code)
@@ -67,8 +178,9 @@ with context.session() as s:
                 st.info(f"Nothing to count yet: add {what.lower() if what != 'Both' else 'requirements and risks'} "
                         "on their tabs, or import them from CSV.", icon=":material/grid_on:")
             st.caption("Risks that are not closed; risk = p(failure) x value. Cell colour is the cell's grade: "
-                       + ", ".join(f"{g.name} (score up to {g.max_score}, review every {g.review_days} days)"
-                                   for g in rules.GRADES) + ". Select a cell to list what is in it.")
+                       + ", ".join(f"{g.name} (score up to {g.max_score}, review every "
+                                   f"{policy.risk_review_days[g.name]} days)" for g in rules.GRADES)
+                       + ". Select a cell to list what is in it.")
             points = event["selection"]["points"] if event else []
             cells = [(int(p["y"]), int(p["x"])) for p in points if "x" in p and "y" in p]
             if cells:
@@ -84,15 +196,24 @@ with context.session() as s:
                     st.dataframe(pd.DataFrame(listed)[["kind", "item", "p_failure", "value", "risk", "status"]],
                                  hide_index=True, width="stretch", key="cell_items")
 
+            st.subheader("Risk trend", anchor=False)
+            split = st.toggle("One line per category", key="trend_split")
+            trend = analytics.risk_trend(registers.risk_events(s, code), by_category=split)
+            marks = tables.level_events_frame(level_moves.history(s, code))
+            st.plotly_chart(charts.risk_trend(trend, marks, height=access.chart_height(320)), key="risk_trend")
+            st.caption("Total open risk (the sum of p(failure) x value over risks not closed) after every change, "
+                       "with the technology's level changes marked on the same time axis.")
+
     if req_tab.open:
         with req_tab:
             if reqs:
-                st.dataframe(pd.DataFrame([{
-                    "Number": r.number, "Kind": r.kind, "Statement": r.statement, "Level": r.level,
-                    "Verification": f"{r.verification_status}" + (f" ({r.verification_method})" if r.verification_method else ""),
-                    "Validation": f"{r.validation_status}" + (f" ({r.validation_method})" if r.validation_method else ""),
-                    "p(failure)": r.p_failure, "Value": r.value, "Risk": round(r.p_failure * r.value, 3),
-                } for r in reqs]), hide_index=True, width="stretch", key="req_table")
+                table = pd.DataFrame([{
+                    **{c: getattr(r, c) for c in registers.REQUIREMENT_COLUMNS},
+                    "risk": round(rules.score(r.p_failure, r.value), 3),
+                } for r in reqs])
+                register_grid("req", table, [(r.number, r.version) for r in reqs], REQUIREMENT_GRID,
+                              lambda edits, deletions: registers.edit_requirements(
+                                  session=s, actor=context.actor(), code=code, edits=edits, deletions=deletions))
             else:
                 st.info("No requirements yet.", icon=":material/checklist:")
             st.download_button("Download CSV", registers.export_requirements(s, code), file_name=f"{code}-requirements.csv",
@@ -110,9 +231,9 @@ with context.session() as s:
                                              placeholder="The model shall ...")
                     v1, v2 = st.columns(2)
                     vm = v1.text_input("Verification method", key="rq_vm")
-                    vs = v1.selectbox("Verification status", [v.value for v in rules.VVStatus], key="rq_vs")
+                    vs = v1.selectbox("Verification status", VV, key="rq_vs")
                     am = v2.text_input("Validation method", key="rq_am")
-                    as_ = v2.selectbox("Validation status", [v.value for v in rules.VVStatus], key="rq_as")
+                    as_ = v2.selectbox("Validation status", VV, key="rq_as")
                     if st.form_submit_button("Add requirement", icon=":material/add:"):
                         feedback.run_use_case(
                             lambda: registers.add_requirement(
@@ -127,13 +248,19 @@ with context.session() as s:
     if risk_tab.open:
         with risk_tab:
             if items:
-                st.dataframe(pd.DataFrame([{
-                    "Title": r.title, "Category": r.category, "p(failure)": r.p_failure, "Value": r.value,
-                    "Risk": round(r.p_failure * r.value, 3), "Grade": rules.grade_of(r.p_failure, r.value).name,
-                    "Status": r.status, "Owner": r.owner,
-                    "Next review": rules.next_review(r.last_reviewed_at, r.p_failure, r.value).date().isoformat(),
-                    "Mitigation": r.mitigation,
-                } for r in items]), hide_index=True, width="stretch", key="risk_table")
+                numbers = {r.id: r.number for r in reqs}
+                codes_by_id = dict(zip(frame["id"], frame["code"]))
+                table = pd.DataFrame([{
+                    **registers.risk_record(s, r, codes=codes_by_id, numbers=numbers),
+                    "risk": round(rules.score(r.p_failure, r.value), 3),
+                    "grade": rules.grade_of(r.p_failure, r.value).name,
+                    "next_review": rules.next_review(r.last_reviewed_at, r.p_failure, r.value, policy.risk_review_days,
+                                                     accepted_until=r.accepted_until).date(),
+                } for r in items])[list(RISK_GRID)]
+                register_grid("risk", table, [(str(r.id), r.version) for r in items], RISK_GRID,
+                              lambda edits, _deletions: registers.edit_risks(
+                                  session=s, actor=context.actor(), code=code, edits=edits))
+                risk_panel(s, items, policy)
             else:
                 st.info("No risks yet.", icon=":material/warning:")
             st.download_button("Download CSV", registers.export_risks(s, code), file_name=f"{code}-risks.csv",

@@ -39,6 +39,7 @@ from mltrl.models import (
 from mltrl.permissions import Permission
 from mltrl.services import level_moves, projects
 from mltrl.services._core import Actor, as_utc, audit, snapshot, within, write_service
+from mltrl.services.policy import current_policy
 from mltrl.services.projects import get_project, owners_of
 
 
@@ -83,8 +84,9 @@ class LevelCard:
     number: int | None  # the frozen revision's number; None when no card had been saved
 
 
-def stale_days() -> int:
-    return Settings().card_stale_days
+def stale_days(session: Session) -> int:
+    """Days after which a card not saved counts as stale (an admin setting)."""
+    return current_policy(session).card_stale_days
 
 
 def _latest(session: Session, project_id: int) -> CardRevision | None:
@@ -134,7 +136,7 @@ def current_card(session: Session, code: str, *, now: datetime | None = None,
     card = replace(card, owners=tuple(owners_of(session, project.id)))
     state = card_rules.staleness(
         latest.at if latest else None, project.level_since, now or utcnow(),
-        stale_days() if max_days is None else max_days,
+        stale_days(session) if max_days is None else max_days,
     )
     return CardState(
         code=project.code, name=project.name, level=project.level, level_since=project.level_since,

@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from mltrl import analytics
 from mltrl import cards as card_rules
-from mltrl.db import Settings
 from mltrl.models import CardRevision, Project, ProjectOwner, utcnow
 from mltrl.services._core import as_utc
+from mltrl.services.policy import current_policy
 
 COLUMNS = [
     "id", "code", "name", "parent_id", "parent", "status", "level", "system_level", "phase",
@@ -62,7 +62,7 @@ def portfolio_frame(session: Session, *, as_of: datetime | None = None) -> pd.Da
         select(CardRevision.project_id, func.max(CardRevision.at), func.count()).group_by(CardRevision.project_id)
     ):
         saved[pid], revisions[pid] = last, count
-    now, max_days = as_of or utcnow(), Settings().card_stale_days
+    now, max_days = as_of or utcnow(), current_policy(session).card_stale_days
     states = [
         card_rules.staleness(as_utc(saved.get(pid)), None if pd.isna(since) else since.to_pydatetime(), now, max_days)
         for pid, since in zip(frame["id"], frame["level_since"])

@@ -16,12 +16,14 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+import pandas as pd
+from sqlalchemy import and_, func, literal_column, or_, select
 from sqlmodel import Session, col
 
+from mltrl import levels as level_rules
 from mltrl import risk as rules
 from mltrl.errors import Conflict, InvalidInput, NotFound, RowErrors
 from mltrl.models import (
@@ -37,6 +39,7 @@ from mltrl.models import (
     utcnow,
 )
 from mltrl.permissions import Permission
+from mltrl.policy import Policy
 from mltrl.services._core import Actor, as_utc, audit, snapshot, write_service
 from mltrl.services.projects import find_project, get_project
 
@@ -495,11 +498,11 @@ def import_risks(*, session: Session, actor: Actor, code: str, text: str) -> Imp
 
 
 def matrix_counts(session: Session, code: str | None = None, *, requirements_matrix: bool = False,
-                  phases_levels: Iterable[int] | None = None, categories: Iterable[str] | None = None
+                  project_levels: Iterable[int] | None = None, categories: Iterable[str] | None = None
                   ) -> dict[tuple[int, int], int]:
     """Cell counts (p band, value band) -> n, counted in SQL: the risks that are not closed (or the
     requirements), of one technology or of the portfolio, optionally only of technologies at
-    ``phases_levels`` and of risk ``categories``."""
+    ``project_levels`` and of risk ``categories``."""
     model = Requirement if requirements_matrix else Risk
     table = model.__tablename__
     pb = literal_column(rules.p_band_sql(f"{table}.p_failure")).label("pb")
@@ -511,8 +514,8 @@ def matrix_counts(session: Session, code: str | None = None, *, requirements_mat
             query = query.where(col(Risk.category).in_(list(categories)))
     if code is not None:
         query = query.where(model.project_id == get_project(session, code).id)
-    if phases_levels is not None:
-        query = query.join(Project, Project.id == model.project_id).where(col(Project.level).in_(list(phases_levels)))
+    if project_levels is not None:
+        query = query.join(Project, Project.id == model.project_id).where(col(Project.level).in_(list(project_levels)))
     query = query.group_by(literal_column("pb"), literal_column("vb"))
     return {(int(p), int(v)): int(n) for p, v, n in session.execute(query).all()}
 
@@ -537,3 +540,223 @@ def cell_items(session: Session, pb: int, vb: int, code: str | None = None, *, r
                       "risk": round(rules.score(row.p_failure, row.value), 3),
                       "status": row.status if isinstance(row, Risk) else row.verification_status})
     return items
+
+
+# --- grid edits ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowEdit:
+    """One edited row of a grid: the item (a requirement's number, a risk's id), the version the
+    person saw, and the changed columns (CSV column names -> new values)."""
+
+    key: str
+    expected_version: int
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EditSummary:
+    updated: int
+    deleted: int
+
+
+@write_service(Permission.EDIT)
+def edit_requirements(*, session: Session, actor: Actor, code: str, edits: list[RowEdit],
+                      deletions: list[RowEdit]) -> EditSummary:
+    """Save a grid of requirement edits and deletions at once: every row is checked first, and any
+    bad row refuses the whole grid (``RowErrors`` naming each requirement, field and reason)."""
+    project = get_project(session, code)
+    rows = {r.number: r for r in requirements(session, code)}
+    errors: list[tuple[int | str, str, str]] = []
+    cleaned: list[tuple[Requirement, dict]] = []
+    deleted: list[Requirement] = []
+    for item in deletions:
+        row = rows.get(item.key)
+        label = f"requirement {item.key}"
+        if row is None:
+            errors.append((label, "number", "no longer exists (deleted by someone else?)"))
+        elif row.version != item.expected_version:
+            errors.append((label, "version", "changed since you opened it; reload and try again"))
+        elif linked := session.exec(select(func.count()).select_from(Risk)
+                                    .where(Risk.requirement_id == row.id)).scalar_one():
+            errors.append((label, "number", f"{linked} risk(s) are linked to it: unlink them first"))
+        else:
+            deleted.append(row)
+    for item in edits:
+        row = rows.get(item.key)
+        label = f"requirement {item.key}"
+        if row is None:
+            errors.append((label, "number", "no longer exists (deleted by someone else?)"))
+            continue
+        if row.version != item.expected_version:
+            errors.append((label, "version", "changed since you opened it; reload and try again"))
+            continue
+        current = {k: getattr(row, k) for k in REQUIREMENT_COLUMNS}
+        try:
+            cleaned.append((row, clean_requirement(current | item.changes, project)))
+        except InvalidInput as exc:
+            errors.append((label, exc.field, exc.message.split(": ", 1)[-1]))
+    final = {r.id: r.number for r in rows.values() if r not in deleted} | {r.id: v["number"] for r, v in cleaned}
+    holders: dict[str, int] = {}
+    for row_id, number in final.items():
+        if number in holders:
+            errors.append((f"requirement {number}", "number", f"{number} would be held by two requirements: "
+                                                                "numbers are unique per technology"))
+        holders[number] = row_id
+    if errors:
+        raise RowErrors("requirements", errors, verb="saved")
+    for row in deleted:
+        audit(session, actor, entity="requirement", entity_id=row.id, action="delete", before=snapshot(row), after=None)
+        session.delete(row)
+    session.flush()
+    for row, values in cleaned:
+        _update_requirement(session, actor, project, row, values)
+    return EditSummary(updated=len(cleaned), deleted=len(deleted))
+
+
+@write_service(Permission.EDIT)
+def edit_risks(*, session: Session, actor: Actor, code: str, edits: list[RowEdit]) -> EditSummary:
+    """Save a grid of risk edits at once, all or nothing (risks are closed, not deleted, so their
+    history stays)."""
+    project = get_project(session, code)
+    rows = {str(r.id): r for r in risks(session, code)}
+    errors: list[tuple[int | str, str, str]] = []
+    cleaned: list[tuple[Risk, dict]] = []
+    for item in edits:
+        row = rows.get(str(item.key))
+        label = f"risk {row.title!r}" if row is not None else f"risk #{item.key}"
+        if row is None:
+            errors.append((label, "title", "no longer exists"))
+            continue
+        if row.version != item.expected_version:
+            errors.append((label, "version", "changed since you opened it; reload and try again"))
+            continue
+        try:
+            values = clean_risk(risk_record(session, row) | item.changes, session, project)
+            if values["status"] == rules.RiskStatus.ACCEPTED and row.status != rules.RiskStatus.ACCEPTED:
+                raise InvalidInput("status", "accept a risk with its reason and date (Accept), not in the grid")
+            cleaned.append((row, values))
+        except InvalidInput as exc:
+            errors.append((label, exc.field, exc.message.split(": ", 1)[-1]))
+    if errors:
+        raise RowErrors("risks", errors, verb="saved")
+    for row, values in cleaned:
+        _update_risk(session, actor, project, row, values)
+    return EditSummary(updated=len(cleaned), deleted=0)
+
+
+# --- the portfolio's risks ----------------------------------------------------------------------
+
+
+def levels_of(phases: Iterable[str] = (), levels: Iterable[int] = ()) -> list[int] | None:
+    """The levels a phase and level filter keeps (None: no filter)."""
+    chosen = {int(lv) for lv in levels}
+    for phase in phases:
+        chosen |= set(level_rules.PHASE_LEVELS[level_rules.Phase(phase)])
+    return sorted(chosen) if chosen or list(phases) or list(levels) else None
+
+
+def _portfolio_risks(query, *, project_levels: Iterable[int] | None, categories: Iterable[str] | None):
+    if project_levels is not None:
+        query = query.where(col(Project.level).in_(list(project_levels)))
+    if categories:
+        query = query.where(col(Risk.category).in_(list(categories)))
+    return query
+
+
+_SCORE = literal_column(rules.cell_score_sql("risk.p_failure", "risk.value"))
+
+
+def _risk_rows(result, policy: Policy) -> list[dict[str, Any]]:
+    out = []
+    for code, name, row in result:
+        due = rules.next_review(as_utc(row.last_reviewed_at), row.p_failure, row.value, policy.risk_review_days,
+                                accepted_until=as_utc(row.accepted_until))
+        out.append({"code": code, "technology": name, "id": row.id, "title": row.title, "category": row.category,
+                    "p_failure": row.p_failure, "value": row.value, "risk": round(rules.score(row.p_failure, row.value), 3),
+                    "grade": rules.grade_of(row.p_failure, row.value).name, "status": row.status, "owner": row.owner,
+                    "last_reviewed": as_utc(row.last_reviewed_at), "next_review": due})
+    return out
+
+
+def top_risks(session: Session, policy: Policy, *, limit: int = 20, project_levels: Iterable[int] | None = None,
+              categories: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The highest risks (p x value) that are not closed, across technologies."""
+    query = (select(Project.code, Project.name, Risk).join(Project, Project.id == Risk.project_id)
+             .where(Risk.status != rules.RiskStatus.CLOSED.value))
+    query = _portfolio_risks(query, project_levels=project_levels, categories=categories)
+    query = query.order_by((Risk.p_failure * Risk.value).desc(), col(Risk.id)).limit(limit)
+    return _risk_rows(session.execute(query).all(), policy)
+
+
+def _overdue_clause(now: datetime, policy: Policy):
+    """SQL: the risk is not closed and its review is due before ``now`` (grade cadence, or the end
+    of an acceptance)."""
+    due = [and_(_SCORE.between(lo, hi), Risk.last_reviewed_at < now - timedelta(days=policy.risk_review_days[g.name]))
+           for g, lo, hi in rules.grade_score_ranges()]
+    due.append(and_(Risk.status == rules.RiskStatus.ACCEPTED.value, Risk.accepted_until < now))
+    return and_(Risk.status != rules.RiskStatus.CLOSED.value, or_(*due))
+
+
+def overdue_risks(session: Session, policy: Policy, *, now: datetime | None = None, limit: int = 200,
+                  project_levels: Iterable[int] | None = None, categories: Iterable[str] | None = None
+                  ) -> tuple[int, list[dict[str, Any]]]:
+    """How many risks are overdue for review, and the first ``limit`` of them (most serious cell
+    first, then the oldest review)."""
+    now = now or utcnow()
+    where = _overdue_clause(now, policy)
+    counted = _portfolio_risks(select(func.count()).select_from(Risk).join(Project, Project.id == Risk.project_id)
+                               .where(where), project_levels=project_levels, categories=categories)
+    total = session.execute(counted).scalar_one()
+    query = _portfolio_risks(select(Project.code, Project.name, Risk).join(Project, Project.id == Risk.project_id)
+                             .where(where), project_levels=project_levels, categories=categories)
+    query = query.order_by(_SCORE.desc(), col(Risk.last_reviewed_at), col(Risk.id)).limit(limit)
+    return total, _risk_rows(session.execute(query).all(), policy)
+
+
+def risk_growth(session: Session, *, project_levels: Iterable[int] | None = None,
+                categories: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Technologies whose total open risk (sum of p x value over risks not closed) is higher now
+    than when their level last changed, largest growth first. The total then is read from each
+    risk's history: its last event at or before the level change (a risk added since counts 0)."""
+    now_q = _portfolio_risks(
+        select(Risk.project_id, func.sum(Risk.p_failure * Risk.value)).join(Project, Project.id == Risk.project_id)
+        .where(Risk.status != rules.RiskStatus.CLOSED.value), project_levels=project_levels, categories=categories,
+    ).group_by(Risk.project_id)
+    totals_now = {pid: float(total) for pid, total in session.execute(now_q).all()}
+    last = _portfolio_risks(
+        select(func.max(RiskEvent.id).label("event_id")).join(Project, Project.id == RiskEvent.project_id)
+        .join(Risk, Risk.id == RiskEvent.risk_id).where(RiskEvent.at <= Project.level_since),
+        project_levels=project_levels, categories=categories,
+    ).group_by(RiskEvent.risk_id).subquery()
+    then_q = (select(RiskEvent.project_id, func.sum(RiskEvent.p_failure * RiskEvent.value))
+              .join(last, last.c.event_id == RiskEvent.id)
+              .where(RiskEvent.status != rules.RiskStatus.CLOSED.value).group_by(RiskEvent.project_id))
+    totals_then = {pid: float(total) for pid, total in session.execute(then_q).all()}
+    ids = [pid for pid, total in totals_now.items() if total > totals_then.get(pid, 0.0) + 1e-9]
+    if not ids:
+        return []
+    out = []
+    for project in session.exec(select(Project).where(col(Project.id).in_(ids),
+                                                      col(Project.level_since).is_not(None))).scalars():
+        then, now = totals_then.get(project.id, 0.0), totals_now[project.id]
+        out.append({"code": project.code, "technology": project.name, "level": project.level,
+                    "level_since": as_utc(project.level_since), "risk_then": round(then, 3), "risk_now": round(now, 3),
+                    "growth": round(now - then, 3)})
+    return sorted(out, key=lambda r: (-r["growth"], r["code"]))
+
+
+def risk_events(session: Session, code: str) -> pd.DataFrame:
+    """A technology's risk history as a frame (risk_id, at, p_failure, value, status, category),
+    oldest first, for the trend."""
+    project = get_project(session, code)
+    rows = session.execute(
+        select(RiskEvent.risk_id, RiskEvent.at, RiskEvent.p_failure, RiskEvent.value, RiskEvent.status, Risk.category)
+        .join(Risk, Risk.id == RiskEvent.risk_id).where(RiskEvent.project_id == project.id)
+        .order_by(col(RiskEvent.at), col(RiskEvent.id))
+    ).all()
+    frame = pd.DataFrame([tuple(r) for r in rows],
+                         columns=["risk_id", "at", "p_failure", "value", "status", "category"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame

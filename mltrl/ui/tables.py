@@ -64,3 +64,14 @@ def level_history_display(events: list) -> pd.DataFrame:
         "Note": [e.note for e in newest_first],
         "Recorded by": [e.recorded_by for e in newest_first],
     })
+
+
+def level_events_frame(events: list) -> pd.DataFrame:
+    """A technology's level events (oldest first) as the frame the charts draw."""
+    return pd.DataFrame({
+        "at": [e.at for e in events],
+        "from_level": pd.array([e.from_level for e in events], dtype="Int64"),
+        "to_level": [e.to_level for e in events],
+        "kind": [event_kind_label(e) for e in events],
+        "note": [e.note for e in events],
+    })

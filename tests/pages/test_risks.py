@@ -73,7 +73,7 @@ def test_add_requirement_and_risk_with_refusals(open_page, session):
     at.text_input(key="rq_p").input("30%")
     next(b for b in at.button if b.label == "Add requirement").click().run()
     assert at.success[0].value == "Added requirement 1.10 to R02.1."
-    assert list(at.dataframe[0].value["Number"]) == ["1", "1.10"]
+    assert list(at.data_editor[0].value["number"]) == ["1", "1.10"]
     at.session_state["risk_tab"] = "Risks"
     at.run()
     at.text_input(key="rk_title").input("Sensor outage")
@@ -106,10 +106,114 @@ def test_csv_upload_is_all_or_nothing_with_every_bad_row_listed(open_page, sessi
     next(b for b in at.button if b.label == "Import requirements").click().run()
     assert "nothing was imported" in at.error[0].value
     report = at.dataframe[-1].value
-    assert list(zip(report["Row"], report["Field"])) == [(3, "value"), (4, "statement")]
+    assert list(zip(report["Row"], report["Field"])) == [("3", "value"), ("4", "statement")]
     session.expire_all()
     assert session.exec(select(func.count()).select_from(Requirement)).one() == 1
     good = b"number,statement,p_failure,value\n2,fine,0.1,2\n1,Changed,0.9,10\n"
     at.get("file_uploader")[0].set_value(("reqs.csv", good, "text/csv")).run()
     next(b for b in at.button if b.label == "Import requirements").click().run()
     assert at.success[0].value == "Imported requirements into R02.1: 1 added, 1 updated."
+
+
+def _editor(at, prefix: str):
+    """The grid whose key starts with ``prefix`` (its key carries a fingerprint of its rows)."""
+    return next(e for e in at.data_editor if e.key and e.key.startswith(prefix))
+
+
+def _history(at):
+    return next(d.value for d in at.dataframe if "What" in d.value.columns)
+
+
+def _save(at) -> None:
+    next(b for b in at.button if b.label == "Save changes").click().run()
+
+
+def test_requirements_grid_saves_edits_and_deletions_and_refuses_a_bad_cell(open_page, session):
+    _setup(session)
+    risks.add_requirement(session=session, actor=ANA, code="R02.1", number="2", statement="Spare.", p_failure=0.1,
+                          value=2)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Requirements"
+    at.run()
+    grid = _editor(at, "req_grid:R02.1")
+    assert list(grid.value["number"]) == ["1", "2"] and grid.editing_mode == "delete"
+    assert next(b for b in at.button if b.label == "Save changes").disabled
+    # A value outside 1-10 (the grid's own check bypassed): refused by name, nothing written.
+    at.session_state[grid.key] = {"edited_rows": {0: {"value": 11, "verification_status": "passed"}},
+                                  "added_rows": [], "deleted_rows": [1]}
+    at.run()
+    assert "2 unsaved change(s)" in " ".join(c.value for c in at.caption)
+    _save(at)
+    assert "requirement 1, value" in at.error[0].value and "nothing was saved" in at.error[0].value
+    report = at.dataframe[-1].value
+    assert list(zip(report["Row"], report["Field"])) == [("requirement 1", "value")]
+    session.expire_all()
+    assert [(r.number, r.value, r.verification_status) for r in risks.requirements(session, "R02.1")] == [
+        ("1", 10, "not started"), ("2", 2, "not started")]
+    at.session_state[grid.key] = {"edited_rows": {0: {"value": 7, "verification_status": "passed"}},
+                                  "added_rows": [], "deleted_rows": [1]}
+    at.run()
+    _save(at)
+    assert at.success[0].value == "Saved R02.1: 1 row(s) changed, 1 deleted."
+    session.expire_all()
+    assert [(r.number, r.value, r.verification_status) for r in risks.requirements(session, "R02.1")] == [
+        ("1", 7, "passed")]
+    assert list(_editor(at, "req_grid:R02.1").value["value"]) == [7]
+
+
+def test_risks_grid_edits_and_refuses_accepting_in_the_grid(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Risks"
+    at.run()
+    grid = _editor(at, "risk_grid:R02.1")
+    assert list(grid.value["title"]) == ["Drift", "Old"] and grid.editing_mode == "fixed"
+    at.session_state[grid.key] = {"edited_rows": {0: {"status": "accepted"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    _save(at)
+    assert "risk 'Drift', status" in at.error[0].value
+    at.session_state[grid.key] = {"edited_rows": {0: {"p_failure": 0.9, "owner": "ana"}}, "added_rows": [],
+                                  "deleted_rows": []}
+    at.run()
+    _save(at)
+    assert at.success[0].value == "Saved R02.1: 1 row(s) changed."
+    session.expire_all()
+    drift = risks.risks(session, "R02.1")[0]
+    assert (drift.title, drift.p_failure, drift.owner) == ("Drift", 0.9, "ana")
+    history = _history(at)
+    assert list(history["What"]) == ["update", "create"] and list(history["p(failure)"]) == [0.9, 0.5]
+
+
+def test_review_and_accept_a_risk(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Risks"
+    at.run()
+    assert at.selectbox(key="risk_pick").value == risks.risks(session, "R02.1")[0].id
+    next(b for b in at.button if b.label == "Mark reviewed today").click().run()
+    assert at.success[0].value.startswith("Reviewed 'Drift': next review in")
+    at.text_input(key="accept_reason").input("")
+    next(b for b in at.button if b.label == "Accept risk").click().run()
+    assert "reason" in at.error[0].value
+    session.expire_all()
+    assert risks.risks(session, "R02.1")[0].status == "open"
+    at.text_input(key="accept_reason").input("Vendor contract covers it")
+    next(b for b in at.button if b.label == "Accept risk").click().run()
+    assert at.success[0].value.startswith("Accepted 'Drift' until")
+    session.expire_all()
+    drift = risks.risks(session, "R02.1")[0]
+    assert (drift.status, drift.accepted_by, drift.accepted_reason) == ("accepted", "alice", "Vendor contract covers it")
+    assert "Accepted by **alice**" in " ".join(m.value for m in at.markdown)
+    assert list(_history(at)["What"]) == ["accept", "review", "create"]
+
+
+def test_trend_chart_marks_level_changes(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    names = [t.get("name") for t in spec["data"]]
+    assert names[0] == "Total" and "Start" in names
+    assert spec["data"][0]["y"][-1] == 4.0  # Drift 0.5 x 8 open; Old closed from the start
+    at.toggle(key="trend_split").set_value(True).run()
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert [t["name"] for t in spec["data"] if t.get("mode") == "lines"] == ["data"]

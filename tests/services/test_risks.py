@@ -140,7 +140,7 @@ def test_matrix_counts_match_an_independent_count(session, r02):
     assert risks.matrix_counts(session, "P07.1") == dict(independent("P07.1"))
     (pb, vb), n = independent().most_common(1)[0]
     assert len(risks.cell_items(session, pb, vb)) == n
-    assert risks.matrix_counts(session, phases_levels=[4]) == dict(independent("R02.1"))
+    assert risks.matrix_counts(session, project_levels=[4]) == dict(independent("R02.1"))
     assert risks.matrix_counts(session, categories=["ethics"]) == {}
     assert sum(c["count"] for c in rules.matrix_cells(risks.matrix_counts(session))) == sum(independent().values())
 

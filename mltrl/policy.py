@@ -1,0 +1,96 @@
+"""The organisation's settings an admin may change: what each one means, its default and its
+allowed range, and the rules that hold between them. Pure: no database, no streamlit.
+
+A setting not changed by an admin keeps its default; ``mltrl.services.policy`` stores only the
+changed ones (table ``orgsetting``) and lays them over these defaults.
+
+* Risk review cadences, one per risk grade (``mltrl.risk.GRADES``): how many days may pass
+  between two reviews of a risk of that grade. Higher risk, shorter cadence: a grade's cadence may
+  not be longer than the cadence of the grade below it.
+* Card staleness: a TRL card not saved for more than this many days is stale
+  (default ``MLTRL_CARD_STALE_DAYS``, 90).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mltrl import risk as risk_rules
+from mltrl.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    label: str
+    help: str
+    default: int
+    minimum: int
+    maximum: int
+    unit: str = "days"
+
+
+def _cadence_spec(g: risk_rules.Grade) -> SettingSpec:
+    return SettingSpec(
+        key=f"risk_review_days.{g.name}", label=f"Review a {g.name} risk every",
+        help=f"Days between two reviews of a risk whose matrix cell is {g.name} (score up to {g.max_score}).",
+        default=g.review_days, minimum=1, maximum=730)
+
+
+def specs(card_stale_default: int = 90) -> tuple[SettingSpec, ...]:
+    """Every setting, in the order the admin page shows them."""
+    return (*(_cadence_spec(g) for g in risk_rules.GRADES),
+            SettingSpec(key="card_stale_days", label="A TRL card is stale after",
+                        help="Days without a save after which a card counts as stale (also when the level "
+                             "changed since its last save).", default=card_stale_default, minimum=1, maximum=3650))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The settings in force."""
+
+    risk_review_days: Mapping[str, int] = field(
+        default_factory=lambda: {g.name: g.review_days for g in risk_rules.GRADES})
+    card_stale_days: int = 90
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, int]) -> Policy:
+        return cls(risk_review_days={g.name: int(values[f"risk_review_days.{g.name}"]) for g in risk_rules.GRADES},
+                   card_stale_days=int(values["card_stale_days"]))
+
+    def values(self) -> dict[str, int]:
+        return {**{f"risk_review_days.{k}": v for k, v in self.risk_review_days.items()},
+                "card_stale_days": self.card_stale_days}
+
+
+def defaults(card_stale_default: int = 90) -> dict[str, int]:
+    return {s.key: s.default for s in specs(card_stale_default)}
+
+
+def check(values: Mapping[str, object], card_stale_default: int = 90) -> dict[str, int]:
+    """``values`` (every setting) checked: whole numbers in range, cadences shorter for higher
+    grades. A refusal names the setting and what is allowed."""
+    checked: dict[str, int] = {}
+    for spec in specs(card_stale_default):
+        raw = values.get(spec.key, spec.default)
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            number = raw if isinstance(raw, int) else int(str(raw).strip())
+        except ValueError:
+            raise InvalidInput(spec.key, f"{raw!r} is not a whole number of {spec.unit}") from None
+        if not spec.minimum <= number <= spec.maximum:
+            raise InvalidInput(spec.key, f"{raw!r} is outside {spec.minimum}-{spec.maximum} {spec.unit}")
+        checked[spec.key] = number
+    unknown = sorted(set(values) - set(checked))
+    if unknown:
+        raise InvalidInput(unknown[0], f"not a setting: use one of {', '.join(checked)}")
+    grades = risk_rules.GRADES
+    for lower, higher in zip(grades, grades[1:]):
+        lo, hi = checked[f"risk_review_days.{lower.name}"], checked[f"risk_review_days.{higher.name}"]
+        if hi > lo:
+            raise InvalidInput(f"risk_review_days.{higher.name}",
+                               f"{hi} days is longer than the {lower.name} cadence ({lo} days): a higher risk is "
+                               "reviewed at least as often")
+    return checked

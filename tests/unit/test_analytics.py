@@ -192,3 +192,30 @@ def test_filter_portfolio_keeps_the_rows_matching_every_filter(filters: dict, co
 
 def test_all_owners_are_listed_once_sorted() -> None:
     assert analytics.all_owners(_portfolio()) == ["Ada", "Grace", "Linus"]
+
+
+_EVENT = st.tuples(st.integers(0, 4), st.integers(0, 30), st.floats(0, 1), st.integers(1, 10),
+                   st.sampled_from(["open", "mitigating", "accepted", "closed"]))
+
+
+@given(st.lists(_EVENT, max_size=40))
+@settings(max_examples=150)
+def test_risk_trend_equals_replaying_the_history_one_event_at_a_time(raw):
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    events = pd.DataFrame([{"risk_id": r, "at": start + timedelta(days=d), "p_failure": p, "value": v, "status": s,
+                            "category": "data" if r % 2 else "ethics"} for r, d, p, v, s in raw],
+                          columns=["risk_id", "at", "p_failure", "value", "status", "category"])
+    got = analytics.risk_trend(events)
+    state: dict[int, float] = {}
+    expected: dict[datetime, float] = {}
+    for row in events.sort_values("at", kind="stable").itertuples():
+        state[row.risk_id] = 0.0 if row.status == "closed" else row.p_failure * row.value
+        expected[row.at] = sum(state.values())
+    assert list(got["at"]) == list(expected)
+    assert list(got["total"]) == pytest.approx(list(expected.values()), abs=1e-5)
+    by_category = analytics.risk_trend(events, by_category=True)
+    if not events.empty:
+        last = by_category.groupby("category")["total"].last().sum()
+        assert last == pytest.approx(got["total"].iloc[-1], abs=1e-5)
+    else:
+        assert by_category.empty and list(by_category.columns) == ["at", "category", "total"]

@@ -96,3 +96,28 @@ def test_matrix_cells_are_all_25():
     cells = risk.matrix_cells({(3, 4): 2})
     assert len(cells) == 25 and {"p_band": 3, "value_band": 4, "count": 2} in cells
     assert sum(c["count"] for c in cells) == 2
+
+
+@given(st.floats(0, 1), st.integers(1, 10))
+def test_cell_score_sql_matches_the_rule(p, value):
+    import sqlite3
+
+    with sqlite3.connect(":memory:") as conn:
+        got = conn.execute(f"SELECT {risk.cell_score_sql('?1', '?2')}", (p, value)).fetchone()[0]
+    assert got == risk.cell_score(risk.p_band(p), risk.value_band(value))
+
+
+def test_grade_score_ranges_cover_every_score_once():
+    covered = [s for _, lo, hi in risk.grade_score_ranges() for s in range(lo, hi + 1)]
+    assert covered == list(range(1, 26))
+    assert all(risk.grade_score_ranges()[k][0] is g for k, g in enumerate(risk.GRADES))
+
+
+def test_an_acceptance_ending_first_brings_the_review_forward():
+    last = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    cadence_due = risk.next_review(last, 0.9, 10)  # critical: 14 days
+    assert cadence_due == last + timedelta(days=14)
+    assert risk.next_review(last, 0.9, 10, accepted_until=last + timedelta(days=3)) == last + timedelta(days=3)
+    assert risk.next_review(last, 0.9, 10, accepted_until=last + timedelta(days=60)) == cadence_due
+    assert risk.next_review(last, 0.9, 10, {"critical": 5}) == last + timedelta(days=5)
+    assert risk.overdue(last, 0.9, 10, last + timedelta(days=4), accepted_until=last + timedelta(days=3))

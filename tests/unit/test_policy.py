@@ -1,0 +1,48 @@
+"""The organisation settings' rules: ranges, names in refusals, and shorter cadences for higher risk."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mltrl import policy
+from mltrl import risk as rules
+from mltrl.errors import InvalidInput
+
+
+def test_defaults_round_trip_through_a_policy():
+    values = policy.defaults(45)
+    assert policy.check(values, 45) == values
+    assert policy.Policy.from_values(values).values() == values
+    assert policy.Policy.from_values(values).card_stale_days == 45
+    assert [s.key for s in policy.specs()] == [f"risk_review_days.{g.name}" for g in rules.GRADES] + ["card_stale_days"]
+
+
+@given(st.lists(st.integers(1, 730), min_size=len(rules.GRADES), max_size=len(rules.GRADES)))
+def test_cadences_are_accepted_exactly_when_higher_grades_are_reviewed_at_least_as_often(days):
+    values = policy.defaults() | {f"risk_review_days.{g.name}": d for g, d in zip(rules.GRADES, days)}
+    ordered = all(a >= b for a, b in zip(days, days[1:]))
+    if ordered:
+        assert policy.check(values) == values
+    else:
+        with pytest.raises(InvalidInput, match="a higher risk is reviewed at least as often"):
+            policy.check(values)
+
+
+@pytest.mark.parametrize(("changes", "field", "words"), [
+    ({"card_stale_days": 0}, "card_stale_days", "outside 1-3650 days"),
+    ({"card_stale_days": "2.5"}, "card_stale_days", "not a whole number"),
+    ({"card_stale_days": True}, "card_stale_days", "not a whole number"),
+    ({"risk_review_days.low": 731}, "risk_review_days.low", "outside 1-730"),
+    ({"risk_review_days.critical": 61}, "risk_review_days.critical", "longer than the high cadence"),
+    ({"nonsense": 1}, "nonsense", "not a setting"),
+])
+def test_refusals_name_the_setting(changes, field, words):
+    with pytest.raises(InvalidInput) as refusal:
+        policy.check(policy.defaults() | changes)
+    assert refusal.value.field == field and words in refusal.value.message
+
+
+def test_numbers_typed_as_text_are_read():
+    assert policy.check(policy.defaults() | {"card_stale_days": " 30 "})["card_stale_days"] == 30

@@ -7,14 +7,17 @@ import pandas as pd
 import streamlit as st
 
 from mltrl.errors import MltrlError
+from mltrl import policy as policy_rules
+from mltrl.db import Settings
 from mltrl.permissions import ROLE_HELP, ROLE_ORDER
 from mltrl.services import audit_trail, backup, users
+from mltrl.services import policy as org_policy
 from mltrl.ui import access, context, feedback
 
 st.title("Admin")
 feedback.show_flash()
 
-users_tab, audit_tab, backup_tab = st.tabs(["Users", "Audit trail", "Backup"])
+users_tab, settings_tab, audit_tab, backup_tab = st.tabs(["Users", "Settings", "Audit trail", "Backup"])
 
 with users_tab, context.session() as s:
     if not users.has_accounts(s):
@@ -69,6 +72,23 @@ with users_tab, context.session() as s:
                 feedback.run_use_case(
                     lambda: users.reset_password(session=s, actor=context.actor(), name=who, new_password=new_password),
                     success=lambda a: f"New password set for {a.name}.", reset={"change_user_password": ""})
+
+with settings_tab, context.session() as s:
+    in_force = org_policy.current_policy(s).values()
+    st.markdown("Settings for the whole organisation. A setting nobody changed keeps its default; every change "
+                "is in the audit trail.")
+    with st.form("settings", border=True):
+        typed = {}
+        for spec in policy_rules.specs(Settings().card_stale_days):
+            typed[spec.key] = st.number_input(
+                f"{spec.label} ({spec.unit})", min_value=spec.minimum, max_value=spec.maximum, step=1,
+                value=in_force[spec.key], key=f"setting_{spec.key}",
+                help=f"{spec.help} Default {spec.default}; allowed {spec.minimum}-{spec.maximum}.")
+        if st.form_submit_button("Save settings", icon=":material/save:"):
+            feedback.run_use_case(lambda: org_policy.update_policy(session=s, actor=context.actor(), changes=typed),
+                                  success="Settings saved.")
+    st.caption("Risk review cadences go by the grade of a risk's matrix cell; a higher grade is reviewed at least "
+               "as often as a lower one.")
 
 with audit_tab, context.session() as s:
     facets = audit_trail.facets(s)

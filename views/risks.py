@@ -160,7 +160,9 @@ with context.session() as s:
     policy = org_policy.current_policy(s)
     reqs = registers.requirements(s, code)
     items = registers.risks(s, code)
-    matrix_tab, req_tab, risk_tab = st.tabs(["Matrix", "Requirements", "Risks"], key="risk_tab", on_change="rerun")
+    asked_tab = (st.query_params.get("tab") or "").capitalize()
+    matrix_tab, req_tab, risk_tab = st.tabs(["Matrix", "Requirements", "Risks"], key="risk_tab", on_change="rerun",
+                                            default=asked_tab if asked_tab in ("Requirements", "Risks") else None)
 
     if matrix_tab.open:
         with matrix_tab:

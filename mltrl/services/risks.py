@@ -521,8 +521,10 @@ def matrix_counts(session: Session, code: str | None = None, *, requirements_mat
 
 
 def cell_items(session: Session, pb: int, vb: int, code: str | None = None, *, requirements_matrix: bool = False,
+               project_levels: Iterable[int] | None = None, categories: Iterable[str] | None = None,
                limit: int = 500) -> list[dict[str, Any]]:
-    """What falls in one cell: the items a person selecting that cell wants to see."""
+    """What falls in one cell (with the filters of ``matrix_counts``): the items a person selecting
+    that cell wants to see, highest risk first."""
     model = Requirement if requirements_matrix else Risk
     table = model.__tablename__
     query = (select(model, Project.code).join(Project, Project.id == model.project_id)
@@ -530,9 +532,13 @@ def cell_items(session: Session, pb: int, vb: int, code: str | None = None, *, r
              .where(literal_column(rules.value_band_sql(f"{table}.value")) == vb))
     if not requirements_matrix:
         query = query.where(Risk.status != rules.RiskStatus.CLOSED.value)
+        if categories:
+            query = query.where(col(Risk.category).in_(list(categories)))
     if code is not None:
         query = query.where(model.project_id == get_project(session, code).id)
-    query = query.order_by((model.p_failure * model.value).desc()).limit(limit)
+    if project_levels is not None:
+        query = query.where(col(Project.level).in_(list(project_levels)))
+    query = query.order_by((model.p_failure * model.value).desc(), col(model.id)).limit(limit)
     items = []
     for row, project_code in session.execute(query).all():
         label = row.title if isinstance(row, Risk) else f"{row.number} {row.statement}"

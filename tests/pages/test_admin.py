@@ -80,3 +80,24 @@ def test_backup_tab_offers_download_and_restore(open_page):
     assert len(at.get("download_button")) == 1
     assert len(at.get("file_uploader")) == 1
     assert any("Restore" in m.value and "empty" in m.value for m in at.markdown)
+
+
+def test_admin_changes_settings_and_a_bad_cadence_is_refused_by_name(open_page, session, team):
+    from mltrl.services import policy as org_policy
+
+    at = open_page("views/admin.py", signed_in="ada")
+    assert at.number_input(key="setting_risk_review_days.critical").value == 14
+    assert at.number_input(key="setting_card_stale_days").value == 90
+    at.number_input(key="setting_risk_review_days.critical").set_value(45)  # longer than high's 30 days
+    _submit(at, "Save settings")
+    assert "risk_review_days.critical" in at.error[0].value and "longer than the high cadence" in at.error[0].value
+    session.expire_all()
+    assert org_policy.current_policy(session).risk_review_days["critical"] == 14
+    at.number_input(key="setting_risk_review_days.critical").set_value(7)
+    at.number_input(key="setting_card_stale_days").set_value(60)
+    _submit(at, "Save settings")
+    assert at.success[0].value == "Settings saved."
+    session.expire_all()
+    saved = org_policy.current_policy(session)
+    assert (saved.risk_review_days["critical"], saved.card_stale_days) == (7, 60)
+    assert at.number_input(key="setting_risk_review_days.critical").value == 7

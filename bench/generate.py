@@ -13,7 +13,12 @@ take far too long at the L size. The rows still keep the app's invariants:
 * ``Project.level``/``level_since`` mirror the last event and ``version`` counts the writes
   (1 for the create, +1 per level event);
 * 1-3 owners per project from a pool of 50 names, in ``position`` order;
-* one ``auditentry`` per created project, so the data version (``max(auditentry.id)``) is set.
+* one ``auditentry`` per created project, so the data version (``max(auditentry.id)``) is set;
+* requirements and risk registers (``bench/registergen.py``): on average 10 requirements and 20
+  risks per technology (50,000 and 100,000 at L), spread unevenly (about 10% of the technologies
+  have neither register), ``registergen.REGISTER_CODE`` = ``T00042`` with a rich register of 200
+  requirements and 400 risks at every size; each risk with 1-3 ``riskevent`` rows. They come from
+  a random stream of their own, so the rest of the portfolio is what it was before they existed.
 
 Then TRL cards, written through the card service (``save_card``, backdated with ``at=``), so the
 revisions, owner checks and audit rows are exactly what the app writes (``bench/cardgen.py`` builds
@@ -28,7 +33,8 @@ the content):
   spread over the technology's level history (so it has cards of the levels it left).
 
 ``cached_db(size)`` keeps one file per (size, seed, generator version, schema head) under
-``bench/.cache/`` so reruns skip the generation (generator version 3: cards added).
+``bench/.cache/`` so reruns skip the generation (generator version 3: cards added; 4: the
+requirements and risk registers).
 """
 
 from __future__ import annotations
@@ -43,12 +49,12 @@ from sqlalchemy import insert
 from sqlalchemy.pool import NullPool
 from sqlmodel import col, select
 
-from bench import cardgen
+from bench import cardgen, registergen
 from mltrl import db, levels
 from mltrl.levels import EMBEDDED_SWITCHBACKS, EventKind, Move, SwitchbackKind
-from mltrl.models import AuditEntry, LevelEvent, Project, ProjectOwner
+from mltrl.models import AuditEntry, LevelEvent, Project, ProjectOwner, Requirement, Risk, RiskEvent
 
-GENERATOR_VERSION = 3  # 2-3: TRL cards (a handful of short ones and the long card of T00042)
+GENERATOR_VERSION = 4  # 3: TRL cards (a handful of short ones and the long card of T00042); 4: registers
 SIZES = {"S": 100, "M": 1_000, "L": 5_000}
 CACHE = Path(__file__).resolve().parent / ".cache"
 EPOCH = datetime(2018, 1, 1, tzinfo=timezone.utc)
@@ -253,13 +259,40 @@ def _rows(first: int, last: int, rng: random.Random, ids: dict[str, int]) -> dic
     return out
 
 
+def _register_rows(rows: dict[str, list[dict]], rng: random.Random, allocation: tuple[list[int], list[int]],
+                   now: datetime, ids: dict[str, int]) -> dict[str, list[dict]]:
+    """The registers of the technologies in ``rows`` (one chunk), on each system project."""
+    out: dict[str, list[dict]] = {"requirement": [], "risk": [], "riskevent": []}
+    owners: dict[int, list[str]] = {}
+    for o in rows["owner"]:
+        owners.setdefault(o["project_id"], []).append(o["name"])
+    components: dict[int, list[dict]] = {}
+    for p in rows["project"]:
+        if p["parent_id"] is not None:
+            components.setdefault(p["parent_id"], []).append(p)
+    n_reqs, n_risks = allocation
+    for p in rows["project"]:
+        if p["parent_id"] is not None:
+            continue
+        i = int(p["code"][1:]) - 1
+        part = registergen.register_rows(rng, p, components.get(p["id"], []), owners[p["id"]], OWNERS,
+                                         n_reqs[i], n_risks[i], now, ids)
+        for key, values in part.items():
+            out[key].extend(values)
+    return out
+
+
 def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
     """Migrate ``url`` (an empty database) and fill it; returns row counts per table."""
     db.upgrade_db(url)
     rng = random.Random(seed)
-    ids = {"project": 0, "owner": 0, "event": 0, "audit": 0}
+    register_rng = random.Random(seed * 1_000 + 6)  # a stream of its own: the portfolio is unchanged
+    allocation = registergen.allocate(register_rng, n_technologies)
+    now = datetime.now(timezone.utc)
+    ids = {"project": 0, "owner": 0, "event": 0, "audit": 0, "requirement": 0, "risk": 0, "riskevent": 0}
     engine = db.make_engine(url, poolclass=NullPool)
-    tables = [("project", Project), ("owner", ProjectOwner), ("event", LevelEvent), ("audit", AuditEntry)]
+    tables = [("project", Project), ("owner", ProjectOwner), ("event", LevelEvent), ("audit", AuditEntry),
+              ("requirement", Requirement), ("risk", Risk), ("riskevent", RiskEvent)]
     try:
         with engine.begin() as conn:
             existing = conn.exec_driver_sql("SELECT count(*) FROM project").scalar_one()
@@ -267,6 +300,7 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
                 raise RuntimeError(f"{db.safe_url(url)} already holds {existing} projects")
             for first in range(1, n_technologies + 1, CHUNK):
                 rows = _rows(first, min(first + CHUNK, n_technologies + 1), rng, ids)
+                rows.update(_register_rows(rows, register_rng, allocation, now, ids))
                 for key, model in tables:
                     if rows[key]:
                         conn.execute(insert(model.__table__), rows[key])
@@ -276,7 +310,8 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
     finally:
         engine.dispose()
     return {"technologies": n_technologies, "projects": ids["project"], "owners": ids["owner"],
-            "events": ids["event"], "audit": ids["audit"], **card_counts}
+            "events": ids["event"], "audit": ids["audit"], "requirements": ids["requirement"],
+            "risks": ids["risk"], "risk_events": ids["riskevent"], **card_counts}
 
 
 def schema_head() -> str:
@@ -297,6 +332,7 @@ def cached_db(size: str, seed: int = 42, *, log=print) -> Path:
         p.unlink(missing_ok=True)
     t0 = time.perf_counter()
     counts = generate(f"sqlite:///{tmp}", n, seed)
+    registergen.verify(str(tmp))
     for suffix in ("-wal", "-shm"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)  # checkpointed and closed: nothing left in them
         Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -21,14 +21,26 @@ Measured, median of ``BENCH_RUNS`` (default 5) timed runs after one untimed warm
   ``card import`` (``import_card`` of the exported Markdown, a new revision each time). Each timed
   call opens and closes its own session on one engine, as a page run does.
 
+* the requirements and risk register operations (``bench/registergen.py``: 10 requirements and 20
+  risks per technology on average, ``T00042`` with 200 and 400), through the register service on a
+  throwaway copy of the size's database: the portfolio risk matrix (``matrix_counts``), the
+  portfolio requirements matrix, ``T00042``'s risk matrix, the items of the portfolio's busiest
+  risk cell (``cell_items``), the CSV exports of ``T00042``'s two registers, and ``import_risks``
+  of that export: unchanged (every row checked, nothing to write) and with every risk's value
+  changed (400 updates with their history and audit rows; the two files alternate, so each run
+  changes every row back). For reference, the bare portfolio matrix SQL through sqlite3.
+
 The pages include the TRL card page at ``card?code=T00042`` (the long card: read, history with the
 diff of its last two revisions, brief, editor with previews, import form; the Markdown and HTML
-downloads are exported on every run) and the Cards page (every technology's card state).
+downloads are exported on every run), the Cards page (every technology's card state) and the
+Requirements & risks page at ``risks?code=T00042`` with each of its tabs open (the matrix; the
+requirements table and its CSV; the risks table and its CSV).
 
 Targets are reported, never asserted: every page under 300 ms at M and under 1 s at L (S is held
 to the M target), within 3x of the floor, cost growing no faster than linearly from S to L. Card
 save and export are held to the same time target (no floor ratio: they do not read the
-portfolio); card import is reported without a target.
+portfolio); card import is reported without a target. The register operations are held to the
+same time target, without a floor ratio.
 
 Environment: ``BENCH_SIZES=S,M`` (default S,M,L), ``BENCH_RUNS=5``, ``BENCH_PROFILE=1`` (cProfile
 one cold and one warm run of each page at every size measured, to ``bench/results/profile-*.txt``),
@@ -61,7 +73,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import cardgen, generate, writes
+from bench import cardgen, generate, registergen, writes
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -80,6 +92,7 @@ class PageSpec:
     reads_portfolio: bool = True  # False: the page reads no data, so the 3x-floor target is n/a
     query_params: Callable[[int], dict[str, str]] = field(default=lambda n: {})
     check: Callable[[object, int, dict], None] | None = None  # (AppTest, n_technologies, counts)
+    session_state: dict[str, object] = field(default_factory=dict)  # set before every run (e.g. a tab)
 
 
 def _check_portfolio(at, n: int, counts: dict) -> None:
@@ -111,7 +124,55 @@ def _check_cards(at, n: int, counts: dict) -> None:
     assert len(at.dataframe[0].value) == counts["projects"], len(at.dataframe[0].value)
 
 
+REGISTER_CODE = registergen.REGISTER_CODE
+
+
+def _matrix_text(at) -> list[list[int]]:
+    """The counts the page's risk matrix shows (the heatmap's cell text, p band rows, value band columns)."""
+    charts = at.get("plotly_chart")
+    assert charts, "the Requirements & risks page drew no matrix chart"
+    spec = json.loads(charts[0].proto.spec)
+    heatmap = next(d for d in spec["data"] if d.get("type") == "heatmap")
+    return [[int(n) for n in row] for row in heatmap["text"]]
+
+
+def _check_risks_matrix(at, n: int, counts: dict) -> None:
+    """The matrix shows T00042's risks that are not closed, cell by cell, as counted independently."""
+    shown = _matrix_text(at)
+    expected = counts["register_risk_matrix"]
+    assert shown == expected, (shown, expected)
+    assert sum(map(sum, shown)) == counts["register_open_risks"] > 0, counts["register_open_risks"]
+
+
+def _table_rows(at, rows: int) -> list:
+    """The page's data frames with ``rows`` rows (the register's table)."""
+    return [d.value for d in at.dataframe if len(d.value) == rows]
+
+
+def _check_risks_requirements(at, n: int, counts: dict) -> None:
+    """The Requirements tab lists every requirement of T00042, in number order; the matrix is not drawn."""
+    tables = _table_rows(at, counts["register_requirements"])
+    assert tables, (f"no table of {counts['register_requirements']} requirements",
+                    [len(d.value) for d in at.dataframe])
+    column = next((c for c in tables[0].columns if str(c).lower() == "number"), None)
+    assert column is not None, list(tables[0].columns)
+    numbers = [str(x) for x in tables[0][column]]
+    from mltrl.risk import number_sort_key
+
+    assert numbers == sorted(numbers, key=number_sort_key) and numbers[0] == "1", numbers[:12]
+    assert not at.get("plotly_chart"), "the Requirements tab also drew the matrix"
+
+
+def _check_risks_risks(at, n: int, counts: dict) -> None:
+    """The Risks tab lists every risk of T00042, closed ones included; the matrix is not drawn."""
+    assert _table_rows(at, counts["register_risks"]), (f"no table of {counts['register_risks']} risks",
+                                                       [len(d.value) for d in at.dataframe])
+    assert not at.get("plotly_chart"), "the Risks tab also drew the matrix"
+
+
 CARD_PAGE = f"card {cardgen.LONG_CARD_CODE}"
+RISK_TABS = [("Matrix", _check_risks_matrix), ("Requirements", _check_risks_requirements),
+             ("Risks", _check_risks_risks)]
 
 PAGES = [
     PageSpec("portfolio", "views/portfolio.py", check=_check_portfolio),
@@ -120,6 +181,8 @@ PAGES = [
     PageSpec(CARD_PAGE, "views/card.py",
              query_params=lambda n: {"code": cardgen.LONG_CARD_CODE}, check=_check_card),
     PageSpec("cards", "views/cards.py", check=_check_cards),
+    *(PageSpec(f"risks {REGISTER_CODE} {tab}", "views/risks.py", query_params=lambda n: {"code": REGISTER_CODE},
+               check=check, session_state={"risk_tab": tab}) for tab, check in RISK_TABS),
     PageSpec("level guide", "views/level_guide.py", reads_portfolio=False),
 ]
 
@@ -181,9 +244,38 @@ def _counts(path: Path) -> dict:
             "long_card_revisions": q(
                 "SELECT count(*) FROM cardrevision r JOIN project p ON p.id = r.project_id "
                 f"WHERE p.code = '{cardgen.LONG_CARD_CODE}'"),
+            "requirements": q("SELECT count(*) FROM requirement"),
+            "risks": q("SELECT count(*) FROM risk"),
+            "open_risks": q("SELECT count(*) FROM risk WHERE status != 'closed'"),
+            "risk_events": q("SELECT count(*) FROM riskevent"),
+            "register_requirements": q(
+                f"SELECT count(*) FROM requirement WHERE project_id = ({_project_id_sql(REGISTER_CODE)})"),
+            "register_risks": q(f"SELECT count(*) FROM risk WHERE project_id = ({_project_id_sql(REGISTER_CODE)})"),
+            "register_open_risks": q(
+                f"SELECT count(*) FROM risk WHERE status != 'closed' AND project_id = ({_project_id_sql(REGISTER_CODE)})"),
+            # Matrices counted in Python with mltrl.risk's bands (not the services' SQL), p band rows.
+            "portfolio_risk_matrix": _matrix(con, "SELECT p_failure, value FROM risk WHERE status != 'closed'"),
+            "portfolio_requirement_matrix": _matrix(con, "SELECT p_failure, value FROM requirement"),
+            "register_risk_matrix": _matrix(
+                con, "SELECT p_failure, value FROM risk WHERE status != 'closed' "
+                     f"AND project_id = ({_project_id_sql(REGISTER_CODE)})"),
         }
     finally:
         con.close()
+
+
+def _project_id_sql(code: str) -> str:
+    return f"SELECT id FROM project WHERE code = '{code}'"
+
+
+def _matrix(con: sqlite3.Connection, sql: str) -> list[list[int]]:
+    """5x5 cell counts (rows: p band 1-5, columns: value band 1-5) of the (p_failure, value) rows."""
+    from mltrl import risk as rules
+
+    cells = [[0] * 5 for _ in range(5)]
+    for p, value in con.execute(sql):
+        cells[rules.p_band(p) - 1][rules.value_band(value) - 1] += 1
+    return cells
 
 
 def _share_script_cache() -> None:
@@ -274,6 +366,8 @@ def measure(size: str, db_path: Path, runs: int) -> dict:
         def run_page(page: PageSpec = page) -> None:
             for key, value in page.query_params(n).items():
                 at.query_params[key] = value
+            for key, value in page.session_state.items():
+                at.session_state[key] = value
             at.switch_page(page.path).run()
             assert not at.exception, f"{page.name}: {at.exception}"
 
@@ -325,6 +419,7 @@ def measure(size: str, db_path: Path, runs: int) -> dict:
                                                         runs_ms=[round(wall, 2)])
 
     items.update(measure_card_ops(db_path, runs, size, log, profiling))
+    items.update(measure_register_ops(db_path, runs, size, log, profiling, counts))
 
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return {"size": size, "n_technologies": n, "counts": counts, "db": db_path.name,
@@ -346,13 +441,7 @@ def measure_card_ops(db_path: Path, runs: int, size: str, log: Callable[[str], N
     actor = Actor("bench")
     items: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="mltrl-bench-cards-") as tmp:
-        copy = Path(tmp) / db_path.name
-        src, dst = sqlite3.connect(db_path), sqlite3.connect(copy)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        copy = _copy_db(db_path, Path(tmp))
         engine = db.make_engine(f"sqlite:///{copy}")
         try:
             with db.session_scope(engine) as s:
@@ -406,6 +495,163 @@ def measure_card_ops(db_path: Path, runs: int, size: str, log: Callable[[str], N
     return items
 
 
+def _copy_db(db_path: Path, folder: Path) -> Path:
+    """A throwaway copy of the size's database in ``folder`` (the cached one is never written)."""
+    copy = folder / db_path.name
+    src, dst = sqlite3.connect(db_path), sqlite3.connect(copy)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    return copy
+
+
+def _changed_values(csv_text: str) -> str:
+    """The risks CSV with every risk's value moved on by one (10 becomes 1): every row changes."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row | {"value": str(int(row["value"]) % 10 + 1)})
+    return out.getvalue()
+
+
+def _by_title(csv_text: str) -> dict[str, dict]:
+    import csv
+    import io
+
+    return {row["title"]: row for row in csv.DictReader(io.StringIO(csv_text))}
+
+
+def measure_register_ops(db_path: Path, runs: int, size: str, log: Callable[[str], None], profiling: bool,
+                         counts: dict) -> dict[str, dict]:
+    """Matrix counts, a cell's items, CSV export and import of the registers, on a throwaway copy.
+
+    Every result is checked against ``counts`` (the matrices counted in Python from the raw rows),
+    so a fast wrong answer cannot pass."""
+    from sqlalchemy import func, select
+
+    from mltrl import db
+    from mltrl import risk as rules
+    from mltrl.models import RiskEvent
+    from mltrl.services import Actor
+    from mltrl.services import risks as registers
+
+    code = REGISTER_CODE
+    actor = Actor("bench")
+    items: dict[str, dict] = {}
+
+    def grid(cells: dict[tuple[int, int], int]) -> list[list[int]]:
+        return [[cells.get((pb, vb), 0) for vb in rules.BANDS] for pb in rules.BANDS]
+
+    with tempfile.TemporaryDirectory(prefix="mltrl-bench-registers-") as tmp:
+        copy = _copy_db(db_path, Path(tmp))
+
+        # The reference: the same GROUP BY as the service, bare, through sqlite3.
+        matrix_sql = (f"SELECT {rules.p_band_sql('p_failure')} AS pb, {rules.value_band_sql('value')} AS vb, "
+                      "count(*) FROM risk WHERE status != 'closed' GROUP BY pb, vb")
+        con = sqlite3.connect(copy)
+        try:
+            items["floor ref: portfolio risk matrix SQL"] = dict(kind="floor-ref", **_median_ms(
+                lambda: con.execute(matrix_sql).fetchall(), runs))
+        finally:
+            con.close()
+
+        engine = db.make_engine(f"sqlite:///{copy}")
+        try:
+            def timed(name: str, fn: Callable[[], object], before: Callable[[], object] | None = None) -> None:
+                res = _median_ms(fn, runs, before=before)
+                items[name] = dict(kind="register-op", **res)
+                log(f"{name} {res['median_ms']:.1f} ms")
+                if profiling:
+                    _profile_call(fn, before, size, name)
+
+            def matrix(expected: str, code: str | None = None, requirements_matrix: bool = False) -> Callable[[], None]:
+                def run() -> None:
+                    with db.session_scope(engine) as s:
+                        cells = registers.matrix_counts(s, code, requirements_matrix=requirements_matrix)
+                    assert grid(cells) == counts[expected], (expected, grid(cells), counts[expected])
+                    if expected == "portfolio_risk_matrix":  # SELECT count(*) FROM risk WHERE status != 'closed'
+                        assert sum(cells.values()) == counts["open_risks"], (sum(cells.values()), counts)
+                return run
+
+            timed("risks: portfolio risk matrix (matrix_counts)", matrix("portfolio_risk_matrix"))
+            timed("risks: portfolio requirements matrix", matrix("portfolio_requirement_matrix",
+                                                                  requirements_matrix=True))
+            timed(f"risks: {code} risk matrix", matrix("register_risk_matrix", code))
+
+            flat = [(n, pb, vb) for pb, row in enumerate(counts["portfolio_risk_matrix"], start=1)
+                    for vb, n in enumerate(row, start=1)]
+            busiest, pb, vb = max(flat)
+
+            def cell() -> None:
+                with db.session_scope(engine) as s:
+                    listed = registers.cell_items(s, pb, vb)
+                assert len(listed) == min(busiest, 500), (len(listed), busiest)
+                assert all(rules.p_band(r["p_failure"]) == pb and rules.value_band(r["value"]) == vb
+                           for r in listed)
+
+            log(f"busiest portfolio risk cell: p band {pb}, value band {vb}, {busiest:,} risks")
+            timed("risks: busiest portfolio risk cell's items (cell_items, first 500)", cell)
+
+            exported: dict[str, str] = {}
+
+            def export(what: str) -> Callable[[], None]:
+                def run() -> None:
+                    with db.session_scope(engine) as s:
+                        fn = registers.export_requirements if what == "requirements" else registers.export_risks
+                        text = fn(s, code)
+                    rows = text.count("\n") - 1  # no field holds a line break
+                    assert rows == counts[f"register_{what}"], (what, rows)
+                    exported[what] = text
+                return run
+
+            timed(f"risks: {code} requirements CSV export", export("requirements"))
+            timed(f"risks: {code} risks CSV export", export("risks"))
+
+            original = exported["risks"]
+
+            def import_unchanged() -> None:
+                with db.session_scope(engine) as s:
+                    out = registers.import_risks(session=s, actor=actor, code=code, text=original)
+                assert (out.added, out.updated) == (0, counts["register_risks"]), out
+
+            timed(f"risks: {code} risks CSV import, unchanged", import_unchanged)
+
+            changed = _changed_values(original)
+            texts = [changed, original]
+            state = {"next": 0}
+
+            def pick() -> None:  # untimed: the other file than the last import
+                state["text"] = texts[state["next"] % 2]
+                state["next"] += 1
+
+            def import_changed() -> None:
+                with db.session_scope(engine) as s:
+                    out = registers.import_risks(session=s, actor=actor, code=code, text=state["text"])
+                assert (out.added, out.updated) == (0, counts["register_risks"]), out
+
+            def events() -> int:
+                with db.session_scope(engine) as s:
+                    return s.execute(select(func.count()).select_from(RiskEvent)).scalar_one()
+
+            before = events()
+            timed(f"risks: {code} risks CSV import, every value changed", import_changed, before=pick)
+            # Each import changed every risk (one history event each), and the register now holds
+            # the last file imported.
+            assert events() - before == state["next"] * counts["register_risks"], (before, events(), state)
+            with db.session_scope(engine) as s:
+                assert _by_title(registers.export_risks(s, code)) == _by_title(state["text"])
+        finally:
+            engine.dispose()
+    return items
+
+
 def _profile_call(fn: Callable[[], object], before, size: str, name: str) -> None:
     """cProfile one call of ``fn`` (in this thread) to ``bench/results/profile-SIZE-NAME.txt``."""
     import cProfile
@@ -418,7 +664,9 @@ def _profile_call(fn: Callable[[], object], before, size: str, name: str) -> Non
         fn()
     finally:
         prof.disable()
-    _write_profile(prof, size, name.replace(" ", "_"))
+    import re
+
+    _write_profile(prof, size, re.sub(r"[^A-Za-z0-9.-]+", "_", name).strip("_"))
 
 
 def _profile_run(state: dict, run_page: Callable[[], None], before, size: str, page: str, mode: str) -> None:
@@ -454,10 +702,10 @@ def _verdict(size: str, item: dict, floor_ms: float) -> tuple[str, str]:
     kind = item["kind"]
     if kind == "card-op" and not item.get("targeted", True):
         return "— (reference)", "—"
-    if kind not in ("page", "cli", "card-op"):
+    if kind not in ("page", "cli", "card-op", "register-op"):
         return "—", "—"
     limit = TIME_TARGET_MS[size]
-    if kind == "card-op":
+    if kind in ("card-op", "register-op"):
         return f"< {limit:.0f} ms", ("within" if item["median_ms"] < limit else "over: time")
     checks_ratio = kind == "cli" or item.get("reads_portfolio", True)
     target = f"< {limit:.0f} ms" + (f", ≤ {FLOOR_RATIO_TARGET:.0f}x floor" if checks_ratio else " (reads no data)")
@@ -485,7 +733,7 @@ def render(results: list[dict], total_s: float) -> str:
         floor = res["items"]["floor: portfolio SQL"]["median_ms"]
         c = res["counts"]
         label = (f"{size} ({res['n_technologies']:,} tech., {c['projects']:,} proj., {c['events']:,} ev., "
-                 f"{c.get('cards', 0)} cards)")
+                 f"{c.get('cards', 0)} cards, {c.get('requirements', 0):,} req., {c.get('risks', 0):,} risks)")
         for name, item in res["items"].items():
             if item["kind"] == "memory":
                 lines.append(f"| {label} | {name} | {item['value']:.0f} MB | | | | | |")
@@ -516,7 +764,10 @@ def render(results: list[dict], total_s: float) -> str:
         "is held to M's. The card rows use the long card "
         f"({cardgen.LONG_CARD_CODE}: six 20-40 KB sections, {cardgen.LONG_CARD_REVISIONS} revisions) "
         "on a copy of the database; card save/export are held to the page time target, card "
-        "import is reported for reference.",
+        "import is reported for reference. The register rows (`risks: ...`) run through the register "
+        f"service on a copy of the database ({registergen.REGISTER_CODE}: "
+        f"{registergen.REGISTER_REQUIREMENTS} requirements, {registergen.REGISTER_RISKS} risks) and are held "
+        "to the page time target; their floor reference is the portfolio matrix's bare SQL.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -551,7 +802,7 @@ def growth_table(results: list[dict]) -> list[str]:
             verdict += f" ({', '.join(steps_over)} faster than linear)"
         last = by_size[main_pair[1]]["items"].get(name, {})
         kind = last.get("kind")
-        targeted = kind in ("page", "cli") or (kind == "card-op" and last.get("targeted", True))
+        targeted = kind in ("page", "cli", "register-op") or (kind == "card-op" and last.get("targeted", True))
         if not targeted and verdict != "—":
             verdict += " (reference, not a target)"
         out.append(f"| {name} | " + " | ".join(cells) + f" | {verdict} |")

@@ -31,7 +31,7 @@ import difflib
 import html
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
@@ -945,13 +945,22 @@ DIFF_CSS = """
 """
 
 
+def _register_html(register: Sequence[str]) -> str:
+    if not register:
+        return ""
+    return ('<p class="meta">In the requirements register:</p><ul class="register">'
+            + "".join(f"<li>{html.escape(line)}</li>" for line in register) + "</ul>")
+
+
 def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *, meta: str = "",
                    render: Callable[[str], str] | None = None, title_tag: str = "h1",
-                   new_tab: bool = False) -> str:
+                   new_tab: bool = False, register: Sequence[str] = ()) -> str:
     """The card as a document: title, summary table, TL;DR, sections, debrief (sanitized).
 
     ``render`` turns one Markdown text into safe HTML (default ``render_html`` with ``links``);
-    the app passes a cached one so each section renders once per change."""
+    the app passes a cached one so each section renders once per change. ``register`` lists the
+    top-level requirements of the requirements register (one line each), shown under the card's
+    own requirements text."""
     render = render or (lambda text: render_html(text, links))
 
     def _section_html(body: str, _links: Links | None) -> str:
@@ -988,7 +997,12 @@ def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *
     tldr = render_cell(card.tldr, links) if card.tldr else '<span class="empty">Not written yet.</span>'
     parts.append(f'<div class="tldr"><strong>TL;DR</strong> — {tldr}</div>')
     for key, heading, _ in SECTIONS:
+        if key == "requirements" and register and not card.requirements:
+            parts.append(f"<h3>{html.escape(heading)}</h3>{_register_html(register)}")
+            continue
         parts.append(f"<h3>{html.escape(heading)}</h3>{_section_html(getattr(card, key), links)}")
+        if key == "requirements":
+            parts.append(_register_html(register))
     parts.append(f"<h3>{DEBRIEF_HEADING}</h3>")
     if card.debrief_notes:
         parts.append(render(card.debrief_notes))
@@ -1038,9 +1052,11 @@ def html_document(title: str, body: str, *, extra_css: str = "") -> str:
     )
 
 
-def to_html(card: Card, header: CardHeader, links: Links | None = None, *, meta: str = "") -> str:
+def to_html(card: Card, header: CardHeader, links: Links | None = None, *, meta: str = "",
+            register: Sequence[str] = ()) -> str:
     """The card as one self-contained, styled, printable HTML page."""
-    return html_document(card.title or default_title(header), card_body_html(card, header, links, meta=meta))
+    return html_document(card.title or default_title(header),
+                         card_body_html(card, header, links, meta=meta, register=register))
 
 
 def top_requirements(card: Card, limit: int = 5) -> list[str]:
@@ -1206,6 +1222,7 @@ class BriefFacts:
     revision: str  # "revision 7, saved by ada on 2026-11-20"
     top_risks: tuple[str, ...] = ()
     next_review: str = ""
+    register_requirements: tuple[str, ...] = ()  # the register's top-level requirements, one line each
 
 
 def brief_html(card: Card, header: CardHeader, facts: BriefFacts, links: Links | None = None) -> str:
@@ -1226,7 +1243,9 @@ def brief_html(card: Card, header: CardHeader, facts: BriefFacts, links: Links |
     parts.append(f'<div class="tldr"><strong>TL;DR</strong> — {tldr}</div>')
     reqs = top_requirements(card)
     parts.append("<h3>Top-level requirements</h3>")
-    if reqs:
+    if facts.register_requirements:
+        parts.append("<ul>" + "".join(f"<li>{esc(r)}</li>" for r in facts.register_requirements) + "</ul>")
+    elif reqs:
         parts.append("<ol>" + "".join(f"<li>{render_cell(r, links)}</li>" for r in reqs) + "</ol>")
     else:
         parts.append('<p class="empty">None listed on the card yet.</p>')

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mltrl import cards as card_rules
+from mltrl import risk as risk_rules
 from mltrl.cards import Card, CardHeader, Links, Staleness
 from mltrl.db import Settings
 from mltrl.errors import Conflict, InvalidInput, NotFound
@@ -37,7 +38,7 @@ from mltrl.models import (
     utcnow,
 )
 from mltrl.permissions import Permission
-from mltrl.services import level_moves, projects
+from mltrl.services import level_moves, projects, risks
 from mltrl.services._core import Actor, as_utc, audit, snapshot, within, write_service
 from mltrl.services.policy import current_policy
 from mltrl.services.projects import get_project, owners_of
@@ -347,9 +348,29 @@ def brief_html(session: Session, code: str, *, for_export: bool = False) -> str:
     revision_text = (f"revision {state.number}, saved by {state.saved_by} on {state.saved_at:%Y-%m-%d}"
                      if state.number else "no card yet")
     facts = card_rules.BriefFacts(level_label=level_label, phase=phase, status=state.status,
-                                  card_state=state.staleness, revision=revision_text)
+                                  card_state=state.staleness, revision=revision_text,
+                                  top_risks=top_risk_lines(session, code),
+                                  register_requirements=register_lines(session, code))
     return card_rules.brief_html(state.card, state.header, facts,
                                  export_links(session) if for_export else links(session))
+
+
+def register_lines(session: Session, code: str) -> tuple[str, ...]:
+    """The top-level requirements of the register (plain integer numbers), one line each, as the
+    card lists them: number, statement, V&V status and risk."""
+    return tuple(
+        f"{r.number}. {r.statement} (verification {r.verification_status}, validation {r.validation_status}; "
+        f"risk {risk_rules.score(r.p_failure, r.value):.2f})"
+        for r in risks.requirements(session, code) if risk_rules.is_top_level(r.number))
+
+
+def top_risk_lines(session: Session, code: str, limit: int = 5) -> tuple[str, ...]:
+    """The technology's highest open risks, one line each, for the brief."""
+    open_risks = [r for r in risks.risks(session, code) if r.status != risk_rules.RiskStatus.CLOSED]
+    return tuple(
+        f"{r.title}: {r.category}, risk {risk_rules.score(r.p_failure, r.value):.2f} "
+        f"({risk_rules.grade_of(r.p_failure, r.value).name}), {r.status}" + (f", owner {r.owner}" if r.owner else "")
+        for r in open_risks[:limit])
 
 
 def export_card(session: Session, code: str, *, fmt: str = "md", level: int | None = None,
@@ -376,7 +397,9 @@ def export_card(session: Session, code: str, *, fmt: str = "md", level: int | No
         meta = f"Revision {state.number}, saved by {state.saved_by} on {state.saved_at:%Y-%m-%d %H:%M} UTC."
     if fmt == "md":
         return card_rules.to_markdown(card, header)
-    return card_rules.to_html(card, header, export_links(session), meta=meta)
+    current = level is None and number is None
+    return card_rules.to_html(card, header, export_links(session), meta=meta,
+                              register=register_lines(session, code) if current else ())
 
 
 def _person_key(name: str) -> str:

@@ -12,17 +12,18 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from mltrl import cards as card_rules
 from mltrl.errors import InvalidInput
-from mltrl.models import Project, utcnow
+from mltrl.models import Project, RiskEvent, utcnow
 from mltrl.permissions import Permission
-from mltrl.services import cards, level_moves, projects
+from mltrl.services import cards, level_moves, projects, risks
 from mltrl.services._core import Actor, parse_when, within, write_service
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_portfolio.json"
 DEMO_CARDS = DEMO_PATH.parent / "demo_cards"
+DEMO_REGISTERS = DEMO_PATH.parent / "demo_registers.json"
 DEMO_FORMAT = 1
 
 
@@ -71,7 +72,42 @@ def load_demo(*, session: Session, actor: Actor, path: Path = DEMO_PATH, if_empt
     for tech in data["technologies"]:
         if tech.get("card"):
             _load_card(session, actor, tech["code"], tech["card"], Path(path).parent / "demo_cards")
+    registers = Path(path).parent / DEMO_REGISTERS.name
+    if registers.exists():
+        for code, register in json.loads(registers.read_text(encoding="utf-8"))["registers"].items():
+            _load_register(session, actor, code, register)
     return len(data["technologies"])
+
+
+def _load_register(session: Session, actor: Actor, code: str, spec: dict) -> None:
+    """A technology's requirements and risks, through the register use cases. Each risk's history
+    is then dated as the demo file tells it (added, changed, last reviewed): the use cases stamp
+    "now", and a demo needs a past for its trend, its overdue reviews and its growth since a
+    level change."""
+    for fields in spec.get("requirements", []):
+        within(risks.add_requirement)(session=session, actor=actor, code=code, **fields)
+    for item in spec.get("risks", []):
+        fields = {k: v for k, v in item.items() if k not in ("added", "changes", "reviewed_days_ago", "accept")}
+        row = within(risks.add_risk)(session=session, actor=actor, code=code, **fields)
+        dates = [parse_when(item["added"])]
+        for change in item.get("changes", []):
+            within(risks.update_risk)(session=session, actor=actor, code=code, risk_id=row.id,
+                                      expected_version=row.version,
+                                      changes={k: v for k, v in change.items() if k != "at"})
+            dates.append(parse_when(change["at"]))
+        if "accept" in item:
+            within(risks.accept_risk)(session=session, actor=actor, code=code, risk_id=row.id,
+                                      expected_version=row.version, reason=item["accept"]["reason"],
+                                      until=utcnow() + timedelta(days=item["accept"]["days"]))
+            dates.append(utcnow() - timedelta(days=item.get("reviewed_days_ago", 0)))
+        events = session.exec(select(RiskEvent).where(RiskEvent.risk_id == row.id).order_by(col(RiskEvent.id))).scalars()
+        for event, at in zip(events, dates, strict=True):
+            event.at = at
+            session.add(event)
+        row.created_at = dates[0]
+        row.last_reviewed_at = utcnow() - timedelta(days=item.get("reviewed_days_ago", 0))
+        session.add(row)
+        session.flush()
 
 
 def _load_card(session: Session, actor: Actor, code: str, spec: dict, folder: Path) -> None:

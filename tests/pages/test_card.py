@@ -225,3 +225,11 @@ def test_prior_level_links_open_that_levels_card(open_page, demo_db):
     linked = open_page(PAGE, code="P05.1", level="8")
     assert linked.selectbox(key="card_show").value == 8
     assert "Frozen card of level 8" in html(linked)
+
+
+def test_the_card_lists_the_registers_top_level_requirements(open_page, demo_db):
+    at = open_page(PAGE, code="P03.1")
+    body = html(at)
+    assert "In the requirements register" in body
+    assert "1. Flag slide regions that a neuropathologist should look at first" in body
+    assert "Sensitivity on tumour regions" not in body  # 1.1 is not top level

@@ -272,6 +272,30 @@ def test_brief_names_level_phase_and_top_requirements(session, r02):
     assert "Level 4" in brief and "It shall optimise." in brief and "Optimises mixed variables." in brief
 
 
+def test_the_register_feeds_the_card_and_the_brief(session, r02):
+    from mltrl.services import risks
+
+    make_history(session, r02, [("start", 4, None, "2026-01-05")])
+    save(session)
+    ana = Actor("ana")
+    risks.add_requirement(session=session, actor=ana, code=r02, number="1", statement="Register says optimise.",
+                          p_failure=0.5, value=8, verification_status="passed")
+    risks.add_requirement(session=session, actor=ana, code=r02, number="1.1", statement="A sub-requirement.",
+                          p_failure=0.5, value=8)
+    risks.add_risk(session=session, actor=ana, code=r02, title="Drift", category="data", p_failure=0.5, value=8,
+                   owner="ana")
+    risks.add_risk(session=session, actor=ana, code=r02, title="Gone", category="data", p_failure=0.9, value=9,
+                   status="closed")
+    line = "1. Register says optimise. (verification passed, validation not started; risk 4.00)"
+    assert cards.register_lines(session, r02) == (line,)  # top level only
+    page = cards.export_card(session, r02, fmt="html")
+    assert "In the requirements register" in page and "Register says optimise." in page and "sub-requirement" not in page
+    assert "Register says optimise." not in cards.export_card(session, r02)  # the Markdown card is the card alone
+    brief = cards.brief_html(session, r02)
+    assert "Register says optimise." in brief and "It shall optimise." not in brief  # the register wins
+    assert "Drift: data, risk 4.00 (high), open, owner ana" in brief and "Gone" not in brief
+
+
 def test_every_demo_card_exports_to_html_and_round_trips_through_markdown(session):
     from mltrl.services import demo
 

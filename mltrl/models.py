@@ -249,8 +249,8 @@ class Risk(SQLModel, table=True):
     title: str = Field(max_length=NAME_MAX)
     description: str = Field(default="", max_length=TEXT_MAX)
     category: str = Field(max_length=32)
-    component_id: int | None = Field(default=None, foreign_key="project.id")
-    requirement_id: int | None = Field(default=None, foreign_key="requirement.id")
+    component_id: int | None = Field(default=None, foreign_key="project.id", index=True)
+    requirement_id: int | None = Field(default=None, foreign_key="requirement.id", index=True)
     p_failure: float
     value: int
     mitigation: str = Field(default="", max_length=TEXT_MAX)

@@ -113,9 +113,10 @@ def register_grid(kind: str, table: pd.DataFrame, rows: list[tuple[str, int]], c
 def risk_panel(s, items: list, policy) -> None:
     """One risk: its review state, its history, and the Review and Accept actions."""
     st.subheader("One risk", anchor=False)
-    chosen = st.selectbox("Risk", [r.id for r in items], key="risk_pick",
-                          format_func=lambda i: next(f"{r.title} ({r.status})" for r in items if r.id == i))
-    row = next(r for r in items if r.id == chosen)
+    by_id = {r.id: r for r in items}
+    chosen = st.selectbox("Risk", list(by_id), key="risk_pick",
+                          format_func=lambda i: f"{by_id[i].title} ({by_id[i].status})")
+    row = by_id[chosen]
     due = rules.next_review(row.last_reviewed_at, row.p_failure, row.value, policy.risk_review_days,
                             accepted_until=row.accepted_until)
     g = rules.grade_of(row.p_failure, row.value)

@@ -1,4 +1,5 @@
-"""Organisation settings an admin changed (review cadences, card staleness; see mltrl.policy).
+"""Organisation settings an admin changed (review cadences, card staleness; see mltrl.policy),
+and indexes on the risk register's links (a requirement's or component's risks are looked up by them).
 
 Revision ID: 0005
 Revises: 0004
@@ -25,7 +26,13 @@ def upgrade() -> None:
     sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_orgsetting'))
     )
+    with op.batch_alter_table('risk', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_component_id'), ['component_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_risk_requirement_id'), ['requirement_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('risk', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_risk_requirement_id'))
+        batch_op.drop_index(batch_op.f('ix_risk_component_id'))
     op.drop_table('orgsetting')

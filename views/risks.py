@@ -53,13 +53,15 @@ RISK_GRID = {
     "status": st.column_config.SelectboxColumn("Status", options=[s.value for s in rules.RiskStatus], required=True,
                                                help="Accept a risk with the Accept action below, not here"),
     "owner": st.column_config.TextColumn("Owner"),
-    "next_review": st.column_config.DateColumn("Next review", help="Last review plus the grade's cadence"),
+    "next_review": st.column_config.DateColumn("Next review", help="Last review plus the grade's cadence, or the "
+                                                                   "end of an acceptance if sooner"),
+    "overdue": st.column_config.CheckboxColumn("Overdue", help="Its review is past due"),
     "mitigation": st.column_config.TextColumn("Mitigation", width="medium"),
     "requirement": st.column_config.TextColumn("Requirement", help="The number of the requirement it belongs to"),
     "component": st.column_config.TextColumn("Component", help="The code of the component it belongs to"),
     "description": st.column_config.TextColumn("Description", width="medium"),
 }
-COMPUTED = {"risk", "grade", "next_review"}
+COMPUTED = {"risk", "grade", "next_review", "overdue"}
 
 
 def csv_import(kind: str, use_case, s) -> None:
@@ -251,14 +253,17 @@ with context.session() as s:
     if risk_tab.open:
         with risk_tab:
             if items:
+                now = datetime.now(UTC)
+                due = {r.id: rules.next_review(r.last_reviewed_at, r.p_failure, r.value, policy.risk_review_days,
+                                               accepted_until=r.accepted_until) for r in items}
                 numbers = {r.id: r.number for r in reqs}
                 codes_by_id = dict(zip(frame["id"], frame["code"]))
                 table = pd.DataFrame([{
                     **registers.risk_record(s, r, codes=codes_by_id, numbers=numbers),
                     "risk": round(rules.score(r.p_failure, r.value), 3),
                     "grade": rules.grade_of(r.p_failure, r.value).name,
-                    "next_review": rules.next_review(r.last_reviewed_at, r.p_failure, r.value, policy.risk_review_days,
-                                                     accepted_until=r.accepted_until).date(),
+                    "next_review": None if r.status == rules.RiskStatus.CLOSED else due[r.id].date(),
+                    "overdue": r.status != rules.RiskStatus.CLOSED and due[r.id] < now,
                 } for r in items])[list(RISK_GRID)]
                 register_grid("risk", table, [(str(r.id), r.version) for r in items], RISK_GRID,
                               lambda edits, _deletions: registers.edit_risks(

@@ -149,3 +149,35 @@ def test_requirement_matrix_counts_requirements(session, r02):
     req(session, "1", p="0.9", value=10)
     req(session, "2", p="0.1", value=1)
     assert risks.matrix_counts(session, r02, requirements_matrix=True) == {(5, 5): 1, (1, 1): 1}
+
+
+def test_registers_built_one_by_one_and_from_csv_give_the_same_matrices(session, r02):
+    """What the add forms build (one use case per item) and what a CSV file of the same items
+    builds give the same matrices, equal to a count made by hand from the items."""
+    make_project(session, "P07.1", "Built from CSV")
+    make_history(session, "P07.1", [("start", 4, None, "2026-01-05")])
+    rng = random.Random(11)
+    reqs, items = [], []
+    for i in range(1, 41):
+        p, value = round(rng.choice([0.0, 0.2, 0.4, 0.6, 0.8, 1.0, rng.random()]), 3), rng.randint(1, 10)
+        reqs.append((str(i), p, value))
+        req(session, str(i), p=f"{p * 100:g}%" if i % 2 else str(p), value=value)
+    for i in range(60):
+        p, value = round(rng.random(), 3), rng.randint(1, 10)
+        status = rng.choice(["open", "mitigating", "closed"])
+        items.append((f"risk {i}", p, value, status))
+        risks.add_risk(session=session, actor=ANA, code=r02, title=f"risk {i}", category="data", p_failure=p,
+                       value=value, status=status)
+    req_csv = "number,statement,p_failure,value\n" + "".join(f"{n},Req {n},{p},{v}\n" for n, p, v in reqs)
+    risk_csv = "title,category,p_failure,value,status\n" + "".join(f"{t},data,{p},{v},{s}\n" for t, p, v, s in items)
+    risks.import_requirements(session=session, actor=ANA, code="P07.1", text=req_csv)
+    risks.import_risks(session=session, actor=ANA, code="P07.1", text=risk_csv)
+
+    def by_hand(rows):
+        return dict(Counter((rules.p_band(p), rules.value_band(v)) for p, v in rows))
+
+    open_risks = [(p, v) for _, p, v, s in items if s != "closed"]
+    assert risks.matrix_counts(session, r02) == risks.matrix_counts(session, "P07.1") == by_hand(open_risks)
+    assert (risks.matrix_counts(session, r02, requirements_matrix=True)
+            == risks.matrix_counts(session, "P07.1", requirements_matrix=True)
+            == by_hand([(p, v) for _, p, v in reqs]))

@@ -150,7 +150,8 @@ def levels_bar(frame: pd.DataFrame, *, height: int = 240) -> go.Figure:
     return fig
 
 
-def risk_matrix(counts: dict[tuple[int, int], int], *, height: int = 420, title: str = "") -> go.Figure:
+def risk_matrix(counts: dict[tuple[int, int], int], *, height: int = 420, title: str = "",
+                selected: tuple[int, int] | None = None) -> go.Figure:
     """The 5x5 risk matrix: p(failure) bands up, value bands across, each cell coloured by its
     grade (``mltrl.risk.GRADES``) and showing how many items fall in it. An invisible marker per
     cell makes cells selectable (heatmaps emit no selections in Streamlit)."""
@@ -176,8 +177,12 @@ def risk_matrix(counts: dict[tuple[int, int], int], *, height: int = 420, title:
         customdata=labels, hovertemplate="value band %{x}, p(failure) band %{y}<br>%{customdata}<extra></extra>",
         showlegend=False, name="cells",
     ))
-    for g in rules.GRADES:  # the legend: one entry per grade, with its colour and score range
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{g.name} (score ≤ {g.max_score})",
+    if selected is not None:  # the selected cell (p band, value band) gets a dark outline
+        pb, vb = selected
+        fig.add_shape(type="rect", x0=vb - 0.5, x1=vb + 0.5, y0=pb - 0.5, y1=pb + 0.5,
+                      line={"color": "#1f2430", "width": 4})
+    for g in rules.GRADES:  # the legend: one entry per grade, with its colour and cell-score range
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{g.name} (cell score ≤ {g.max_score})",
                                  marker={"size": 12, "symbol": "square", "color": g.colour}, hoverinfo="skip"))
     fig.update_xaxes(title="value", tickvals=bands, ticktext=list(rules.VALUE_BAND_LABELS), fixedrange=True)
     fig.update_yaxes(title="p(failure)", tickvals=bands, ticktext=list(rules.P_BAND_LABELS), fixedrange=True)
@@ -208,11 +213,9 @@ def risk_trend(trend: pd.DataFrame, level_events: pd.DataFrame, *, as_of: dateti
         return fig
     end = pd.Timestamp(as_of or datetime.now(UTC))
     groups = trend.groupby("category", sort=True) if "category" in trend else [("Total", trend)]
-    top = 0.0
     for k, (name, part) in enumerate(groups):
         xs = list(pd.to_datetime(part["at"], utc=True)) + [end]
         ys = list(part["total"]) + [float(part["total"].iloc[-1])]
-        top = max(top, max(ys))
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines", line_shape="hv", name=str(name),
             line=dict(width=2, color=CATEGORY_COLOURS[k % len(CATEGORY_COLOURS)] if "category" in trend else "#C62828"),
@@ -220,12 +223,14 @@ def risk_trend(trend: pd.DataFrame, level_events: pd.DataFrame, *, as_of: dateti
         ))
     if not level_events.empty:
         at = pd.to_datetime(level_events["at"], utc=True)
-        mark_y = top * 1.1 if top else 1.0
-        # One shapes list (add_vline per event costs ~14 ms each).
-        fig.update_layout(shapes=[
-            {"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
-             "line": {"color": EVENT_STYLES.get(kind, EVENT_STYLES["start"])[1], "width": 1, "dash": "dot"}}
-            for x, kind in zip(at, level_events["kind"])])
+        # Level changes live on a hidden second axis (0-1) above the risk lines, so their markers
+        # never read as risk values; dotted lines run down from them through the plot.
+        fig.update_layout(
+            yaxis={"domain": [0, 0.84]},
+            yaxis2={"domain": [0.86, 1], "range": [0, 1], "visible": False, "fixedrange": True},
+            shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 0.9,
+                     "line": {"color": EVENT_STYLES.get(kind, EVENT_STYLES["start"])[1], "width": 1, "dash": "dot"}}
+                    for x, kind in zip(at, level_events["kind"])])
         for kind, (symbol, colour) in EVENT_STYLES.items():
             mask = level_events["kind"] == kind
             if not mask.any():
@@ -233,12 +238,11 @@ def risk_trend(trend: pd.DataFrame, level_events: pd.DataFrame, *, as_of: dateti
             part = level_events[mask]
             from_text = part["from_level"].map(lambda v: "—" if pd.isna(v) else str(int(v)))
             fig.add_trace(go.Scatter(
-                x=at[mask], y=[mark_y] * int(mask.sum()), mode="markers+text", name=EVENT_LABELS[kind],
+                x=at[mask], y=[0.25] * int(mask.sum()), yaxis="y2", mode="markers+text", name=EVENT_LABELS[kind],
                 text=[f"L{int(v)}" for v in part["to_level"]], textposition="top center",
                 marker=dict(symbol=symbol, size=11, color=colour, line=dict(width=1, color="white")),
                 customdata=list(zip(from_text, part["to_level"].astype(int), part["note"].fillna(""))),
                 hovertemplate=("%{x|%Y-%m-%d}<br>" + EVENT_LABELS[kind]
                                + ": %{customdata[0]} → %{customdata[1]}<br>%{customdata[2]}<extra></extra>"),
             ))
-        fig.update_yaxes(range=[0, mark_y * 1.3])
     return fig

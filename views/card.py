@@ -12,9 +12,8 @@ from mltrl.ui import access, cardview, context, feedback
 st.title("TRL card")
 feedback.show_flash()
 
-frame = context.portfolio_frame()
-codes = sorted(frame["code"].tolist())
-names = dict(zip(frame["code"], frame["name"]))
+known = context.technologies()
+codes, names = known.codes, known.names
 if not codes:
     st.info("No technologies yet: add one on the Project page, or import a card with `mltrl card import`.",
             icon=":material/info:")

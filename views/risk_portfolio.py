@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from mltrl import charts, levels
+from mltrl import levels
 from mltrl import risk as rules
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
-from mltrl.ui import access, context, feedback
+from mltrl.ui import context, feedback
+from mltrl.ui import matrix as risk_matrix
 
 st.title("Risk portfolio")
 feedback.show_flash()
@@ -31,6 +32,7 @@ RISK_COLUMNS = {
     "grade": "Grade", "status": "Status", "owner": "Owner",
     "last_reviewed": st.column_config.DateColumn("Last review"),
     "next_review": st.column_config.DateColumn("Review due"),
+    "overdue": st.column_config.CheckboxColumn("Overdue"),
 }
 
 
@@ -38,86 +40,80 @@ def risk_table(rows: list[dict], key: str) -> None:
     """Risks listed with a link to their technology's registers."""
     table = pd.DataFrame(rows)
     table["code"] = "/risks?code=" + table["code"] + "&tab=Risks"
-    st.dataframe(table[list(RISK_COLUMNS)], column_config=RISK_COLUMNS, hide_index=True, width="stretch", key=key)
+    table["overdue"] = table["next_review"] < now
+    st.dataframe(table[list(RISK_COLUMNS)], column_config=RISK_COLUMNS, hide_index=True, width="stretch", key=key,
+                 height=min(36 * len(table) + 40, 640))
 
 
-with context.session() as s:
-    policy = org_policy.current_policy(s)
-    matrix_tab, top_tab, overdue_tab, growth_tab = st.tabs(
-        ["Matrix", "Highest risks", "Overdue reviews", "Grown since level change"], key="rp_tab", on_change="rerun")
+read = context.cached_read
+now = datetime.now(UTC).replace(second=0, microsecond=0)  # overdue is cached per minute
+policy = read(org_policy.current_policy)
+matrix_tab, top_tab, overdue_tab, growth_tab = st.tabs(
+    ["Matrix", "Highest risks", "Overdue reviews", "Grown since level change"], key="rp_tab", on_change="rerun")
 
-    if matrix_tab.open:
-        with matrix_tab:
-            what = st.segmented_control("Count", ["Risks", "Requirements", "Both"], default="Risks",
-                                        key="rp_what") or "Risks"
-            counts: dict[tuple[int, int], int] = {}
+if matrix_tab.open:
+    with matrix_tab:
+        what = st.segmented_control("Count", ["Risks", "Requirements", "Both"], default="Risks",
+                                    key="rp_what") or "Risks"
+        counts: dict[tuple[int, int], int] = {}
+        if what in ("Risks", "Both"):
+            counts = read(registers.matrix_counts, **filters)
+        if what in ("Requirements", "Both"):
+            for cell, n in read(registers.matrix_counts, requirements_matrix=True,
+                                project_levels=project_levels).items():
+                counts[cell] = counts.get(cell, 0) + n
+
+        def listing(pb: int, vb: int) -> list[dict]:
+            listed = []
             if what in ("Risks", "Both"):
-                counts = registers.matrix_counts(s, **filters)
+                listed += [dict(r, kind="risk") for r in read(registers.cell_items, pb, vb, **filters)]
             if what in ("Requirements", "Both"):
-                for cell, n in registers.matrix_counts(s, requirements_matrix=True,
-                                                       project_levels=project_levels).items():
-                    counts[cell] = counts.get(cell, 0) + n
-            event = st.plotly_chart(charts.risk_matrix(counts, height=access.chart_height(440)), key="rp_matrix",
-                                    on_select="rerun", selection_mode="points", config={"displayModeBar": False})
-            st.caption(f"{sum(counts.values())} item(s). Cell colour is its grade: "
-                       + ", ".join(f"{g.name} (score up to {g.max_score}, reviewed every "
-                                   f"{policy.risk_review_days[g.name]} days)" for g in rules.GRADES)
-                       + ". Select a cell to list what is in it.")
-            points = event["selection"]["points"] if event else []
-            cells = [(int(p["y"]), int(p["x"])) for p in points if "x" in p and "y" in p]
-            if cells:
-                pb, vb = cells[0]
-                listed = []
-                if what in ("Risks", "Both"):
-                    listed += [dict(r, kind="risk") for r in registers.cell_items(s, pb, vb, **filters)]
-                if what in ("Requirements", "Both"):
-                    listed += [dict(r, kind="requirement") for r in registers.cell_items(
-                        s, pb, vb, requirements_matrix=True, project_levels=project_levels)]
-                st.markdown(f"**Cell p(failure) {rules.P_BAND_LABELS[pb - 1]}, value "
-                            f"{rules.VALUE_BAND_LABELS[vb - 1]}**: {len(listed)} item(s)"
-                            + (" (the first 500 of each kind)" if len(listed) >= 500 else ""))
-                if listed:
-                    st.dataframe(pd.DataFrame(listed)[["code", "kind", "item", "p_failure", "value", "risk", "status"]],
-                                 hide_index=True, width="stretch", key="rp_cell_items")
+                listed += [dict(r, kind="requirement") for r in read(
+                    registers.cell_items, pb, vb, requirements_matrix=True, project_levels=project_levels)]
+            return listed
 
-    if top_tab.open:
-        with top_tab:
-            top = registers.top_risks(s, policy, limit=25, **filters)
-            if top:
-                risk_table(top, "rp_top")
-                st.caption("The 25 highest risks that are not closed, across technologies.")
-            else:
-                st.info("No open risks match these filters.", icon=":material/check_circle:")
+        risk_matrix.matrix(key="rp_matrix", counts=counts, what=what, policy_days=policy.risk_review_days,
+                           listing=listing, with_code=True, height=440)
 
-    if overdue_tab.open:
-        with overdue_tab:
-            total, late = registers.overdue_risks(s, policy, now=datetime.now(UTC), limit=200, **filters)
-            st.metric("Risks overdue for review", total)
-            if late:
-                risk_table(late, "rp_overdue")
-                st.caption("Most serious cell first, then the oldest review"
-                           + (f"; the first {len(late)} of {total}." if total > len(late) else ".")
-                           + " A risk is due its grade's cadence after its last review, or when its acceptance "
-                             "runs out. An admin sets the cadences (Admin › Settings).")
-            else:
-                st.info("No risk is overdue for review.", icon=":material/check_circle:")
+if top_tab.open:
+    with top_tab:
+        top = read(registers.top_risks, policy, limit=25, **filters)
+        if top:
+            risk_table(top, "rp_top")
+            st.caption(f"The {len(top)} highest risks (p(failure) x value) that are not closed, across "
+                       "technologies. Grade is the grade of the risk's matrix cell.")
+        else:
+            st.info("No open risks match these filters.", icon=":material/check_circle:")
 
-    if growth_tab.open:
-        with growth_tab:
-            grown = registers.risk_growth(s, **filters)
-            if grown:
-                table = pd.DataFrame(grown)
-                table["code"] = "/risks?code=" + table["code"]
-                st.dataframe(table[["code", "technology", "level", "level_since", "risk_then", "risk_now", "growth"]],
-                             column_config={
-                                 "code": st.column_config.LinkColumn("Technology", display_text=r"code=([^&]+)"),
-                                 "technology": "Name", "level": "Level",
-                                 "level_since": st.column_config.DateColumn("Level since"),
-                                 "risk_then": st.column_config.NumberColumn("Open risk then", format="%.2f"),
-                                 "risk_now": st.column_config.NumberColumn("Open risk now", format="%.2f"),
-                                 "growth": st.column_config.NumberColumn("Growth", format="+%.2f"),
-                             }, hide_index=True, width="stretch", key="rp_growth")
-                st.caption("Open risk (the sum of p x value over risks not closed) now, against the same sum "
-                           "when the technology's level last changed, read from each risk's history.")
-            else:
-                st.info("No technology's open risk grew since its last level change.", icon=":material/check_circle:")
+if overdue_tab.open:
+    with overdue_tab:
+        total, late = read(registers.overdue_risks, policy, now=now, limit=200, **filters)
+        st.metric("Risks overdue for review", total)
+        if late:
+            risk_table(late, "rp_overdue")
+            st.caption("Most serious cell first, then the oldest review"
+                       + (f"; the first {len(late)} of {total}." if total > len(late) else ".")
+                       + " A risk is due its grade's cadence after its last review, or when its acceptance "
+                         "runs out. An admin sets the cadences (Admin › Settings).")
+        else:
+            st.info("No risk is overdue for review.", icon=":material/check_circle:")
+
+if growth_tab.open:
+    with growth_tab:
+        grown = read(registers.risk_growth, **filters)
+        if grown:
+            table = pd.DataFrame(grown)
+            table["code"] = "/risks?code=" + table["code"]
+            st.dataframe(table[["code", "technology", "level", "level_since", "risk_then", "risk_now", "growth"]],
+                         column_config={
+                             "code": st.column_config.LinkColumn("Technology", display_text=r"code=([^&]+)"),
+                             "technology": "Name", "level": "Level",
+                             "level_since": st.column_config.DateColumn("Level since"),
+                             "risk_then": st.column_config.NumberColumn("Open risk then", format="%.2f"),
+                             "risk_now": st.column_config.NumberColumn("Open risk now", format="%.2f"),
+                             "growth": st.column_config.NumberColumn("Growth", format="+%.2f"),
+                         }, hide_index=True, width="stretch", key="rp_growth")
+            st.caption("Open risk (the sum of p x value over risks not closed) now, against the same sum "
+                       "when the technology's level last changed, read from each risk's history.")
+        else:
+            st.info("No technology's open risk grew since its last level change.", icon=":material/check_circle:")

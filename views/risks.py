@@ -13,13 +13,13 @@ from mltrl.services import level_moves
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
 from mltrl.ui import access, context, feedback, grid, tables
+from mltrl.ui import matrix as risk_matrix
 
 st.title("Requirements & risks")
 feedback.show_flash()
 
-frame = context.portfolio_frame()
-codes = sorted(frame["code"].tolist())
-names = dict(zip(frame["code"], frame["name"]))
+known = context.technologies()
+codes, names = known.codes, known.names
 if not codes:
     st.info("No technologies yet.", icon=":material/info:")
     st.stop()
@@ -32,16 +32,16 @@ REQUIREMENT_GRID = {
                                           validate=r"^[1-9][0-9]{0,5}(\.[0-9]{1,6}){0,2}$"),
     "kind": st.column_config.SelectboxColumn("Kind", options=[k.value for k in rules.Kind], required=True),
     "statement": st.column_config.TextColumn("Statement", required=True, width="large"),
-    "level": st.column_config.NumberColumn("Level", min_value=0, max_value=9, step=1, help="Level it was introduced at"),
-    "verification_method": st.column_config.TextColumn("Verification method"),
-    "verification_status": st.column_config.SelectboxColumn("Verification", options=VV, required=True),
-    "validation_method": st.column_config.TextColumn("Validation method"),
-    "validation_status": st.column_config.SelectboxColumn("Validation", options=VV, required=True),
     "p_failure": st.column_config.NumberColumn("p(failure)", min_value=0.0, max_value=1.0, step=0.01, format="%.2f",
                                                required=True, help="A probability from 0 to 1"),
     "value": st.column_config.NumberColumn("Value", min_value=1, max_value=10, step=1, required=True,
                                            help="An integer from 1 to 10"),
     "risk": st.column_config.NumberColumn("Risk", format="%.2f", help="p(failure) x value"),
+    "verification_status": st.column_config.SelectboxColumn("Verification", options=VV, required=True),
+    "validation_status": st.column_config.SelectboxColumn("Validation", options=VV, required=True),
+    "level": st.column_config.NumberColumn("Level", min_value=0, max_value=9, step=1, help="Level it was introduced at"),
+    "verification_method": st.column_config.TextColumn("Verification method"),
+    "validation_method": st.column_config.TextColumn("Validation method"),
 }
 RISK_GRID = {
     "title": st.column_config.TextColumn("Title", required=True, width="medium"),
@@ -177,29 +177,21 @@ with context.session() as s:
             if what in ("Requirements", "Both"):
                 for cell, n in registers.matrix_counts(s, code, requirements_matrix=True).items():
                     counts[cell] = counts.get(cell, 0) + n
-            event = st.plotly_chart(charts.risk_matrix(counts, height=access.chart_height(420)), key="matrix",
-                                    on_select="rerun", selection_mode="points", config={"displayModeBar": False})
             if not sum(counts.values()):
                 st.info(f"Nothing to count yet: add {what.lower() if what != 'Both' else 'requirements and risks'} "
                         "on their tabs, or import them from CSV.", icon=":material/grid_on:")
-            st.caption("Risks that are not closed; risk = p(failure) x value. Cell colour is the cell's grade: "
-                       + ", ".join(f"{g.name} (score up to {g.max_score}, review every "
-                                   f"{policy.risk_review_days[g.name]} days)" for g in rules.GRADES)
-                       + ". Select a cell to list what is in it.")
-            points = event["selection"]["points"] if event else []
-            cells = [(int(p["y"]), int(p["x"])) for p in points if "x" in p and "y" in p]
-            if cells:
-                pb, vb = cells[0]
+
+            def listing(pb: int, vb: int) -> list[dict]:
                 listed = []
                 if what in ("Risks", "Both"):
                     listed += [dict(r, kind="risk") for r in registers.cell_items(s, pb, vb, code)]
                 if what in ("Requirements", "Both"):
-                    listed += [dict(r, kind="requirement") for r in registers.cell_items(s, pb, vb, code, requirements_matrix=True)]
-                st.markdown(f"**Cell p(failure) {rules.P_BAND_LABELS[pb - 1]}, value {rules.VALUE_BAND_LABELS[vb - 1]}**: "
-                            f"{len(listed)} item(s)")
-                if listed:
-                    st.dataframe(pd.DataFrame(listed)[["kind", "item", "p_failure", "value", "risk", "status"]],
-                                 hide_index=True, width="stretch", key="cell_items")
+                    listed += [dict(r, kind="requirement")
+                               for r in registers.cell_items(s, pb, vb, code, requirements_matrix=True)]
+                return listed
+
+            risk_matrix.matrix(key="matrix", counts=counts, what=what, policy_days=policy.risk_review_days,
+                               listing=listing, with_code=False)
 
             st.subheader("Risk trend", anchor=False)
             split = st.toggle("One line per category", key="trend_split")
@@ -215,7 +207,7 @@ with context.session() as s:
                 table = pd.DataFrame([{
                     **{c: getattr(r, c) for c in registers.REQUIREMENT_COLUMNS},
                     "risk": round(rules.score(r.p_failure, r.value), 3),
-                } for r in reqs])
+                } for r in reqs])[list(REQUIREMENT_GRID)]
                 register_grid("req", table, [(r.number, r.version) for r in reqs], REQUIREMENT_GRID,
                               lambda edits, deletions: registers.edit_requirements(
                                   session=s, actor=context.actor(), code=code, edits=edits, deletions=deletions))
@@ -246,7 +238,7 @@ with context.session() as s:
                                 p_failure=p, value=value, kind=kind, verification_method=vm,
                                 verification_status=vs, validation_method=am, validation_status=as_),
                             success=lambda r: f"Added requirement {r.number} to {code}.",
-                            reset={"rq_number": "", "rq_p": "", "rq_statement": "", "rq_vm": "", "rq_am": ""},
+                            reset={"rq_number": "", "rq_p": "", "rq_value": 5, "rq_statement": "", "rq_vm": "", "rq_am": ""},
                         )
                 csv_import("requirements", registers.import_requirements, s)
 
@@ -257,7 +249,7 @@ with context.session() as s:
                 due = {r.id: rules.next_review(r.last_reviewed_at, r.p_failure, r.value, policy.risk_review_days,
                                                accepted_until=r.accepted_until) for r in items}
                 numbers = {r.id: r.number for r in reqs}
-                codes_by_id = dict(zip(frame["id"], frame["code"]))
+                codes_by_id = known.code_of
                 table = pd.DataFrame([{
                     **registers.risk_record(s, r, codes=codes_by_id, numbers=numbers),
                     "risk": round(rules.score(r.p_failure, r.value), 3),
@@ -294,6 +286,7 @@ with context.session() as s:
                                 p_failure=p, value=value, description=description, mitigation=mitigation,
                                 owner=owner, requirement=requirement),
                             success=lambda r: f"Added risk {r.title!r} to {code}.",
-                            reset={"rk_title": "", "rk_p": "", "rk_description": "", "rk_mitigation": "", "rk_owner": ""},
+                            reset={"rk_title": "", "rk_p": "", "rk_value": 5, "rk_description": "", "rk_mitigation": "",
+                                   "rk_owner": ""},
                         )
                 csv_import("risks", registers.import_risks, s)

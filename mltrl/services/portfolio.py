@@ -63,10 +63,8 @@ def portfolio_frame(session: Session, *, as_of: datetime | None = None) -> pd.Da
     ):
         saved[pid], revisions[pid] = last, count
     now, max_days = as_of or utcnow(), current_policy(session).card_stale_days
-    states = [
-        card_rules.staleness(as_utc(saved.get(pid)), None if pd.isna(since) else since.to_pydatetime(), now, max_days)
-        for pid, since in zip(frame["id"], frame["level_since"])
-    ]
+    # From the raw rows: going through the pandas column makes a Timestamp per value (slow at L).
+    states = [card_rules.staleness(as_utc(saved.get(r[0])), as_utc(r[6]), now, max_days) for r in rows]
     frame["card"] = [st.state for st in states]
     frame["card_note"] = [st.reason for st in states]
     frame["card_saved"] = pd.to_datetime([as_utc(saved.get(pid)) for pid in frame["id"]], utc=True)

@@ -550,7 +550,7 @@ def cell_items(session: Session, pb: int, vb: int, code: str | None = None, *, r
     query = query.order_by((model.p_failure * model.value).desc(), col(model.id)).limit(limit)
     items = []
     for row, project_code in session.execute(query).all():
-        label = row.title if isinstance(row, Risk) else f"{row.number} {row.statement}"
+        label = row.title if isinstance(row, Risk) else f"{row.number} · {row.statement}"
         items.append({"code": project_code, "item": label, "p_failure": row.p_failure, "value": row.value,
                       "risk": round(rules.score(row.p_failure, row.value), 3),
                       "status": row.status if isinstance(row, Risk) else row.verification_status})
@@ -672,8 +672,13 @@ def levels_of(phases: Iterable[str] = (), levels: Iterable[int] = ()) -> list[in
     return sorted(chosen) if chosen or list(phases) or list(levels) else None
 
 
-def _portfolio_risks(query, *, project_levels: Iterable[int] | None, categories: Iterable[str] | None):
+def _filtered(query, *, project_levels: Iterable[int] | None, categories: Iterable[str] | None,  # noqa: ANN001, ANN202
+              project_joined: bool = False):
+    """``query`` over ``Risk`` narrowed to technologies at ``project_levels`` and to ``categories``
+    (``Project`` is joined only when the level filter needs it)."""
     if project_levels is not None:
+        if not project_joined:
+            query = query.join(Project, Project.id == Risk.project_id)
         query = query.where(col(Project.level).in_(list(project_levels)))
     if categories:
         query = query.where(col(Risk.category).in_(list(categories)))
@@ -683,9 +688,15 @@ def _portfolio_risks(query, *, project_levels: Iterable[int] | None, categories:
 _SCORE = literal_column(rules.cell_score_sql("risk.p_failure", "risk.value"))
 
 
-def _risk_rows(result, policy: Policy) -> list[dict[str, Any]]:
+def _risk_rows(session: Session, ids: list[int], policy: Policy) -> list[dict[str, Any]]:
+    """The risks ``ids`` (in that order) as the portfolio lists them, due dates computed here."""
+    if not ids:
+        return []
+    found = {row.id: (code, name, row) for code, name, row in session.execute(
+        select(Project.code, Project.name, Risk).join(Project, Project.id == Risk.project_id)
+        .where(col(Risk.id).in_(ids))).all()}
     out = []
-    for code, name, row in result:
+    for code, name, row in (found[i] for i in ids):
         due = rules.next_review(as_utc(row.last_reviewed_at), row.p_failure, row.value, policy.risk_review_days,
                                 accepted_until=as_utc(row.accepted_until))
         out.append({"code": code, "technology": name, "id": row.id, "title": row.title, "category": row.category,
@@ -698,16 +709,15 @@ def _risk_rows(result, policy: Policy) -> list[dict[str, Any]]:
 def top_risks(session: Session, policy: Policy, *, limit: int = 20, project_levels: Iterable[int] | None = None,
               categories: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """The highest risks (p x value) that are not closed, across technologies."""
-    query = (select(Project.code, Project.name, Risk).join(Project, Project.id == Risk.project_id)
-             .where(Risk.status != rules.RiskStatus.CLOSED.value))
-    query = _portfolio_risks(query, project_levels=project_levels, categories=categories)
+    query = _filtered(select(Risk.id).where(Risk.status != rules.RiskStatus.CLOSED.value),
+                      project_levels=project_levels, categories=categories)
     query = query.order_by((Risk.p_failure * Risk.value).desc(), col(Risk.id)).limit(limit)
-    return _risk_rows(session.execute(query).all(), policy)
+    return _risk_rows(session, list(session.execute(query).scalars()), policy)
 
 
-def _overdue_clause(now: datetime, policy: Policy):
+def _overdue_clause(now: datetime, policy: Policy):  # noqa: ANN202
     """SQL: the risk is not closed and its review is due before ``now`` (grade cadence, or the end
-    of an acceptance)."""
+    of an acceptance). No date arithmetic in SQL: each grade compares with its own cutoff."""
     due = [and_(_SCORE.between(lo, hi), Risk.last_reviewed_at < now - timedelta(days=policy.risk_review_days[g.name]))
            for g, lo, hi in rules.grade_score_ranges()]
     due.append(and_(Risk.status == rules.RiskStatus.ACCEPTED.value, Risk.accepted_until < now))
@@ -719,47 +729,42 @@ def overdue_risks(session: Session, policy: Policy, *, now: datetime | None = No
                   ) -> tuple[int, list[dict[str, Any]]]:
     """How many risks are overdue for review, and the first ``limit`` of them (most serious cell
     first, then the oldest review)."""
-    now = now or utcnow()
-    where = _overdue_clause(now, policy)
-    counted = _portfolio_risks(select(func.count()).select_from(Risk).join(Project, Project.id == Risk.project_id)
-                               .where(where), project_levels=project_levels, categories=categories)
-    total = session.execute(counted).scalar_one()
-    query = _portfolio_risks(select(Project.code, Project.name, Risk).join(Project, Project.id == Risk.project_id)
-                             .where(where), project_levels=project_levels, categories=categories)
-    query = query.order_by(_SCORE.desc(), col(Risk.last_reviewed_at), col(Risk.id)).limit(limit)
-    return total, _risk_rows(session.execute(query).all(), policy)
+    where = _overdue_clause(now or utcnow(), policy)
+    filters = {"project_levels": project_levels, "categories": categories}
+    total = session.execute(_filtered(select(func.count()).select_from(Risk).where(where), **filters)).scalar_one()
+    ids = _filtered(select(Risk.id).where(where), **filters).order_by(
+        _SCORE.desc(), col(Risk.last_reviewed_at), col(Risk.id)).limit(limit)
+    return total, _risk_rows(session, list(session.execute(ids).scalars()), policy)
 
 
 def risk_growth(session: Session, *, project_levels: Iterable[int] | None = None,
                 categories: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Technologies whose total open risk (sum of p x value over risks not closed) is higher now
     than when their level last changed, largest growth first. The total then is read from each
-    risk's history: its last event at or before the level change (a risk added since counts 0)."""
-    now_q = _portfolio_risks(
-        select(Risk.project_id, func.sum(Risk.p_failure * Risk.value)).join(Project, Project.id == Risk.project_id)
-        .where(Risk.status != rules.RiskStatus.CLOSED.value), project_levels=project_levels, categories=categories,
-    ).group_by(Risk.project_id)
-    totals_now = {pid: float(total) for pid, total in session.execute(now_q).all()}
-    last = _portfolio_risks(
-        select(func.max(RiskEvent.id).label("event_id")).join(Project, Project.id == RiskEvent.project_id)
-        .join(Risk, Risk.id == RiskEvent.risk_id).where(RiskEvent.at <= Project.level_since),
-        project_levels=project_levels, categories=categories,
-    ).group_by(RiskEvent.risk_id).subquery()
-    then_q = (select(RiskEvent.project_id, func.sum(RiskEvent.p_failure * RiskEvent.value))
+    risk's history: its last event at or before the level change (a risk added since counts 0;
+    events are appended in time order, so the newest id is the last event)."""
+    now_q = _filtered(select(Risk.project_id.label("pid"), func.sum(Risk.p_failure * Risk.value).label("total"))
+                      .where(Risk.status != rules.RiskStatus.CLOSED.value),
+                      project_levels=project_levels, categories=categories).group_by(Risk.project_id).subquery()
+    last = (select(func.max(RiskEvent.id).label("event_id"))
+            .select_from(Project).join(RiskEvent, and_(RiskEvent.project_id == Project.id,
+                                                       RiskEvent.at <= Project.level_since)))
+    if categories:
+        last = last.join(Risk, Risk.id == RiskEvent.risk_id).where(col(Risk.category).in_(list(categories)))
+    if project_levels is not None:
+        last = last.where(col(Project.level).in_(list(project_levels)))
+    last = last.group_by(RiskEvent.risk_id).subquery()
+    then_q = (select(RiskEvent.project_id.label("pid"), func.sum(RiskEvent.p_failure * RiskEvent.value).label("total"))
               .join(last, last.c.event_id == RiskEvent.id)
-              .where(RiskEvent.status != rules.RiskStatus.CLOSED.value).group_by(RiskEvent.project_id))
-    totals_then = {pid: float(total) for pid, total in session.execute(then_q).all()}
-    ids = [pid for pid, total in totals_now.items() if total > totals_then.get(pid, 0.0) + 1e-9]
-    if not ids:
-        return []
-    out = []
-    for project in session.exec(select(Project).where(col(Project.id).in_(ids),
-                                                      col(Project.level_since).is_not(None))).scalars():
-        then, now = totals_then.get(project.id, 0.0), totals_now[project.id]
-        out.append({"code": project.code, "technology": project.name, "level": project.level,
-                    "level_since": as_utc(project.level_since), "risk_then": round(then, 3), "risk_now": round(now, 3),
-                    "growth": round(now - then, 3)})
-    return sorted(out, key=lambda r: (-r["growth"], r["code"]))
+              .where(RiskEvent.status != rules.RiskStatus.CLOSED.value).group_by(RiskEvent.project_id).subquery())
+    then_total = func.coalesce(then_q.c.total, 0.0)
+    query = (select(Project.code, Project.name, Project.level, Project.level_since, then_total, now_q.c.total)
+             .join(now_q, now_q.c.pid == Project.id).outerjoin(then_q, then_q.c.pid == Project.id)
+             .where(col(Project.level_since).is_not(None), now_q.c.total > then_total + 1e-9)
+             .order_by((now_q.c.total - then_total).desc(), Project.code))
+    return [{"code": code, "technology": name, "level": level, "level_since": as_utc(since),
+             "risk_then": round(float(then), 3), "risk_now": round(float(now), 3), "growth": round(float(now - then), 3)}
+            for code, name, level, since, then, now in session.execute(query).all()]
 
 
 def risk_events(session: Session, code: str) -> pd.DataFrame:

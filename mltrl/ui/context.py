@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from mltrl import db
-from mltrl.services import Actor, portfolio
+from mltrl.services import Actor, portfolio, projects
 
 ACTOR_KEY = "actor_name"
 
@@ -71,6 +73,41 @@ def actor() -> Actor:
 def _portfolio(url: str, version: int) -> pd.DataFrame:
     with db.session_scope(_engine(url)) as s:
         return portfolio.portfolio_frame(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _read(url: str, version: int, name: str, _fn: Callable[..., Any], args: tuple, kwargs: tuple) -> Any:
+    with db.session_scope(_engine(url)) as s:  # ``name`` keys the cache; ``_fn`` is not hashed
+        return _fn(s, *args, **dict(kwargs))
+
+
+def cached_read(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(session, *args, **kwargs)`` for a read-only service, cached until the next write (a
+    rerun after a click, a tab switch, costs one tiny query). Arguments must be hashable by
+    ``st.cache_data``; pass time-dependent inputs (``now``) explicitly, rounded."""
+    return _read(database_url(), data_version(), f"{fn.__module__}.{fn.__qualname__}", fn, args,
+                 tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _index(url: str, version: int) -> list[tuple[int, str, str]]:
+    with db.session_scope(_engine(url)) as s:
+        return projects.project_index(s)
+
+
+@dataclass(frozen=True)
+class Technologies:
+    """Every technology's code (in order), name and id, for pickers (cached until the next write)."""
+
+    codes: list[str]
+    names: dict[str, str]
+    code_of: dict[int, str]
+
+
+def technologies() -> Technologies:
+    rows = _index(database_url(), data_version())
+    return Technologies(codes=[c for _, c, _ in rows], names={c: n for _, c, n in rows},
+                        code_of={i: c for i, c, _ in rows})
 
 
 def portfolio_frame() -> pd.DataFrame:

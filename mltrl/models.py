@@ -74,6 +74,10 @@ class Project(SQLModel, table=True):
     status: str = Field(default="active", max_length=16)
     level: int | None = Field(default=None)
     level_since: datetime | None = Field(default=None)
+    # A fork (bifurcation) names the technology it was forked from and when; the parent's history
+    # before that moment is shown as the fork's past.
+    forked_from_id: int | None = Field(default=None, foreign_key="project.id", index=True)
+    forked_at: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str = Field(max_length=PERSON_MAX)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -115,6 +119,8 @@ class LevelEvent(SQLModel, table=True):
     at: datetime
     note: str = Field(default="", max_length=NOTE_MAX)
     recorded_by: str = Field(max_length=PERSON_MAX)
+    # The gated review that decided this move; None: recorded without a review (past history).
+    review_id: int | None = Field(default=None, foreign_key="review.id", index=True)
     recorded_at: datetime = Field(default_factory=utcnow)
 
 
@@ -296,3 +302,134 @@ class OrgSetting(SQLModel, table=True):
     value: int
     updated_at: datetime = Field(default_factory=utcnow)
     updated_by: str = Field(max_length=PERSON_MAX)
+
+
+
+REVIEW_STATUSES = ("open", "decided", "cancelled")
+DECISIONS = ("graduate", "hold", "switch back", "pause")
+VOTES = ("graduate", "not yet", "switch back")
+
+_review_version = version_column()
+_score_version = version_column()
+_answer_version = version_column()
+
+
+# A version of the exit checklists of every level, written by an admin (version 1 is the built-in
+# set, ``mltrl.criteria_default``, and has no row). A review keeps a copy of the criteria it used.
+class CriteriaSet(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(unique=True)
+    content: dict[str, Any] = Field(sa_type=JSON)  # {"0": [[key, criterion, guidance], ...], ...}
+    note: str = Field(default="", max_length=NOTE_MAX)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=PERSON_MAX)
+
+
+# A version of the organisation's ethics checklist (version 1 is ``mltrl.ethics_default``).
+class EthicsTemplate(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(unique=True)
+    content: dict[str, Any] = Field(sa_type=JSON)  # {"before": [[key, q, help]], "after": [...], "positions": [[key, s]]}
+    note: str = Field(default="", max_length=NOTE_MAX)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=PERSON_MAX)
+
+
+# The team's self-assessment of one exit criterion of a level: percent complete, evidence, comment.
+class CriterionScore(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("project_id", "level", "key", name="uq_criterionscore_project_level_key"),
+        CheckConstraint("percent >= 0 AND percent <= 100", name="percent"),
+        CheckConstraint("level >= 0 AND level <= 9", name="level"),
+    )
+    __mapper_args__ = {"version_id_col": _score_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    level: int
+    key: str = Field(max_length=64)
+    percent: int
+    evidence: str = Field(default="", max_length=NOTE_MAX)
+    comment: str = Field(default="", max_length=NOTE_MAX)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(max_length=PERSON_MAX)
+    version: int = Field(default=1, sa_column=_score_version)
+
+
+# A gated review of a technology at a level: its panel, the criteria and ethics template it used
+# (copied, so later edits never re-grade it), and once decided, the decision and what stood then.
+class Review(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_in("status", REVIEW_STATUSES), name="status"),
+        CheckConstraint("decision IS NULL OR " + _in("decision", DECISIONS), name="decision"),
+        CheckConstraint("level >= 0 AND level <= 9", name="level"),
+        Index("ix_review_project_status", "project_id", "status"),
+    )
+    __mapper_args__ = {"version_id_col": _review_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    level: int
+    status: str = Field(default="open", max_length=16)
+    opened_at: datetime = Field(default_factory=utcnow)
+    opened_by: str = Field(max_length=PERSON_MAX)
+    panel: list[str] = Field(default_factory=list, sa_type=JSON)
+    criteria_version: int
+    criteria: list[Any] = Field(sa_type=JSON)  # this level's [[key, criterion, guidance], ...]
+    ethics_version: int
+    ethics: dict[str, Any] = Field(sa_type=JSON)
+    decision: str | None = Field(default=None, max_length=16)
+    decided_at: datetime | None = Field(default=None, index=True)
+    decided_by: str | None = Field(default=None, max_length=PERSON_MAX)
+    decision_note: str = Field(default="", max_length=NOTE_MAX)
+    target_level: int | None = Field(default=None)
+    switchback_kind: str | None = Field(default=None, max_length=16)
+    tasks: list[Any] = Field(default_factory=list, sa_type=JSON)  # hold: [{"task", "owner", "due"}]
+    scores: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # at the decision: key -> score
+    gates: list[Any] = Field(default_factory=list, sa_type=JSON)  # at the decision: the gates' states
+    version: int = Field(default=1, sa_column=_review_version)
+
+
+# A panel member's vote on a review; append-only, so a changed vote keeps the earlier ones.
+class ReviewVote(SQLModel, table=True):
+    __table_args__ = (CheckConstraint(_in("vote", VOTES), name="vote"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    voter: str = Field(max_length=PERSON_MAX)
+    vote: str = Field(max_length=16)
+    comment: str = Field(default="", max_length=NOTE_MAX)
+    at: datetime = Field(default_factory=utcnow)
+
+
+ReviewVote.__audit_parent__ = ("review", "review_id")
+
+
+# An answer to one question of the ethics checklist at a review (``key`` is "part:question").
+class EthicsAnswer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("review_id", "key", name="uq_ethicsanswer_review_key"),)
+    __mapper_args__ = {"version_id_col": _answer_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id")
+    key: str = Field(max_length=100)
+    answer: str = Field(default="", max_length=TEXT_MAX)
+    answered_by: str = Field(max_length=PERSON_MAX)
+    answered_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1, sa_column=_answer_version)
+
+
+EthicsAnswer.__audit_parent__ = ("review", "review_id")
+
+
+# An admin's override of a gate that blocks graduating out of ``level``; append-only. The latest
+# override of a gate counts; once ``expires_at`` passes it no longer lets the graduation through.
+class GateOverride(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    level: int
+    gate: str = Field(max_length=64)
+    justification: str = Field(max_length=NOTE_MAX)
+    expires_at: datetime | None = Field(default=None)
+    by: str = Field(max_length=PERSON_MAX)
+    at: datetime = Field(default_factory=utcnow)

@@ -9,6 +9,9 @@ changed ones (table ``orgsetting``) and lays them over these defaults.
   not be longer than the cadence of the grade below it.
 * Card staleness: a TRL card not saved for more than this many days is stale
   (default ``MLTRL_CARD_STALE_DAYS``, 90).
+* Review readiness: a level counts as ready for its gated review when its exit criteria average at
+  least this percentage (80).
+* Deployed cadence: a level 9 technology is reviewed again every this many days (90).
 """
 
 from __future__ import annotations
@@ -43,7 +46,13 @@ def specs(card_stale_default: int = 90) -> tuple[SettingSpec, ...]:
     return (*(_cadence_spec(g) for g in risk_rules.GRADES),
             SettingSpec(key="card_stale_days", label="A TRL card is stale after",
                         help="Days without a save after which a card counts as stale (also when the level "
-                             "changed since its last save).", default=card_stale_default, minimum=1, maximum=3650))
+                             "changed since its last save).", default=card_stale_default, minimum=1, maximum=3650),
+            SettingSpec(key="review_ready_threshold", label="A level is ready for review at",
+                        help="The average completion of a level's exit criteria at which it counts as ready "
+                             "for its gated review.", default=80, minimum=1, maximum=100, unit="percent"),
+            SettingSpec(key="deployed_review_days", label="Review a deployed (level 9) technology every",
+                        help="Days between two reviews of a deployed technology; later ones are overdue.",
+                        default=90, minimum=1, maximum=730))
 
 
 @dataclass(frozen=True)
@@ -53,15 +62,20 @@ class Policy:
     risk_review_days: Mapping[str, int] = field(
         default_factory=lambda: {g.name: g.review_days for g in risk_rules.GRADES})
     card_stale_days: int = 90
+    review_ready_threshold: int = 80
+    deployed_review_days: int = 90
 
     @classmethod
     def from_values(cls, values: Mapping[str, int]) -> Policy:
         return cls(risk_review_days={g.name: int(values[f"risk_review_days.{g.name}"]) for g in risk_rules.GRADES},
-                   card_stale_days=int(values["card_stale_days"]))
+                   card_stale_days=int(values["card_stale_days"]),
+                   review_ready_threshold=int(values["review_ready_threshold"]),
+                   deployed_review_days=int(values["deployed_review_days"]))
 
     def values(self) -> dict[str, int]:
         return {**{f"risk_review_days.{k}": v for k, v in self.risk_review_days.items()},
-                "card_stale_days": self.card_stale_days}
+                "card_stale_days": self.card_stale_days, "review_ready_threshold": self.review_ready_threshold,
+                "deployed_review_days": self.deployed_review_days}
 
 
 def defaults(card_stale_default: int = 90) -> dict[str, int]:

@@ -81,6 +81,7 @@ def _record(
     move: Move,
     note: str | None,
     expected_version: int | None,
+    review_id: int | None = None,
 ) -> MoveOutcome:
     project = get_project(session, code)
     if expected_version is not None and project.version != expected_version:
@@ -111,6 +112,7 @@ def _record(
         note=note,
         recorded_by=actor.name,
         recorded_at=now,
+        review_id=review_id,
     )
     session.add(event)
     before = {"level": project.level, "level_since": snapshot(project)["level_since"], "version": project.version}
@@ -176,6 +178,13 @@ def switch_back(
         move=Move(EventKind.SWITCHBACK, level, _parse_switchback_kind(kind), at),
         note=note, expected_version=expected_version,
     )
+
+
+def record_decided_move(session: Session, actor: Actor, *, code: str, move: Move, note: str | None,
+                        review_id: int) -> MoveOutcome:
+    """A move decided at gated review ``review_id``, inside the review service's transaction (the
+    level engine's rules apply as to any move; the event names its review)."""
+    return _record(session, actor, code=code, move=move, note=note, expected_version=None, review_id=review_id)
 
 
 def current_levels(session: Session) -> dict[str, int | None]:

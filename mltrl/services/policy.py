@@ -2,7 +2,7 @@
 
 Only settings an admin changed have a row in ``orgsetting``; the rest keep their default. A change
 is checked as a whole (ranges, and shorter review cadences for higher risk grades) and audited
-(entity ``setting``, one row per key changed).
+(entity ``orgsetting``, one row per key changed).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def update_policy(*, session: Session, actor: Actor, changes: Mapping[str, objec
         else:
             row.value, row.updated_by, row.updated_at = value, actor.name, utcnow()
         session.add(row)
-        audit(session, actor, entity="setting", entity_id=key, action="update",
+        audit(session, actor, entity="orgsetting", entity_id=key, action="update",
               before={"value": before[key]}, after={"value": value})
     session.flush()
     return rules.Policy.from_values(checked)

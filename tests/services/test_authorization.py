@@ -4,14 +4,17 @@ and every write leaves an audit row behind."""
 from __future__ import annotations
 
 import pytest
+from datetime import timedelta
+
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, select
 
 from mltrl.errors import PermissionDenied
-from mltrl.models import AuditEntry, SQLModel
+from mltrl.models import AuditEntry, SQLModel, utcnow
 from mltrl.permissions import Permission
 from mltrl.cards import Card
-from mltrl.services import WRITE_SERVICES, Actor, cards, demo, level_moves, projects, users
+from mltrl.services import WRITE_SERVICES, Actor, cards, demo, level_moves, policy, projects, reviews, risks, users
 from tests.factories import everything, make_project
 
 ADMIN = Actor("ada")
@@ -87,7 +90,7 @@ def test_every_write_in_a_scenario_has_an_audit_row(session, engine):
             if parent:
                 written.add((parent[0], str(getattr(obj, parent[1]))))
             else:
-                written.add((obj.__tablename__, str(obj.id)))
+                written.add((obj.__tablename__, str(sa_inspect(obj).mapper.primary_key_from_instance(obj)[0])))
 
     event.listen(Session, "after_flush", collect)
     try:
@@ -108,13 +111,41 @@ def test_every_write_in_a_scenario_has_an_audit_row(session, engine):
                               base_revision=0)
         cards.restore_revision(session=session, actor=eve, code="X1", number=rev.number, base_revision=rev.number)
         cards.import_card(session=session, actor=eve, text="| Tech name (project ID) | New (N9.1) |\n|---|---|\n| Current Level | 2 |\n")
+        risks.add_requirement(session=session, actor=eve, code="X1", number="1", statement="s", p_failure=0.2,
+                              value=3)
+        req = risks.update_requirement(session=session, actor=eve, code="X1", number="1", expected_version=1,
+                                       changes={"value": 4})
+        risk = risks.add_risk(session=session, actor=eve, code="X1", title="r", category="data", p_failure=0.5,
+                              value=5, requirement="1")
+        risks.update_risk(session=session, actor=eve, code="X1", risk_id=risk.id, expected_version=risk.version,
+                          changes={"p_failure": 0.6})
+        risks.review_risk(session=session, actor=eve, code="X1", risk_id=risk.id, expected_version=risk.version)
+        risks.accept_risk(session=session, actor=eve, code="X1", risk_id=risk.id, expected_version=risk.version,
+                          reason="why", until=utcnow() + timedelta(days=5))
+        risks.import_risks(session=session, actor=eve, code="X1", text="title,category,p_failure,value\nq,data,0.1,2\n")
+        risks.edit_requirements(session=session, actor=eve, code="X1", deletions=[],
+                                edits=[risks.RowEdit("1", req.version, {"value": 5})])
+        policy.update_policy(session=session, actor=ADMIN, changes={"card_stale_days": 30})
+        reviews.score_criterion(session=session, actor=eve, code="X1", level=2, key="research-requirements",
+                                percent=80)
+        review = reviews.open_review(session=session, actor=eve, code="X1", panel=["eve"])
+        reviews.cast_vote(session=session, actor=eve, review_id=review.id, vote="graduate")
+        reviews.answer_ethics(session=session, actor=eve, review_id=review.id,
+                              answers={reviews.ethics_keys(review.ethics)[0]: "We own it."})
+        reviews.decide(session=session, actor=eve, review_id=review.id, expected_version=review.version,
+                       decision="graduate")
+        reviews.override_gate(session=session, actor=ADMIN, code="X1", level=5, gate="research-vv",
+                              justification="because")
+        reviews.update_criteria(session=session, actor=ADMIN, level=3, criteria=[["a", "A.", "g"]])
+        reviews.fork(session=session, actor=eve, code="X1", new_code="X2", name="Fork")
         users.set_disabled(session=session, actor=ADMIN, name="eve")
     finally:
         event.remove(Session, "after_flush", collect)
 
     audited = {(a.entity, a.entity_id) for a in session.exec(select(AuditEntry)).all()}
     tables_written = {entity for entity, _ in written}
-    assert {"project", "levelevent", "appuser", "cardrevision"} <= tables_written
+    assert {"project", "levelevent", "appuser", "cardrevision", "requirement", "risk", "orgsetting",
+            "criterionscore", "review", "gateoverride", "criteriaset"} <= tables_written
     assert written - audited == set()
 
 

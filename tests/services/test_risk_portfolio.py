@@ -161,7 +161,7 @@ def test_changing_a_cadence_changes_what_is_overdue(session, engine, r02):
     org_policy.update_policy(session=session, actor=Actor("ada"), changes={"risk_review_days.high": 20})
     assert org_policy.current_policy(session).risk_review_days["high"] == 20
     assert risks.overdue_risks(session, org_policy.current_policy(session))[0] == 1
-    entry = session.exec(select(AuditEntry).where(AuditEntry.entity == "setting")).one()
+    entry = session.exec(select(AuditEntry).where(AuditEntry.entity == "orgsetting")).one()
     assert (entry.actor, entry.entity_id, entry.before, entry.after) == ("ada", "risk_review_days.high",
                                                                           {"value": 30}, {"value": 20})
 

@@ -16,7 +16,8 @@ def test_defaults_round_trip_through_a_policy():
     assert policy.check(values, 45) == values
     assert policy.Policy.from_values(values).values() == values
     assert policy.Policy.from_values(values).card_stale_days == 45
-    assert [s.key for s in policy.specs()] == [f"risk_review_days.{g.name}" for g in rules.GRADES] + ["card_stale_days"]
+    assert [s.key for s in policy.specs()] == [f"risk_review_days.{g.name}" for g in rules.GRADES] + [
+        "card_stale_days", "review_ready_threshold", "deployed_review_days"]
 
 
 @given(st.lists(st.integers(1, 730), min_size=len(rules.GRADES), max_size=len(rules.GRADES)))

@@ -1,0 +1,216 @@
+"""Readiness and gates of a gated review. Pure: no streamlit, no database.
+
+* **Readiness** (a self-assessment, as TRL calculators do): each exit criterion of a level is scored
+  as a percentage of completion; the level is ready for review when the scores average at least the
+  threshold (80 by default; an admin setting). A criterion nobody scored counts 0.
+* **Gates** are blockers with teeth, read from the requirements register:
+  - leaving level 5 needs every research requirement's verification *and* validation passed, and at
+    least one product requirement;
+  - leaving level 8 needs every requirement's validation passed.
+  Where the register is empty, the gate says so (and blocks). A blocked gate may be overridden by an
+  admin with a justification and an optional expiry; an expired override blocks again. Overrides are
+  shown apart from passes everywhere.
+* **Votes and decisions** of a review, and the kind of a switchback decided at a review (``review``,
+  unless the pair is one of the embedded loops).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from mltrl import levels
+from mltrl.errors import InvalidInput
+
+DEFAULT_READY_THRESHOLD = 80
+
+
+class Vote(StrEnum):
+    GRADUATE = "graduate"
+    NOT_YET = "not yet"
+    SWITCH_BACK = "switch back"
+
+
+class Decision(StrEnum):
+    GRADUATE = "graduate"
+    HOLD = "hold"
+    SWITCH_BACK = "switch back"
+    PAUSE = "pause"
+
+
+class GateState(StrEnum):
+    PASSED = "passed"
+    BLOCKED = "blocked"
+    OVERRIDDEN = "overridden"
+    OVERRIDE_EXPIRED = "override expired"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    text: str
+    guidance: str
+
+
+@dataclass(frozen=True)
+class Score:
+    key: str
+    percent: int
+    evidence: str = ""
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """A level's self-assessment: the average score and the criteria below 100%."""
+
+    average: float
+    threshold: int
+    scored: int
+    total: int
+    unmet: tuple[tuple[Criterion, int], ...]  # (criterion, its score) for every score under 100
+
+    @property
+    def ready(self) -> bool:
+        return self.total > 0 and self.average >= self.threshold
+
+
+def criteria_of(raw: Sequence[Sequence[str]]) -> tuple[Criterion, ...]:
+    """Criteria from stored ``[key, text, guidance]`` triples."""
+    return tuple(Criterion(*item) for item in raw)
+
+
+def readiness(criteria: Sequence[Criterion], scores: Mapping[str, Score], threshold: int = DEFAULT_READY_THRESHOLD
+              ) -> Readiness:
+    """The average completion over ``criteria`` (unscored counts 0) and the unmet ones."""
+    percents = [scores[c.key].percent if c.key in scores else 0 for c in criteria]
+    average = sum(percents) / len(percents) if percents else 0.0
+    return Readiness(
+        average=round(average, 1), threshold=threshold, scored=sum(1 for c in criteria if c.key in scores),
+        total=len(criteria), unmet=tuple((c, p) for c, p in zip(criteria, percents) if p < 100),
+    )
+
+
+def parse_percent(raw: object, *, field: str = "percent") -> int:
+    """A completion percentage, a whole number 0-100 (``"80%"`` is read too)."""
+    text = str(raw).strip().rstrip("%").strip() if raw is not None else ""
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        value = float(text)
+    except ValueError:
+        raise InvalidInput(field, f"{raw!r} is not a percentage: a whole number from 0 to 100") from None
+    if value != int(value) or not 0 <= value <= 100:
+        raise InvalidInput(field, f"{raw!r} is outside 0-100: give a whole number from 0 to 100")
+    return int(value)
+
+
+# --- gates --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequirementFacts:
+    number: str
+    kind: str  # research / product
+    verification_status: str
+    validation_status: str
+
+
+@dataclass(frozen=True)
+class Override:
+    gate: str
+    justification: str
+    by: str
+    at: datetime
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One gate on leaving ``level``: what it checks, what blocks it now and what to do."""
+
+    key: str
+    level: int
+    title: str
+    blockers: tuple[str, ...]
+    advice: str
+    state: GateState = GateState.PASSED
+    override: Override | None = None
+    details: tuple[str, ...] = field(default=())
+
+    @property
+    def refuses(self) -> bool:
+        return self.state in (GateState.BLOCKED, GateState.OVERRIDE_EXPIRED)
+
+
+GATE_TITLES = {
+    "research-vv": (5, "Every research requirement has passed verification and validation"),
+    "product-requirements": (5, "Product requirements are drafted"),
+    "validation": (8, "Every requirement has passed validation"),
+}
+
+
+def _gate(key: str, blockers: list[str], advice: str) -> Gate:
+    level, title = GATE_TITLES[key]
+    return Gate(key=key, level=level, title=title, blockers=tuple(blockers), advice=advice,
+                state=GateState.BLOCKED if blockers else GateState.PASSED)
+
+
+def gates_for(level: int, requirements: Iterable[RequirementFacts]) -> list[Gate]:
+    """The gates on graduating out of ``level``, checked against the register (no overrides)."""
+    reqs = list(requirements)
+    register = "the requirements register is empty: add the requirements (Requirements & risks page)"
+    if level == 5:
+        research = [r for r in reqs if r.kind == "research"]
+        missing = [f"research requirement {r.number}: verification {r.verification_status}, "
+                   f"validation {r.validation_status}" for r in research
+                   if r.verification_status != "passed" or r.validation_status != "passed"]
+        if not reqs:
+            missing = [register]
+        elif not research:
+            missing = ["no research requirement is recorded: the research phase's requirements belong in the register"]
+        product = [] if any(r.kind == "product" for r in reqs) else [
+            register if not reqs else "no product requirement yet: draft them before the handoff to product work"]
+        return [
+            _gate("research-vv", missing, "Finish the verification and validation of each research requirement "
+                                          "and record them as passed, or revise the requirement."),
+            _gate("product-requirements", product, "Write the product requirements with the product owners, "
+                                                   "each with its verification and validation method."),
+        ]
+    if level == 8:
+        missing = [f"requirement {r.number}: validation {r.validation_status}" for r in reqs
+                   if r.validation_status != "passed"]
+        if not reqs:
+            missing = [register]
+        return [_gate("validation", missing, "Walk through every requirement with its validation and record "
+                                             "the outcome; a failed one is fixed or the requirement revised.")]
+    return []
+
+
+def with_overrides(gates: Iterable[Gate], overrides: Iterable[Override], now: datetime) -> list[Gate]:
+    """Gates with the latest override of each applied: a blocked gate with a live override shows as
+    overridden, with an expired one as such (and still refuses); a passing gate stays passed."""
+    latest: dict[str, Override] = {}
+    for o in sorted(overrides, key=lambda o: o.at):
+        latest[o.gate] = o
+    out = []
+    for g in gates:
+        o = latest.get(g.key)
+        if g.state is GateState.BLOCKED and o is not None:
+            state = GateState.OVERRIDE_EXPIRED if o.expired(now) else GateState.OVERRIDDEN
+            g = Gate(key=g.key, level=g.level, title=g.title, blockers=g.blockers, advice=g.advice, state=state,
+                     override=o)
+        out.append(g)
+    return out
+
+
+def review_switchback_kind(from_level: int, to_level: int) -> levels.SwitchbackKind:
+    """A switchback decided at a review is of kind ``review``, unless the pair is an embedded loop."""
+    if levels.is_embedded(from_level, to_level):
+        return levels.SwitchbackKind.EMBEDDED
+    return levels.SwitchbackKind.REVIEW

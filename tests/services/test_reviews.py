@@ -1,0 +1,291 @@
+"""Gated reviews against a real database (SQLite and PostgreSQL): the self-assessment, versioned
+criteria, votes, ethics answers, each decision, gates with their overrides, level 9 and forks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from mltrl.cards import Card
+from mltrl.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
+from mltrl.models import GateOverride, LevelEvent, utcnow
+from mltrl.policy import Policy
+from mltrl.services import Actor, cards, level_moves, projects, reviews, risks, users
+from tests.factories import day, everything, make_history, make_project
+
+ANA = Actor("ana")
+
+
+@pytest.fixture
+def at4(session) -> str:
+    make_project(session, "R02.1", "Mixed-variable BO", owners=["Ana Ruiz"])
+    make_history(session, "R02.1", [("start", 3, None, "2025-06-02"), ("graduation", None, None, "2025-09-01")])
+    return "R02.1"
+
+
+def _open(session, code="R02.1", panel=("ana",)):
+    return reviews.open_review(session=session, actor=ANA, code=code, panel=list(panel))
+
+
+def _decide(session, review, decision, **kw):
+    return reviews.decide(session=session, actor=kw.pop("actor", ANA), review_id=review.id,
+                          expected_version=review.version, decision=decision, **kw)
+
+
+def _req(session, number, kind, vs="passed", va="passed", code="R02.1"):
+    return risks.add_requirement(session=session, actor=ANA, code=code, number=number, statement=f"R{number}.",
+                                 p_failure=0.2, value=5, kind=kind, verification_status=vs, validation_status=va)
+
+
+# --- self-assessment ----------------------------------------------------------------------------
+
+
+def test_scores_make_the_readiness_and_bad_scores_are_refused_by_field(session, engine, at4):
+    state = reviews.standing(session, at4)
+    keys = [c.key for c in state.criteria]
+    assert state.level == 4 and state.criteria_version == 1 and len(keys) >= 4
+    assert state.readiness.average == 0 and not state.readiness.ready
+    for key in keys:
+        reviews.score_criterion(session=session, actor=ANA, code=at4, level=4, key=key, percent="90%",
+                                evidence="https://wiki.example.org/evidence", comment="done mostly")
+    state = reviews.standing(session, at4)
+    assert state.readiness.average == 90 and state.readiness.ready and len(state.readiness.unmet) == len(keys)
+    before = everything(engine)
+    for kwargs, field in [({"percent": 101}, "percent"), ({"percent": "lots"}, "percent"),
+                          ({"percent": 50, "evidence": "javascript:alert(1)"}, "evidence"),
+                          ({"percent": 50, "key": "no-such-criterion"}, "key")]:
+        kwargs = {"key": keys[0]} | kwargs
+        with pytest.raises(InvalidInput) as refusal:
+            reviews.score_criterion(session=session, actor=ANA, code=at4, level=4, **kwargs)
+        assert refusal.value.field == field
+    assert everything(engine) == before
+    assert reviews.standing(session, at4, policy=Policy(review_ready_threshold=95)).readiness.ready is False
+
+
+def test_a_review_keeps_the_criteria_and_template_it_opened_with(session, at4):
+    review = _open(session)
+    assert review.criteria_version == 1 and review.ethics_version == 1
+    version = reviews.update_criteria(session=session, actor=ANA, level=4, criteria=[["only-one", "One thing.", "How."]],
+                                      note="trimmed")
+    assert version == 2
+    assert [c[0] for c in reviews.review_view(session, review.id).review.criteria] != ["only-one"]
+    assert [c.key for c in reviews.standing(session, at4).criteria] == [c[0] for c in review.criteria]  # open review's
+    _decide(session, review, "hold", tasks=[{"task": "More data", "owner": "ana"}])
+    assert [c.key for c in reviews.standing(session, at4).criteria] == ["only-one"]
+    assert reviews.open_review(session=session, actor=ANA, code=at4).criteria == [["only-one", "One thing.", "How."]]
+    with pytest.raises(InvalidInput, match="used twice"):
+        reviews.update_criteria(session=session, actor=ANA, level=4, criteria=[["a", "A.", ""], ["a", "B.", ""]])
+
+
+def test_one_open_review_per_technology_and_none_without_a_level(session, at4):
+    _open(session)
+    with pytest.raises(InvalidInput, match="already has an open review"):
+        _open(session)
+    make_project(session, "R09.1", "No level")
+    with pytest.raises(InvalidInput, match="no level yet"):
+        _open(session, "R09.1")
+
+
+# --- votes and ethics ---------------------------------------------------------------------------
+
+
+def test_votes_are_kept_when_changed_and_only_the_panel_votes(session, engine, at4):
+    review = _open(session, panel=["ana", "Tom Berg"])
+    reviews.cast_vote(session=session, actor=ANA, review_id=review.id, vote="not yet", comment="needs data")
+    reviews.cast_vote(session=session, actor=ANA, review_id=review.id, vote="Graduate", comment="data came")
+    view = reviews.review_view(session, review.id)
+    assert [(v.voter, v.vote) for v in view.votes] == [("ana", "not yet"), ("ana", "graduate")]
+    assert view.latest_votes["ana"].comment == "data came"
+    before = everything(engine)
+    with pytest.raises(InvalidInput) as refusal:
+        reviews.cast_vote(session=session, actor=Actor("eve"), review_id=review.id, vote="graduate")
+    assert refusal.value.field == "voter" and "not on the panel" in refusal.value.message
+    with pytest.raises(InvalidInput) as refusal:
+        reviews.cast_vote(session=session, actor=ANA, review_id=review.id, vote="maybe")
+    assert refusal.value.field == "vote"
+    assert everything(engine) == before
+
+
+def test_votes_and_decisions_need_the_reviewer_role(session, at4):
+    users.create_first_admin(session=session, actor=Actor("x"), name="ada", password="correct horse")
+    for name, role in [("eve", "editor"), ("rey", "reviewer")]:
+        users.add_user(session=session, actor=Actor("ada"), name=name, role=role, password="correct horse")
+    review = reviews.open_review(session=session, actor=Actor("eve"), code=at4, panel=["eve", "rey"])
+    with pytest.raises(PermissionDenied, match="needs the reviewer role"):
+        reviews.cast_vote(session=session, actor=Actor("eve"), review_id=review.id, vote="graduate")
+    with pytest.raises(PermissionDenied, match="needs the reviewer role"):
+        _decide(session, review, "graduate", actor=Actor("eve"))
+    reviews.cast_vote(session=session, actor=Actor("rey"), review_id=review.id, vote="graduate")
+    assert _decide(session, review, "graduate", actor=Actor("rey")).event.to_level == 5
+    with pytest.raises(PermissionDenied, match="needs the admin role"):
+        reviews.override_gate(session=session, actor=Actor("rey"), code=at4, level=5, gate="research-vv",
+                              justification="x")
+
+
+def test_ethics_answers_show_what_changed_since_the_previous_review(session, at4):
+    first = _open(session)
+    keys = reviews.ethics_keys(first.ethics)
+    assert keys[0].startswith("before:") and any(k.startswith("after:") for k in keys)
+    reviews.answer_ethics(session=session, actor=ANA, review_id=first.id, answers={keys[0]: "Ours.", keys[1]: "Kept."})
+    _decide(session, first, "hold", tasks=[{"task": "t", "owner": "ana"}])
+    second = _open(session)
+    changed = reviews.answer_ethics(session=session, actor=ANA, review_id=second.id,
+                                    answers={keys[0]: "Ours.", keys[1]: "Now shared with a partner.", keys[2]: ""})
+    assert changed == 2  # two answers in this review; an empty answer writes nothing
+    view = reviews.review_view(session, second.id)
+    assert view.changed_answers == {keys[1]}
+    with pytest.raises(InvalidInput, match="not a question"):
+        reviews.answer_ethics(session=session, actor=ANA, review_id=second.id, answers={"before:nope": "x"})
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+
+def test_graduation_links_the_event_freezes_the_card_and_asks_for_the_debrief(session, at4):
+    cards.save_card(session=session, actor=ANA, code=at4, card=Card(tldr="At four."), base_revision=0)
+    review = _open(session)
+    outcome = _decide(session, review, "graduate", note="Panel agreed")
+    assert outcome.debrief and outcome.event.to_level == 5 and outcome.event.review_id == review.id
+    assert projects.get_project(session, at4).level == 5
+    frozen = [lc for lc in cards.level_cards(session, at4) if lc.level == 4]
+    assert frozen[-1].number == 1 and frozen[-1].move == "graduation"
+    view = reviews.review_view(session, review.id)
+    assert view.review.status == "decided" and view.event.id == outcome.event.id
+    assert view.review.scores == {} and view.review.gates == []  # level 4 has no gates
+    with pytest.raises(InvalidInput, match="decided"):
+        reviews.cast_vote(session=session, actor=ANA, review_id=review.id, vote="graduate")
+
+
+def test_a_review_of_a_level_left_meanwhile_is_a_conflict(session, at4):
+    review = _open(session)
+    level_moves.graduate(session=session, actor=ANA, code=at4)
+    with pytest.raises(Conflict, match="no longer at level 4"):
+        _decide(session, review, "graduate")
+    reviews.cancel_review(session=session, actor=ANA, review_id=review.id, reason="Graduated outside the review")
+    assert reviews.review_view(session, review.id).review.status == "cancelled"
+
+
+def test_hold_needs_tasks_with_owners(session, engine, at4):
+    review = _open(session)
+    before = everything(engine)
+    for tasks, field in [([], "tasks"), ([{"task": "More data"}], "task 1 owner"), ([{"owner": "ana"}], "task 1")]:
+        with pytest.raises(InvalidInput) as refusal:
+            _decide(session, review, "hold", tasks=tasks)
+        assert refusal.value.field == field
+    assert everything(engine) == before
+    outcome = _decide(session, review, "hold", tasks=[{"task": "Collect field data", "owner": "ana", "due": "2026-12-01"},
+                                                      {"task": "", "owner": ""}])
+    assert outcome.event is None and outcome.review.tasks == [
+        {"number": 1, "task": "Collect field data", "owner": "ana", "due": "2026-12-01"}]
+
+
+def test_switchbacks_decided_at_review_are_review_or_embedded(session, at4):
+    outcome = _decide(session, _open(session), "switch back", target_level=2)
+    assert (outcome.event.switchback_kind, outcome.review.switchback_kind) == ("embedded", "embedded")  # 4 -> 2
+    make_project(session, "P07.1", "Other")
+    make_history(session, "P07.1", [("start", 6, None, "2025-01-06")])
+    outcome = _decide(session, _open(session, "P07.1"), "switch back", target_level=3, note="Business case moved")
+    assert outcome.event.switchback_kind == "review" and outcome.event.review_id == outcome.review.id
+    with pytest.raises(InvalidInput, match="target_level"):
+        _decide(session, _open(session, "P07.1"), "switch back")
+
+
+def test_pause_sets_the_status(session, at4):
+    outcome = _decide(session, _open(session), "pause", note="No budget this year")
+    assert outcome.event is None and projects.get_project(session, at4).status == "paused"
+
+
+# --- gates --------------------------------------------------------------------------------------
+
+
+def test_level_5_gate_refuses_until_research_vv_is_done_and_product_requirements_exist(session, engine, at4):
+    level_moves.graduate(session=session, actor=ANA, code=at4)  # at 5 now
+    review = _open(session)
+    standing = reviews.standing(session, at4)
+    assert [g.key for g in standing.refusing_gates] == ["research-vv", "product-requirements"]
+    assert "register is empty" in standing.refusing_gates[0].blockers[0]
+    before = everything(engine)
+    with pytest.raises(RuleViolation) as refusal:
+        _decide(session, review, "graduate")
+    assert refusal.value.rule == "gate" and "register is empty" in refusal.value.message
+    assert everything(engine) == before
+    _req(session, "1", "research", va="in progress")
+    with pytest.raises(RuleViolation, match="research requirement 1: verification passed, validation in progress"):
+        _decide(session, review, "graduate")
+    risks.update_requirement(session=session, actor=ANA, code=at4, number="1", expected_version=1,
+                             changes={"validation_status": "passed"})
+    assert [g.key for g in reviews.standing(session, at4).refusing_gates] == ["product-requirements"]
+    _req(session, "2", "product", vs="not started", va="not started")
+    assert reviews.standing(session, at4).refusing_gates == ()
+    outcome = _decide(session, review, "graduate")
+    assert outcome.event.to_level == 6
+    assert [(g["key"], g["state"]) for g in outcome.review.gates] == [("research-vv", "passed"),
+                                                                        ("product-requirements", "passed")]
+
+
+def test_an_admin_override_lets_a_graduation_through_until_it_expires(session, engine, at4):
+    make_project(session, "P08.1", "Flight ready")
+    make_history(session, "P08.1", [("start", 8, None, "2025-01-06")])
+    _req(session, "1", "product", va="in progress", code="P08.1")
+    before = everything(engine)
+    for kwargs, field in [({"gate": "validation", "justification": ""}, "justification"),
+                          ({"gate": "research-vv", "justification": "x"}, "gate"),
+                          ({"gate": "validation", "justification": "x", "expires_at": utcnow() - timedelta(days=1)},
+                           "expires_at")]:
+        with pytest.raises(InvalidInput) as refusal:
+            reviews.override_gate(session=session, actor=ANA, code="P08.1", level=8, **kwargs)
+        assert refusal.value.field == field
+    assert everything(engine) == before
+    reviews.override_gate(session=session, actor=ANA, code="P08.1", level=8, gate="validation",
+                          justification="Validated in the field study; the record follows",
+                          expires_at=utcnow() + timedelta(days=30))
+    gate = reviews.standing(session, "P08.1").gates[0]
+    assert gate.state.value == "overridden" and not gate.refuses and gate.override.by == "ana"
+    row = session.exec(select(GateOverride)).one()
+    row.expires_at = utcnow() - timedelta(minutes=1)
+    session.add(row)
+    session.commit()
+    gate = reviews.standing(session, "P08.1").gates[0]
+    assert gate.state.value == "override expired" and gate.refuses
+    with pytest.raises(RuleViolation, match="override expired"):
+        _decide(session, _open(session, "P08.1"), "graduate")
+
+
+# --- level 9 and forks --------------------------------------------------------------------------
+
+
+def test_deployed_reviews_fall_due_and_a_change_goes_back_to_7(session, at4):
+    make_project(session, "P09.1", "Deployed")
+    make_history(session, "P09.1", [("start", 9, None, "2026-01-05")])
+    now = day("2026-05-01")
+    due = reviews.deployed_reviews(session, Policy(deployed_review_days=90), now=now)
+    assert [(d.code, d.due.date().isoformat(), d.overdue) for d in due] == [("P09.1", "2026-04-05", True)]
+    review = _open(session, "P09.1")
+    _decide(session, review, "hold", note="Keep running")  # level 9: kept running, no tasks needed
+    fresh = reviews.deployed_reviews(session, Policy(deployed_review_days=90))
+    assert not fresh[0].overdue and fresh[0].last_review > day("2026-05-01")
+    with pytest.raises(RuleViolation, match="Level 9 is the top"):
+        _decide(session, _open(session, "P09.1"), "graduate")
+    outcome = reviews.change_deployed_version(session=session, actor=ANA, code="P09.1", note="New model weights")
+    assert (outcome.event.from_level, outcome.event.to_level, outcome.event.switchback_kind) == (9, 7, "embedded")
+    with pytest.raises(InvalidInput, match="not deployed"):
+        reviews.change_deployed_version(session=session, actor=ANA, code=at4)
+
+
+def test_a_fork_goes_on_from_its_parent(session, at4):
+    cards.save_card(session=session, actor=ANA, code=at4, card=Card(tldr="Parent card.", owners=("Ana Ruiz",)),
+                    base_revision=0)
+    child = reviews.fork(session=session, actor=ANA, code=at4, new_code="R02.2", name="Applied branch",
+                         at=day("2025-10-01"))
+    assert child.forked_from_id == projects.get_project(session, at4).id and child.level == 4
+    assert projects.owners_of(session, child.id) == ["Ana Ruiz"]
+    assert cards.current_card(session, "R02.2").card.tldr == "Parent card."
+    past, own = reviews.lineage_events(session, "R02.2")
+    assert [e.to_level for e in past] == [3, 4] and [(e.kind, e.to_level) for e in own] == [("start", 4)]
+    level_moves.graduate(session=session, actor=ANA, code=at4)  # both go on independently
+    assert projects.get_project(session, "R02.2").level == 4
+    with pytest.raises(InvalidInput, match="already taken"):
+        reviews.fork(session=session, actor=ANA, code=at4, new_code="R02.2", name="Again")
+    assert session.exec(select(LevelEvent).where(LevelEvent.review_id.is_not(None))).all() == []

@@ -17,6 +17,7 @@ pages = [
     st.Page("views/cards.py", title="Cards", icon=":material/library_books:", url_path="cards"),
     st.Page("views/risks.py", title="Requirements & risks", icon=":material/grid_on:", url_path="risks"),
     st.Page("views/risk_portfolio.py", title="Risk portfolio", icon=":material/crisis_alert:", url_path="risk-portfolio"),
+    st.Page("views/reviews.py", title="Reviews", icon=":material/rate_review:", url_path="reviews"),
     st.Page("views/level_guide.py", title="Level guide", icon=":material/menu_book:", url_path="levels"),
 ]
 viewer = access.gate(pages)  # stops here with the sign-in screen when nobody is signed in

@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 from mltrl import gates as rules
 from mltrl import levels as engine
 from mltrl.criteria_default import DEFAULT_CRITERIA
-from mltrl.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mltrl.errors import Conflict, InvalidInput, NotFound, RowErrors, RuleViolation
 from mltrl.ethics_default import DEFAULT_ETHICS_TEMPLATE
 from mltrl.levels import EventKind, Move
 from mltrl.models import (
@@ -187,18 +187,53 @@ def _open_review(session: Session, project_id: int) -> Review | None:
     return session.exec(select(Review).where(Review.project_id == project_id, Review.status == "open")).first()
 
 
+def _known_keys(session: Session, project: Project, level: int) -> list[str]:
+    review = _open_review(session, project.id)
+    return ([c[0] for c in review.criteria] if review is not None and review.level == level
+            else [c.key for c in level_criteria(session, level)[1]])
+
+
 @write_service(Permission.EDIT)
 def score_criterion(*, session: Session, actor: Actor, code: str, level: int, key: str, percent: object,
                     evidence: str = "", comment: str = "") -> CriterionScore:
     """Record how complete one exit criterion of ``level`` is (0-100%), with evidence and a comment."""
     project = get_project(session, code)
     engine.check_level_number(level)
-    review = _open_review(session, project.id)
-    known = ([c[0] for c in review.criteria] if review is not None and review.level == level
-             else [c.key for c in level_criteria(session, level)[1]])
+    return _score(session, actor, project, level, _known_keys(session, project, level), key,
+                  {"percent": percent, "evidence": evidence, "comment": comment})
+
+
+@write_service(Permission.EDIT)
+def score_criteria(*, session: Session, actor: Actor, code: str, level: int,
+                   scores: Mapping[str, Mapping[str, object]]) -> int:
+    """Score several criteria at once (key -> {percent, evidence, comment}); all or nothing, every
+    bad row named. Returns how many were recorded."""
+    project = get_project(session, code)
+    engine.check_level_number(level)
+    known = _known_keys(session, project, level)
+    errors = []
+    for key, values in scores.items():
+        try:
+            _check_score(known, level, key, values)
+        except InvalidInput as exc:
+            errors.append((f"criterion {key}", exc.field, exc.message.split(": ", 1)[-1]))
+    if errors:
+        raise RowErrors("checklist", errors, verb="saved")
+    for key, values in scores.items():
+        _score(session, actor, project, level, known, key, values)
+    return len(scores)
+
+
+def _check_score(known: list[str], level: int, key: str, values: Mapping[str, object]) -> dict[str, Any]:
     if key not in known:
         raise InvalidInput("key", f"{key!r} is not an exit criterion of level {level}: one of {', '.join(known)}")
-    values = {"percent": rules.parse_percent(percent), "evidence": _link(evidence), "comment": _note(comment, "comment")}
+    return {"percent": rules.parse_percent(values.get("percent")), "evidence": _link(values.get("evidence")),
+            "comment": _note(values.get("comment"), "comment")}
+
+
+def _score(session: Session, actor: Actor, project: Project, level: int, known: list[str], key: str,
+           raw: Mapping[str, object]) -> CriterionScore:
+    values = _check_score(known, level, key, raw)
     row = session.exec(select(CriterionScore).where(CriterionScore.project_id == project.id,
                                                     CriterionScore.level == level, CriterionScore.key == key)).first()
     before = snapshot(row) if row is not None else None

@@ -1,0 +1,173 @@
+"""The Reviews page under AppTest: overview, opening a review, the checklist, votes, ethics
+answers, each decision, a blocked gate and its override, and what each role is offered."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from mltrl.models import CriterionScore, LevelEvent, Review
+from mltrl.services import Actor, level_moves, projects, reviews, risks
+from tests.factories import day, make_history, make_project
+
+PAGE = "views/reviews.py"
+ANA = Actor("alice")
+
+
+def _setup(session, level=4, code="R02.1"):
+    make_project(session, code, "Mixed-variable BO")
+    make_history(session, code, [("start", level, None, "2025-06-02")])
+    return code
+
+
+def _click(at, label):
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _review_page(open_page, review_id, **kw):
+    return open_page(PAGE, review=str(review_id), **kw)
+
+
+def test_overview_lists_open_waiting_and_deployed(open_page, session):
+    _setup(session)
+    _setup(session, 9, "P09.1")
+    reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    at = open_page(PAGE)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Open reviews"] == "1" and metrics["Waiting for my vote"] == "1"
+    assert metrics["Level 9 reviews overdue"] == "1"  # at level 9 since 2025-06-02, every 90 days
+    assert list(at.dataframe[0].value["code"]) == ["R02.1"]
+
+
+def test_open_a_review_from_the_form(open_page, session):
+    _setup(session)
+    at = open_page(PAGE)
+    at.session_state["reviews_tab"] = "Open a review"
+    at.run()
+    assert "Suggested panel for level 4" in " ".join(c.value for c in at.caption)
+    at.multiselect(key="open_panel").set_value(["alice"])
+    _click(at, "Open review")
+    review = session.exec(select(Review)).one()
+    assert at.success[0].value == f"Opened review {review.id} of R02.1 at level 4."
+    assert at.session_state["reviews_tab"] == "Review" and at.query_params["review"] in (str(review.id), [str(review.id)])
+    assert f"Review {review.id} · R02.1" in " ".join(m.value for m in at.markdown)
+
+
+def test_checklist_scores_are_saved_all_or_nothing(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["reviews_tab"] = "Checklist"
+    at.run()
+    grid = next(e for e in at.data_editor if e.key.startswith("self_checklist:"))
+    keys = list(grid.value["key"])
+    at.session_state[grid.key] = {"edited_rows": {0: {"percent": 100}, 1: {"percent": 150}}, "added_rows": [],
+                                  "deleted_rows": []}
+    at.run()
+    _click(at, "Save checklist")
+    assert "nothing was saved" in at.error[0].value and f"criterion {keys[1]}, percent" in at.error[0].value
+    assert session.exec(select(CriterionScore)).all() == []
+    at.session_state[grid.key] = {"edited_rows": {0: {"percent": 100, "evidence": "https://x.org/e"},
+                                                  1: {"percent": 60}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    _click(at, "Save checklist")
+    assert at.success[0].value == "Saved 2 score(s) of level 4's checklist for R02.1."
+    session.expire_all()
+    assert {(r.key, r.percent) for r in session.exec(select(CriterionScore))} == {(keys[0], 100), (keys[1], 60)}
+    assert "Exit criteria average" in " ".join(m.value for m in at.markdown)
+
+
+def test_vote_then_graduate_and_ask_for_the_debrief(open_page, session):
+    _setup(session)
+    review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    at = _review_page(open_page, review.id)
+    at.text_area(key="vote_comment").input("Ready.")
+    _click(at, "Cast vote")
+    assert at.success[0].value == "Vote recorded: alice votes graduate."
+    at.radio(key="decision").set_value("graduate").run()
+    _click(at, "Decide")
+    assert at.success[0].value == f"Review {review.id} decided: graduate (level 4 → 5). Now write the stage debrief on the TRL card."
+    session.expire_all()
+    event = session.exec(select(LevelEvent).where(LevelEvent.review_id == review.id)).one()
+    assert (event.from_level, event.to_level) == (4, 5)
+    links = [p.label for p in at.get("page_link")]
+    assert "Write the stage debrief of level 4 on the TRL card" in links
+
+
+def test_a_blocked_gate_refuses_and_an_admin_overrides_it(open_page, session, team):
+    make_project(session, "P08.1", "Flight ready", actor=Actor("eve"))
+    level_moves.record_start(session=session, actor=Actor("eve"), code="P08.1", level=8, at=day("2025-06-02"))
+    risks.add_requirement(session=session, actor=Actor("eve"), code="P08.1", number="1", statement="Serve.",
+                          p_failure=0.2, value=5, validation_status="in progress")
+    review = reviews.open_review(session=session, actor=Actor("eve"), code="P08.1", panel=["ada"])
+    at = _review_page(open_page, review.id, signed_in="eve")
+    assert "requirement 1: validation in progress" in " ".join(m.value for m in at.markdown)
+    assert not [e for e in at.expander if "Override" in e.label]  # editors cannot override
+    assert not [r for r in at.radio if r.key == "decision"]  # nor decide
+    at = _review_page(open_page, review.id, signed_in="ada")
+    at.radio(key="decision").set_value("graduate").run()
+    assert "Graduation is blocked" in at.error[0].value
+    _click(at, "Decide")
+    refusal = at.error[-1].value
+    assert refusal.startswith("Not allowed") and "validation in progress" in refusal and "[rule: gate]" in refusal
+    session.expire_all()
+    assert projects.get_project(session, "P08.1").level == 8
+    at.text_input(key="rg_validation_why").input("Validated in the field trial; record to follow")
+    next(b for b in at.button if b.label == "Override").click().run()
+    assert at.success[0].value == "Gate overridden: Every requirement has passed validation."
+    assert "overridden" in " ".join(m.value for m in at.markdown)
+    at.radio(key="decision").set_value("graduate").run()
+    _click(at, "Decide")
+    assert "decided: graduate (level 8 → 9)" in at.success[0].value
+
+
+def test_hold_with_tasks_switch_back_and_pause(open_page, session):
+    _setup(session)
+    review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    at = _review_page(open_page, review.id)
+    at.radio(key="decision").set_value("hold").run()
+    _click(at, "Decide")
+    assert "tasks" in at.error[0].value
+    at.session_state["decision_tasks"] = {"edited_rows": {}, "deleted_rows": [],
+                                          "added_rows": [{"task": "Collect field data", "owner": "alice"}]}
+    at.run()
+    _click(at, "Decide")
+    assert at.success[0].value == f"Review {review.id} decided: hold."
+    assert any("Collect field data" in list(d.value.get("task", [])) for d in at.dataframe)
+    second = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    at = _review_page(open_page, second.id)
+    at.radio(key="decision").set_value("switch back").run()
+    at.selectbox(key="decision_target").set_value(2).run()
+    assert "Recorded as a embedded switchback." in " ".join(c.value for c in at.caption)
+    _click(at, "Decide")
+    assert "decided: switch back (level 4 → 2)" in at.success[0].value
+    third = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    at = _review_page(open_page, third.id)
+    at.radio(key="decision").set_value("pause").run()
+    _click(at, "Decide")
+    session.expire_all()
+    assert projects.get_project(session, "R02.1").status == "paused"
+
+
+def test_ethics_answers_are_saved_and_marked_changed(open_page, session):
+    _setup(session)
+    first = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    key = reviews.ethics_keys(first.ethics)[0]
+    reviews.answer_ethics(session=session, actor=ANA, review_id=first.id, answers={key: "Ours."})
+    reviews.decide(session=session, actor=ANA, review_id=first.id, expected_version=first.version, decision="hold",
+                   tasks=[{"task": "t", "owner": "alice"}])
+    second = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    at = _review_page(open_page, second.id)
+    at.text_area(key=f"eth_{second.id}_{key}").input("Shared with a partner now.")
+    _click(at, "Save ethics answers")
+    assert at.success[0].value == "Saved 1 changed answer(s)."
+    assert any("*changed*" in t.label for t in at.text_area)
+
+
+def test_viewers_read_without_forms(open_page, session, team):
+    make_project(session, "R02.1", "x", actor=Actor("eve"))
+    level_moves.record_start(session=session, actor=Actor("eve"), code="R02.1", level=4, at=day("2025-06-02"))
+    review = reviews.open_review(session=session, actor=Actor("eve"), code="R02.1", panel=["eve"])
+    at = _review_page(open_page, review.id, signed_in="vic")
+    assert [b.label for b in at.button] == ["Sign out"] and not [r for r in at.radio if r.key == "decision"]
+    assert "A reviewer or an admin decides the review." in " ".join(c.value for c in at.caption)

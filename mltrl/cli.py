@@ -23,7 +23,7 @@ from sqlmodel import Session
 from mltrl import db
 from mltrl.errors import MltrlError, RowErrors
 from mltrl.services import Actor, cards, demo, level_moves, portfolio, projects, users
-from mltrl.services._core import parse_when
+from mltrl.services._core import as_utc, parse_when
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split("\n\n")[0])
 db_app = typer.Typer(no_args_is_help=True, help="The database: migrations.")
@@ -34,6 +34,7 @@ user_app = typer.Typer(no_args_is_help=True, help="Accounts and roles (viewer, e
 card_app = typer.Typer(no_args_is_help=True, help="TRL cards: export, import, history.")
 requirements_app = typer.Typer(no_args_is_help=True, help="The requirements register: CSV export and import.")
 risks_app = typer.Typer(no_args_is_help=True, help="The risk register: CSV export and import, the 5x5 matrix.")
+review_app = typer.Typer(no_args_is_help=True, help="Gated reviews: open, vote, decide; gate overrides.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(project_app, name="project")
@@ -42,6 +43,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(card_app, name="card")
 app.add_typer(requirements_app, name="requirements")
 app.add_typer(risks_app, name="risks")
+app.add_typer(review_app, name="review")
 
 _state: dict[str, str | None] = {"as": None}
 
@@ -214,6 +216,17 @@ def level_switchback(
     _report(_write(level_moves.switch_back, code=code, level=level, kind=kind, at=at, note=note), code)
 
 
+@level_app.command("deployed-change")
+def level_deployed_change(
+    code: Annotated[str, typer.Argument(help="Project ID of a deployed (level 9) technology.")],
+    note: NoteOption = None,
+) -> None:
+    """Record a change to the deployed version: the embedded 9 -> 7 switchback (back through integration)."""
+    from mltrl.services import reviews
+
+    _report(_write(reviews.change_deployed_version, code=code, note=note or ""), code)
+
+
 @level_app.command("history")
 def level_history(
     code: Annotated[str, typer.Argument(help="Project ID.")],
@@ -331,7 +344,7 @@ def card_history(
 # --- requirements and risks ----------------------------------------------------------------------
 
 
-def _export_register(export, code: str, file: str, force: bool) -> None:  # noqa: ANN001
+def _export_register(export, code: str, file: str, force: bool) -> None:
     from pathlib import Path
 
     with _session() as session:
@@ -349,7 +362,7 @@ def _export_register(export, code: str, file: str, force: bool) -> None:  # noqa
     typer.echo(f"wrote {max(text.count(chr(10)) - 1, 0)} rows of {code} to {file}", err=True)
 
 
-def _import_register(use_case, code: str, file: str) -> None:  # noqa: ANN001
+def _import_register(use_case, code: str, file: str) -> None:
     from pathlib import Path
 
     try:
@@ -433,6 +446,313 @@ def risks_matrix(code: Annotated[str | None, typer.Argument(help="Project ID (de
     for pb in reversed(rules.BANDS):
         row = [str(counts.get((pb, vb), 0)) for vb in rules.BANDS]
         typer.echo(f"{rules.P_BAND_LABELS[pb - 1]:>31}: " + "  ".join(f"{n:>5}" for n in row))
+
+
+# --- review ------------------------------------------------------------------------------------
+
+
+class ReviewStatus(str, Enum):
+    open = "open"
+    decided = "decided"
+    cancelled = "cancelled"
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = as_utc(value)
+    return None if value is None else value.isoformat()
+
+
+def _choice_word(word: str) -> str:
+    """``switch-back`` and ``not_yet`` read as ``switch back`` and ``not yet`` (easier in a shell)."""
+    return " ".join(str(word).replace("-", " ").replace("_", " ").split())
+
+
+def _review_summary(review, code: str) -> dict:
+    return {"id": review.id, "code": code, "level": review.level, "status": review.status,
+            "opened_at": _iso(review.opened_at), "opened_by": review.opened_by, "panel": list(review.panel),
+            "decision": review.decision, "decided_at": _iso(review.decided_at), "decided_by": review.decided_by}
+
+
+def _gate_json(gate) -> dict:
+    record = {"key": gate.key, "title": gate.title, "state": gate.state.value, "blockers": list(gate.blockers),
+              "advice": gate.advice, "override": None}
+    if gate.override is not None:
+        o = gate.override
+        record["override"] = {"by": o.by, "justification": o.justification, "at": _iso(o.at),
+                              "expires_at": _iso(o.expires_at)}
+    return record
+
+
+def _review_record(session: Session, review_id: int) -> dict:
+    """Everything about one review, as plain JSON-ready data."""
+    from mltrl import gates as rules
+    from mltrl import levels as engine
+    from mltrl.services import reviews
+    from mltrl.services.policy import current_policy
+
+    view = reviews.review_view(session, review_id)
+    review = view.review
+    project = projects.get_project(session, view.code)
+    decided = review.status == "decided"
+    # A decided review shows what stood at the decision; an open (or cancelled) one, what stands now.
+    if decided:
+        scores = {k: rules.Score(k, v.get("percent", 0), v.get("evidence", ""), v.get("comment", ""))
+                  for k, v in (review.scores or {}).items()}
+        gates = [dict({"advice": None, "override": None}, **g) for g in review.gates or []]
+    else:
+        scores = reviews.scores_of(session, project.id, review.level)
+        gates = [_gate_json(g) for g in reviews.gates_of(session, project, review.level)]
+    criteria = rules.criteria_of(review.criteria)
+    readiness = rules.readiness(criteria, scores, current_policy(session).review_ready_threshold)
+    changed = view.changed_answers
+    ethics = []
+    for part in reviews.ETHICS_PARTS:
+        for question in review.ethics.get(part, []):
+            key = f"{part}:{question[0]}"
+            answer = view.answers.get(key)
+            ethics.append({"key": key, "part": part, "question": question[1],
+                           "answer": answer.answer if answer else "",
+                           "answered_by": answer.answered_by if answer else None,
+                           "answered_at": _iso(answer.answered_at) if answer else None,
+                           "previous_answer": view.previous_answers.get(key, ""),
+                           "changed": key in changed})
+    event = view.event
+    return {
+        **_review_summary(review, view.code),
+        "technology": {"code": view.code, "name": view.name, "level": view.current_level, "status": project.status},
+        "suggested_panel": list(engine.level(review.level).panel),
+        "criteria_version": review.criteria_version,
+        "scores_as_of": "decision" if decided else "now",
+        "criteria": [{"key": c.key, "criterion": c.text, "guidance": c.guidance,
+                      "percent": scores[c.key].percent if c.key in scores else None,
+                      "evidence": scores[c.key].evidence if c.key in scores else "",
+                      "comment": scores[c.key].comment if c.key in scores else ""} for c in criteria],
+        "readiness": {"average": readiness.average, "threshold": readiness.threshold, "ready": readiness.ready,
+                      "scored": readiness.scored, "total": readiness.total},
+        "gates_as_of": "decision" if decided else "now",
+        "gates": gates,
+        "ethics_version": review.ethics_version,
+        "ethics": ethics,
+        "ethics_changed": sorted(changed),
+        "votes": [{"voter": v.voter, "vote": v.vote, "comment": v.comment, "at": _iso(v.at)} for v in view.votes],
+        "latest_votes": {name: {"vote": v.vote, "comment": v.comment, "at": _iso(v.at)}
+                         for name, v in view.latest_votes.items()},
+        "note": review.decision_note,
+        "target_level": review.target_level,
+        "switchback_kind": review.switchback_kind,
+        "tasks": [dict(t) for t in view.tasks],
+        "event": None if event is None else {
+            "id": event.id, "from_level": event.from_level, "to_level": event.to_level,
+            "kind": level_moves.event_kind_label(event), "at": _iso(event.at)},
+    }
+
+
+def _print_review(r: dict) -> None:
+    t = r["technology"]
+    echo = typer.echo
+    echo(f"review {r['id']}: {r['code']} ({t['name']}) at level {r['level']}, {r['status']}")
+    echo(f"  opened {r['opened_at'][:16].replace('T', ' ')} by {r['opened_by']}; the technology is now at level "
+         f"{'-' if t['level'] is None else t['level']} ({t['status']})")
+    echo(f"  panel: {', '.join(r['panel']) or '(anyone with the reviewer role)'}")
+    echo(f"  suggested for level {r['level']}: {', '.join(r['suggested_panel'])}")
+    rd = r["readiness"]
+    echo(f"criteria (version {r['criteria_version']}, scores as of {r['scores_as_of']}): "
+         f"average {rd['average']}% of {rd['threshold']}% needed, {'ready' if rd['ready'] else 'not ready'}")
+    for c in r["criteria"]:
+        pct = "  -" if c["percent"] is None else f"{c['percent']:>3}"
+        extra = "  ".join(x for x in (c["evidence"], c["comment"]) if x)
+        echo(f"  {pct}%  {c['key']}: {c['criterion']}" + (f"  [{extra}]" if extra else ""))
+    echo(f"gates (as of {r['gates_as_of']}):" + ("" if r["gates"] else " none at this level"))
+    for g in r["gates"]:
+        echo(f"  {g['state']:<16} {g['title']}")
+        for blocker in g["blockers"]:
+            echo(f"    - {blocker}")
+        o = g.get("override")
+        if o:
+            until = f" until {o['expires_at'][:10]}" if o.get("expires_at") else ""
+            echo(f"    override by {o['by']}{until}: {o['justification']}")
+    answered = [e for e in r["ethics"] if e["answer"] or e["changed"]]
+    echo(f"ethics (template version {r['ethics_version']}): {len([e for e in r['ethics'] if e['answer']])} of "
+         f"{len(r['ethics'])} answered, {len(r['ethics_changed'])} changed since the previous review")
+    for e in answered:
+        mark = "*" if e["changed"] else " "
+        echo(f"  {mark} {e['key']}: {e['answer'] or '(no answer now)'}")
+    echo(f"votes ({len(r['votes'])} cast):" + ("" if r["votes"] else " none yet"))
+    for v in r["votes"]:
+        latest = r["latest_votes"].get(v["voter"])
+        current = latest is not None and latest["at"] == v["at"] and latest["vote"] == v["vote"]
+        comment = f": {v['comment']}" if v["comment"] else ""
+        echo(f"  {v['at'][:16].replace('T', ' ')}  {v['voter']:<16} {v['vote']:<12}{'' if current else ' (replaced)'}{comment}")
+    if r["decision"]:
+        echo(f"decision: {r['decision']} on {r['decided_at'][:10]} by {r['decided_by']}"
+             + (f" (to level {r['target_level']}, {r['switchback_kind']})" if r["target_level"] is not None else ""))
+    elif r["status"] == "cancelled":
+        echo(f"cancelled on {r['decided_at'][:10]} by {r['decided_by']}")
+    if r["note"]:
+        echo(f"  note: {r['note']}")
+    for task in r["tasks"]:
+        due = f" (due {task['due']})" if task.get("due") else ""
+        echo(f"  task {task['number']}: {task['task']} @{task['owner']}{due}")
+    ev = r["event"]
+    if ev:
+        src = "start" if ev["from_level"] is None else f"{ev['from_level']} ->"
+        echo(f"level event {ev['id']}: {ev['kind']} {src} {ev['to_level']} on {ev['at'][:10]}")
+
+
+@review_app.command("list")
+def review_list(
+    code: Annotated[str | None, typer.Option("--code", help="Only this technology's reviews.")] = None,
+    status: Annotated[ReviewStatus | None, typer.Option("--status", help="Only reviews in this state.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reviews, newest first: level, status, panel and decision."""
+    from mltrl.services import reviews
+
+    with _session() as session:
+        try:
+            rows = reviews.reviews(session, code=code, status=status.value if status else None)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+        records = [_review_summary(review, c) for review, c in rows]
+    if as_json:
+        typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    if not records:
+        typer.echo("no reviews" + (" match" if code or status else " yet (try: mltrl review open CODE)"))
+        return
+    width = max(len(r["code"]) for r in records)
+    typer.echo(f"{'id':>5}  {'code':<{width}}  level  {'status':<9}  opened      {'decision':<11}  panel")
+    for r in records:
+        typer.echo(f"{r['id']:>5}  {r['code']:<{width}}  {r['level']:>5}  {r['status']:<9}  {r['opened_at'][:10]}  "
+                   f"{r['decision'] or '-':<11}  {', '.join(r['panel']) or '-'}")
+
+
+@review_app.command("show")
+def review_show(
+    review_id: Annotated[int, typer.Argument(metavar="ID", help="Review number.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Everything about one review: criteria and scores, gates, ethics answers, votes, decision."""
+    with _session() as session:
+        try:
+            record = _review_record(session, review_id)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    _print_review(record)
+
+
+@review_app.command("open")
+def review_open(
+    code: Annotated[str, typer.Argument(help="Project ID.")],
+    panel: Annotated[list[str] | None, typer.Option("--panel", help="A panel member's user name (repeat for several).")] = None,
+) -> None:
+    """Open a gated review of a technology at its current level; prints the new review's id.
+
+    What was opened (level, panel) goes to stderr, so `id=$(mltrl review open CODE)` works."""
+    from mltrl.services import reviews
+
+    review = _write(reviews.open_review, code=code, panel=panel or [])
+    typer.echo(f"opened review {review.id} of {code} at level {review.level}"
+               + (f" (panel: {', '.join(review.panel)})" if review.panel else ""), err=True)
+    typer.echo(str(review.id))
+
+
+@review_app.command("vote")
+def review_vote(
+    review_id: Annotated[int, typer.Argument(metavar="ID", help="Review number.")],
+    vote: Annotated[str, typer.Argument(help='graduate | "not yet" | "switch back"')],
+    comment: Annotated[str, typer.Option("--comment", help="Why, in a sentence or two.")] = "",
+) -> None:
+    """Vote on an open review as a panel member (a new vote replaces yours in the count; both are kept)."""
+    from mltrl.services import reviews
+
+    row = _write(reviews.cast_vote, review_id=review_id, vote=_choice_word(vote), comment=comment)
+    typer.echo(f"review {review_id}: {row.voter} votes {row.vote}")
+
+
+def _task(text: str) -> dict[str, str]:
+    what, sep, owner = text.rpartition("@")
+    return {"task": what, "owner": owner} if sep else {"task": text, "owner": ""}
+
+
+@review_app.command("decide")
+def review_decide(
+    review_id: Annotated[int, typer.Argument(metavar="ID", help="Review number.")],
+    decision: Annotated[str, typer.Argument(help='graduate | hold | "switch back" | pause')],
+    note: NoteOption = None,
+    to: Annotated[int | None, typer.Option("--to", min=0, max=9, help="switch back: the level to go back to.")] = None,
+    task: Annotated[list[str] | None, typer.Option("--task", help='hold: "what is to be done@owner" (repeat for several).')] = None,
+) -> None:
+    """Decide an open review (reviewers): graduate, hold (with tasks), switch back (--to) or pause."""
+    from mltrl.gates import Decision
+    from mltrl.models import Review
+    from mltrl.services import reviews
+
+    word = _choice_word(decision)
+    if word.lower() in {d.value for d in Decision}:
+        if to is not None and word.lower() != Decision.SWITCH_BACK:
+            raise typer.BadParameter("--to goes with switch back only", param_hint="--to")
+        if task and word.lower() != Decision.HOLD:
+            raise typer.BadParameter("--task goes with hold only", param_hint="--task")
+    with _session() as session:
+        try:
+            current = session.get(Review, review_id)
+            outcome = reviews.decide(session=session, actor=_actor(), review_id=review_id,
+                                     expected_version=current.version if current else 0, decision=word,
+                                     note=note or "", target_level=to, tasks=[_task(t) for t in task or []])
+        except MltrlError as exc:
+            raise _fail(exc) from None
+        review = outcome.review
+        _warn(outcome.warnings)
+        typer.echo(f"review {review.id}: {review.decision}")
+        if outcome.event is not None:
+            e = outcome.event
+            typer.echo(f"  {level_moves.event_kind_label(e)} {e.from_level} -> {e.to_level} "
+                       f"on {as_utc(e.at).date().isoformat()} (level event {e.id})")
+        for t in review.tasks or []:
+            typer.echo(f"  task {t['number']}: {t['task']} @{t['owner']}")
+        if review.decision == "pause":
+            typer.echo("  the technology is paused")
+        if outcome.debrief:
+            typer.echo(f"  next: write the stage debrief of level {review.level}")
+
+
+@review_app.command("override")
+def review_override(
+    code: Annotated[str, typer.Argument(help="Project ID.")],
+    level: Annotated[int, typer.Argument(help="The level whose graduation the gate guards (5 or 8).")],
+    gate: Annotated[str, typer.Argument(help="research-vv | product-requirements (level 5) | validation (level 8)")],
+    why: Annotated[str, typer.Option("--why", help="The justification (required).")],
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="When the override expires: ISO 8601 date or date-time (default: never).",
+                     callback=_when),
+    ] = None,
+) -> None:
+    """Let a graduation through a blocked gate (admins only), with why and until when."""
+    from mltrl.services import reviews
+
+    row = _write(reviews.override_gate, code=code, level=level, gate=gate, justification=why, expires_at=until)
+    until_text = f" until {_iso(row.expires_at)[:10]}" if row.expires_at else ""
+    typer.echo(f"{code}: gate {row.gate} of level {row.level} overridden by {row.by}{until_text}")
+
+
+@app.command("fork")
+def fork(
+    code: Annotated[str, typer.Argument(help="Project ID of the technology to fork.")],
+    new_code: Annotated[str, typer.Argument(help="Project ID of the new technology.")],
+    name: Annotated[str, typer.Argument(help="Human name of the new technology.")],
+    note: NoteOption = None,
+) -> None:
+    """Bifurcate: a new technology going on from CODE at its level, with its owners, a copy of its
+    card and its history as its past."""
+    from mltrl.services import reviews
+
+    child = _write(reviews.fork, code=code, new_code=new_code, name=name, note=note or "")
+    typer.echo(f"forked {code} into {child.code}: {child.name} at level {child.level}")
 
 
 # --- user --------------------------------------------------------------------------------------

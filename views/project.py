@@ -9,6 +9,8 @@ from mltrl import charts, levels
 from mltrl.levels import SwitchbackKind
 from mltrl.permissions import Permission
 from mltrl.services import level_moves, projects
+from mltrl.services import policy as org_policy
+from mltrl.services import reviews as review_service
 from mltrl.ui import access, context, feedback, tables
 
 st.title("Project")
@@ -17,6 +19,7 @@ feedback.show_flash()
 frame = context.portfolio_frame()
 codes = sorted(frame["code"].tolist())
 names = dict(zip(frame["code"], frame["name"]))
+known_codes = dict(zip(frame["id"], frame["code"]))
 
 
 def _when(day: date) -> datetime:
@@ -94,10 +97,53 @@ with context.session() as s:
     if project.level_since is not None:
         facts.append(f"**At this level since:** {project.level_since.date().isoformat()} "
                      f"({int(row['days_in_level'])} days)")
+    if project.forked_from_id is not None:
+        parent_code = known_codes.get(project.forked_from_id, "?")
+        facts.append(f"**Forked from:** [{parent_code}](project?code={parent_code}) on {project.forked_at:%Y-%m-%d}")
     if facts:
         st.markdown(" · ".join(facts))
     if project.summary:
         st.write(project.summary)
+
+    # --- readiness: why at level N, what blocks N+1 ---------------------------------------
+    if lv is not None:
+        standing = review_service.standing(s, code)
+        st.subheader(f"Why level {lv}, and what blocks {lv + 1 if lv < levels.MAX_LEVEL else 'the next review'}?",
+                     anchor=False)
+        r = standing.readiness
+        st.markdown(f":{'green' if r.ready else 'orange'}-badge[{'ready for review' if r.ready else 'not ready yet'}] "
+                    f"Level {lv}'s exit criteria average **{r.average:.0f}%** (ready at {r.threshold}%); "
+                    f"{r.total - len(r.unmet)} of {r.total} fully met.")
+        refusing = standing.refusing_gates
+        overridden = [g for g in standing.gates if g.state.value == "overridden"]
+        if r.unmet or refusing or overridden:
+            with st.container(border=True):
+                for g in refusing:
+                    st.markdown(f":red-badge[gate {g.state.value}] **{g.title}**: " + "; ".join(g.blockers)
+                                + f"  \n*What to do:* {g.advice}")
+                for g in overridden:
+                    until = f" until {g.override.expires_at:%Y-%m-%d}" if g.override.expires_at else ""
+                    st.markdown(f":orange-badge[gate overridden] **{g.title}**, by {g.override.by}{until}: "
+                                f"{g.override.justification}")
+                for criterion, percent in sorted(r.unmet, key=lambda cp: cp[1])[:6]:
+                    st.markdown(f":gray-badge[{percent}%] {criterion.text}  \n*What to do:* {criterion.guidance}")
+                if len(r.unmet) > 6:
+                    st.caption(f"And {len(r.unmet) - 6} more criteria under 100%.")
+        else:
+            st.caption("Every exit criterion is met and no gate refuses.")
+        links = st.columns([1, 1, 2])
+        links[0].page_link("views/reviews.py", label="Score the checklist", icon=":material/checklist:",
+                           query_params={"code": code, "tab": "checklist"})
+        if standing.open_review is not None:
+            links[1].page_link("views/reviews.py", label=f"Open review {standing.open_review}",
+                               icon=":material/rate_review:", query_params={"review": str(standing.open_review)})
+        if lv == levels.MAX_LEVEL:
+            due = next((d for d in review_service.deployed_reviews(s, org_policy.current_policy(s)) if d.code == code),
+                       None)
+            if due is not None:
+                st.markdown(f":{'red' if due.overdue else 'gray'}-badge[{'review overdue since' if due.overdue else 'next review'}"
+                            f" {due.due:%Y-%m-%d}] Deployed technologies are reviewed again every "
+                            f"{org_policy.current_policy(s).deployed_review_days} days; last review {due.last_review:%Y-%m-%d}.")
 
     # --- components -----------------------------------------------------------------------
     if children:
@@ -125,8 +171,22 @@ with context.session() as s:
             st.caption(f"Read-only: as a {access.viewer().role} you can see everything here but change nothing.")
         st.stop()
     st.subheader("Change", anchor=False)
-    move_tab, edit_tab, add_tab = st.tabs(["Record a level change", "Edit details", "Add a technology"])
+    move_tab, edit_tab, fork_tab, add_tab = st.tabs(["Record a level change", "Edit details", "Fork",
+                                                     "Add a technology"])
     with move_tab:
+        st.caption("For history before the dashboard was adopted, or moves made outside it: what is recorded here is "
+                   "marked *recorded without a review*. A move through a gated review is decided on the Reviews page.")
+        if lv == levels.MAX_LEVEL:
+            with st.form("deployed_change_form", border=True):
+                st.markdown("**Change to the deployed version**: an update of a deployed technology goes back "
+                            "through integration, as the embedded 9 → 7 switchback.")
+                dc_note = st.text_input("What changes?", key="deployed_change_note")
+                if st.form_submit_button("Record the change (9 → 7)", icon=":material/published_with_changes:"):
+                    feedback.run_use_case(
+                        lambda: review_service.change_deployed_version(session=s, actor=context.actor(), code=code,
+                                                                       note=dc_note),
+                        success=f"{code} is back at level 7 for the change (embedded switchback).",
+                        reset={"deployed_change_note": ""})
         if lv is None:
             with st.form("start_form", border=True):
                 st.markdown("**Start**: where does this technology enter MLTRL? Any level 0-9.")
@@ -203,5 +263,24 @@ with context.session() as s:
                         summary=e_summary),
                     success=f"Saved {code}.",
                 )
+    with fork_tab:
+        if lv is None:
+            st.caption("A fork goes on from its parent's level: record a start first.")
+        else:
+            with st.form("fork_form", border=True):
+                st.markdown(f"**Fork {code}** into a new technology that goes on independently from level {lv} "
+                            "(typically at level 2, into research and applied paths; or at level 6). The fork gets "
+                            "its own code, a link to this technology, a copy of its card and owners, and this "
+                            "technology's history as its past.")
+                f1, f2 = st.columns([1, 3])
+                f_code = f1.text_input("New code", key="fork_code", placeholder=f"{code[:-1]}2", max_chars=32)
+                f_name = f2.text_input("Name", key="fork_name", max_chars=200)
+                f_note = st.text_input("Why fork?", key="fork_note")
+                if st.form_submit_button("Fork", icon=":material/call_split:"):
+                    feedback.run_use_case(
+                        lambda: review_service.fork(session=s, actor=context.actor(), code=code, new_code=f_code,
+                                                    name=f_name, note=f_note),
+                        success=lambda p: f"Forked {code} into {p.code} · {p.name} at level {lv}.",
+                        reset={"fork_code": "", "fork_name": "", "fork_note": ""})
     with add_tab:
         add_project_form("add_form")

@@ -74,11 +74,20 @@ def overview(s) -> None:  # noqa: ANN001
     m4.metric("Level 9 reviews overdue", len(late), help=f"Deployed technologies are reviewed every "
                                                           f"{policy.deployed_review_days} days (Admin › Settings)")
     st.subheader("Waiting for my vote", anchor=False)
-    review_table(waiting, "waiting") if waiting else st.caption("Nothing is waiting for your vote.")
+    if waiting:
+        review_table(waiting, "waiting")
+    else:
+        st.caption("Nothing is waiting for your vote.")
     st.subheader("Open reviews", anchor=False)
-    review_table(open_rows, "open_reviews") if open_rows else st.caption("No review is open.")
+    if open_rows:
+        review_table(open_rows, "open_reviews")
+    else:
+        st.caption("No review is open.")
     st.subheader("Recent decisions", anchor=False)
-    review_table(decided, "decided") if decided else st.caption("No review has been decided yet.")
+    if decided:
+        review_table(decided, "decided")
+    else:
+        st.caption("No review has been decided yet.")
     st.subheader("Deployed technologies (level 9)", anchor=False)
     if deployed:
         st.dataframe(pd.DataFrame([{"code": d.code, "name": d.name, "last": d.last_review.date(), "due": d.due.date(),
@@ -245,8 +254,9 @@ def decision_panel(s, view, state) -> None:  # noqa: ANN001
         target = None
         task_rows: list[dict] = []
         if choice == "graduate" and refusing:
-            st.error("Graduation is blocked: " + "; ".join(g.title for g in refusing) + ". See the gates above.",
-                     icon=":material/block:")
+            st.error("Graduation is blocked by " + ("a gate" if len(refusing) == 1 else "gates") + ": "
+                     + "; ".join(f"“{g.title}” is not met ({g.state.value})" for g in refusing)
+                     + ". See the gates above.", icon=":material/block:")
         if choice == "switch back":
             lower = list(range(review.level))
             target = st.selectbox("Switch back to level", lower, index=len(lower) - 1 if lower else None,
@@ -331,8 +341,10 @@ def review_detail(s, review_id: int) -> None:  # noqa: ANN001
 with context.session() as s:
     asked = st.query_params.get("review")
     tab_names = ["Overview", "Review", "Checklist", "Open a review"]
+    asked_tab = (st.query_params.get("tab") or "").capitalize()
     overview_tab, review_tab, checklist_tab, open_tab = st.tabs(
-        tab_names, key="reviews_tab", on_change="rerun", default="Review" if asked else None)
+        tab_names, key="reviews_tab", on_change="rerun",
+        default="Review" if asked else ("Checklist" if asked_tab == "Checklist" else None))
 
     if overview_tab.open:
         with overview_tab:

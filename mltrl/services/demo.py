@@ -18,12 +18,13 @@ from mltrl import cards as card_rules
 from mltrl.errors import InvalidInput
 from mltrl.models import Project, RiskEvent, utcnow
 from mltrl.permissions import Permission
-from mltrl.services import cards, level_moves, projects, risks
+from mltrl.services import cards, level_moves, projects, reviews, risks
 from mltrl.services._core import Actor, parse_when, within, write_service
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_portfolio.json"
 DEMO_CARDS = DEMO_PATH.parent / "demo_cards"
 DEMO_REGISTERS = DEMO_PATH.parent / "demo_registers.json"
+DEMO_REVIEWS = DEMO_PATH.parent / "demo_reviews.json"
 DEMO_FORMAT = 1
 
 
@@ -76,7 +77,33 @@ def load_demo(*, session: Session, actor: Actor, path: Path = DEMO_PATH, if_empt
     if registers.exists():
         for code, register in json.loads(registers.read_text(encoding="utf-8"))["registers"].items():
             _load_register(session, actor, code, register)
+    review_file = Path(path).parent / DEMO_REVIEWS.name
+    if review_file.exists():
+        for spec in json.loads(review_file.read_text(encoding="utf-8"))["reviews"]:
+            _load_review(session, actor, spec)
     return len(data["technologies"])
+
+
+def _load_review(session: Session, actor: Actor, spec: dict) -> None:
+    """A demo review through the review use cases (votes cast by the panel members named); a
+    decided one is dated back by ``decided_days_ago``, so a level 9 review can be overdue."""
+    code = spec["code"]
+    level = projects.get_project(session, code).level
+    within(reviews.score_criteria)(session=session, actor=actor, code=code, level=level,
+                                   scores={k: {"percent": v} for k, v in spec.get("scores", {}).items()})
+    review = within(reviews.open_review)(session=session, actor=actor, code=code, panel=spec["panel"])
+    for vote in spec.get("votes", []):
+        within(reviews.cast_vote)(session=session, actor=Actor(vote["voter"]), review_id=review.id,
+                                  vote=vote["vote"], comment=vote.get("comment", ""))
+    if spec.get("answers"):
+        within(reviews.answer_ethics)(session=session, actor=actor, review_id=review.id, answers=spec["answers"])
+    if "decide" in spec:
+        when = utcnow() - timedelta(days=spec.get("decided_days_ago", 0))
+        outcome = within(reviews.decide)(session=session, actor=actor, review_id=review.id,
+                                         expected_version=review.version, **spec["decide"])
+        outcome.review.opened_at = outcome.review.decided_at = when
+        session.add(outcome.review)
+        session.flush()
 
 
 def _load_register(session: Session, actor: Actor, code: str, spec: dict) -> None:

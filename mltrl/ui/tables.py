@@ -62,6 +62,7 @@ def level_history_display(events: list) -> pd.DataFrame:
         "To": [e.to_level for e in newest_first],
         "Kind": [event_kind_label(e) for e in newest_first],
         "Note": [e.note for e in newest_first],
+        "Review": [f"review {e.review_id}" if e.review_id else "recorded without a review" for e in newest_first],
         "Recorded by": [e.recorded_by for e in newest_first],
     })
 

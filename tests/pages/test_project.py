@@ -183,3 +183,41 @@ def test_project_page_shows_card_state_and_links_the_card(open_page, demo_db):
     assert "card stale: last saved" in badges
     link = at.get("page_link")[0]
     assert (link.proto.label, link.proto.page, link.proto.query_string) == ("Open the TRL card", "card", "code=P03.1")
+
+
+def test_why_at_this_level_names_unmet_criteria_and_refusing_gates(open_page, session):
+    from mltrl.services import reviews
+
+    make_project(session, "R05.1", "At five")
+    make_history(session, "R05.1", [("start", 5, None, "2026-01-05")])
+    reviews.score_criterion(session=session, actor=Actor("ana"), code="R05.1", level=5,
+                            key=reviews.standing(session, "R05.1").criteria[0].key, percent=100)
+    at = open_page(PAGE, code="R05.1")
+    text = " ".join(m.value for m in at.markdown)
+    assert "Why level 5, and what blocks 6?" in [h.value for h in at.subheader]
+    assert "gate blocked" in text and "register is empty" in text and "What to do:" in text
+    assert "not ready yet" in text
+    history = next(d.value for d in at.dataframe if "Review" in d.value)
+    assert list(history["Review"]) == ["recorded without a review"]
+
+
+def test_fork_and_deployed_change_from_the_project_page(open_page, session):
+    make_project(session, "P09.1", "Deployed", owners=["Ana"])
+    make_history(session, "P09.1", [("start", 9, None, "2026-01-05")])
+    at = open_page(PAGE, code="P09.1")
+    assert "review overdue since" in " ".join(m.value for m in at.markdown)
+    at.text_input(key="fork_code").input("P09.2")
+    at.text_input(key="fork_name").input("Regional variant")
+    _submit(at, "Fork")
+    assert at.success[0].value == "Forked P09.1 into P09.2 · Regional variant at level 9."
+    session.expire_all()
+    fork = projects.get_project(session, "P09.2")
+    assert fork.level == 9 and fork.forked_from_id == projects.get_project(session, "P09.1").id
+    at.text_input(key="deployed_change_note").input("New weights")
+    _submit(at, "Record the change (9 → 7)")
+    assert at.success[0].value == "P09.1 is back at level 7 for the change (embedded switchback)."
+    session.expire_all()
+    last = level_moves.history(session, "P09.1")[-1]
+    assert (last.from_level, last.to_level, last.switchback_kind, last.note) == (9, 7, "embedded", "New weights")
+    at = open_page(PAGE, code="P09.2")
+    assert "Forked from:" in " ".join(m.value for m in at.markdown)

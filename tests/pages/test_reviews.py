@@ -106,7 +106,7 @@ def test_a_blocked_gate_refuses_and_an_admin_overrides_it(open_page, session, te
     assert not [r for r in at.radio if r.key == "decision"]  # nor decide
     at = _review_page(open_page, review.id, signed_in="ada")
     at.radio(key="decision").set_value("graduate").run()
-    assert "Graduation is blocked" in at.error[0].value
+    assert "Graduation is blocked by a gate" in at.error[0].value
     _click(at, "Decide")
     refusal = at.error[-1].value
     assert refusal.startswith("Not allowed") and "validation in progress" in refusal and "[rule: gate]" in refusal

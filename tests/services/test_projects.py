@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from mltrl import levels
 from mltrl.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mltrl.models import LevelEvent
-from mltrl.services import WRITE_SERVICES, Actor, demo, level_moves, portfolio, projects
+from mltrl.services import WRITE_SERVICES, Actor, demo, level_moves, portfolio, projects, reviews
 from tests.factories import TESTER, audit_rows, day, everything, make_history, make_project, row_counts
 
 # --- add_project --------------------------------------------------------------------------------
@@ -316,7 +316,10 @@ def test_the_demo_portfolio_loads_the_papers_stories(session: Session) -> None:
         assert final.current == lv == hist[-1].to_level
         assert projects.get_project(session, code).level_since == hist[-1].at
 
-    assert {e.actor for e in audit_rows(session)} == {"demo"}
+    # everything is recorded as the loader, but the demo reviews' votes, cast by their panel members
+    assert {e.actor for e in audit_rows(session) if e.action != "vote"} == {"demo"}
+    assert {e.actor for e in audit_rows(session) if e.action == "vote"} <= {
+        name for r, _ in reviews.reviews(session) for name in r.panel}
     assert all(e.recorded_by == "demo" for e in events)
 
 

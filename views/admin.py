@@ -7,17 +7,20 @@ import pandas as pd
 import streamlit as st
 
 from mltrl.errors import MltrlError
+from mltrl import levels
 from mltrl import policy as policy_rules
 from mltrl.db import Settings
 from mltrl.permissions import ROLE_HELP, ROLE_ORDER
 from mltrl.services import audit_trail, backup, users
 from mltrl.services import policy as org_policy
+from mltrl.services import reviews as review_service
 from mltrl.ui import access, context, feedback
 
 st.title("Admin")
 feedback.show_flash()
 
-users_tab, settings_tab, audit_tab, backup_tab = st.tabs(["Users", "Settings", "Audit trail", "Backup"])
+users_tab, settings_tab, templates_tab, audit_tab, backup_tab = st.tabs(
+    ["Users", "Settings", "Review templates", "Audit trail", "Backup"])
 
 with users_tab, context.session() as s:
     if not users.has_accounts(s):
@@ -89,6 +92,49 @@ with settings_tab, context.session() as s:
                                   success="Settings saved.")
     st.caption("Risk review cadences go by the grade of a risk's matrix cell; a higher grade is reviewed at least "
                "as often as a lower one.")
+
+def _rows(frame: pd.DataFrame, columns: list[str]) -> list[list[str]]:
+    """Rows typed in a template grid, blank ones dropped."""
+    rows = [["" if pd.isna(v) else str(v) for v in r] for r in frame[columns].itertuples(index=False)]
+    return [r for r in rows if any(x.strip() for x in r)]
+
+
+with templates_tab, context.session() as s:
+    st.markdown("The exit checklists and the ethics checklist every review uses. Saving makes a **new version**: "
+                "reviews opened earlier keep the version they were opened with, and decided reviews never change.")
+    criteria_version, criteria = review_service.criteria_set(s)
+    ethics_version, ethics = review_service.ethics_template(s)
+    st.markdown(f"#### Exit criteria (version {criteria_version})")
+    level = st.selectbox("Level", [lv.number for lv in levels.LEVELS], key="tpl_level",
+                         format_func=lambda n: levels.level(n).label)
+    grid = st.data_editor(pd.DataFrame(criteria.get(str(level), []), columns=["key", "criterion", "guidance"]),
+                          num_rows="dynamic", hide_index=True, width="stretch", key=f"tpl_criteria_{criteria_version}_{level}",
+                          column_config={"key": st.column_config.TextColumn("Key", help="a short slug, a-z 0-9 -"),
+                                         "criterion": st.column_config.TextColumn("Criterion", width="large"),
+                                         "guidance": st.column_config.TextColumn("Guidance", width="large")})
+    note = st.text_input("What changed?", key="tpl_criteria_note")
+    if st.button(f"Save level {level}'s criteria as version {criteria_version + 1}", key="tpl_criteria_save",
+                 icon=":material/save:"):
+        feedback.run_use_case(
+            lambda: review_service.update_criteria(session=s, actor=context.actor(), level=level,
+                                                   criteria=_rows(grid, ["key", "criterion", "guidance"]), note=note),
+            success=lambda v: f"Saved criteria version {v}.", reset={"tpl_criteria_note": ""})
+    st.markdown(f"#### Ethics checklist (version {ethics_version})")
+    parts = {}
+    for part, title, columns in (("before", "Before development", ["key", "question", "help"]),
+                                 ("after", "After development", ["key", "question", "help"]),
+                                 ("positions", "Standing positions", ["key", "statement"])):
+        st.markdown(f"**{title}**")
+        parts[part] = (st.data_editor(pd.DataFrame(ethics.get(part, []), columns=columns), num_rows="dynamic",
+                                      hide_index=True, width="stretch", key=f"tpl_{part}_{ethics_version}"), columns)
+    e_note = st.text_input("What changed?", key="tpl_ethics_note")
+    if st.button(f"Save the ethics checklist as version {ethics_version + 1}", key="tpl_ethics_save",
+                 icon=":material/save:"):
+        feedback.run_use_case(
+            lambda: review_service.update_ethics_template(
+                session=s, actor=context.actor(), before=_rows(*parts["before"]), after=_rows(*parts["after"]),
+                positions=_rows(*parts["positions"]), note=e_note),
+            success=lambda v: f"Saved ethics checklist version {v}.", reset={"tpl_ethics_note": ""})
 
 with audit_tab, context.session() as s:
     facets = audit_trail.facets(s)

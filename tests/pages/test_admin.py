@@ -5,6 +5,11 @@ from tests.factories import make_project
 from tests.pages.conftest import PASSWORD
 
 
+def _table(at, column):
+    """The first table on the page with ``column``."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def _submit(at, label):
     next(b for b in at.button if b.label == label).click().run()
     assert not at.exception, at.exception
@@ -57,10 +62,10 @@ def test_audit_trail_filters_and_shows_before_and_after(open_page, session, team
                             expected_version=p.version, name="After name")
     at = open_page("views/admin.py", signed_in="ada")
     at.multiselect(key="audit_actor").set_value(["eve"]).run()
-    table = at.dataframe[1].value
+    table = _table(at, "Person")
     assert set(table["Person"]) == {"eve"}
     assert list(table["Action"]) == ["update", "create"]  # newest first
-    detail = at.dataframe[2].value
+    detail = _table(at, "Before")
     row = detail[detail["Field"] == "name"].iloc[0]
     assert (row["Before"], row["After"], row["Changed"]) == ('"Before name"', '"After name"', "●")
     at.multiselect(key="audit_entity").set_value(["appuser"]).run()
@@ -101,3 +106,29 @@ def test_admin_changes_settings_and_a_bad_cadence_is_refused_by_name(open_page, 
     saved = org_policy.current_policy(session)
     assert (saved.risk_review_days["critical"], saved.card_stale_days) == (7, 60)
     assert at.number_input(key="setting_risk_review_days.critical").value == 7
+
+
+def test_admin_saves_review_templates_as_new_versions(open_page, session, team):
+    from mltrl.services import reviews
+
+    at = open_page("views/admin.py", signed_in="ada")
+    at.selectbox(key="tpl_level").set_value(4).run()
+    grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria_1_4"))
+    keys = list(grid.value["key"])
+    at.session_state[grid.key] = {"edited_rows": {0: {"key": "Bad Key"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    _submit(at, "Save level 4's criteria as version 2")
+    assert "criteria of level 4" in at.error[0].value and "short slug" in at.error[0].value
+    session.expire_all()
+    assert reviews.criteria_set(session)[0] == 1
+    at.session_state[grid.key] = {"edited_rows": {}, "added_rows": [{"key": "pilot", "criterion": "A pilot ran."}],
+                                  "deleted_rows": [0]}
+    at.text_input(key="tpl_criteria_note").input("pilot added")
+    at.run()
+    _submit(at, "Save level 4's criteria as version 2")
+    assert at.success[0].value == "Saved criteria version 2."
+    session.expire_all()
+    version, content = reviews.criteria_set(session)
+    assert version == 2 and [c[0] for c in content["4"]] == keys[1:] + ["pilot"]
+    _submit(at, "Save the ethics checklist as version 2")
+    assert at.success[0].value == "Saved ethics checklist version 2."

@@ -7,6 +7,7 @@ from mltrl.cards import Card
 from mltrl.errors import MltrlError
 from mltrl.permissions import Permission
 from mltrl.services import cards as card_service
+from mltrl.services import reviews as review_service
 from mltrl.ui import access, cardview, context, feedback
 
 st.title("TRL card")
@@ -199,6 +200,12 @@ with context.session() as s:
         badges.append(":gray-badge[no level yet]")
     badges.append(f":{STALE_BADGE[state.staleness.state]}-badge[{STALE_LABEL[state.staleness.state]}: "
                   f"{state.staleness.reason}]")
+    if state.level is not None:
+        for g in review_service.standing(s, code).gates:  # overrides shown apart from passes
+            if g.override is not None and g.state.value != "passed":
+                colour = "red" if g.state.value == "override expired" else "orange"
+                until = f" until {g.override.expires_at:%Y-%m-%d}" if g.override.expires_at else ""
+                badges.append(f":{colour}-badge[gate {g.state.value}: {g.title}, by {g.override.by}{until}]")
     st.markdown(" ".join(badges))
     if state.number:
         st.caption(f"Revision {state.number}, saved by {state.saved_by} on {state.saved_at:%Y-%m-%d %H:%M} UTC. "

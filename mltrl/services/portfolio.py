@@ -6,7 +6,7 @@ keyed on ``mltrl.db.data_version`` so a rerun after a click does not recompute i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -14,14 +14,15 @@ from sqlmodel import Session
 
 from mltrl import analytics
 from mltrl import cards as card_rules
-from mltrl.models import CardRevision, Project, ProjectOwner, utcnow
+from mltrl.levels import MAX_LEVEL
+from mltrl.models import CardRevision, GateOverride, Project, ProjectOwner, Review, utcnow
 from mltrl.services._core import as_utc
 from mltrl.services.policy import current_policy
 
 COLUMNS = [
     "id", "code", "name", "parent_id", "parent", "status", "level", "system_level", "phase",
     "level_since", "days_in_level", "owners", "depth", "summary", "version",
-    "card", "card_note", "card_saved", "card_revisions",
+    "card", "card_note", "card_saved", "card_revisions", "review_note", "review_overdue",
 ]
 
 
@@ -70,6 +71,10 @@ def portfolio_frame(session: Session, *, as_of: datetime | None = None) -> pd.Da
     frame["card_saved"] = pd.to_datetime([as_utc(saved.get(pid)) for pid in frame["id"]], utc=True)
     frame["card_revisions"] = [revisions.get(pid, 0) for pid in frame["id"]]
 
+    notes, overdue = _review_notes(session, rows, now)
+    frame["review_note"] = [notes.get(pid, "") for pid in frame["id"]]
+    frame["review_overdue"] = [pid in overdue for pid in frame["id"]]
+
     ids = [r[0] for r in rows]
     order = analytics.tree_order(ids, parent_by_id)
     position = {node: k for k, (node, _) in enumerate(order)}
@@ -77,6 +82,37 @@ def portfolio_frame(session: Session, *, as_of: datetime | None = None) -> pd.Da
     frame["depth"] = [depth[i] for i in ids]
     frame = frame.iloc[sorted(range(len(ids)), key=lambda k: position[ids[k]])].reset_index(drop=True)
     return frame[COLUMNS]
+
+
+def _review_notes(session: Session, rows: list[tuple], now: datetime) -> tuple[dict[int, str], set[int]]:
+    """Per technology, what its reviews say at a glance: an open review, a level 9 review overdue
+    (computed from the last decided one, never stored), gates overridden or whose override expired
+    (shown apart from passes). Three small grouped queries."""
+    conn = session.connection()
+    policy = current_policy(session)
+    last9 = dict(conn.execute(select(Review.project_id, func.max(Review.decided_at))
+                              .where(Review.level == MAX_LEVEL, Review.status == "decided")
+                              .group_by(Review.project_id)).all())
+    opened = set(conn.execute(select(Review.project_id).where(Review.status == "open")).scalars())
+    latest: dict[tuple[int, int, str], tuple[datetime, datetime | None]] = {}
+    for pid, level, gate, at, expires in conn.execute(
+            select(GateOverride.project_id, GateOverride.level, GateOverride.gate, GateOverride.at,
+                   GateOverride.expires_at).order_by(GateOverride.at, GateOverride.id)):
+        latest[(pid, level, gate)] = (at, expires)
+    notes: dict[int, list[str]] = {}
+    overdue: set[int] = set()
+    for pid, level, since in ((r[0], r[5], r[6]) for r in rows):
+        if pid in opened:
+            notes.setdefault(pid, []).append("review open")
+        if level == MAX_LEVEL and since is not None:
+            anchor = max(d for d in (as_utc(since), as_utc(last9.get(pid))) if d is not None)
+            if anchor + timedelta(days=policy.deployed_review_days) < now:
+                overdue.add(pid)
+                notes.setdefault(pid, []).append("level 9 review overdue")
+    for (pid, level, gate), (_, expires) in latest.items():
+        expired = expires is not None and as_utc(expires) <= now
+        notes.setdefault(pid, []).append(f"level {level} gate {gate}: {'override expired' if expired else 'overridden'}")
+    return {pid: "; ".join(n) for pid, n in notes.items()}, overdue
 
 
 def project_list(session: Session) -> list[dict]:

@@ -24,6 +24,7 @@ def portfolio_display(frame: pd.DataFrame) -> pd.DataFrame:
         "Owners": frame["owners"].map(", ".join),
         "Days at level": analytics.days_between(frame["level_since"]).round(0),
         "Card": frame["card"].map(CARD_LABELS),
+        "Reviews": frame["review_note"],
     })
 
 
@@ -50,6 +51,9 @@ PORTFOLIO_COLUMNS = {
     "Days at level": st.column_config.NumberColumn(format="%d d", help="Time since it reached its current level."),
     "Card": st.column_config.TextColumn(
         width="small", help="The TRL card: stale when not saved since the last level change or for too long."),
+    "Reviews": st.column_config.TextColumn(
+        help="An open review, a level 9 review overdue, and gates passed by an admin's override (or whose "
+             "override expired), shown apart from gates that pass."),
 }
 
 

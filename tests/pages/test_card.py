@@ -233,3 +233,14 @@ def test_the_card_lists_the_registers_top_level_requirements(open_page, demo_db)
     assert "In the requirements register" in body
     assert "1. Flag slide regions that a neuropathologist should look at first" in body
     assert "Sensitivity on tumour regions" not in body  # 1.1 is not top level
+
+
+def test_an_overridden_gate_shows_apart_on_the_card(open_page, session):
+    from mltrl.services import reviews
+
+    make_project(session, "P08.1", "Flight ready")
+    make_history(session, "P08.1", [("start", 8, None, "2026-01-05")])
+    reviews.override_gate(session=session, actor=Actor("ana"), code="P08.1", level=8, gate="validation",
+                          justification="Field trial")
+    at = open_page(PAGE, code="P08.1")
+    assert "gate overridden: Every requirement has passed validation, by ana" in " ".join(m.value for m in at.markdown)

@@ -81,3 +81,21 @@ def test_card_column_shows_which_cards_are_stale(open_page, demo_db):
     assert table["P05.1"] == "up to date"
     assert table["P03.1"] == "stale"
     assert table["R21.1"] == "no card"
+
+
+def test_portfolio_flags_reviews_overdue_and_overridden_gates(open_page, session):
+    from mltrl.services import Actor, reviews
+    from tests.factories import make_history, make_project
+
+    make_project(session, "P09.1", "Deployed")
+    make_history(session, "P09.1", [("start", 9, None, "2026-01-05")])
+    make_project(session, "P08.1", "Flight ready")
+    make_history(session, "P08.1", [("start", 8, None, "2026-01-05")])
+    reviews.override_gate(session=session, actor=Actor("ana"), code="P08.1", level=8, gate="validation",
+                          justification="Field trial")
+    reviews.open_review(session=session, actor=Actor("ana"), code="P08.1")
+    at = open_page("views/portfolio.py")
+    table = next(d.value for d in at.dataframe if "Reviews" in d.value.columns)
+    notes = dict(zip(table["Code"].str.replace("project?code=", "", regex=False), table["Reviews"]))
+    assert notes["P09.1"] == "level 9 review overdue"
+    assert notes["P08.1"] == "review open; level 8 gate validation: overridden"

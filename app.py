@@ -19,6 +19,7 @@ pages = [
     st.Page("views/risk_portfolio.py", title="Risk portfolio", icon=":material/crisis_alert:", url_path="risk-portfolio"),
     st.Page("views/reviews.py", title="Reviews", icon=":material/rate_review:", url_path="reviews"),
     st.Page("views/level_guide.py", title="Level guide", icon=":material/menu_book:", url_path="levels"),
+    st.Page("views/timelines.py", title="Timelines", icon=":material/stacked_line_chart:", url_path="timelines"),
 ]
 viewer = access.gate(pages)  # stops here with the sign-in screen when nobody is signed in
 

@@ -6,6 +6,7 @@ one colour per phase, one marker per kind of level change.
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -37,6 +38,7 @@ EVENT_STYLES: dict[str, tuple[str, str]] = {
     "review": ("diamond", "#F2994A"),
     "embedded": ("square", "#9B51E0"),
 }
+REVIEWED_RING = "#1f2430"  # the outline of a move decided at a gated review
 EVENT_LABELS: dict[str, str] = {
     "start": "Start",
     "graduation": "Graduation",
@@ -79,14 +81,52 @@ def _phase_bands(fig: go.Figure) -> None:
     fig.update_layout(shapes=shapes, annotations=notes)
 
 
+def _from_text(values: pd.Series) -> list[str]:
+    return ["—" if pd.isna(v) else str(int(v)) for v in values]
+
+
+def _note_lines(notes: pd.Series) -> list[str]:
+    """Each note as a hover line of its own (escaped: notes are user text), or nothing."""
+    return [f"<br>{html.escape(str(n))}" if isinstance(n, str) and n.strip() else "" for n in notes]
+
+
+def review_labels(review_ids: pd.Series) -> list[str]:
+    """``review #12`` for a move decided at a gated review, else ``recorded without a review``."""
+    return ["recorded without a review" if pd.isna(r) else f"review #{int(r)}" for r in review_ids]
+
+
+def _plain_ints(values: pd.Series) -> list[int | None]:
+    return [None if pd.isna(v) else int(v) for v in values]
+
+
+def _event_marker(symbol: str, colour: str, reviewed: list[bool], *, size: int) -> dict:
+    """A kind's marker; a move decided at a gated review gets a dark ring (one recorded without a
+    review, a white one). Opacity is set: sizes given per point would make plotly default to a
+    bubble chart's 0.7."""
+    return dict(symbol=symbol, color=colour, opacity=1, size=[size + 2 if r else size for r in reviewed],
+                line=dict(width=[2.5 if r else 1 for r in reviewed],
+                          color=[REVIEWED_RING if r else "white" for r in reviewed]))
+
+
 def level_step_chart(
-    events: pd.DataFrame, *, as_of: datetime | None = None, title: str | None = None, height: int = 360
+    events: pd.DataFrame, *, as_of: datetime | None = None, title: str | None = None, height: int = 360,
+    selectable: bool = False,
 ) -> go.Figure:
     """Level over time as steps, one marker per event styled by its kind.
 
     ``events`` has columns ``at`` (datetime), ``to_level``, ``from_level``, ``kind`` (start,
     graduation, discovery, review, embedded) and ``note``; oldest first. The line runs on to
-    ``as_of`` (default now) at the current level.
+    ``as_of`` (default now) at the current level. Optional columns:
+
+    * ``review_id``: the hover names the review that decided the move ("review #12") or says it
+      was recorded without a review;
+    * ``event_id``: carried in each marker's ``customdata`` (with the review id) for selections;
+    * ``inherited`` and ``source``: a fork's past inherited from the technology it was forked from
+      (``source``: whose event it is) is drawn dashed and faded, labelled as that technology's,
+      with a dotted line at the fork.
+
+    Markers' ``customdata``: from level, note line, review line, event id, review id, source.
+    ``selectable`` makes a click select a marker (for ``st.plotly_chart(on_select=...)``).
     """
     fig = go.Figure()
     _phase_bands(fig)
@@ -96,33 +136,85 @@ def level_step_chart(
         title=title, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
         hovermode="closest", plot_bgcolor="white",
     )
+    if selectable:
+        fig.update_layout(clickmode="event+select")
     if events.empty:
         fig.add_annotation(text="No level history yet", x=0.5, y=0.5, xref="paper", yref="paper",
                            showarrow=False, font=dict(size=14, color=NO_LEVEL_COLOUR))
         return fig
     as_of = as_of or datetime.now(UTC)
+    events = events.reset_index(drop=True)
     at = pd.to_datetime(events["at"], utc=True)
-    xs = list(at) + [pd.Timestamp(as_of)]
-    ys = list(events["to_level"].astype(int)) + [int(events["to_level"].iloc[-1])]
+    inherited = (events["inherited"].fillna(False).astype(bool) if "inherited" in events
+                 else pd.Series(False, index=events.index))
+    own = ~inherited
+    if not own.any():  # nothing of its own (should not happen: a fork starts): draw the past as its own
+        own, inherited = inherited, ~inherited
+    has_reviews = "review_id" in events
+    reviews = review_labels(events["review_id"]) if has_reviews else [""] * len(events)
+    n = len(events)
+    customdata = [list(row) for row in zip(
+        _from_text(events["from_level"]),
+        _note_lines(events["note"].fillna("")),
+        [f"<br>{r}" if r else "" for r in reviews],
+        _plain_ints(events["event_id"]) if "event_id" in events else [None] * n,
+        _plain_ints(events["review_id"]) if has_reviews else [None] * n,
+        [str(v) for v in events["source"]] if "source" in events else [""] * n,
+    )]
+
+    if inherited.any():
+        past = events[inherited]
+        fork_at = at[own].iloc[0]
+        sources = list(dict.fromkeys(past["source"])) if "source" in past else []
+        whose = ", ".join(sources) or "parent"
+        fig.add_trace(go.Scatter(
+            x=list(at[inherited]) + [fork_at], y=[int(v) for v in past["to_level"]] + [int(past["to_level"].iloc[-1])],
+            mode="lines", line_shape="hv", line=dict(color=NO_LEVEL_COLOUR, width=2, dash="dash"),
+            name=f"{whose}'s past (before the fork)", legendgroup="inherited", hoverinfo="skip",
+        ))
+        fig.add_trace(go.Scatter(
+            x=list(at[inherited]), y=[int(v) for v in past["to_level"]], mode="markers",
+            name=f"{whose}'s events", legendgroup="inherited", showlegend=False, opacity=0.45,
+            marker=dict(symbol=[EVENT_STYLES.get(k, EVENT_STYLES["start"])[0] for k in past["kind"]], size=11,
+                        color=[EVENT_STYLES.get(k, EVENT_STYLES["start"])[1] for k in past["kind"]],
+                        line=dict(width=1, color="white")),
+            customdata=[c for c, keep in zip(customdata, inherited) if keep],
+            hovertemplate=[
+                f"%{{customdata[5]}}'s past · %{{x|%Y-%m-%d}}<br>{EVENT_LABELS.get(k, k)}: %{{customdata[0]}} → %{{y}}"
+                "%{customdata[1]}%{customdata[2]}<extra></extra>" for k in past["kind"]],
+        ))
+        fig.add_shape(type="line", xref="x", yref="paper", x0=fork_at, x1=fork_at, y0=0, y1=1,
+                      line=dict(color="#4F4F4F", width=1, dash="dot"))
+        fig.add_annotation(x=fork_at, xref="x", y=1, yref="paper", text=f"forked from {sources[-1] if sources else 'parent'}",
+                           showarrow=False, xanchor="left", yanchor="top", xshift=4,
+                           font=dict(size=11, color="#4F4F4F"), bgcolor="rgba(255,255,255,0.8)")
+
+    mine = events[own]
+    xs = list(at[own]) + [pd.Timestamp(as_of)]
+    ys = [int(v) for v in mine["to_level"]] + [int(mine["to_level"].iloc[-1])]
     fig.add_trace(go.Scatter(
         x=xs, y=ys, mode="lines", line_shape="hv", line=dict(color="#4F4F4F", width=2),
         name="Level", hoverinfo="skip", showlegend=False,
     ))
     for kind, (symbol, colour) in EVENT_STYLES.items():
-        mask = events["kind"] == kind
+        mask = (own & (events["kind"] == kind)).to_numpy()
         if not mask.any():
             continue
         part = events[mask]
-        from_text = part["from_level"].map(lambda v: "—" if pd.isna(v) else str(int(v)))
+        reviewed = part["review_id"].notna().tolist() if has_reviews else [False] * len(part)
         fig.add_trace(go.Scatter(
-            x=at[mask], y=part["to_level"].astype(int), mode="markers", name=EVENT_LABELS[kind],
-            marker=dict(symbol=symbol, size=13, color=colour, line=dict(width=1, color="white")),
-            customdata=list(zip(from_text, part["note"].fillna(""))),
+            x=list(at[mask]), y=[int(v) for v in part["to_level"]], mode="markers", name=EVENT_LABELS[kind],
+            marker=_event_marker(symbol, colour, reviewed, size=13),
+            customdata=[c for c, keep in zip(customdata, mask) if keep],
             hovertemplate=(
                 "%{x|%Y-%m-%d}<br>" + EVENT_LABELS[kind] + ": %{customdata[0]} → %{y}"
-                "<br>%{customdata[1]}<extra></extra>"
+                "%{customdata[1]}%{customdata[2]}<extra></extra>"
             ),
         ))
+    if has_reviews and events.loc[own, "review_id"].notna().any():  # explain the dark ring
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="Decided at a gated review",
+                                 hoverinfo="skip", marker=dict(symbol="circle-open", size=13, color=REVIEWED_RING,
+                                                               line=dict(width=2.5, color=REVIEWED_RING))))
     return fig
 
 
@@ -245,4 +337,227 @@ def risk_trend(trend: pd.DataFrame, level_events: pd.DataFrame, *, as_of: dateti
                 hovertemplate=("%{x|%Y-%m-%d}<br>" + EVENT_LABELS[kind]
                                + ": %{customdata[0]} → %{customdata[1]}<br>%{customdata[2]}<extra></extra>"),
             ))
+    return fig
+
+
+# --- timelines: a system's tree, the portfolio's swimlanes ----------------------------------------
+
+# One colour per technology of a system (qualitative, apart from the phase colours' tints).
+# (No red, orange, green or violet: those belong to switchback kinds and graduations.)
+COMPONENT_COLOURS = ("#1F77B4", "#17BECF", "#8C564B", "#E377C2", "#BCBD22", "#393B79", "#7F7F7F",
+                     "#AD494A", "#637939", "#6B6ECF")
+SYSTEM_LINE_COLOUR = "rgba(31,36,48,0.55)"
+SWITCHBACK_KINDS = ("discovery", "review", "embedded")
+
+
+def _short(text: str, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def lane_offsets(n: int, *, spread: float = 0.22, step: float = 0.1) -> list[float]:
+    """Vertical offsets (in levels) that spread ``n`` lines apart around their true level, so
+    technologies at the same level stay visible side by side; symmetric, at most ``spread``."""
+    if n <= 1:
+        return [0.0] * n
+    gap = min(step, 2 * spread / (n - 1))
+    return [round((k - (n - 1) / 2) * gap, 4) for k in range(n)]
+
+
+def system_timeline_chart(
+    members: pd.DataFrame, events: pd.DataFrame, system_levels: pd.DataFrame, *,
+    as_of: datetime | None = None, title: str | None = None, height: int = 460,
+) -> go.Figure:
+    """A system's technologies over time: one step line per technology (``members``: ``code``,
+    ``name``, ``depth``, in tree order, the system first), spread a little apart so equal levels
+    stay visible (the hover gives the true level), their switchbacks marked by kind, and the
+    system level (``system_levels``: ``at``, ``level``, ``held_by``, the minimum over the tree at
+    each moment) drawn over them as a thick band at its exact level.
+
+    ``events`` has ``code``, ``at``, ``from_level``, ``to_level``, ``kind``, ``note`` and
+    optionally ``review_id`` and ``event_id`` (carried in the markers' ``customdata`` as by
+    ``level_step_chart``, with the code last).
+    """
+    fig = go.Figure()
+    _phase_bands(fig)
+    _level_axis(fig)
+    fig.update_layout(  # the legend (a line per technology) goes below, clear of the chart's tool bar
+        margin=dict(l=10, r=10, t=40 if title else 10, b=10), height=height, title=title,
+        legend=dict(orientation="h", yanchor="top", y=-0.08, x=0), hovermode="closest", plot_bgcolor="white",
+        clickmode="event+select",
+    )
+    if events.empty:
+        fig.add_annotation(text="No level history yet in this system", x=0.5, y=0.5, xref="paper", yref="paper",
+                           showarrow=False, font=dict(size=14, color=NO_LEVEL_COLOUR))
+        return fig
+    end = pd.Timestamp(as_of or datetime.now(UTC))
+    events = events.reset_index(drop=True)
+    at = pd.to_datetime(events["at"], utc=True)
+    started = [c for c in members["code"] if (events["code"] == c).any()]
+    offsets = dict(zip(started, lane_offsets(len(started))))
+    names = dict(zip(members["code"], members["name"]))
+    depth = dict(zip(members["code"], members["depth"]))
+    root = members["code"].iloc[0]
+    for k, code in enumerate(started):
+        mask = (events["code"] == code).to_numpy()
+        part = events[mask]
+        levels = [int(v) for v in part["to_level"]]
+        label = f"{code} (system)" if code == root else code
+        fig.add_trace(go.Scatter(
+            x=list(at[mask]) + [end], y=[v + offsets[code] for v in levels + levels[-1:]],
+            mode="lines", line_shape="hv", name=label, legendgroup=code,
+            line=dict(color=COMPONENT_COLOURS[k % len(COMPONENT_COLOURS)], width=2.4 if code == root else 1.8,
+                      dash="solid" if depth.get(code, 1) <= 1 else "dot"),
+            customdata=[[code, v, html.escape(_short(names.get(code, ""), 60))] for v in levels + levels[-1:]],
+            hovertemplate="<b>%{customdata[0]}</b> %{customdata[2]}<br>%{x|%Y-%m-%d}: level %{customdata[1]}"
+                          "<extra></extra>",
+        ))
+    if not system_levels.empty:  # over the lines (translucent), under the switchback markers
+        levels = [int(v) for v in system_levels["level"]]
+        held = [str(h) for h in system_levels["held_by"]]
+        fig.add_trace(go.Scatter(
+            x=list(pd.to_datetime(system_levels["at"], utc=True)) + [end], y=levels + levels[-1:],
+            mode="lines", line_shape="hv", line=dict(color=SYSTEM_LINE_COLOUR, width=9),
+            name="System level (minimum)", customdata=held + held[-1:],
+            hovertemplate="%{x|%Y-%m-%d}<br><b>system level %{y}</b><br>held down by %{customdata}<extra></extra>",
+        ))
+    has_reviews = "review_id" in events
+    reviews = review_labels(events["review_id"]) if has_reviews else [""] * len(events)
+    for kind in SWITCHBACK_KINDS:
+        symbol, colour = EVENT_STYLES[kind]
+        mask = (events["kind"] == kind).to_numpy()
+        if not mask.any():
+            continue
+        part = events[mask]
+        customdata = [list(row) for row in zip(
+            _from_text(part["from_level"]), _note_lines(part["note"].fillna("")),
+            [f"<br>{r}" if r else "" for r, keep in zip(reviews, mask) if keep],
+            _plain_ints(part["event_id"]) if "event_id" in part else [None] * len(part),
+            _plain_ints(part["review_id"]) if has_reviews else [None] * len(part),
+            [str(c) for c in part["code"]], [int(v) for v in part["to_level"]],
+        )]
+        fig.add_trace(go.Scatter(
+            x=list(at[mask]), y=[int(v) + offsets.get(c, 0.0) for v, c in zip(part["to_level"], part["code"])],
+            mode="markers", name=EVENT_LABELS[kind], legendgroup=f"kind-{kind}",
+            marker=_event_marker(symbol, colour, part["review_id"].notna().tolist() if has_reviews
+                                 else [False] * len(part), size=12),
+            customdata=customdata,
+            hovertemplate=("%{customdata[5]} · %{x|%Y-%m-%d}<br>" + EVENT_LABELS[kind]
+                           + ": %{customdata[0]} → %{customdata[6]}%{customdata[1]}%{customdata[2]}<extra></extra>"),
+        ))
+    # Room for the lines: from one level below the lowest ever held to the top.
+    fig.update_yaxes(range=[max(int(events["to_level"].min()) - 1, 0) - 0.5, 9.5])
+    return fig
+
+
+def _lane_label(code: str, name: str) -> str:
+    return f"{code} · {_short(name, 30)}"
+
+
+def swimlanes_chart(
+    lanes: pd.DataFrame, segments: pd.DataFrame, marks: pd.DataFrame, *, as_of: datetime | None = None,
+    lane_height: int = 26, title: str | None = None,
+) -> go.Figure:
+    """Many technologies on one time axis: one lane per technology (``lanes``: ``id``, ``code``,
+    ``name``, in the order to draw, top first), each interval of its history a bar coloured by the
+    phase of the level held then and labelled with the level (``segments``: ``project_id``,
+    ``start``, ``end``, ``level``), and its switchbacks marked by kind (``marks``: ``project_id``,
+    ``at``, ``from_level``, ``to_level``, ``kind``, ``note``, optionally ``review_id``).
+
+    However many lanes, the figure has one bar trace per phase and one marker trace per
+    switchback kind; lanes have a fixed height and the figure grows with them. Bars' and markers'
+    ``customdata`` start with the technology's code.
+    """
+    end = pd.Timestamp(as_of or datetime.now(UTC))
+    labels = [_lane_label(c, n) for c, n in zip(lanes["code"], lanes["name"])]
+    label_of = dict(zip(lanes["id"], labels))
+    n = len(labels)
+    fig = go.Figure()
+    fig.update_layout(
+        height=max(240, n * lane_height + 150), margin=dict(l=10, r=10, t=120 if title else 100, b=30), title=title,
+        plot_bgcolor="white", hovermode="closest", clickmode="event+select", barmode="overlay",
+        # Above the top date axis, in pixels from the figure's top whatever its height.
+        legend=dict(orientation="h", yref="container", yanchor="top", y=1, x=0),
+    )
+    # The first lane on top, and no padding: an explicit reversed range (autorange pads by markers).
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=labels, autorange=False,
+                     range=[n - 0.5, -0.5] if n else None, fixedrange=True, showgrid=False, ticks="", title=None,
+                     automargin=True)
+    fig.update_xaxes(type="date", side="top", showgrid=True, gridcolor="rgba(0,0,0,0.08)", title=None,
+                     ticklabelposition="outside", showline=False)
+    if not n:
+        fig.add_annotation(text="No technologies to show", x=0.5, y=0.5, xref="paper", yref="paper",
+                           showarrow=False, font=dict(size=14, color=NO_LEVEL_COLOUR))
+        return fig
+    # Every other lane lightly shaded, so a long lane stays easy to follow across the chart.
+    fig.update_layout(shapes=[dict(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=k - 0.5, y1=k + 0.5,
+                                   fillcolor="rgba(0,0,0,0.035)", line=dict(width=0), layer="below")
+                              for k in range(1, n, 2)])
+    segs = segments[segments["project_id"].isin(label_of)]
+    start = pd.to_datetime(segs["start"], utc=True)
+    stop = pd.to_datetime(segs["end"], utc=True)
+    days = ((stop - start).dt.total_seconds() / 86_400.0).round(0).astype(int)
+    # The level is written in a bar wide enough for it: 2.5% of the time shown (about 20 px).
+    span = max((end - start.min()).total_seconds() / 86_400.0, 1.0) if len(start) else 1.0
+    labelled = (days >= 0.025 * span).to_numpy()
+    for phase in engine.Phase:
+        mask = (segs["level"].map(lambda v: engine.LEVELS[int(v)].phase.value) == phase.value).to_numpy() \
+            if len(segs) else []
+        if not len(segs) or not mask.any():
+            fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=phase.value.capitalize(),
+                                 marker_color=PHASE_COLOURS[phase.value], hoverinfo="skip"))
+            continue
+        part = segs[mask]
+        codes = part["project_id"].map(lanes.set_index("id")["code"])
+        level_names = [engine.LEVELS[int(v)].name for v in part["level"]]
+        fig.add_trace(go.Bar(
+            y=[label_of[p] for p in part["project_id"]],
+            base=[t.isoformat() for t in start[mask]],
+            x=((stop[mask] - start[mask]).dt.total_seconds() * 1000.0).round(0).tolist(),
+            orientation="h", width=0.64, name=phase.value.capitalize(),
+            marker=dict(color=PHASE_COLOURS[phase.value], line=dict(color="white", width=1)),
+            text=[str(int(v)) if wide else "" for v, wide in zip(part["level"], labelled[mask])],
+            textposition="inside", insidetextanchor="middle", textangle=0, constraintext="none",
+            textfont=dict(color="white", size=11), cliponaxis=True,
+            customdata=[list(r) for r in zip(codes, [int(v) for v in part["level"]], level_names,
+                                               [f"{t:%Y-%m-%d}" for t in start[mask]],
+                                               [("today" if t >= end else f"{t:%Y-%m-%d}") for t in stop[mask]],
+                                               [int(d) for d in days[mask]])],
+            hovertemplate=("<b>%{customdata[0]}</b> · level %{customdata[1]} %{customdata[2]}<br>"
+                           "%{customdata[3]} → %{customdata[4]} (%{customdata[5]} days)<extra>"
+                           + phase.value + "</extra>"),
+        ))
+    marks = marks[marks["project_id"].isin(label_of)]
+    has_reviews = "review_id" in marks
+    for kind in SWITCHBACK_KINDS:
+        symbol, colour = EVENT_STYLES[kind]
+        part = marks[marks["kind"] == kind]
+        if part.empty:
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=EVENT_LABELS[kind], hoverinfo="skip",
+                                     marker=dict(symbol=symbol, size=11, color=colour,
+                                                 line=dict(width=1.5, color="#1f2430"))))
+            continue
+        codes = part["project_id"].map(lanes.set_index("id")["code"])
+        fig.add_trace(go.Scatter(
+            x=list(pd.to_datetime(part["at"], utc=True)), y=[label_of[p] for p in part["project_id"]],
+            mode="markers", name=EVENT_LABELS[kind],
+            marker=dict(symbol=symbol, size=11, color=colour, line=dict(width=1.5, color="#1f2430")),
+            customdata=[list(r) for r in zip(
+                codes, _from_text(part["from_level"]), [int(v) for v in part["to_level"]],
+                _note_lines(part["note"].fillna("")),
+                [f"<br>{r}" for r in review_labels(part["review_id"])] if has_reviews else [""] * len(part),
+                _plain_ints(part["event_id"]) if "event_id" in part else [None] * len(part),
+                _plain_ints(part["review_id"]) if has_reviews else [None] * len(part),
+            )],
+            hovertemplate=("<b>%{customdata[0]}</b> · %{x|%Y-%m-%d}<br>" + EVENT_LABELS[kind]
+                           + ": %{customdata[1]} → %{customdata[2]}%{customdata[3]}%{customdata[4]}<extra></extra>"),
+        ))
+    waiting = [label for pid, label in label_of.items() if not (segs["project_id"] == pid).any()]
+    if waiting:  # lanes with no history: say so at the left edge
+        left = start.min() if len(start) else end - pd.Timedelta(days=365)
+        fig.add_trace(go.Scatter(x=[left] * len(waiting), y=waiting, mode="text", text=["no level yet"] * len(waiting),
+                                 textposition="middle right", textfont=dict(color=NO_LEVEL_COLOUR, size=11),
+                                 hoverinfo="skip", showlegend=False, name="no level yet"))
+    fig.add_shape(type="line", xref="x", yref="paper", x0=end, x1=end, y0=0, y1=1,
+                  line=dict(color="#4F4F4F", width=1, dash="dot"))
     return fig

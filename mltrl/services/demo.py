@@ -71,6 +71,13 @@ def load_demo(*, session: Session, actor: Actor, path: Path = DEMO_PATH, if_empt
                 raise InvalidInput("kind", f"unknown event kind {kind!r} in {tech['code']}")
             movers[kind](**args)
     for tech in data["technologies"]:
+        if tech.get("forked_from"):  # a fork: its past is the parent's history before its first event
+            child = projects.get_project(session, tech["code"])
+            child.forked_from_id = projects.get_project(session, tech["forked_from"]).id
+            child.forked_at = parse_when(tech["history"][0]["at"])
+            session.add(child)
+            session.flush()
+    for tech in data["technologies"]:
         if tech.get("card"):
             _load_card(session, actor, tech["code"], tech["card"], Path(path).parent / "demo_cards")
     registers = Path(path).parent / DEMO_REGISTERS.name
@@ -100,7 +107,7 @@ def _load_review(session: Session, actor: Actor, spec: dict) -> None:
     if "decide" in spec:
         when = utcnow() - timedelta(days=spec.get("decided_days_ago", 0))
         outcome = within(reviews.decide)(session=session, actor=actor, review_id=review.id,
-                                         expected_version=review.version, **spec["decide"])
+                                         expected_version=review.version, at=when, **spec["decide"])
         outcome.review.opened_at = outcome.review.decided_at = when
         session.add(outcome.review)
         session.flush()

@@ -588,24 +588,26 @@ def fork(*, session: Session, actor: Actor, code: str, new_code: str, name: str,
     """Bifurcate: a new technology ``new_code`` going on from ``code`` at its current level, with
     its owners, a copy of its card, and the parent's history before now as its past."""
     parent = get_project(session, code)
-    if parent.level is None:
-        raise InvalidInput("level", f"{parent.code} has no level yet: a fork starts from the parent's level")
     when = as_utc(at) or utcnow()
+    held = [e for e in level_moves.history(session, parent.code) if as_utc(e.at) <= when]
+    if not held:
+        raise InvalidInput("level", f"{parent.code} has no level {'yet' if at is None else 'on that date'}: "
+                                    "a fork starts from the level its parent held")
+    level = held[-1].to_level  # the level the parent held at the fork (its current level for a fork now)
     child = within(projects.add_project)(session=session, actor=actor, code=new_code, name=name,
                                          summary=parent.summary, owners=projects.owners_of(session, parent.id))
     child.forked_from_id, child.forked_at = parent.id, when
     session.add(child)
     session.flush()
-    within(level_moves.record_start)(session=session, actor=actor, code=child.code, level=parent.level, at=when,
-                                     note=_note(note, "note") or f"Forked from {parent.code} at level {parent.level}")
+    within(level_moves.record_start)(session=session, actor=actor, code=child.code, level=level, at=when,
+                                     note=_note(note, "note") or f"Forked from {parent.code} at level {level}")
     state = cards.current_card(session, parent.code)
     if state.number:
         within(cards.save_card)(session=session, actor=actor, code=child.code, card=replace(state.card),
                                 base_revision=0, summary=f"Copied from {parent.code}'s card (revision {state.number})",
                                 at=when)
     audit(session, actor, entity="project", entity_id=child.id, action="fork", before=None,
-          after={"code": child.code, "forked_from": parent.code, "forked_at": when.isoformat(),
-                 "level": parent.level})
+          after={"code": child.code, "forked_from": parent.code, "forked_at": when.isoformat(), "level": level})
     return child
 
 

@@ -289,3 +289,11 @@ def test_a_fork_goes_on_from_its_parent(session, at4):
     with pytest.raises(InvalidInput, match="already taken"):
         reviews.fork(session=session, actor=ANA, code=at4, new_code="R02.2", name="Again")
     assert session.exec(select(LevelEvent).where(LevelEvent.review_id.is_not(None))).all() == []
+
+
+def test_a_fork_dated_in_the_past_starts_at_the_level_held_then(session, at4):
+    child = reviews.fork(session=session, actor=ANA, code=at4, new_code="R02.3", name="Early branch",
+                         at=day("2025-07-01"))  # R02.1 was at 3 then, at 4 since 2025-09-01
+    assert child.level == 3
+    with pytest.raises(InvalidInput, match="no level on that date"):
+        reviews.fork(session=session, actor=ANA, code=at4, new_code="R02.4", name="Too early", at=day("2025-01-01"))

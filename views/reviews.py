@@ -48,12 +48,14 @@ def people(s) -> list[str]:  # noqa: ANN001
     return sorted(set(names) | {me})
 
 
-def review_table(rows: list, key: str) -> None:
+def review_table(rows: list, key: str, *, decided: bool = False) -> None:
     table = pd.DataFrame([{
         "review": f"/reviews?review={r.id}", "code": code, "level": r.level, "status": r.status,
         "opened": r.opened_at.date(), "panel": ", ".join(r.panel), "decision": r.decision or "",
         "decided": r.decided_at.date() if r.decided_at else None,
     } for r, code in rows])
+    if not decided:
+        table = table.drop(columns=["decision", "decided"])
     st.dataframe(table, hide_index=True, width="stretch", key=key, column_config={
         "review": st.column_config.LinkColumn("Review", display_text=r"review=(\d+)"),
         "code": "Technology", "level": "Level", "status": "Status", "opened": st.column_config.DateColumn("Opened"),
@@ -85,7 +87,7 @@ def overview(s) -> None:  # noqa: ANN001
         st.caption("No review is open.")
     st.subheader("Recent decisions", anchor=False)
     if decided:
-        review_table(decided, "decided")
+        review_table(decided, "decided", decided=True)
     else:
         st.caption("No review has been decided yet.")
     st.subheader("Deployed technologies (level 9)", anchor=False)

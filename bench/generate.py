@@ -19,6 +19,13 @@ take far too long at the L size. The rows still keep the app's invariants:
   have neither register), ``registergen.REGISTER_CODE`` = ``T00042`` with a rich register of 200
   requirements and 400 risks at every size; each risk with 1-3 ``riskevent`` rows. They come from
   a random stream of their own, so the rest of the portfolio is what it was before they existed.
+* gated reviews (``bench/reviewgen.py``): about half of the graduations and review-kind switchbacks
+  decided at a review the event names (``LevelEvent.review_id``), hold reviews with tasks (and a
+  deployed technology's cadence reviews), pause reviews, open reviews on about 10% of the
+  technologies at their current level (``T00042`` always has one), 1-4 votes per review, ethics
+  answers on about 30%, criterion scores of every technology's current level and a few gate
+  overrides at levels 5 and 8 (some expired). A stream of their own too: only the events'
+  ``review_id`` is new in the rows above.
 
 Then TRL cards, written through the card service (``save_card``, backdated with ``at=``), so the
 revisions, owner checks and audit rows are exactly what the app writes (``bench/cardgen.py`` builds
@@ -34,7 +41,7 @@ the content):
 
 ``cached_db(size)`` keeps one file per (size, seed, generator version, schema head) under
 ``bench/.cache/`` so reruns skip the generation (generator version 3: cards added; 4: the
-requirements and risk registers).
+requirements and risk registers; 5: gated reviews).
 """
 
 from __future__ import annotations
@@ -45,16 +52,30 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.pool import NullPool
 from sqlmodel import col, select
 
-from bench import cardgen, registergen
+from bench import cardgen, registergen, reviewgen
 from mltrl import db, levels
 from mltrl.levels import EMBEDDED_SWITCHBACKS, EventKind, Move, SwitchbackKind
-from mltrl.models import AuditEntry, LevelEvent, Project, ProjectOwner, Requirement, Risk, RiskEvent
+from mltrl.models import (
+    AuditEntry,
+    CriterionScore,
+    EthicsAnswer,
+    GateOverride,
+    LevelEvent,
+    Project,
+    ProjectOwner,
+    Requirement,
+    Review,
+    ReviewVote,
+    Risk,
+    RiskEvent,
+)
 
-GENERATOR_VERSION = 4  # 3: TRL cards (a handful of short ones and the long card of T00042); 4: registers
+GENERATOR_VERSION = 5  # 3: TRL cards (a handful of short ones and the long card of T00042); 4: registers;
+# 5: gated reviews
 SIZES = {"S": 100, "M": 1_000, "L": 5_000}
 CACHE = Path(__file__).resolve().parent / ".cache"
 EPOCH = datetime(2018, 1, 1, tzinfo=timezone.utc)
@@ -63,6 +84,7 @@ CHUNK = 1_000  # technologies per batch of inserts
 FIRST = ["Ada", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas"]
 LAST = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Silva"]
 OWNERS = [f"{f} {l}" for f in FIRST for l in LAST]  # 50 names
+assert reviewgen.REVIEWER == OWNERS[0]
 
 ADJECTIVES = [
     "Robust", "Streaming", "Federated", "Causal", "Probabilistic", "Sparse", "Multimodal",
@@ -287,12 +309,20 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
     db.upgrade_db(url)
     rng = random.Random(seed)
     register_rng = random.Random(seed * 1_000 + 6)  # a stream of its own: the portfolio is unchanged
+    review_rng = random.Random(seed * 1_000 + 8)  # likewise
     allocation = registergen.allocate(register_rng, n_technologies)
     now = datetime.now(timezone.utc)
-    ids = {"project": 0, "owner": 0, "event": 0, "audit": 0, "requirement": 0, "risk": 0, "riskevent": 0}
+    ids = {"project": 0, "owner": 0, "event": 0, "audit": 0, "requirement": 0, "risk": 0, "riskevent": 0,
+           "review": 0, "reviewvote": 0, "ethicsanswer": 0, "criterionscore": 0, "gateoverride": 0}
     engine = db.make_engine(url, poolclass=NullPool)
+    # Reviews before the events that name them (foreign keys are on).
     tables = [("project", Project), ("owner", ProjectOwner), ("event", LevelEvent), ("audit", AuditEntry),
-              ("requirement", Requirement), ("risk", Risk), ("riskevent", RiskEvent)]
+              ("requirement", Requirement), ("risk", Risk), ("riskevent", RiskEvent),
+              ("criterionscore", CriterionScore), ("gateoverride", GateOverride)]
+    # Reviews, votes and answers are kept until every chunk is built, then numbered in opening
+    # order across the portfolio and inserted; the events they decided are pointed at them last.
+    pending: dict[str, list[dict]] = {"review": [], "reviewvote": [], "ethicsanswer": []}
+    links: list[tuple[int, int]] = []  # (event id, provisional review id)
     try:
         with engine.begin() as conn:
             existing = conn.exec_driver_sql("SELECT count(*) FROM project").scalar_one()
@@ -301,9 +331,23 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
             for first in range(1, n_technologies + 1, CHUNK):
                 rows = _rows(first, min(first + CHUNK, n_technologies + 1), rng, ids)
                 rows.update(_register_rows(rows, register_rng, allocation, now, ids))
+                rows.update(reviewgen.review_rows(review_rng, rows, now, ids, OWNERS))
+                for e in rows["event"]:
+                    if e["review_id"] is not None:
+                        links.append((e["id"], e["review_id"]))
+                        e["review_id"] = None
+                for key, kept in pending.items():
+                    kept.extend(rows.pop(key))
                 for key, model in tables:
                     if rows[key]:
                         conn.execute(insert(model.__table__), rows[key])
+            decided = reviewgen.renumber(pending["review"], pending["reviewvote"], pending["ethicsanswer"], links)
+            for key, model in (("review", Review), ("reviewvote", ReviewVote), ("ethicsanswer", EthicsAnswer)):
+                if pending[key]:
+                    conn.execute(insert(model.__table__), pending[key])
+            if decided:
+                conn.execute(update(LevelEvent).where(LevelEvent.id == bindparam("eid"))
+                             .values(review_id=bindparam("rid")), decided)
         card_counts = _write_cards(url, n_technologies, seed)
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -311,7 +355,9 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
         engine.dispose()
     return {"technologies": n_technologies, "projects": ids["project"], "owners": ids["owner"],
             "events": ids["event"], "audit": ids["audit"], "requirements": ids["requirement"],
-            "risks": ids["risk"], "risk_events": ids["riskevent"], **card_counts}
+            "risks": ids["risk"], "risk_events": ids["riskevent"], "reviews": ids["review"],
+            "review_votes": ids["reviewvote"], "ethics_answers": ids["ethicsanswer"],
+            "criterion_scores": ids["criterionscore"], "gate_overrides": ids["gateoverride"], **card_counts}
 
 
 def schema_head() -> str:
@@ -333,6 +379,8 @@ def cached_db(size: str, seed: int = 42, *, log=print) -> Path:
     t0 = time.perf_counter()
     counts = generate(f"sqlite:///{tmp}", n, seed)
     registergen.verify(str(tmp))
+    checked = reviewgen.verify(str(tmp))
+    log(f"reviews checked: {checked}")
     for suffix in ("-wal", "-shm"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)  # checkpointed and closed: nothing left in them
         Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -364,6 +364,7 @@ class Review(SQLModel, table=True):
         CheckConstraint("decision IS NULL OR " + _in("decision", DECISIONS), name="decision"),
         CheckConstraint("level >= 0 AND level <= 9", name="level"),
         Index("ix_review_project_status", "project_id", "status"),
+        Index("ix_review_status_level", "status", "level", "project_id", "decided_at"),
     )
     __mapper_args__ = {"version_id_col": _review_version}
 

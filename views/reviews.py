@@ -70,9 +70,10 @@ def overview(s) -> None:  # noqa: ANN001
     deployed = review_service.deployed_reviews(s, policy)
     late = [d for d in deployed if d.overdue]
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Open reviews", len(open_rows))
+    open_count = review_service.count_reviews(s, status="open")
+    m1.metric("Open reviews", open_count)
     m2.metric("Waiting for my vote", len(waiting), help=f"Open reviews with {me} on the panel and no vote from them")
-    m3.metric("Decided (last 20 shown)", len(decided))
+    m3.metric("Decided", review_service.count_reviews(s, status="decided"), help="The newest 20 are listed below")
     m4.metric("Level 9 reviews overdue", len(late), help=f"Deployed technologies are reviewed every "
                                                           f"{policy.deployed_review_days} days (Admin › Settings)")
     st.subheader("Waiting for my vote", anchor=False)
@@ -82,6 +83,8 @@ def overview(s) -> None:  # noqa: ANN001
         st.caption("Nothing is waiting for your vote.")
     st.subheader("Open reviews", anchor=False)
     if open_rows:
+        if open_count > len(open_rows):
+            st.caption(f"The newest {len(open_rows)} of {open_count}.")
         review_table(open_rows, "open_reviews")
     else:
         st.caption("No review is open.")
@@ -358,6 +361,10 @@ with context.session() as s:
             if not rows:
                 st.info("No review yet: open one on the **Open a review** tab.", icon=":material/rate_review:")
             else:
+                if asked and asked.isdigit() and int(asked) not in {r.id for r, _ in rows}:
+                    older = next(iter(review_service.reviews_by_id(s, [int(asked)])), None)
+                    if older is not None:  # an older review asked for by link: offer it first
+                        rows = [older, *rows]
                 ids = [r.id for r, _ in rows]
                 labels = {r.id: f"#{r.id} · {code} at level {r.level} · {r.status}" for r, code in rows}
                 wanted = int(asked) if asked and asked.isdigit() and int(asked) in ids else ids[0]

@@ -103,6 +103,7 @@ def upgrade() -> None:
     with op.batch_alter_table('review', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_review_decided_at'), ['decided_at'], unique=False)
         batch_op.create_index('ix_review_project_status', ['project_id', 'status'], unique=False)
+        batch_op.create_index('ix_review_status_level', ['status', 'level', 'project_id', 'decided_at'], unique=False)
 
     op.create_table('ethicsanswer',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -161,6 +162,7 @@ def downgrade() -> None:
     op.drop_table('reviewvote')
     op.drop_table('ethicsanswer')
     with op.batch_alter_table('review', schema=None) as batch_op:
+        batch_op.drop_index('ix_review_status_level')
         batch_op.drop_index('ix_review_project_status')
         batch_op.drop_index(batch_op.f('ix_review_decided_at'))
 

@@ -679,11 +679,29 @@ def reviews(session: Session, *, code: str | None = None, status: str | None = N
     return [tuple(r) for r in session.exec(query.order_by(col(Review.id).desc()).limit(limit)).all()]
 
 
+def reviews_by_id(session: Session, ids: Iterable[int]) -> list[tuple[Review, str]]:
+    return [tuple(r) for r in session.exec(select(Review, Project.code).join(Project, Project.id == Review.project_id)
+                                           .where(col(Review.id).in_(list(ids)))).all()]
+
+
+def count_reviews(session: Session, *, status: str | None = None) -> int:
+    query = select(func.count()).select_from(Review)
+    if status is not None:
+        query = query.where(Review.status == status)
+    return session.exec(query).one()
+
+
 def waiting_for(session: Session, name: str) -> list[tuple[Review, str]]:
-    """Open reviews with ``name`` on the panel who has not voted yet."""
+    """Every open review with ``name`` on the panel who has not voted yet (all of them: the panels
+    are read without the reviews' large columns, then only the matching reviews are loaded)."""
     voted = set(session.exec(select(ReviewVote.review_id).where(func.lower(ReviewVote.voter) == name.lower())).all())
-    return [(r, c) for r, c in reviews(session, status="open")
-            if name.lower() in (n.lower() for n in r.panel) and r.id not in voted]
+    wanted = [rid for rid, panel in session.exec(select(Review.id, Review.panel).where(Review.status == "open")).all()
+              if rid not in voted and name.lower() in (n.lower() for n in panel or [])]
+    if not wanted:
+        return []
+    return [tuple(r) for r in session.exec(
+        select(Review, Project.code).join(Project, Project.id == Review.project_id)
+        .where(col(Review.id).in_(wanted)).order_by(col(Review.id).desc())).all()]
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,21 @@ def test_viewers_read_without_forms(open_page, session, team):
     at = _review_page(open_page, review.id, signed_in="vic")
     assert [b.label for b in at.button] == ["Sign out"] and not [r for r in at.radio if r.key == "decision"]
     assert "A reviewer or an admin decides the review." in " ".join(c.value for c in at.caption)
+
+
+def test_counts_are_not_capped_and_an_old_review_opens_by_link(open_page, session, monkeypatch):
+    _setup(session)
+    first = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    reviews.cancel_review(session=session, actor=ANA, review_id=first.id, reason="wrong panel")
+    for n in range(3):
+        code = _setup(session, 4, f"R1{n}.1")
+        reviews.open_review(session=session, actor=ANA, code=code, panel=["alice"])
+    real = reviews.reviews
+    monkeypatch.setattr(reviews, "reviews", lambda s, limit=200, **kw: real(s, limit=min(limit, 2), **kw))
+    at = open_page(PAGE)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Open reviews"] == "3" and metrics["Waiting for my vote"] == "3"
+    assert "The newest 2 of 3." in [c.value for c in at.caption]
+    at = _review_page(open_page, first.id)
+    assert at.selectbox(key="review_pick").value == first.id
+    assert f"Review {first.id} · R02.1" in " ".join(m.value for m in at.markdown)

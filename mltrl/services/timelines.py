@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlmodel import Session
 
 from mltrl import levels as engine
@@ -65,7 +65,7 @@ def system_level_over_time(events: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"at": pd.Series(dtype="datetime64[ns, UTC]"), "level": pd.Series(dtype="Int64"),
                              "held_by": pd.Series(dtype="object")})
     frame = events[["code", "at", "to_level"]].copy()
-    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
     frame = frame.reset_index(drop=True).sort_values("at", kind="stable")
     # The state after the last event of each (moment, technology); then carry levels forward.
     last = frame.groupby(["at", "code"], sort=True).tail(1)
@@ -182,7 +182,7 @@ def _events_frame(rows: Iterable[tuple], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     if frame.empty:
         frame = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
     for column in ("from_level", "review_id"):
         if column in frame:
             frame[column] = _int_or_none(frame[column])
@@ -284,9 +284,12 @@ def level_events(session: Session) -> pd.DataFrame:
     """Every level event of the portfolio in one query, in recorded order: ``project_id``,
     ``event_id``, ``at``, ``from_level``, ``to_level``, ``kind`` (the switchback's kind for a
     switchback), ``note``, ``review_id``."""
+    # ``at`` is read as the driver gives it (text on SQLite, a datetime on PostgreSQL) and parsed
+    # for the whole column at once: converting it row by row costs more than the query at L.
     rows = session.execute(
-        select(LevelEvent.project_id, LevelEvent.id, LevelEvent.at, LevelEvent.from_level, LevelEvent.to_level,
-               LevelEvent.kind, LevelEvent.switchback_kind, LevelEvent.note, LevelEvent.review_id)
+        select(LevelEvent.project_id, LevelEvent.id, type_coerce(LevelEvent.at, String).label("at"),
+               LevelEvent.from_level, LevelEvent.to_level, LevelEvent.kind, LevelEvent.switchback_kind,
+               LevelEvent.note, LevelEvent.review_id)
         .order_by(LevelEvent.at, LevelEvent.id)
     ).all()
     columns = ["project_id", "event_id", "at", "from_level", "to_level", "kind", "switchback_kind", "note",

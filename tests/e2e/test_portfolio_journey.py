@@ -2,7 +2,7 @@
 
 Codes and levels come from ``data/demo_portfolio.json`` as loaded by ``mltrl demo load``:
 R10.1 (Etalumis) sits at level 8, Flight-ready, with 12 events in its history; R18.1 (factory
-telemetry anomaly detector) sits at level 3, System development. The demo has 25 technologies.
+telemetry anomaly detector) sits at level 4, Proof of concept (graduated there at a demo review). The demo has 25 technologies.
 """
 
 from __future__ import annotations
@@ -149,12 +149,12 @@ def test_refused_switchback_explains_the_rule(app_server: str, page: Page) -> No
     """A switchback with no kind on a non-embedded pair is refused in plain words; nothing moves."""
     open_app(page, f"{app_server}/project?code=R18.1")
     expect(page.get_by_role("heading", name="R18.1 · Factory telemetry anomaly detector")).to_be_visible()
-    expect(level_badge(page)).to_have_text("Level 3 · System development")
+    expect(level_badge(page)).to_have_text("Level 4 · Proof of concept")
     before_levels = level_chart_levels(page)
-    shot(page, "project-level-3")
+    shot(page, "project-level-4")
 
     switchback = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Switch back"))
-    expect(switchback.get_by_role("combobox", name="To level")).to_have_value("2 · Proof of principle")
+    expect(switchback.get_by_role("combobox", name="To level")).to_have_value("3 · System development")
     expect(switchback.get_by_role("combobox", name="Kind")).to_have_value("")
     switchback.get_by_role("button", name="Switch back").click()
     wait_for_app(page)
@@ -163,9 +163,9 @@ def test_refused_switchback_explains_the_rule(app_server: str, page: Page) -> No
     expect(error).to_be_visible()
     expect(error).to_contain_text("discovery")
     expect(error).to_contain_text("review")
-    expect(error).to_contain_text("3->2")
+    expect(error).to_contain_text("4->3")
     expect(page.get_by_test_id("stAlertContentSuccess")).to_have_count(0)
-    expect(level_badge(page)).to_have_text("Level 3 · System development")
+    expect(level_badge(page)).to_have_text("Level 4 · Proof of concept")
     assert level_chart_levels(page) == before_levels
     shot(page, "switchback-refused")
 

@@ -239,8 +239,8 @@ def decision_panel(s, view, state) -> None:  # noqa: ANN001
                     f"{review.decided_at:%Y-%m-%d}." + (f" {review.decision_note}" if review.decision_note else ""))
         if view.event is not None:
             e = view.event
-            st.markdown(f"Level event: {e.from_level} → {e.to_level} "
-                        f"({e.switchback_kind or e.kind}) on {e.at:%Y-%m-%d}.")
+            kind = f"switchback: {e.switchback_kind}" if e.switchback_kind else e.kind
+            st.markdown(f"Level event: {e.from_level} → {e.to_level} ({kind}) on {e.at:%Y-%m-%d}.")
         if review.decision == "graduate":
             st.page_link("views/card.py", label=f"Write the stage debrief of level {review.level} on the TRL card",
                          icon=":material/edit_note:", query_params={"code": view.code, "tab": "edit"})
@@ -366,7 +366,8 @@ with context.session() as s:
                     if older is not None:  # an older review asked for by link: offer it first
                         rows = [older, *rows]
                 ids = [r.id for r, _ in rows]
-                labels = {r.id: f"#{r.id} · {code} at level {r.level} · {r.status}" for r, code in rows}
+                # No status in the label: the picker keeps its labels across a decision, the badge below tells it.
+                labels = {r.id: f"#{r.id} · {code} at level {r.level}" for r, code in rows}
                 wanted = int(asked) if asked and asked.isdigit() and int(asked) in ids else ids[0]
                 picked = st.selectbox("Review", ids, index=ids.index(wanted), format_func=labels.get, key="review_pick")
                 if str(picked) != asked:

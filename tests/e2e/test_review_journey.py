@@ -241,7 +241,7 @@ def open_review(page: Page, base_url: str, code: str, *, panel: list[str], new: 
     page_drawn(page, page.get_by_role("button", name="Decide"))
     still_on_tab(page, "Review")
     expect(page.get_by_role("combobox", name="Review", exact=True)).to_have_value(
-        re.compile(rf"^#{number} · {re.escape(code)} at level \d · open$"))
+        re.compile(rf"^#{number} · {re.escape(code)} at level \d$"))
     expect(page.get_by_role("heading", name=re.compile(rf"^Review {number} · {re.escape(code)} "))).to_be_visible()
     assert f"review={number}" in page.url
     return number
@@ -502,7 +502,7 @@ def test_a_switchback_decided_at_review(review_server: str, page: Page) -> None:
     expect(success(page)).to_have_text(f"Review {number} decided: switch back (level 6 → 3).")
     expect(markdown(page, re.compile(rf"^Decided: switch back by e2e on \d{{4}}-\d\d-\d\d\. {re.escape(note)}$"))
            ).to_be_visible()
-    expect(markdown(page, re.compile(r"^Level event: 6 → 3 \(review\) on \d{4}-\d\d-\d\d\.$"))).to_be_visible()
+    expect(markdown(page, re.compile(r"^Level event: 6 → 3 \(switchback: review\) on \d{4}-\d\d-\d\d\.$"))).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Write the stage debrief"))).to_have_count(0)
     shot(page, "switchback-decided")
 

@@ -18,7 +18,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,31 +73,34 @@ def _wait_healthy(proc: subprocess.Popen, base_url: str, log: Path) -> None:
                 pytrace=False)
 
 
-@pytest.fixture(scope="module")
-def app_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A ``streamlit run app.py`` server on a free port over a fresh database holding the demo.
-
-    Yields the base URL (``http://127.0.0.1:PORT``); the server is stopped at the end of the module.
-    """
+@contextmanager
+def demo_server(tmp_path_factory: pytest.TempPathFactory, name: str,
+                seed: Callable[[str], None] | None = None) -> Iterator[str]:
+    """A ``streamlit run app.py`` server on a free port over a fresh database holding the demo
+    (then whatever ``seed(database_url)`` adds); yields the base URL (``http://127.0.0.1:PORT``)
+    and stops the server afterwards. Its output goes to ``artifacts/server-NAME.log``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path_factory.mktemp("e2e")
-    env = {
-        **os.environ,
-        "MLTRL_DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
-        "MLTRL_USER": "e2e",
-        "PYTHONUNBUFFERED": "1",
-    }
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
+    env = {**os.environ, "MLTRL_DATABASE_URL": url, "MLTRL_USER": "e2e", "PYTHONUNBUFFERED": "1"}
     demo = subprocess.run([str(BIN / "mltrl"), "demo", "load"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     if demo.returncode != 0:
         pytest.fail(f"`mltrl demo load` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}",
                     pytrace=False)
-
-    proc, base_url = launch_server(env, ARTIFACTS / f"server-{request.module.__name__.rsplit('.', 1)[-1]}.log")
+    if seed is not None:
+        seed(url)
+    proc, base_url = launch_server(env, ARTIFACTS / f"server-{name}.log")
     try:
         yield base_url
     finally:
         stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def app_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo served for a module's journeys (see ``demo_server``)."""
+    with demo_server(tmp_path_factory, request.module.__name__.rsplit(".", 1)[-1]) as base_url:
+        yield base_url
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -19,9 +19,7 @@ Level 4's exit checklist has seven criteria; six scored 100% and one 60% average
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -29,13 +27,9 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import (
-    ARTIFACTS,
-    BIN,
-    ROOT,
-    launch_server,
+    demo_server,
     open_app,
     shot,
-    stop_server,
     wait_for_app,
 )
 from tests.e2e.test_card_journey import open_tab, still_on_tab
@@ -90,20 +84,8 @@ def _seed(url: str) -> None:
 @pytest.fixture(scope="module")
 def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run app.py`` over a fresh database: the demo, then the three technologies."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e-review') / 'e2e.db'}"
-    env = {**os.environ, "MLTRL_DATABASE_URL": url, "MLTRL_USER": "e2e", "PYTHONUNBUFFERED": "1"}
-    demo = subprocess.run([str(BIN / "mltrl"), "demo", "load"], check=False, cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    if demo.returncode != 0:
-        pytest.fail(f"`mltrl demo load` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}",
-                    pytrace=False)
-    _seed(url)
-    proc, base_url = launch_server(env, ARTIFACTS / "server-test_review_journey.log")
-    try:
+    with demo_server(tmp_path_factory, "test_review_journey", seed=_seed) as base_url:
         yield base_url
-    finally:
-        stop_server(proc)
 
 
 # --- helpers ------------------------------------------------------------------------------------

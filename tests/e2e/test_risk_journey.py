@@ -11,9 +11,7 @@ band 4; the risk (p 0.5, value 8) in p band 3 / value band 4, score 4.0.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -21,13 +19,9 @@ from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import (
-    ARTIFACTS,
-    BIN,
-    ROOT,
-    launch_server,
+    demo_server,
     open_app,
     shot,
-    stop_server,
     wait_for_app,
 )
 from tests.e2e.test_card_journey import open_tab, still_on_tab
@@ -64,20 +58,8 @@ def _seed(url: str) -> None:
 @pytest.fixture(scope="module")
 def risk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run app.py`` over a fresh database: the demo, then E2E.R1. Yields the base URL."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e-risk') / 'e2e.db'}"
-    env = {**os.environ, "MLTRL_DATABASE_URL": url, "MLTRL_USER": "e2e", "PYTHONUNBUFFERED": "1"}
-    demo = subprocess.run([str(BIN / "mltrl"), "demo", "load"], check=False, cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    if demo.returncode != 0:
-        pytest.fail(f"`mltrl demo load` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}",
-                    pytrace=False)
-    _seed(url)
-    proc, base_url = launch_server(env, ARTIFACTS / "server-test_risk_journey.log")
-    try:
+    with demo_server(tmp_path_factory, "test_risk_journey", seed=_seed) as base_url:
         yield base_url
-    finally:
-        stop_server(proc)
 
 
 # --- helpers ------------------------------------------------------------------------------------

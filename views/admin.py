@@ -126,7 +126,10 @@ with templates_tab, context.session() as s:
                                  ("positions", "Standing positions", ["key", "statement"])):
         st.markdown(f"**{title}**")
         parts[part] = (st.data_editor(pd.DataFrame(ethics.get(part, []), columns=columns), num_rows="dynamic",
-                                      hide_index=True, width="stretch", key=f"tpl_{part}_{ethics_version}"), columns)
+                                      hide_index=True, width="stretch", key=f"tpl_{part}_{ethics_version}",
+                                      column_config={c: st.column_config.TextColumn(
+                                          c.capitalize(), width="small" if c == "key" else "large") for c in columns}),
+                       columns)
     e_note = st.text_input("What changed?", key="tpl_ethics_note")
     if st.button(f"Save the ethics checklist as version {ethics_version + 1}", key="tpl_ethics_save",
                  icon=":material/save:"):

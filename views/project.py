@@ -88,12 +88,12 @@ with context.session() as s:
                   "none": ":gray-badge[no TRL card yet]"}[row["card"]]
     badges.append(card_badge)
     st.markdown(" ".join(badges))
-    link_row = st.columns([1, 1, 1, 3])
-    link_row[0].page_link("views/card.py", label="Open the TRL card", icon=":material/description:",
+    link_row = st.container(horizontal=True, gap="medium")
+    link_row.page_link("views/card.py", label="Open the TRL card", icon=":material/description:",
                           query_params={"code": code})
-    link_row[1].page_link("views/timelines.py", label="Timeline", icon=":material/timeline:",
+    link_row.page_link("views/timelines.py", label="Timeline", icon=":material/timeline:",
                           query_params={"code": code})
-    link_row[2].page_link("views/risks.py", label="Requirements & risks", icon=":material/grid_on:",
+    link_row.page_link("views/risks.py", label="Requirements & risks", icon=":material/grid_on:",
                           query_params={"code": code})
     facts = []
     if view.owners:

@@ -64,8 +64,9 @@ portfolio swimlanes sorted by level and by switchbacks, unfiltered: at most 20 t
 
 And the review and timeline services on a throwaway copy: ``standing(T00042)``, ``review_view`` of
 its open review, ``reviews(status="open")``, ``waiting_for`` the acting user, ``deployed_reviews``
-with the default policy, the timelines' portfolio query (``level_events``), the first page of
-swimlanes built from it (``lane_summary``, ``order_lanes``, ``lane_segments``, ``swimlanes_chart``),
+with the default policy, the swimlanes' lane facts (``lane_frame``, grouped in SQL), the first page
+of swimlanes built from it (``order_lanes``, ``lane_events`` for the page's lanes,
+``lane_segments``, ``swimlanes_chart``),
 and ``decide()`` graduating an open review (one generated open review per call, picked untimed).
 Each read is checked once against the raw rows before it is timed. A failed check (page or
 operation) no longer stops the run: the item is timed, marked ``CHECK FAILED`` and listed under
@@ -428,7 +429,6 @@ def _review_counts(con: sqlite3.Connection, n: int) -> dict:
         "open_reviews": q("SELECT count(*) FROM review WHERE status = 'open'"),
         "decided_reviews": q("SELECT count(*) FROM review WHERE status = 'decided'"),
         "review_votes": q("SELECT count(*) FROM reviewvote"),
-        "events_reviewed": q("SELECT count(*) FROM levelevent WHERE review_id IS NOT NULL"),
         "level9": q("SELECT count(*) FROM project WHERE level = 9"),
         "open_review_ids": [r for (r,) in con.execute("SELECT id FROM review WHERE status = 'open' ORDER BY id DESC")],
     }
@@ -1296,7 +1296,7 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
     from mltrl import charts, db
     from mltrl.models import LevelEvent, Project, Review
     from mltrl.policy import Policy
-    from mltrl.services import Actor, portfolio, timelines
+    from mltrl.services import Actor, timelines
     from mltrl.services import reviews as review_service
 
     r = counts["review"]
@@ -1372,24 +1372,31 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
 
             timed("reviews: deployed_reviews(Policy())", read(review_service.deployed_reviews, Policy()), check_deployed)
 
-            def check_events(frame) -> None:  # noqa: ANN001
-                assert len(frame) == counts["events"], (len(frame), counts["events"])
-                assert int(frame["review_id"].notna().sum()) == r["events_reviewed"], r["events_reviewed"]
+            with engine.connect() as con:  # the raw answer: switchbacks per technology, counted in Python
+                raw_switchbacks = sum(1 for (kind,) in con.exec_driver_sql("SELECT kind FROM levelevent")
+                                      if kind == "switchback")
+                started = con.exec_driver_sql("SELECT count(*) FROM project WHERE level IS NOT NULL").scalar()
 
-            timed("timelines: level_events (every level event, the swimlanes' query)", read(timelines.level_events),
-                  check_events)
+            def check_lanes(frame) -> None:  # noqa: ANN001
+                assert len(frame) == counts["projects"], (len(frame), counts["projects"])
+                assert int(frame["switchbacks"].sum()) == raw_switchbacks, (int(frame["switchbacks"].sum()),
+                                                                            raw_switchbacks)
+                assert int(frame["phase_since"].notna().sum()) == started, started
 
-            # What the Portfolio tab does with the cached frame and events: the lanes, their order,
-            # one page's segments and marks, and the figure.
+            timed("timelines: lane_frame (every technology's lane facts, grouped in SQL)",
+                  read(timelines.lane_frame), check_lanes)
+
+            # What the Portfolio tab does with the cached lane frame: the order, one page's events
+            # (read for those lanes only), segments and marks, and the figure.
             with db.session_scope(engine) as s:
-                frame, events = portfolio.portfolio_frame(s), timelines.level_events(s)
+                frame = timelines.lane_frame(s)
             expected = _page_answer(lambda con: _lane_codes(con, "level"))
 
             def swimlanes() -> object:
                 now = datetime.now(UTC)
-                lanes = timelines.order_lanes(timelines.lane_summary(frame, events, as_of=now), "level")
-                lanes = lanes.iloc[:SWIMLANE_PAGE]
-                mine = events[events["project_id"].isin(set(lanes["id"]))]
+                lanes = timelines.order_lanes(frame, "level").iloc[:SWIMLANE_PAGE]
+                with db.session_scope(engine) as s:
+                    mine = timelines.lane_events(s, lanes["id"])
                 marks = mine[mine["kind"].isin(timelines.SWITCHBACK_KINDS)]
                 return charts.swimlanes_chart(lanes, timelines.lane_segments(mine, as_of=now), marks, as_of=now)
 
@@ -1397,7 +1404,7 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
                 codes, traces, _ = _swimlanes(json.loads(fig.to_json()))
                 assert traces <= SWIMLANE_TRACES and codes == expected[:SWIMLANE_PAGE], (traces, codes[:5])
 
-            timed(f"timelines: swimlanes, first page by level (lane_summary + order_lanes + lane_segments + "
+            timed(f"timelines: swimlanes, first page by level (order_lanes + lane_events + lane_segments + "
                   f"swimlanes_chart, {SWIMLANE_PAGE} lanes)", swimlanes, check_swimlanes)
 
             # A full decision: graduate an open review. Candidates: generated open reviews at a level

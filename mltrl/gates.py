@@ -214,3 +214,32 @@ def review_switchback_kind(from_level: int, to_level: int) -> levels.SwitchbackK
     if levels.is_embedded(from_level, to_level):
         return levels.SwitchbackKind.EMBEDDED
     return levels.SwitchbackKind.REVIEW
+
+
+def decision_cautions(decision: str, panel: Sequence[str], votes: Mapping[str, str],
+                      ready: Readiness | None) -> list[str]:
+    """What a decider should weigh before deciding (advice, never a refusal: the gates refuse).
+
+    ``votes`` maps each voter to their current vote. Any decision taken while panel members have
+    not voted says who; a decision that goes against votes cast says how many; graduating below
+    the readiness threshold says the average and the threshold.
+    """
+    cautions: list[str] = []
+    missing = [p for p in panel if p not in votes]
+    if missing and len(missing) == len(panel):
+        cautions.append("Nobody on the panel has voted yet.")
+    elif missing:
+        cautions.append(f"Not voted yet: {', '.join(missing)}.")
+    wanted = {Decision.GRADUATE.value: Vote.GRADUATE.value, Decision.SWITCH_BACK.value: Vote.SWITCH_BACK.value}
+    if decision in wanted:
+        against = sorted(v for v, cast in votes.items() if cast != wanted[decision])
+        if against:
+            cautions.append(f"{len(against)} of {len(votes)} vote(s) cast are not “{wanted[decision]}” "
+                            f"({', '.join(against)}).")
+    if decision == Decision.GRADUATE.value and ready is not None and not ready.ready:
+        if ready.total == 0:
+            cautions.append("This level has no exit criteria to score.")
+        else:
+            cautions.append(f"The exit criteria average {ready.average:.0f}%, under the {ready.threshold}% "
+                            "readiness threshold.")
+    return cautions

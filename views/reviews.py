@@ -255,7 +255,7 @@ def decision_panel(s, view, state) -> None:  # noqa: ANN001
     refusing = [g for g in state.gates if g.refuses] if state else []
     with st.container(border=True):
         choice = st.radio("Decision", [d.value for d in gate_rules.Decision], key="decision", horizontal=True,
-                          captions=[DECISION_HELP[d.value] for d in gate_rules.Decision])
+                          index=None, captions=[DECISION_HELP[d.value] for d in gate_rules.Decision])
         target = None
         task_rows: list[dict] = []
         if choice == "graduate" and refusing:
@@ -269,7 +269,7 @@ def decision_panel(s, view, state) -> None:  # noqa: ANN001
                                   format_func=lambda n: f"{n} · {levels.level(n).name}")
             if target is not None:
                 kind = gate_rules.review_switchback_kind(review.level, target)
-                st.caption(f"Recorded as a {kind.value} switchback.")
+                st.caption(f"Recorded as {'an' if kind.value[0] in 'aeiou' else 'a'} {kind.value} switchback.")
         if choice == "hold":
             edited = st.data_editor(pd.DataFrame({"task": pd.Series(dtype="str"), "owner": pd.Series(dtype="str"),
                                                   "due": pd.Series(dtype="object")}),
@@ -279,8 +279,15 @@ def decision_panel(s, view, state) -> None:  # noqa: ANN001
             task_rows = [{"task": r.get("task"), "owner": r.get("owner"),
                           "due": None if pd.isna(r.get("due")) else pd.Timestamp(r.get("due")).to_pydatetime()}
                          for r in edited.to_dict("records")]
+        if choice is not None:
+            votes = {voter: v.vote for voter, v in view.latest_votes.items()}
+            for caution in gate_rules.decision_cautions(choice, review.panel, votes,
+                                                        state.readiness if state else None):
+                st.warning(caution, icon=":material/warning:")
         note = st.text_area("Note", key="decision_note", height=68)
-        if st.button("Decide", key="decide", type="primary", icon=":material/gavel:"):
+        if choice is None:
+            st.caption("Choose a decision to decide the review.")
+        if st.button("Decide", key="decide", type="primary", icon=":material/gavel:", disabled=choice is None):
             feedback.run_use_case(
                 lambda: review_service.decide(session=s, actor=context.actor(), review_id=review.id,
                                               expected_version=review.version, decision=choice, note=note,

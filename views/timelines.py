@@ -221,7 +221,8 @@ if system_tab.open:
 # --- the portfolio ------------------------------------------------------------------------------
 if portfolio_tab.open:
     with portfolio_tab:
-        frame = context.portfolio_frame()
+        # Rounded to the hour so the cached read is shared between reruns (it only moves days_in_phase).
+        frame = context.cached_read(timelines.lane_frame, as_of=now.replace(minute=0, second=0, microsecond=0))
         with st.container(border=True):
             f1, f2, f3, f4 = st.columns([3, 2, 2, 2])
             text = f1.text_input("Search", key="tl_text", placeholder="code, name or summary")
@@ -236,8 +237,7 @@ if portfolio_tab.open:
         shown = analytics.filter_portfolio(frame, text=text, phases=phases, statuses=statuses, owners=owners)
         if not components_too:
             shown = shown[shown["depth"] == 0]
-        events = context.cached_read(timelines.level_events)
-        lanes = timelines.order_lanes(timelines.lane_summary(shown, events, as_of=now), by, reverse=reverse)
+        lanes = timelines.order_lanes(shown, by, reverse=reverse)
         total = len(lanes)
         if total > LANES_PER_PAGE:
             pages = (total - 1) // LANES_PER_PAGE + 1
@@ -255,8 +255,7 @@ if portfolio_tab.open:
         if lanes.empty:
             st.info("No technology matches the filters.", icon=":material/filter_alt_off:")
         else:
-            ids = set(lanes["id"])
-            mine = events[events["project_id"].isin(ids)]
+            mine = context.cached_read(timelines.lane_events, tuple(sorted(lanes["id"])))
             segments = timelines.lane_segments(mine, as_of=now)
             marks = mine[mine["kind"].isin(timelines.SWITCHBACK_KINDS)]
             point = next((p for p in selected_points("tl_lanes") if p.get("customdata")), None)

@@ -11,6 +11,11 @@ the shaping below is vectorised pandas, pure (no session), and unit-tested on it
 * ``lane_summary``            -- per technology: switchbacks, phase and time in it, first event
 * ``order_lanes``             -- the swimlanes' sort orders
 
+The swimlanes page does not read every event: ``lane_frame`` gives one row per technology with its
+lane facts (switchbacks, first event, time in its phase) aggregated in SQL, and ``lane_events``
+reads the history of the lanes on screen only. ``lane_summary`` is the same facts computed in
+pandas from a full event table: the definition the SQL is tested against.
+
 Pages cache the reads on the data version (``mltrl.ui.context.cached_read``).
 """
 
@@ -22,11 +27,12 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import Integer, String, case, false, func, literal, select, true, type_coerce
 from sqlmodel import Session
 
+from mltrl import analytics
 from mltrl import levels as engine
-from mltrl.models import LevelEvent, Project
+from mltrl.models import LevelEvent, Project, ProjectOwner
 from mltrl.services import reviews
 from mltrl.services._core import as_utc
 from mltrl.services.projects import get_project
@@ -284,14 +290,87 @@ def level_events(session: Session) -> pd.DataFrame:
     """Every level event of the portfolio in one query, in recorded order: ``project_id``,
     ``event_id``, ``at``, ``from_level``, ``to_level``, ``kind`` (the switchback's kind for a
     switchback), ``note``, ``review_id``."""
+    return _level_events(session, true())
+
+
+def _level_events(session: Session, where) -> pd.DataFrame:  # noqa: ANN001 -- a SQL condition
     # ``at`` is read as the driver gives it (text on SQLite, a datetime on PostgreSQL) and parsed
     # for the whole column at once: converting it row by row costs more than the query at L.
     rows = session.execute(
         select(LevelEvent.project_id, LevelEvent.id, type_coerce(LevelEvent.at, String).label("at"),
                LevelEvent.from_level, LevelEvent.to_level, LevelEvent.kind, LevelEvent.switchback_kind,
                LevelEvent.note, LevelEvent.review_id)
+        .where(where)
         .order_by(LevelEvent.at, LevelEvent.id)
     ).all()
     columns = ["project_id", "event_id", "at", "from_level", "to_level", "kind", "switchback_kind", "note",
                "review_id"]
     return _events_frame([tuple(r) for r in rows], columns)
+
+
+LANE_COLUMNS = ["id", "code", "name", "status", "level", "phase", "owners", "summary", "depth", "position",
+                "switchbacks", "first_at", "phase_since", "days_in_phase"]
+
+
+def lane_frame(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
+    """One row per technology in tree order, with what the swimlanes filter and sort on:
+    ``id``, ``code``, ``name``, ``status``, ``level``, ``phase``, ``owners``, ``summary``,
+    ``depth``, ``position`` and the facts of ``lane_summary`` (``switchbacks``, ``first_at``,
+    ``phase_since``, ``days_in_phase``).
+
+    Three queries: the projects, their owners, and the facts grouped per technology in SQL (a
+    window over each technology's events marks where its phase changes), so no event reaches
+    Python. Window functions need SQLite 3.25 or PostgreSQL.
+    """
+    now = pd.Timestamp(as_of or datetime.now(UTC))
+    conn = session.connection()
+    rows = [tuple(r) for r in conn.execute(
+        select(Project.id, Project.code, Project.name, Project.parent_id, Project.status, Project.level,
+               Project.summary).order_by(Project.code))]
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in LANE_COLUMNS})
+    owners: dict[int, list[str]] = {}
+    for pid, name in conn.execute(select(ProjectOwner.project_id, ProjectOwner.name)
+                                  .order_by(ProjectOwner.project_id, ProjectOwner.position)):
+        owners.setdefault(pid, []).append(name)
+    phase_of = case(*((LevelEvent.to_level == lv.number, PHASE_ORDER[lv.phase.value]) for lv in engine.LEVELS),
+                    else_=literal(-1, Integer))
+    marked = select(
+        LevelEvent.project_id.label("pid"), LevelEvent.at.label("at"),
+        (LevelEvent.kind == "switchback").label("is_switchback"),
+        phase_of.label("phase"),
+        func.lag(phase_of).over(partition_by=LevelEvent.project_id,
+                                order_by=(LevelEvent.at, LevelEvent.id)).label("previous"),
+    ).subquery()
+    run_start = case(((marked.c.previous.is_(None)) | (marked.c.previous != marked.c.phase), marked.c.at))
+    facts = {r[0]: r[1:] for r in conn.execute(
+        select(marked.c.pid, func.sum(case((marked.c.is_switchback, 1), else_=0)),
+               type_coerce(func.min(marked.c.at), String), type_coerce(func.max(run_start), String))
+        .group_by(marked.c.pid))}
+    frame = pd.DataFrame.from_records(
+        [(r[0], r[1], r[2], r[4], r[5], r[6]) for r in rows],
+        columns=["id", "code", "name", "status", "level", "summary"])
+    frame["level"] = frame["level"].astype("Int64")
+    frame["phase"] = analytics.phase_labels(frame["level"])
+    frame["owners"] = [owners.get(pid, []) for pid in frame["id"]]
+    frame["summary"] = frame["summary"].fillna("")
+    frame["switchbacks"] = [int(facts[pid][0] or 0) if pid in facts else 0 for pid in frame["id"]]
+    frame["first_at"] = pd.to_datetime([facts.get(pid, (0, None, None))[1] for pid in frame["id"]],
+                                       utc=True, format="ISO8601")
+    frame["phase_since"] = pd.to_datetime([facts.get(pid, (0, None, None))[2] for pid in frame["id"]],
+                                          utc=True, format="ISO8601")
+    frame["days_in_phase"] = (now - frame["phase_since"]).dt.total_seconds() / 86_400.0
+    ids = [r[0] for r in rows]
+    order = analytics.tree_order(ids, {r[0]: r[3] for r in rows})
+    depth = dict(order)
+    frame["depth"] = [depth[i] for i in ids]
+    frame = frame.set_index("id").loc[[node for node, _ in order]].reset_index()
+    frame["position"] = np.arange(len(frame))
+    return frame[LANE_COLUMNS]
+
+
+def lane_events(session: Session, ids: Iterable[int]) -> pd.DataFrame:
+    """The level events of the technologies ``ids`` (the lanes on screen), in the columns of
+    ``level_events``."""
+    wanted = sorted(set(int(i) for i in ids))
+    return _level_events(session, LevelEvent.project_id.in_(wanted) if wanted else false())

@@ -94,6 +94,23 @@ def test_vote_then_graduate_and_ask_for_the_debrief(open_page, session):
     assert "Write the stage debrief of level 4 on the TRL card" in links
 
 
+def test_nothing_is_decided_until_a_decision_is_chosen_and_cautions_are_shown(open_page, session):
+    _setup(session)
+    review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice", "bob"])
+    at = _review_page(open_page, review.id)
+    decide = next(b for b in at.button if b.label == "Decide")
+    assert at.radio(key="decision").value is None and decide.disabled
+    assert "Choose a decision to decide the review." in [c.value for c in at.caption]
+    at.radio(key="decision").set_value("graduate").run()
+    warnings = [w.value for w in at.warning]
+    assert "Nobody on the panel has voted yet." in warnings
+    assert any(w.startswith("The exit criteria average 0%, under the 80% readiness threshold") for w in warnings)
+    assert not next(b for b in at.button if b.label == "Decide").disabled
+    # Cautions advise, they do not refuse: the decision still goes through.
+    _click(at, "Decide")
+    assert at.success[0].value.startswith(f"Review {review.id} decided: graduate")
+
+
 def test_a_blocked_gate_refuses_and_an_admin_overrides_it(open_page, session, team):
     make_project(session, "P08.1", "Flight ready", actor=Actor("eve"))
     level_moves.record_start(session=session, actor=Actor("eve"), code="P08.1", level=8, at=day("2025-06-02"))
@@ -138,7 +155,7 @@ def test_hold_with_tasks_switch_back_and_pause(open_page, session):
     at = _review_page(open_page, second.id)
     at.radio(key="decision").set_value("switch back").run()
     at.selectbox(key="decision_target").set_value(2).run()
-    assert "Recorded as a embedded switchback." in " ".join(c.value for c in at.caption)
+    assert "Recorded as an embedded switchback." in " ".join(c.value for c in at.caption)
     _click(at, "Decide")
     assert "decided: switch back (level 4 → 2)" in at.success[0].value
     third = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])

@@ -140,3 +140,39 @@ def test_the_portfolio_events_come_in_one_query_with_kinds_and_reviews(session, 
     assert len(segments) == len(events)  # no two events of one technology at the same moment here
     shown = analytics.filter_portfolio(frame, phases=["research"])
     assert list(timelines.order_lanes(timelines.lane_summary(shown, events), "level")["code"]) == ["T"]
+
+
+def test_lane_frame_agrees_with_the_pandas_definition_and_reads_no_event(session, tree):
+    # A1 goes back to research (2) and up into prototyping (3) again: its phase began at the last return.
+    make_history(session, "A1", [("graduation", None, None, "2024-09-01"), ("switchback", 2, "review", "2024-10-01"),
+                                 ("graduation", None, None, "2024-11-01"), ("graduation", None, None, "2024-12-01")])
+    make_project(session, "W", "Waiting")  # no level yet: no facts, last in every order
+    as_of = day("2025-01-01")
+    engine = session.get_bind()
+    statements = []
+
+    def listener(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        lanes = timelines.lane_frame(session, as_of=as_of)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) <= 4  # projects, owners, grouped facts (and maybe a policy read)
+    frame = portfolio.portfolio_frame(session, as_of=as_of)
+    expected = timelines.lane_summary(frame, timelines.level_events(session), as_of=as_of)
+    assert list(lanes["code"]) == list(frame["code"]) and list(lanes["depth"]) == list(frame["depth"])
+    got, want = lanes.set_index("code"), expected.set_index("code")
+    for column in ("switchbacks", "first_at", "phase_since", "days_in_phase", "phase"):
+        assert got[column].astype(object).where(got[column].notna(), None).to_dict() == \
+            want[column].astype(object).where(want[column].notna(), None).to_dict(), column
+    assert got.loc["A1", "switchbacks"] == 2 and got.loc["A1", "phase_since"] == day("2024-11-01")
+    assert got.loc["A1", "days_in_phase"] == (as_of - day("2024-11-01")).days
+    assert got.loc["W", "switchbacks"] == 0 and pd.isna(got.loc["W", "first_at"]) and pd.isna(got.loc["W", "level"])
+    assert list(timelines.order_lanes(lanes, "switchbacks")["code"])[:1] == ["A1"]
+    assert list(timelines.order_lanes(lanes, "level")["code"])[-1] == "W"
+    # The lanes on screen read their own events only.
+    mine = timelines.lane_events(session, got.loc[["A1", "T"], "id"].tolist())
+    assert set(mine["project_id"]) == set(got.loc[["A1", "T"], "id"]) and len(mine) == 6 + 1
+    assert timelines.lane_events(session, []).empty

@@ -101,3 +101,33 @@ def test_shipped_ethics_template_has_its_three_parts():
     for part in (before, after):
         keys = [k for k, _, _ in part]
         assert len(set(keys)) == len(keys) and all(q.endswith("?") for _, q, _ in part)
+
+
+def test_decision_cautions_name_missing_voters_dissent_and_low_readiness():
+    low = gates.readiness(CRITERIA, {"a": gates.Score("a", 100), "b": gates.Score("b", 40)}, 80)
+    assert gates.decision_cautions("graduate", ["ana", "bo"], {}, low) == [
+        "Nobody on the panel has voted yet.",
+        "The exit criteria average 35%, under the 80% readiness threshold."]
+    assert gates.decision_cautions("graduate", ["ana", "bo"], {"ana": "graduate", "bo": "not yet"}, None) == [
+        "1 of 2 vote(s) cast are not “graduate” (bo)."]
+    assert gates.decision_cautions("switch back", ["ana", "bo"], {"ana": "graduate"}, low) == [
+        "Not voted yet: bo.", "1 of 1 vote(s) cast are not “switch back” (ana)."]
+    assert gates.decision_cautions("graduate", ["ana"], {"ana": "graduate"}, gates.readiness((), {}, 80)) == [
+        "This level has no exit criteria to score."]
+    ready = gates.readiness(CRITERIA, {k: gates.Score(k, 90) for k in "abcd"}, 80)
+    assert gates.decision_cautions("graduate", ["ana"], {"ana": "graduate"}, ready) == []
+    assert gates.decision_cautions("hold", ["ana"], {"ana": "graduate"}, low) == []  # a hold goes against nobody
+
+
+@given(st.lists(st.sampled_from(["ana", "bo", "cy", "di"]), unique=True, min_size=1),
+       st.dictionaries(st.sampled_from(["ana", "bo", "cy", "di"]), st.sampled_from([v.value for v in gates.Vote])),
+       st.sampled_from([d.value for d in gates.Decision]))
+def test_a_unanimous_full_panel_on_a_ready_level_raises_no_caution_and_dissent_always_does(panel, votes, decision):
+    ready = gates.readiness(CRITERIA, {k: gates.Score(k, 100) for k in "abcd"}, 80)
+    cautions = gates.decision_cautions(decision, panel, votes, ready)
+    missing = [p for p in panel if p not in votes]
+    assert bool(missing) == any("voted yet" in c for c in cautions)
+    wanted = {"graduate": "graduate", "switch back": "switch back"}.get(decision)
+    dissent = wanted is not None and any(v != wanted for v in votes.values())
+    assert dissent == any("vote(s) cast" in c for c in cautions)
+    assert len(cautions) == bool(missing) + dissent

@@ -234,7 +234,8 @@ def decision_cautions(decision: str, panel: Sequence[str], votes: Mapping[str, s
     if decision in wanted:
         against = sorted(v for v, cast in votes.items() if cast != wanted[decision])
         if against:
-            cautions.append(f"{len(against)} of {len(votes)} vote(s) cast are not “{wanted[decision]}” "
+            verb = "vote cast is" if len(votes) == 1 else "votes cast are"
+            cautions.append(f"{len(against)} of {len(votes)} {verb} not “{wanted[decision]}” "
                             f"({', '.join(against)}).")
     if decision == Decision.GRADUATE.value and ready is not None and not ready.ready:
         if ready.total == 0:

@@ -281,9 +281,9 @@ def decision_panel(s, view, state) -> None:  # noqa: ANN001
                          for r in edited.to_dict("records")]
         if choice is not None:
             votes = {voter: v.vote for voter, v in view.latest_votes.items()}
-            for caution in gate_rules.decision_cautions(choice, review.panel, votes,
-                                                        state.readiness if state else None):
-                st.warning(caution, icon=":material/warning:")
+            cautions = gate_rules.decision_cautions(choice, review.panel, votes, state.readiness if state else None)
+            if cautions:
+                st.warning("Before deciding:\n" + "\n".join(f"- {c}" for c in cautions), icon=":material/warning:")
         note = st.text_area("Note", key="decision_note", height=68)
         if choice is None:
             st.caption("Choose a decision to decide the review.")

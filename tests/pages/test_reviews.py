@@ -102,9 +102,9 @@ def test_nothing_is_decided_until_a_decision_is_chosen_and_cautions_are_shown(op
     assert at.radio(key="decision").value is None and decide.disabled
     assert "Choose a decision to decide the review." in [c.value for c in at.caption]
     at.radio(key="decision").set_value("graduate").run()
-    warnings = [w.value for w in at.warning]
-    assert "Nobody on the panel has voted yet." in warnings
-    assert any(w.startswith("The exit criteria average 0%, under the 80% readiness threshold") for w in warnings)
+    warning = at.warning[0].value
+    assert warning.startswith("Before deciding:") and "- Nobody on the panel has voted yet." in warning
+    assert "- The exit criteria average 0%, under the 80% readiness threshold." in warning
     assert not next(b for b in at.button if b.label == "Decide").disabled
     # Cautions advise, they do not refuse: the decision still goes through.
     _click(at, "Decide")

@@ -20,6 +20,7 @@ pages = [
     st.Page("views/reviews.py", title="Reviews", icon=":material/rate_review:", url_path="reviews"),
     st.Page("views/level_guide.py", title="Level guide", icon=":material/menu_book:", url_path="levels"),
     st.Page("views/timelines.py", title="Timelines", icon=":material/stacked_line_chart:", url_path="timelines"),
+    st.Page("views/analytics.py", title="Analytics", icon=":material/analytics:", url_path="analytics"),
 ]
 viewer = access.gate(pages)  # stops here with the sign-in screen when nobody is signed in
 

@@ -1,0 +1,61 @@
+"""Analytics reads (read only): the portfolio's level history as one event table, and the
+technologies it is filtered and labelled by. The arithmetic is ``mltrl.analytics`` (pure,
+vectorised); pages cache these reads on the data version (``mltrl.ui.context.cached_read``), so
+time per level and the transition matrix are computed from memory after the first read.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import String, select, type_coerce
+from sqlmodel import Session
+
+from mltrl import analytics
+from mltrl.models import LevelEvent, Project, ProjectOwner
+
+EVENT_COLUMNS = ["project_id", "at", "from_level", "to_level", "kind", "switchback_kind"]
+TECHNOLOGY_COLUMNS = ["project_id", "code", "name", "status", "level", "phase", "owners", "depth", "system"]
+
+
+def event_table(session: Session) -> pd.DataFrame:
+    """Every level event, by technology and in recorded order (``at``, then id; the order of the
+    index on ``(project_id, at)``): ``project_id``, ``at`` (UTC),
+    ``from_level`` (missing for a start), ``to_level``, ``kind``, ``switchback_kind``. One query;
+    ``at`` is parsed for the whole column at once (the driver gives text on SQLite)."""
+    # Core, not the ORM: the ORM's row loading costs more than the query at L.
+    rows = session.connection().execute(
+        select(LevelEvent.project_id, type_coerce(LevelEvent.at, String), LevelEvent.from_level, LevelEvent.to_level,
+               LevelEvent.kind, LevelEvent.switchback_kind)
+        .order_by(LevelEvent.project_id, LevelEvent.at, LevelEvent.id)).all()
+    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=EVENT_COLUMNS)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
+    frame["project_id"] = frame["project_id"].astype("int64")
+    frame["from_level"] = pd.to_numeric(frame["from_level"], errors="coerce").astype("Int64")
+    frame["to_level"] = frame["to_level"].astype("int64")
+    frame["kind"] = frame["kind"].astype(object)
+    frame["switchback_kind"] = frame["switchback_kind"].astype(object)
+    return frame
+
+
+def technologies(session: Session) -> pd.DataFrame:
+    """Every technology in tree order: ``project_id``, ``code``, ``name``, ``status``, ``level``,
+    ``phase``, ``owners`` (a list), ``depth`` and ``system`` (the code of its tree's root)."""
+    conn = session.connection()
+    rows = [tuple(r) for r in conn.execute(select(Project.id, Project.code, Project.name, Project.parent_id,
+                                                  Project.status, Project.level).order_by(Project.code))]
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in TECHNOLOGY_COLUMNS})
+    owners: dict[int, list[str]] = {}
+    for pid, name in conn.execute(select(ProjectOwner.project_id, ProjectOwner.name)
+                                  .order_by(ProjectOwner.project_id, ProjectOwner.position)):
+        owners.setdefault(pid, []).append(name)
+    order = analytics.tree_order([r[0] for r in rows], {r[0]: r[3] for r in rows})
+    by_id = {r[0]: r for r in rows}
+    frame = pd.DataFrame.from_records(
+        [(pid, by_id[pid][1], by_id[pid][2], by_id[pid][4], by_id[pid][5], depth) for pid, depth in order],
+        columns=["project_id", "code", "name", "status", "level", "depth"])
+    frame["level"] = frame["level"].astype("Int64")
+    frame["phase"] = analytics.phase_labels(frame["level"])
+    frame["owners"] = [owners.get(pid, []) for pid in frame["project_id"]]
+    frame["system"] = frame["code"].where(frame["depth"] == 0).ffill()
+    return frame[TECHNOLOGY_COLUMNS]

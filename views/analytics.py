@@ -1,0 +1,253 @@
+"""Analytics: time per level, moves and switchbacks, paths and cycles, bottlenecks, the portfolio by
+owner or system, and the portfolio as it stood on any date. Everything is computed from the level
+history (``mltrl.analytics``, pure and vectorised) over an event table cached on the data version."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from mltrl import analytics, charts, levels
+from mltrl.levels import Phase
+from mltrl.services import analytics as reads
+from mltrl.ui import context, feedback
+
+TABS = ("Time per level", "Moves", "Paths & cycles", "Bottlenecks", "Heat map", "On a date")
+DEFINITIONS = """
+- **A stay** at a level runs from the event that entered the level to the technology's next event.
+  The last stay is **ongoing**: it runs to the *To* date, and events after that date are ignored, so
+  a report for a past date comes out the same every time.
+- **Time in level L** for a technology is the sum of its stays at L. Completed and ongoing stays are
+  kept apart everywhere: a stay still under way is not a duration yet.
+- A **path** is the sequence of levels a technology held; a **cycle** is a return to a level already
+  held, e.g. 4 → 2 → 3 → 4.
+- A **bottleneck** is a level whose median completed stay is at least twice the median of the other
+  levels' medians; a technology is **stalled** when its ongoing stay is longer than three quarters of
+  the completed stays at that level (levels with fewer than 3 completed stays are not judged).
+- Moves recorded without a review count like any other. Technologies with no level are shown as such
+  and never counted as progress.
+"""
+
+st.title("Analytics")
+st.caption("Where time goes between levels, how technologies move, and where they get stuck.")
+feedback.show_flash()
+
+events = context.cached_read(reads.event_table)
+techs = context.cached_read(reads.technologies)
+if techs.empty:
+    st.info("No technologies yet: add one on the **Project** page, or load the demo portfolio with "
+            "`mltrl demo load`.", icon=":material/info:")
+    st.stop()
+today = datetime.now(UTC).date()
+first_day = events["at"].min().date() if len(events) else today
+
+with st.container(border=True):
+    c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 3, 2])
+    since = c1.date_input("From", value=first_day, key="an_from", format="YYYY-MM-DD",
+                          help="Moves and stays that began on or after this date")
+    until = c2.date_input("To", value=today, key="an_to", format="YYYY-MM-DD",
+                          help="The as-of date: later events are ignored; ongoing stays run to the end of it")
+    phases = c3.multiselect("Phase", [p.value for p in Phase] + ["no level"], key="an_phase",
+                            placeholder="every phase", help="The technologies' current phase")
+    owners = c4.multiselect("Owner", analytics.all_owners(techs), key="an_owner", placeholder="every owner")
+    statuses = c5.multiselect("Status", ["active", "paused", "retired"], key="an_status", placeholder="every status")
+    with st.expander("Definitions"):
+        st.markdown(DEFINITIONS)
+
+if since is None or until is None:
+    st.error("From and To: choose both dates (YYYY-MM-DD).", icon=":material/event_busy:")
+    st.stop()
+if since > until:
+    st.error(f"From ({since:%Y-%m-%d}) is after To ({until:%Y-%m-%d}): choose a From date on or before To.",
+             icon=":material/event_busy:")
+    st.stop()
+
+
+def end_of(day: date) -> datetime:
+    """The end of ``day`` (UTC): the next day's first instant. A date means the whole of that day,
+    so events *before* this instant count (``before``) and ongoing stays run to it."""
+    return datetime.combine(day, time(), tzinfo=UTC) + timedelta(days=1)
+
+
+def before(frame: pd.DataFrame, moment: datetime) -> pd.DataFrame:
+    return frame.loc[frame["at"] < pd.Timestamp(moment)]
+
+
+as_of = end_of(until)
+start = datetime.combine(since, time(), tzinfo=UTC)
+chosen = analytics.filter_portfolio(techs, phases=phases, statuses=statuses, owners=owners)
+code_of = dict(zip(techs["project_id"], techs["code"]))
+mine = before(events.loc[events["project_id"].isin(set(chosen["project_id"]))], as_of)
+intervals = analytics.level_intervals(mine, as_of=as_of)
+intervals = intervals.loc[intervals["start"] >= pd.Timestamp(start)].reset_index(drop=True)
+moved = analytics.moves(mine, since=start, as_of=as_of)
+stats = analytics.level_time_stats(intervals)
+st.caption(f"{len(chosen)} of {len(techs)} technologies · {len(intervals):,} stays "
+           f"({int(intervals['ongoing'].sum()):,} ongoing) · {len(moved):,} moves from {since:%Y-%m-%d} to "
+           f"{until:%Y-%m-%d}.")
+
+
+def with_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the technology's code in front of its ``project_id``."""
+    out = frame.copy()
+    out.insert(0, "code", out.pop("project_id").map(code_of))
+    return out
+
+
+def table(frame: pd.DataFrame, name: str, key: str, **kwargs) -> None:
+    """A table and its CSV download (named after the table and the as-of date)."""
+    st.dataframe(frame, hide_index=True, width="stretch", key=key, **kwargs)
+    st.download_button(f"Download {name} (CSV)", frame.to_csv(index=False).encode(), mime="text/csv",
+                       file_name=f"{name.replace(' ', '_')}_{until:%Y-%m-%d}.csv", key=f"{key}_csv",
+                       icon=":material/download:")
+
+
+DAYS = st.column_config.NumberColumn(format="%.1f")
+tabs = st.tabs(list(TABS), key="an_tab", on_change="rerun")
+time_tab, moves_tab, paths_tab, bottleneck_tab, heat_tab, date_tab = tabs
+
+if time_tab.open:
+    with time_tab:
+        if intervals.empty:
+            st.info("No stay began in this period for the technologies chosen.", icon=":material/filter_alt_off:")
+        else:
+            st.plotly_chart(charts.time_in_level_chart(intervals), key="an_time_chart", config={"displaylogo": False})
+            st.caption("Boxes: quartiles of the stays at each level, whiskers to the furthest stay within 1.5 times "
+                       "the box. Along the top: how many completed stays, and their median in days.")
+            shown = stats.assign(name=stats["level"].map(lambda n: levels.level(int(n)).name))
+            table(shown[["level", "name", "completed", "median_days", "p25_days", "p75_days", "mean_days", "ongoing",
+                         "ongoing_median_days"]], "time per level", "an_stats", column_config={
+                "level": "Level", "name": "Level name", "completed": "Completed stays",
+                "median_days": st.column_config.NumberColumn("Median days", format="%.1f"),
+                "p25_days": st.column_config.NumberColumn("25th pct.", format="%.1f"),
+                "p75_days": st.column_config.NumberColumn("75th pct.", format="%.1f"),
+                "mean_days": st.column_config.NumberColumn("Mean days", format="%.1f"),
+                "ongoing": "Ongoing stays",
+                "ongoing_median_days": st.column_config.NumberColumn("Ongoing: median so far", format="%.1f")})
+            st.markdown("#### One technology")
+            started = [c for c in chosen["code"] if c in set(intervals["project_id"].map(code_of))]
+            code = st.selectbox("Technology", started, key="an_code",
+                                format_func=lambda c: f"{c} · {dict(zip(techs['code'], techs['name'])).get(c, '')}")
+            if code:
+                per = analytics.time_per_level(intervals.loc[intervals["project_id"].map(code_of) == code])
+                st.plotly_chart(charts.technology_time_chart(per), key="an_tech_chart", config={"displaylogo": False})
+                table(with_codes(per), f"time per level {code}", "an_tech_table", column_config={
+                    "days": DAYS, "completed_days": st.column_config.NumberColumn("completed days", format="%.1f"),
+                    "ongoing_days": st.column_config.NumberColumn("ongoing days", format="%.1f")})
+
+if moves_tab.open:
+    with moves_tab:
+        if moved.empty:
+            st.info("No move in this period for the technologies chosen.", icon=":material/filter_alt_off:")
+        else:
+            counts = analytics.transition_counts(moved)
+            left, right = st.columns(2)
+            with left:
+                st.markdown("#### From → to")
+                st.plotly_chart(charts.transition_heatmap(analytics.transition_matrix(moved)), key="an_matrix",
+                                config={"displaylogo": False})
+            with right:
+                st.markdown("#### Moves by kind")
+                st.plotly_chart(charts.moves_sankey(counts), key="an_sankey", config={"displaylogo": False})
+            table(counts.rename(columns={"from_level": "from", "to_level": "to"}), "transitions", "an_transitions")
+            st.markdown("#### Switchback rate by level")
+            rates = analytics.switchback_rates(moved)
+            st.plotly_chart(charts.switchback_rate_chart(rates), key="an_rates", config={"displaylogo": False})
+            table(rates, "switchback rates", "an_rates_table",
+                  column_config={"rate": st.column_config.NumberColumn("rate", format="percent")})
+
+if paths_tab.open:
+    with paths_tab:
+        in_range = mine.loc[mine["at"] >= pd.Timestamp(start)]
+        paths = analytics.level_paths(in_range, as_of=as_of)
+        o1, o2, _ = st.columns([2, 2, 3])
+        top = o1.number_input("How many", 5, 100, 10, step=5, key="an_top")
+        span = o2.segmented_control("Paths", ["whole", "3", "4"], default="whole", key="an_span",
+                                    format_func={"whole": "Whole", "3": "Runs of 3", "4": "Runs of 4"}.get,
+                                    help="Whole paths are often unique; runs of 3 or 4 consecutive levels show "
+                                         "the common routes.") or "whole"
+        left, right = st.columns(2)
+        with left:
+            st.markdown("#### Most frequent paths")
+            if span == "whole":
+                st.caption("The whole sequence of levels each technology held in the period.")
+                table(analytics.frequent_paths(paths, top=top), "paths", "an_paths")
+            else:
+                st.caption(f"Runs of {span} consecutive levels within the paths: how often, and by how many "
+                           "technologies.")
+                table(analytics.frequent_stretches(paths, int(span), top=top), f"runs of {span} levels", "an_paths")
+        with right:
+            st.markdown("#### Most frequent cycles")
+            st.caption("Returns to a level already held: how often, and by how many technologies.")
+            cycles = analytics.frequent_cycles(paths, top=top)
+            if cycles.empty:
+                st.info("No technology returned to a level it had held.", icon=":material/check_circle:")
+            else:
+                table(cycles, "cycles", "an_cycles")
+
+if bottleneck_tab.open:
+    with bottleneck_tab:
+        found = analytics.bottlenecks(stats)
+        st.markdown("#### Levels that hold technologies longest")
+        if found.empty:
+            st.info("No level's median stay is twice the others' (or too few completed stays to tell).",
+                    icon=":material/check_circle:")
+        else:
+            table(found, "bottlenecks", "an_bottlenecks", column_config={
+                "median_days": DAYS, "others_median_days": st.column_config.NumberColumn("others' median", format="%.1f"),
+                "ratio": st.column_config.NumberColumn(format="%.1fx")})
+        st.markdown("#### Stalled technologies")
+        stuck = analytics.stalled(intervals, stats)
+        if stuck.empty:
+            st.info("No ongoing stay is longer than three quarters of the completed stays at its level.",
+                    icon=":material/check_circle:")
+        else:
+            stuck = with_codes(stuck)
+            stuck["code"] = "/timelines?code=" + stuck["code"]
+            table(stuck, "stalled", "an_stalled", column_config={
+                "code": st.column_config.LinkColumn("Technology", display_text=r"code=(.*)$"),
+                "days": st.column_config.NumberColumn("days so far", format="%.1f"),
+                "p75_days": st.column_config.NumberColumn("75th pct. of completed", format="%.1f")})
+
+if heat_tab.open:
+    with heat_tab:
+        by = st.segmented_control("Rows", ["owner", "system"], default="owner", key="an_heat_by",
+                                  format_func={"owner": "Owner", "system": "Parent system"}.get) or "owner"
+        counts = analytics.heatmap_counts(chosen, by=by)
+        if counts.empty:
+            st.info("No technology matches the filters.", icon=":material/filter_alt_off:")
+        else:
+            st.caption("Technologies at each level now, by " + ("owner (a technology with several owners counts "
+                       "under each)" if by == "owner" else "the system they belong to") + ". *no level*: not "
+                       "started, never counted as progress.")
+            st.plotly_chart(charts.portfolio_heatmap(counts), key="an_heat", config={"displaylogo": False})
+            flat = counts.reset_index().rename(columns={"group": by})
+            flat.columns = [str(c) for c in flat.columns]  # levels and "no level": one type of column name
+            table(flat, f"heat map by {by}", "an_heat_table")
+
+if date_tab.open:
+    with date_tab:
+        d1, d2 = st.columns(2)
+        on = d1.date_input("The portfolio on", value=until, key="an_on", format="YYYY-MM-DD")
+        then = d2.date_input("Compared with", value=until - timedelta(days=90), key="an_then", format="YYYY-MM-DD",
+                             help="What changed between this date and the first")
+        everything = events.loc[events["project_id"].isin(set(chosen["project_id"]))]
+        last_instant = timedelta(microseconds=1)  # levels_on counts events at or before the moment
+        level_then = analytics.levels_on(everything, end_of(on) - last_instant)
+        snapshot = chosen[["project_id", "code", "name"]].assign(level=chosen["project_id"].map(level_then))
+        snapshot["level"] = snapshot["level"].astype("Int64")
+        snapshot["phase"] = analytics.phase_labels(snapshot["level"]).fillna("no level")
+        st.markdown(f"#### Every technology's level on {on:%Y-%m-%d}")
+        st.plotly_chart(charts.levels_bar(snapshot), key="an_on_bar", config={"displaylogo": False})
+        table(snapshot.drop(columns="project_id"), f"levels on {on:%Y-%m-%d}", "an_on_table",
+              column_config={"level": st.column_config.NumberColumn(format="%d")})
+        lo, hi = sorted([then, on])
+        changes = analytics.changes_between(everything, end_of(lo) - last_instant, end_of(hi) - last_instant)
+        st.markdown(f"#### What changed from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}")
+        if changes.empty:
+            st.info("Nothing moved between these dates.", icon=":material/pause_circle:")
+        else:
+            table(with_codes(changes), "changes", "an_changes", column_config={
+                "level_before": st.column_config.NumberColumn(f"level on {lo:%Y-%m-%d}", format="%d"),
+                "level_after": st.column_config.NumberColumn(f"level on {hi:%Y-%m-%d}", format="%d"),
+                "change": st.column_config.NumberColumn(format="%+d"), "moves": "moves"})

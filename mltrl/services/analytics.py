@@ -6,6 +6,8 @@ time per level and the transition matrix are computed from memory after the firs
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 from sqlalchemy import String, select, type_coerce
 from sqlmodel import Session
@@ -59,3 +61,16 @@ def technologies(session: Session) -> pd.DataFrame:
     frame["owners"] = [owners.get(pid, []) for pid in frame["project_id"]]
     frame["system"] = frame["code"].where(frame["depth"] == 0).ffill()
     return frame[TECHNOLOGY_COLUMNS]
+
+
+def time_per_level(session: Session, *, as_of: datetime | None = None) -> list[dict]:
+    """Per technology and level it has held, as of ``as_of`` (default now): ``code``, ``level``,
+    ``days`` (total, fractional), ``completed_days``, ``ongoing_days`` and ``intervals`` (stays,
+    the ongoing one included); by code, then level. What ``mltrl analytics time-per-level`` prints."""
+    events = event_table(session)
+    codes = dict(session.connection().execute(select(Project.id, Project.code)).all())
+    per = analytics.time_per_level(analytics.level_intervals(events, as_of=as_of))
+    records = [{"code": codes[int(r.project_id)], "level": int(r.level), "days": float(r.days),
+                "completed_days": float(r.completed_days), "ongoing_days": float(r.ongoing_days),
+                "intervals": int(r.intervals)} for r in per.itertuples(index=False)]
+    return sorted(records, key=lambda r: (r["code"], r["level"]))

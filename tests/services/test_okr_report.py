@@ -1,0 +1,124 @@
+"""The quarterly review against a real database (SQLite and PostgreSQL): key result statuses from
+level histories worked out by hand (achieved, achieved then lost, missed, on track, at risk), the
+roll-up, the burn-up, the report card, reproducible forecasts, and the three renderings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from mltrl import reports
+from mltrl.services import Actor, okr_report, okrs, projects
+from tests.factories import day, make_history, make_project
+
+ANA = Actor("ana")
+
+
+@pytest.fixture
+def quarter(session) -> dict[str, int]:
+    """2026-Q1 (01-01 to 03-31), reviewed as of 2026-02-20 unless said otherwise.
+
+    A: 3 on 2025-10-01, 4 on 2026-01-20, 5 on 2026-02-10            -> "A >= 5": achieved on 02-10
+    B: 4 on 2025-10-01, 5 on 2026-01-15, back to 3 on 2026-02-01    -> "B >= 5": achieved then lost
+    C: 2 on 2025-06-01, 3 on 2025-09-01, 4 on 2025-12-01             -> "C >= 5": on track (median stay
+       at 4 is 20 days from A's and B's completed stays... see the test)
+    D: 1 on 2025-12-01 (paused)                                      -> "D >= 2": at risk (paused)
+    E: 6 on 2025-10-01                                               -> "E >= 7 by 2026-02-01": missed
+    Plus F, never started                                            -> "F >= 1": at risk (no forecast)
+    """
+    for code in "ABCDEF":
+        make_project(session, code, f"Technology {code}", owners=["ana" if code in "ABC" else "bo"])
+    make_history(session, "A", [("start", 3, None, "2025-10-01"), ("graduation", None, None, "2026-01-20"),
+                                ("graduation", None, None, "2026-02-10")])
+    make_history(session, "B", [("start", 4, None, "2025-10-01"), ("graduation", None, None, "2026-01-15"),
+                                ("switchback", 3, "review", "2026-02-01")])
+    make_history(session, "C", [("start", 2, None, "2025-06-01"), ("graduation", None, None, "2025-09-01"),
+                                ("graduation", None, None, "2025-12-01")])
+    make_history(session, "D", [("start", 1, None, "2025-12-01")])
+    make_history(session, "E", [("start", 6, None, "2025-10-01")])
+    projects.update_project(session=session, actor=ANA, code="D", status="paused",
+                            expected_version=projects.get_project(session, "D").version)
+    objective = okrs.add_objective(session=session, actor=ANA, quarter="2026-Q1", title="Ship the detectors",
+                                   owner="ana")
+    other = okrs.add_objective(session=session, actor=ANA, quarter="2026-Q1", title="Grow the pipeline", owner="bo")
+    ids = {}
+    for code, level, due, obj in (("A", 5, None, objective), ("B", 5, None, objective), ("C", 5, None, objective),
+                                  ("D", 2, None, other), ("E", 7, "2026-02-01", other), ("F", 1, None, other)):
+        ids[code] = okrs.add_key_result(session=session, actor=ANA, objective_id=obj.id, code=code,
+                                        target_level=level, due=due).id
+    okrs.check_in(session=session, actor=ANA, key_result_id=ids["C"], comment="Field data arriving", confidence=7,
+                  at=day("2026-02-15"))
+    return ids
+
+
+def test_statuses_roll_up_burn_up_and_card_by_hand(session, quarter):
+    report = okr_report.quarter_report(session, "2026-Q1", as_of=day("2026-02-20"), samples=2000, seed=1)
+    status = {line.code: line.state.status.value for line in report.lines}
+    # C: at 4 since 2025-12-01 (81 days by 02-20). Completed stays at 4: A 01-20 -> 02-10 (21 days),
+    # B 2025-10-01 -> 2026-01-15 (106 days): median 63.5, already exceeded, so C's expected date is
+    # as of now (0 days left at 4) and it only needs level 4 to finish: on track.
+    assert status == {"A": "achieved", "B": "achieved then lost", "C": "on track", "D": "at risk", "E": "missed",
+                      "F": "at risk"}
+    by_code = {line.code: line for line in report.lines}
+    assert by_code["A"].state.reached_at == day("2026-02-10") and by_code["B"].state.level == 3
+    assert by_code["C"].forecast.expected_days == 0.0 and by_code["C"].expected_date == date(2026, 2, 20)
+    assert by_code["C"].confidence == 7 and by_code["F"].forecast is None
+    assert by_code["A"].due == date(2026, 3, 31) and by_code["E"].due == date(2026, 2, 1)
+    assert report.rollup().iloc[0].to_dict() == {"achieved": 1, "achieved then lost": 1, "on track": 1,
+                                                 "at risk": 2, "missed": 1, "total": 6}
+    owners = report.rollup("owner").set_index("owner")
+    assert owners.loc["ana", "achieved"] == 1 and owners.loc["bo", "at risk"] == 2 and owners.loc["bo", "total"] == 3
+    burnup = report.burnup.set_index("day")
+    assert burnup.loc[date(2026, 2, 9), "achieved"] == 0      # B lost on 02-01, A not yet at 5
+    assert burnup.loc[date(2026, 1, 20), "achieved"] == 1     # B at 5 since 01-15
+    assert burnup.loc[date(2026, 2, 10), "achieved"] == 1     # A reached 5
+    assert burnup.loc[date(2026, 2, 19), "achieved"] == 1 and pd.isna(burnup.loc[date(2026, 2, 21), "achieved"])
+    assert (burnup["total"] == 6).all() and len(burnup) == 90
+    card = report.card
+    # 2026-01-01 .. as of 02-20: graduations A 3->4, A 4->5, B 4->5; B's switchback 5->3 gives back 2.
+    assert (card.levels_gained, card.levels_lost) == (3, 2) and card.switchbacks["review"] == 1
+    assert list(card.improved["code"]) == ["A"] and list(card.dropped["code"]) == ["B"]
+    assert sorted(card.held["code"]) == ["C", "D", "E"]
+
+
+def test_the_quarter_over_and_a_reproducible_forecast(session, quarter):
+    after = okr_report.quarter_report(session, "2026-Q1", as_of=day("2026-04-15"))
+    status = {line.code: line.state.status.value for line in after.lines}
+    assert status["C"] == "missed" and status["A"] == "achieved" and status["B"] == "achieved then lost"
+    again = [okr_report.quarter_report(session, "2026-Q1", as_of=day("2026-02-20"), samples=3000, seed=9)
+             for _ in range(2)]
+    first, second = ({line.code: line.forecast.probability for line in r.lines if line.forecast} for r in again)
+    assert first == second and again[0].samples == 3000
+    # C needs the rest of its stay at 4: a completed stay at 4 lasted 21 or 106 days; 81 are spent,
+    # so 0 or 25 days remain, both within the 40 days to the end of 03-31: probability 1.
+    assert first["C"] == 1.0
+    # Level 1 has no completed stay anywhere: D gets no forecast, and says why.
+    d = next(line for line in again[0].lines if line.code == "D")
+    assert d.forecast.probability is None and "level 1" in d.forecast.reason
+
+
+def test_renderings_carry_every_key_result_and_escape_user_text(session, quarter):
+    okrs.edit_key_result(session=session, actor=ANA, key_result_id=quarter["A"], expected_version=1,
+                         note="<script>alert(1)</script> | piped")
+    report = okr_report.quarter_report(session, "2026-Q1", as_of=day("2026-02-20"), samples=500)
+    data = reports.as_json(report)
+    assert data["summary"]["achieved"] == 1 and len(data["key_results"]) == 6
+    a = next(k for k in data["key_results"] if k["code"] == "A")
+    assert (a["target_level"], a["date"], a["status"]) == (5, "2026-03-31", "achieved")
+    md = reports.markdown(report)
+    assert "# Quarterly readiness review 2026-Q1" in md and "| A reaches level ≥ 5 by 2026-03-31 | achieved |" in md
+    assert "\\| piped" in md
+    page = reports.html_document(report)
+    assert page.startswith("<!doctype html>") and page.count("plotly.js") >= 1
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("class='kr'") == 6 and "Ship the detectors" in page
+
+
+def test_an_unknown_quarter_is_refused(session):
+    from mltrl.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="quarter"):
+        okr_report.quarter_report(session, "Q1-2026")
+    assert okr_report.quarter_report(session, "2030-Q2").lines == ()

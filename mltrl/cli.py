@@ -35,6 +35,7 @@ card_app = typer.Typer(no_args_is_help=True, help="TRL cards: export, import, hi
 requirements_app = typer.Typer(no_args_is_help=True, help="The requirements register: CSV export and import.")
 risks_app = typer.Typer(no_args_is_help=True, help="The risk register: CSV export and import, the 5x5 matrix.")
 review_app = typer.Typer(no_args_is_help=True, help="Gated reviews: open, vote, decide; gate overrides.")
+okr_app = typer.Typer(no_args_is_help=True, help="OKRs: objectives of a quarter, key results, check-ins.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(project_app, name="project")
@@ -44,6 +45,7 @@ app.add_typer(card_app, name="card")
 app.add_typer(requirements_app, name="requirements")
 app.add_typer(risks_app, name="risks")
 app.add_typer(review_app, name="review")
+app.add_typer(okr_app, name="okr")
 
 _state: dict[str, str | None] = {"as": None}
 
@@ -753,6 +755,145 @@ def fork(
 
     child = _write(reviews.fork, code=code, new_code=new_code, name=name, note=note or "")
     typer.echo(f"forked {code} into {child.code}: {child.name} at level {child.level}")
+
+
+# --- okr ---------------------------------------------------------------------------------------
+
+
+def _by(value: str | None):
+    if value is None:
+        return None
+    from mltrl import okr
+
+    try:
+        return okr.parse_day(value, field="by")
+    except MltrlError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("by: ")) from None
+
+
+def _objective_json(view) -> dict:
+    o = view.objective
+    return {
+        "id": o.id, "quarter": o.quarter, "title": o.title, "owner": o.owner, "created_at": _iso(o.created_at),
+        "created_by": o.created_by, "copied_from": o.copied_from_id, "version": o.version,
+        "key_results": [
+            {"id": k.key_result.id, "code": k.code, "technology": k.name, "level": k.level,
+             "target_level": k.key_result.target_level, "due": k.key_result.due.isoformat(),
+             "owner": k.key_result.owner, "note": k.key_result.note, "position": k.key_result.position,
+             "version": k.key_result.version,
+             "check_ins": [{"id": c.id, "at": _iso(c.at), "author": c.author, "confidence": c.confidence,
+                            "comment": c.comment} for c in k.check_ins]}
+            for k in view.key_results
+        ],
+    }
+
+
+@okr_app.command("add")
+def okr_add(
+    quarter: Annotated[str, typer.Argument(metavar="QUARTER", help="The quarter, written YYYY-Qn (e.g. 2027-Q1).")],
+    objective: Annotated[str, typer.Argument(metavar="OBJECTIVE", help="The objective, in a line.")],
+    owner: Annotated[str, typer.Option("--owner", help="Who owns the objective.")] = "",
+) -> None:
+    """Add an objective to a quarter; prints the new objective's id.
+
+    What was added goes to stderr, so `id=$(mltrl okr add 2027-Q1 "...")` works."""
+    from mltrl.services import okrs
+
+    row = _write(okrs.add_objective, quarter=quarter, title=objective, owner=owner)
+    typer.echo(f"added objective {row.id} to {row.quarter}: {row.title}", err=True)
+    typer.echo(str(row.id))
+
+
+@okr_app.command("kr")
+def okr_kr(
+    objective_id: Annotated[int, typer.Argument(metavar="OBJECTIVE_ID", help="The objective's id.")],
+    code: Annotated[str, typer.Argument(metavar="CODE", help="Project ID of the technology.")],
+    level: Annotated[int, typer.Argument(metavar="LEVEL", help="The level 0-9 it is to reach (or pass).")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="The day it is due, ISO 8601 (e.g. 2027-03-31), inclusive "
+                                  "(default: the quarter's last day).", callback=_by),
+    ] = None,
+    owner: Annotated[str, typer.Option("--owner", help="Who owns the key result.")] = "",
+    note: Annotated[str, typer.Option("--note", help="A note for the quarterly review.")] = "",
+) -> None:
+    """Add the key result "CODE reaches level >= LEVEL by --by" to an objective; prints its id."""
+    from mltrl.services import okrs
+
+    row = _write(okrs.add_key_result, objective_id=objective_id, code=code, target_level=level, due=by,
+                 owner=owner, note=note)
+    typer.echo(f"added key result {row.id} to objective {objective_id}: {code} reaches level >= "
+               f"{row.target_level} by {row.due.isoformat()}", err=True)
+    typer.echo(str(row.id))
+
+
+@okr_app.command("checkin")
+def okr_checkin(
+    key_result_id: Annotated[int, typer.Argument(metavar="KR_ID", help="The key result's id.")],
+    confidence: Annotated[int, typer.Argument(metavar="CONFIDENCE", help="Confidence 0-10 that the key result will be met.")],
+    comment: Annotated[str, typer.Argument(metavar="COMMENT", help="Where things stand, in a sentence or two.")],
+    at: AtOption = None,
+) -> None:
+    """Record a check-in on a key result as the acting user: a confidence 0-10 and a comment."""
+    from mltrl.services import okrs
+
+    row = _write(okrs.check_in, key_result_id=key_result_id, comment=comment, confidence=confidence, at=at)
+    typer.echo(f"key result {key_result_id}: {row.author} checked in with confidence {row.confidence} "
+               f"on {_iso(row.at)[:10]}")
+
+
+@okr_app.command("copy")
+def okr_copy(
+    objective_id: Annotated[int, typer.Argument(metavar="OBJECTIVE_ID", help="The objective to copy.")],
+    to: Annotated[str | None, typer.Option("--to", help="The quarter to copy into (default: the next one).")] = None,
+) -> None:
+    """Copy an objective and its key results into another quarter (without check-ins or notes;
+    each due date moves to the same place in the new quarter); prints the new objective's id."""
+    from mltrl.services import okrs
+
+    row = _write(okrs.copy_objective, objective_id=objective_id, quarter=to)
+    typer.echo(f"copied objective {objective_id} into {row.quarter} as objective {row.id}", err=True)
+    typer.echo(str(row.id))
+
+
+@okr_app.command("list")
+def okr_list(
+    quarter: Annotated[str | None, typer.Option("--quarter", help="Only this quarter (YYYY-Qn).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Objectives with their key results and latest check-ins, by quarter (oldest first)."""
+    from mltrl.services import okrs
+
+    with _session() as session:
+        try:
+            chosen = [quarter] if quarter is not None else okrs.quarters(session)
+            records = [_objective_json(v) for q in chosen for v in okrs.objectives(session, q)]
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    if not records:
+        typer.echo(f"no objectives in {quarter.strip().upper()}" if quarter is not None
+                   else 'no objectives yet (try: mltrl okr add 2027-Q1 "OBJECTIVE")')
+        return
+    shown = None
+    for o in records:
+        if o["quarter"] != shown:
+            shown = o["quarter"]
+            typer.echo(shown)
+        owner = f" (owner {o['owner']})" if o["owner"] else ""
+        typer.echo(f"  objective {o['id']}: {o['title']}{owner}")
+        if not o["key_results"]:
+            typer.echo("    no key results yet")
+        for k in o["key_results"]:
+            now = "-" if k["level"] is None else k["level"]
+            extras = [f"now {now}"] + ([f"owner {k['owner']}"] if k["owner"] else [])
+            if k["check_ins"]:
+                last = k["check_ins"][0]
+                extras.append(f"confidence {last['confidence']} on {last['at'][:10]}")
+            typer.echo(f"    kr {k['id']}: {k['code']} reaches level >= {k['target_level']} by {k['due']}  "
+                       f"({'; '.join(extras)})")
 
 
 # --- user --------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 Conventions:
 
 * Dates are timezone-aware UTC (sqlmodel maps ``datetime`` to ``UTCDateTime``).
+  The one calendar day without a time is a key result's ``due`` (a ``date`` column, inclusive).
 * Enumerations are stored as short strings, checked by the services and by CHECK constraints,
   so the same schema runs on SQLite and PostgreSQL without native enum types.
 * Editable entities carry a ``version`` that SQLAlchemy checks on every UPDATE
@@ -15,7 +16,7 @@ Conventions:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
@@ -434,3 +435,68 @@ class GateOverride(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None)
     by: str = Field(max_length=PERSON_MAX)
     at: datetime = Field(default_factory=utcnow)
+
+
+QUARTER_MAX = 7  # "2027-Q1"
+
+_objective_version = version_column()
+_key_result_version = version_column()
+
+
+# An objective of a quarter ("2027-Q1", see ``mltrl.okr``; the fixed-width string sorts in time
+# order). ``copied_from_id`` names the objective it was copied from (into a later quarter, say);
+# deleting that one unlinks its copies.
+class Objective(SQLModel, table=True):
+    __table_args__ = (CheckConstraint("quarter LIKE '____-Q_'", name="quarter"),)
+    __mapper_args__ = {"version_id_col": _objective_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    quarter: str = Field(max_length=QUARTER_MAX, index=True)
+    title: str = Field(max_length=NAME_MAX)
+    owner: str = Field(default="", max_length=PERSON_MAX)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=PERSON_MAX)
+    copied_from_id: int | None = Field(default=None, foreign_key="objective.id", index=True)
+    version: int = Field(default=1, sa_column=_objective_version)
+
+
+# A key result of an objective: "technology ``project_id`` reaches level >= ``target_level`` by
+# ``due``". ``due`` is a calendar day and inclusive (by the end of that day); it defaults to the
+# quarter's last day. Its status (achieved, lost, on track, at risk, missed) is computed from the
+# level history, never stored. One key result per (objective, technology, level): two that differ
+# only in their date would count the same progress twice in the roll-up (edit the date instead).
+class KeyResult(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("objective_id", "project_id", "target_level", name="uq_keyresult_objective_project_level"),
+        CheckConstraint("target_level >= 0 AND target_level <= 9", name="target_level"),
+    )
+    __mapper_args__ = {"version_id_col": _key_result_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    objective_id: int = Field(foreign_key="objective.id", index=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    target_level: int
+    due: date
+    owner: str = Field(default="", max_length=PERSON_MAX)
+    note: str = Field(default="", max_length=NOTE_MAX)  # the review's notes on this key result
+    position: int = Field(default=0)
+    version: int = Field(default=1, sa_column=_key_result_version)
+
+
+# An owner's check-in on a key result: a comment and their confidence (0-10) that it will be met,
+# dated. Append-only; audited in the key result's own audit entries.
+class CheckIn(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint("confidence >= 0 AND confidence <= 10", name="confidence"),
+        Index("ix_checkin_key_result_at", "key_result_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_result_id: int = Field(foreign_key="keyresult.id")
+    at: datetime = Field(default_factory=utcnow)
+    author: str = Field(max_length=PERSON_MAX)
+    comment: str = Field(max_length=NOTE_MAX)
+    confidence: int
+
+
+CheckIn.__audit_parent__ = ("keyresult", "key_result_id")

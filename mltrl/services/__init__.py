@@ -3,6 +3,7 @@
 * ``projects``    -- register and edit technologies (projects and components)
 * ``level_moves`` -- starts, graduations and switchbacks, through the level engine
 * ``portfolio``   -- the portfolio table (read only)
+* ``okrs``        -- objectives of a quarter, key results, check-ins, copies
 * ``demo``        -- the demo portfolio
 * ``_core``       -- the acting user, one transaction per use case, the audit row
 """

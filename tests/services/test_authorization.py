@@ -14,7 +14,19 @@ from mltrl.errors import PermissionDenied
 from mltrl.models import AuditEntry, SQLModel, utcnow
 from mltrl.permissions import Permission
 from mltrl.cards import Card
-from mltrl.services import WRITE_SERVICES, Actor, cards, demo, level_moves, policy, projects, reviews, risks, users
+from mltrl.services import (
+    WRITE_SERVICES,
+    Actor,
+    cards,
+    demo,
+    level_moves,
+    okrs,
+    policy,
+    projects,
+    reviews,
+    risks,
+    users,
+)
 from tests.factories import everything, make_project
 
 ADMIN = Actor("ada")
@@ -138,6 +150,19 @@ def test_every_write_in_a_scenario_has_an_audit_row(session, engine):
                               justification="because")
         reviews.update_criteria(session=session, actor=ADMIN, level=3, criteria=[["a", "A.", "g"]])
         reviews.fork(session=session, actor=eve, code="X1", new_code="X2", name="Fork")
+        objective = okrs.add_objective(session=session, actor=eve, quarter="2027-Q1", title="Ship X1")
+        okrs.edit_objective(session=session, actor=eve, objective_id=objective.id,
+                            expected_version=objective.version, owner="eve")
+        kr = okrs.add_key_result(session=session, actor=eve, objective_id=objective.id, code="X1", target_level=4)
+        okrs.edit_key_result(session=session, actor=eve, key_result_id=kr.id, expected_version=kr.version,
+                             note="on track")
+        okrs.check_in(session=session, actor=eve, key_result_id=kr.id, comment="Going well.", confidence=7)
+        copy = okrs.copy_objective(session=session, actor=eve, objective_id=objective.id)
+        okrs.check_in(session=session, actor=eve, key_result_id=kr.id, comment="Still well.", confidence=8)
+        extra = okrs.add_key_result(session=session, actor=eve, objective_id=copy.id, code="X2", target_level=5)
+        okrs.delete_key_result(session=session, actor=eve, key_result_id=extra.id, expected_version=extra.version)
+        okrs.delete_objective(session=session, actor=eve, objective_id=objective.id,
+                              expected_version=objective.version)
         users.set_disabled(session=session, actor=ADMIN, name="eve")
     finally:
         event.remove(Session, "after_flush", collect)
@@ -145,7 +170,7 @@ def test_every_write_in_a_scenario_has_an_audit_row(session, engine):
     audited = {(a.entity, a.entity_id) for a in session.exec(select(AuditEntry)).all()}
     tables_written = {entity for entity, _ in written}
     assert {"project", "levelevent", "appuser", "cardrevision", "requirement", "risk", "orgsetting",
-            "criterionscore", "review", "gateoverride", "criteriaset"} <= tables_written
+            "criterionscore", "review", "gateoverride", "criteriaset", "objective", "keyresult"} <= tables_written
     assert written - audited == set()
 
 

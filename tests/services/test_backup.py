@@ -28,7 +28,7 @@ from mltrl import db
 from mltrl.cli import app
 from mltrl.errors import InvalidInput, PermissionDenied
 from mltrl.models import AuditEntry, Project
-from mltrl.services import Actor, backup, demo, level_moves, projects, users
+from mltrl.services import Actor, backup, demo, level_moves, okrs, projects, users
 from mltrl.services._core import within
 from tests.factories import TESTER, everything
 
@@ -272,6 +272,29 @@ def test_a_component_moved_under_a_newer_system_restores(session: Session, engin
     assert export_from(restore_engine) == first
     with db.session_scope(restore_engine) as s:
         assert projects.view_project(s, "OLD1").parent_code == "NEW9"
+
+
+def test_okrs_round_trip_with_their_days_and_copies(session: Session, engine: Engine,
+                                                   restore_engine: Engine) -> None:
+    """Key results' due dates are calendar days (a ``date`` column); a copy names its objective."""
+    projects.add_project(session=session, actor=TESTER, code="R02.1", name="BO")
+    objective = okrs.add_objective(session=session, actor=TESTER, quarter="2027-Q4", title="Ship")
+    kr = okrs.add_key_result(session=session, actor=TESTER, objective_id=objective.id, code="R02.1",
+                             target_level=5, due="2027-11-15", note="Line one\nline two")
+    okrs.check_in(session=session, actor=TESTER, key_result_id=kr.id, comment="Fine.", confidence=6)
+    copy = okrs.copy_objective(session=session, actor=TESTER, objective_id=objective.id)
+    first = export_from(engine)
+    tables = {t["name"]: t for t in json.loads(first)["tables"]}
+    assert [r[tables["keyresult"]["columns"].index("due")] for r in tables["keyresult"]["rows"]] == [
+        "2027-11-15", "2028-02-15"]
+
+    import_into(restore_engine, first)
+
+    assert export_from(restore_engine) == first
+    with db.session_scope(restore_engine) as s:
+        (restored,) = okrs.objectives(s, "2028-Q1")
+        assert restored.objective.copied_from_id == objective.id and restored.objective.id == copy.id
+        assert okrs.key_result(s, kr.id).check_ins[0].comment == "Fine."
 
 
 def test_an_empty_database_round_trips(engine: Engine, restore_engine: Engine) -> None:

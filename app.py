@@ -21,6 +21,7 @@ pages = [
     st.Page("views/level_guide.py", title="Level guide", icon=":material/menu_book:", url_path="levels"),
     st.Page("views/timelines.py", title="Timelines", icon=":material/stacked_line_chart:", url_path="timelines"),
     st.Page("views/analytics.py", title="Analytics", icon=":material/analytics:", url_path="analytics"),
+    st.Page("views/quarterly.py", title="Quarterly review", icon=":material/flag:", url_path="quarterly"),
 ]
 viewer = access.gate(pages)  # stops here with the sign-in screen when nobody is signed in
 

@@ -36,6 +36,7 @@ requirements_app = typer.Typer(no_args_is_help=True, help="The requirements regi
 risks_app = typer.Typer(no_args_is_help=True, help="The risk register: CSV export and import, the 5x5 matrix.")
 review_app = typer.Typer(no_args_is_help=True, help="Gated reviews: open, vote, decide; gate overrides.")
 okr_app = typer.Typer(no_args_is_help=True, help="OKRs: objectives of a quarter, key results, check-ins.")
+analytics_app = typer.Typer(no_args_is_help=True, help="Analytics of the level history: time per level.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(project_app, name="project")
@@ -46,6 +47,7 @@ app.add_typer(requirements_app, name="requirements")
 app.add_typer(risks_app, name="risks")
 app.add_typer(review_app, name="review")
 app.add_typer(okr_app, name="okr")
+app.add_typer(analytics_app, name="analytics")
 
 _state: dict[str, str | None] = {"as": None}
 
@@ -894,6 +896,71 @@ def okr_list(
                 extras.append(f"confidence {last['confidence']} on {last['at'][:10]}")
             typer.echo(f"    kr {k['id']}: {k['code']} reaches level >= {k['target_level']} by {k['due']}  "
                        f"({'; '.join(extras)})")
+
+
+def _as_of(value: str | None) -> datetime | None:
+    """An --as-of moment: an ISO date (its first instant, UTC) or date-time."""
+    return _when(value)
+
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Judge as of this moment: ISO 8601 date (its first instant, UTC) or date-time "
+                                 "(default: now). Later events are ignored, so a past date gives the same report "
+                                 "every time.", callback=_as_of),
+]
+
+
+@okr_app.command("report")
+def okr_report_command(
+    quarter: Annotated[str, typer.Option("--quarter", help="The quarter, YYYY-Qn (e.g. 2027-Q1).")],
+    as_of: AsOfOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="md (Markdown), html (a self-contained page) or json.")] = "md",
+    samples: Annotated[int, typer.Option("--samples", min=100, max=1_000_000,
+                                         help="Resampled paths per key result for the forecast.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="The forecast's seed (same seed, same report).")] = 2027,
+) -> None:
+    """The quarterly readiness review: every key result's status (achieved, achieved then lost, on
+    track, at risk, missed) from the level history, with forecasts, roll-up and report card."""
+    from mltrl import reports
+    from mltrl.services import okr_report
+
+    if fmt not in ("md", "html", "json"):
+        raise typer.BadParameter(f"{fmt!r} is not a format: md, html or json", param_hint="--format")
+    with _session() as session:
+        try:
+            report = okr_report.quarter_report(session, quarter, as_of=as_of, samples=samples, seed=seed)
+        except MltrlError as exc:
+            raise _fail(exc) from None
+    if fmt == "json":
+        typer.echo(json.dumps(reports.as_json(report), indent=2, ensure_ascii=False))
+    elif fmt == "html":
+        typer.echo(reports.html_document(report))
+    else:
+        typer.echo(reports.markdown(report), nl=False)
+
+
+# --- analytics -----------------------------------------------------------------------------------
+
+
+@analytics_app.command("time-per-level")
+def analytics_time_per_level(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
+    """Days each technology spent at each level it has held: total, completed stays, the ongoing
+    stay, and the number of stays (the ongoing one included)."""
+    from mltrl.services import analytics as reads
+
+    with _session() as session:
+        records = reads.time_per_level(session, as_of=as_of)
+    if as_json:
+        typer.echo(json.dumps(records, indent=2))
+        return
+    if not records:
+        typer.echo("no level history yet")
+        return
+    typer.echo(f"{'code':<12} {'level':>5} {'days':>10} {'completed':>10} {'ongoing':>10} {'stays':>6}")
+    for r in records:
+        typer.echo(f"{r['code']:<12} {r['level']:>5} {r['days']:>10.2f} {r['completed_days']:>10.2f} "
+                   f"{r['ongoing_days']:>10.2f} {r['intervals']:>6}")
 
 
 # --- user --------------------------------------------------------------------------------------

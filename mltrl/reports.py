@@ -23,7 +23,8 @@ def _md(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
 
 
-def _probability(line: KeyResultLine) -> str:
+def probability_text(line: KeyResultLine) -> str:
+    """The forecast's probability of making the date, or why there is none."""
     f = line.forecast
     if f is None:
         return "—"
@@ -32,7 +33,8 @@ def _probability(line: KeyResultLine) -> str:
     return "—" if f.probability is None else f"{f.probability:.0%}"
 
 
-def _expected(line: KeyResultLine) -> str:
+def expected_text(line: KeyResultLine) -> str:
+    """The forecast's expected date, "reached", or a dash."""
     if line.forecast is None:
         return "— (not started)"
     if line.forecast.reason:
@@ -104,8 +106,8 @@ def markdown(report: QuarterReport) -> str:
                   "|---|---|---:|---|---:|---:|---|"]
         for line in mine:
             lines.append(f"| {_md(line.label)} | {line.state.status.value} | "
-                         f"{'—' if line.state.level is None else line.state.level} | {_expected(line)} | "
-                         f"{_probability(line)} | {'—' if line.confidence is None else f'{line.confidence}/10'} | "
+                         f"{'—' if line.state.level is None else line.state.level} | {expected_text(line)} | "
+                         f"{probability_text(line)} | {'—' if line.confidence is None else f'{line.confidence}/10'} | "
                          f"{_md(line.owner) or '—'} |")
         lines.append("")
         for line in mine:
@@ -175,7 +177,7 @@ def html_document(report: QuarterReport) -> str:
         for line in mine:
             parts.append(f"<div class='kr'><p><b>{e(line.label)}</b> {_badge(line.state.status.value)}<br>"
                          f"Level now: {'—' if line.state.level is None else line.state.level} · expected: "
-                         f"{e(_expected(line))} · P(by date): {e(_probability(line))} · confidence: "
+                         f"{e(expected_text(line))} · P(by date): {e(probability_text(line))} · confidence: "
                          f"{'—' if line.confidence is None else f'{line.confidence}/10'} · owner: "
                          f"{e(line.owner) or '—'}</p>")
             if line.note:

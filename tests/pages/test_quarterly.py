@@ -1,0 +1,134 @@
+"""The Quarterly review page under AppTest: the roll-up and report card of a quarter judged as of a
+past date (figures worked out by hand), key results with their statuses, a check-in and a note
+recorded, an objective and a key result added (and bad input refused with nothing written), a copy
+into the next quarter, and the three exports."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from mltrl.models import CheckIn, KeyResult, Objective
+from mltrl.services import Actor, okrs
+from tests.factories import make_history, make_project
+
+PAGE = "views/quarterly.py"
+ANA = Actor("alice")
+
+
+@pytest.fixture
+def quarter(session) -> int:
+    """2026-Q1: A reaches 5 on 02-10 (achieved); B reaches 5 on 01-15 and falls to 3 on 02-01 (achieved
+    then lost); C sits at 4 (judged as of 2026-02-20)."""
+    for code in "ABC":
+        make_project(session, code, f"Technology {code}", owners=["ana"])
+    make_history(session, "A", [("start", 3, None, "2025-10-01"), ("graduation", None, None, "2026-01-20"),
+                                ("graduation", None, None, "2026-02-10")])
+    make_history(session, "B", [("start", 4, None, "2025-10-01"), ("graduation", None, None, "2026-01-15"),
+                                ("switchback", 3, "review", "2026-02-01")])
+    make_history(session, "C", [("start", 4, None, "2025-12-01")])
+    objective = okrs.add_objective(session=session, actor=ANA, quarter="2026-Q1", title="Ship the detectors",
+                                   owner="ana")
+    for code in "ABC":
+        okrs.add_key_result(session=session, actor=ANA, objective_id=objective.id, code=code, target_level=5)
+    return objective.id
+
+
+def open_quarter(open_page, as_of="2026-02-20", **kw):
+    at = open_page(PAGE, quarter="2026-Q1", **kw)
+    at.date_input(key="qr_as_of").set_value(as_of).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_the_roll_up_and_report_card_as_of_a_past_date(open_page, quarter):
+    at = open_quarter(open_page)
+    shown = metrics(at)
+    assert shown["Achieved"] == "1" and shown["Achieved then lost"] == "1" and shown["Missed"] == "0"
+    assert int(shown["On track"]) + int(shown["At risk"]) == 1  # C: depends on the forecast
+    assert shown["Levels gained"] == "3" and shown["Levels given back"] == "2" and shown["Switchbacks"] == "1"
+    assert "2026-Q1: 2026-01-01 to 2026-03-31 · as of 2026-02-21 00:00 UTC · 1 objective(s), 3 key result(s)." in [
+        c.value for c in at.caption]
+    burnup = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [t["name"] for t in burnup["data"]] == ["key results", "achieved"]
+    # After the quarter, C has missed.
+    at.date_input(key="qr_as_of").set_value("2026-04-10").run()
+    assert metrics(at)["Missed"] == "1"
+
+
+def test_key_results_take_a_check_in_and_a_note(open_page, session, quarter):
+    at = open_quarter(open_page)
+    at.session_state["qr_tab"] = "Key results"
+    at.run()
+    table = next(d.value for d in at.dataframe if "key result" in d.value.columns)
+    assert list(table["status"])[:2] == ["achieved", "achieved then lost"]
+    kr = session.exec(select(KeyResult).order_by(KeyResult.id)).first()
+    at.text_area(key=f"qr_ci_text_{kr.id}").input("Shipped to the line")
+    at.slider(key=f"qr_ci_conf_{kr.id}").set_value(9)
+    next(b for b in at.button if b.label == "Record check-in").click().run()
+    assert at.success[0].value == "Check-in recorded on A reaches level ≥ 5 by 2026-03-31."
+    check = session.exec(select(CheckIn)).one()
+    assert (check.comment, check.confidence, check.author) == ("Shipped to the line", 9, "alice")
+    # An empty check-in is refused, naming the field; nothing is written.
+    at.session_state["qr_tab"] = "Key results"
+    at.run()
+    next(b for b in at.button if b.label == "Record check-in").click().run()
+    assert "comment" in at.error[0].value
+    session.expire_all()
+    assert len(session.exec(select(CheckIn)).all()) == 1
+    at.text_area(key=f"qr_note_text_{kr.id}").input("Ahead of plan")
+    next(b for b in at.button if b.label == "Save note").click().run()
+    session.expire_all()
+    assert session.get(KeyResult, kr.id).note == "Ahead of plan"
+
+
+def test_objectives_added_refused_and_copied(open_page, session, quarter):
+    at = open_quarter(open_page)
+    at.session_state["qr_tab"] = "Objectives"
+    at.run()
+    at.text_input(key="qr_obj_title").input("Grow the pipeline")
+    at.text_input(key="qr_obj_owner").input("bo")
+    next(b for b in at.button if b.label == "Add objective").click().run()
+    assert at.success[0].value.endswith("added to 2026-Q1.")
+    # A key result without a technology is refused; nothing is written.
+    before = len(session.exec(select(KeyResult)).all())
+    at.session_state["qr_tab"] = "Objectives"
+    at.run()
+    next(b for b in at.button if b.label == "Add key result").click().run()
+    assert at.error and "code" in at.error[0].value.lower()
+    session.expire_all()
+    assert len(session.exec(select(KeyResult)).all()) == before
+    at.selectbox(key="qr_kr_code").set_value("C")
+    at.number_input(key="qr_kr_level").set_value(6)
+    next(b for b in at.button if b.label == "Add key result").click().run()
+    assert at.success[0].value.startswith("Key result")
+    session.expire_all()
+    assert len(session.exec(select(KeyResult)).all()) == before + 1
+    at.session_state["qr_tab"] = "Objectives"
+    at.run()
+    next(b for b in at.button if b.key == f"qr_copy_{quarter}").click().run()
+    assert at.success[0].value == "Copied “Ship the detectors” into 2026-Q2."
+    session.expire_all()
+    copy = session.exec(select(Objective).where(Objective.quarter == "2026-Q2")).one()
+    assert copy.copied_from_id == quarter
+
+
+def test_the_exports_and_a_viewer_cannot_edit(open_page, quarter):
+    at = open_quarter(open_page)
+    at.session_state["qr_tab"] = "Export"
+    at.run()
+    assert [b.label for b in at.get("download_button")] == ["Download HTML report", "Download Markdown",
+                                                            "Download JSON"]
+    assert any("# Quarterly readiness review 2026-Q1" in m.value or "Quarterly readiness review" in m.value
+               for m in at.markdown)
+
+
+def test_an_empty_quarter_says_what_to_do(open_page):
+    at = open_page(PAGE, quarter="2026-Q1")
+    assert "No key results in 2026-Q1 yet" in at.info[0].value

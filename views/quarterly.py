@@ -1,0 +1,256 @@
+"""Quarterly review: a quarter's objectives and key results ("technology X reaches level >= L by
+date D") with their status computed from the level history, forecasts, the roll-up, the burn-up,
+the quarter's report card, check-ins and notes, and the whole review exported as HTML, Markdown
+or JSON. Objectives, key results and check-ins are written through ``mltrl.services.okrs``."""
+
+import json
+from datetime import UTC, datetime, time, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from mltrl import charts, okr, reports
+from mltrl.analytics import KeyResultStatus
+from mltrl.errors import MltrlError
+from mltrl.permissions import Permission
+from mltrl.services import okr_report, okrs
+from mltrl.ui import access, context, feedback
+
+TABS = ("Roll-up", "Key results", "Objectives", "Export")
+STATUS_HELP = {
+    "achieved": "at or above the target level at the due date (or now, if earlier)",
+    "achieved then lost": "reached the target by then, but a later switchback took it below",
+    "on track": "not there yet; the forecast's expected date is on or before the due date",
+    "at risk": "not there yet; expected after the due date, no forecast, or the technology is paused or retired",
+    "missed": "the due date has passed without reaching the target (reaching it later is late)",
+}
+
+st.title("Quarterly review")
+st.caption("Objectives and key results of the form “technology X reaches level ≥ L by date D”, judged from "
+           "the level history.")
+feedback.show_flash()
+
+today = datetime.now(UTC).date()
+current = okr.quarter_of(today)
+known = context.cached_read(okrs.quarters)
+wanted = st.query_params.get("quarter")
+try:  # a quarter named in the link is offered even when it has no objectives yet
+    linked = {str(okr.parse_quarter(wanted))} if wanted else set()
+except MltrlError:
+    linked = set()
+choices = sorted(set(known) | linked | {str(current), str(current.next()), str(current.previous())})
+default = next(iter(linked)) if linked else str(current)
+editable = access.can(Permission.EDIT) and not access.presenting()
+
+c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
+quarter = c1.selectbox("Quarter", choices, index=choices.index(default), key="qr_quarter",
+                       help="Quarters with objectives, and the ones around today")
+if quarter != wanted:
+    st.query_params["quarter"] = quarter
+q = okr.parse_quarter(quarter)
+as_of_day = c2.date_input("As of", value=min(today, q.end) if q.start <= today else today, key="qr_as_of",
+                          format="YYYY-MM-DD", help="Judge the key results as they stood at the end of this day "
+                                                    "(today: as of now). A past date gives the same report every time.")
+samples = c3.number_input("Forecast samples", min_value=100, max_value=100_000, value=okr_report.DEFAULT_SAMPLES,
+                          step=1000, key="qr_samples", help="Resampled paths per key result")
+seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=okr_report.DEFAULT_SEED, key="qr_seed",
+                       help="The same data, date, samples and seed give the same probabilities")
+if as_of_day is None:
+    st.error("As of: choose a date (YYYY-MM-DD).", icon=":material/event_busy:")
+    st.stop()
+now = datetime.now(UTC).replace(second=0, microsecond=0)
+as_of = min(datetime.combine(as_of_day, time(), tzinfo=UTC) + timedelta(days=1), now)
+with st.spinner(f"Judging key results and forecasting ({int(samples):,} samples each)…"):
+    report = context.cached_read(okr_report.quarter_report, quarter, as_of=as_of, samples=int(samples),
+                                 seed=int(seed))
+st.caption(f"{quarter}: {q.start:%Y-%m-%d} to {q.end:%Y-%m-%d} · as of {report.as_of:%Y-%m-%d %H:%M} UTC · "
+           f"{len(report.objectives)} objective(s), {len(report.lines)} key result(s).")
+
+tabs = st.tabs(list(TABS), key="qr_tab", on_change="rerun")
+rollup_tab, krs_tab, objectives_tab, export_tab = tabs
+
+
+def call(service, **kwargs):  # noqa: ANN001, ANN201
+    """Run a write ``service`` as the acting user in its own session."""
+    with context.session() as s:
+        return service(session=s, actor=context.actor(), **kwargs)
+
+
+def status_badge(status: str) -> str:
+    colour = {"achieved": "green", "achieved then lost": "violet", "on track": "blue", "at risk": "orange",
+              "missed": "red"}[status]
+    return f":{colour}-badge[{status}]"
+
+
+def key_result_table(lines, key: str) -> None:  # noqa: ANN001
+    st.dataframe(pd.DataFrame([{
+        "key result": line.label, "status": line.state.status.value,
+        "level now": line.state.level, "expected": reports.expected_text(line), "P(by date)": line.forecast.probability
+        if line.forecast is not None and line.forecast.probability is not None else None,
+        "confidence": line.confidence, "owner": line.owner} for line in lines]),
+        hide_index=True, width="stretch", key=key, column_config={
+            "level now": st.column_config.NumberColumn(format="%d"),
+            "P(by date)": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0,
+                                                          help=f"Share of {report.samples:,} resampled paths "
+                                                               "that reach the target by the date"),
+            "confidence": st.column_config.NumberColumn("confidence (0-10)", format="%d")})
+
+
+if rollup_tab.open:
+    with rollup_tab:
+        if not report.lines:
+            st.info(f"No key results in {quarter} yet: add an objective and its key results under **Objectives**.",
+                    icon=":material/flag:")
+        else:
+            cols = st.columns(len(KeyResultStatus))
+            for col, status in zip(cols, KeyResultStatus):
+                col.metric(status.value.capitalize(), report.count(status), help=STATUS_HELP[status.value])
+            st.markdown("#### Key results achieved over the quarter")
+            st.plotly_chart(charts.burnup_chart(report.burnup), key="qr_burnup", config={"displaylogo": False})
+            left, right = st.columns(2)
+            with left:
+                st.markdown("#### By owner")
+                st.dataframe(report.rollup("owner"), hide_index=True, width="stretch", key="qr_by_owner")
+            with right:
+                st.markdown("#### By phase")
+                st.dataframe(report.rollup("phase"), hide_index=True, width="stretch", key="qr_by_phase")
+        card = report.card
+        st.markdown("#### The quarter's report card")
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Levels gained", card.levels_gained, help="Graduations in the quarter (to the as-of date)")
+        m2.metric("Levels given back", card.levels_lost, help="Levels lost to switchbacks")
+        m3.metric("Switchbacks", sum(card.switchbacks.values()),
+                  help=", ".join(f"{k}: {n}" for k, n in card.switchbacks.items()))
+        r1, r2, r3 = st.columns(3)
+        for column, title, frame, key in ((r1, "Most improved", card.improved, "qr_improved"),
+                                          (r2, "Biggest drops", card.dropped, "qr_dropped"),
+                                          (r3, "Held at one level", card.held, "qr_held")):
+            with column:
+                st.markdown(f"**{title}**")
+                if frame.empty:
+                    st.caption("None.")
+                else:
+                    st.dataframe(frame, hide_index=True, width="stretch", key=key, height=min(36 * len(frame) + 40, 300))
+
+if krs_tab.open:
+    with krs_tab:
+        if not report.lines:
+            st.info(f"No key results in {quarter} yet.", icon=":material/flag:")
+        for view in report.objectives:
+            mine = [line for line in report.lines if line.objective_id == view.objective.id]
+            st.markdown(f"### {view.objective.title}" + (f" · {view.objective.owner}" if view.objective.owner else ""))
+            if not mine:
+                st.caption("No key results yet.")
+                continue
+            key_result_table(mine, f"qr_krs_{view.objective.id}")
+            for line in mine:
+                with st.expander(f"{line.label} · {line.state.status.value}"):
+                    st.markdown(f"{status_badge(line.state.status.value)} {STATUS_HELP[line.state.status.value]}.")
+                    st.plotly_chart(charts.key_result_chart(report.paths[line.id], line.target, line.due,
+                                                            start=report.start, end=report.end, as_of=report.as_of,
+                                                            status=line.state.status.value),
+                                    key=f"qr_path_{line.id}", config={"displaylogo": False})
+                    if line.forecast is not None and line.forecast.reason:
+                        st.caption(f"No forecast: {line.forecast.reason}.")
+                    for c in line.check_ins:
+                        st.markdown(f"- {c.at:%Y-%m-%d} **{c.author}** ({c.confidence}/10): {c.comment}")
+                    if not line.check_ins:
+                        st.caption("No check-ins yet.")
+                    if editable:
+                        n1, n2 = st.columns(2)
+                        with n1.form(f"qr_checkin_{line.id}", border=True):
+                            comment = st.text_area("Check-in", key=f"qr_ci_text_{line.id}", height=80,
+                                                   placeholder="Where it stands, what is in the way")
+                            confidence = st.slider("Confidence it will be met (0-10)", 0, 10, 5,
+                                                   key=f"qr_ci_conf_{line.id}")
+                            if st.form_submit_button("Record check-in", icon=":material/add_comment:"):
+                                feedback.run_use_case(
+                                    lambda line=line, comment=comment, confidence=confidence: call(
+                                        okrs.check_in, key_result_id=line.id, comment=comment, confidence=confidence),
+                                    success=f"Check-in recorded on {line.label}.",
+                                    reset={f"qr_ci_text_{line.id}": ""})
+                        with n2.form(f"qr_note_{line.id}", border=True):
+                            note = st.text_area("Review note", value=line.note, key=f"qr_note_text_{line.id}",
+                                                height=80, help="What the review says about this key result")
+                            if st.form_submit_button("Save note", icon=":material/save:"):
+                                feedback.run_use_case(
+                                    lambda line=line, note=note: call(
+                                        okrs.edit_key_result, key_result_id=line.id, expected_version=line.version,
+                                        note=note),
+                                    success=f"Note saved on {line.label}.")
+                    elif line.note:
+                        st.markdown(f"**Note:** {line.note}")
+
+if objectives_tab.open:
+    with objectives_tab:
+        for view in report.objectives:
+            o = view.objective
+            with st.container(border=True):
+                st.markdown(f"**{o.title}**" + (f" · owner {o.owner}" if o.owner else "")
+                            + (f" · copied from objective {o.copied_from_id}" if o.copied_from_id else ""))
+                st.caption(f"{len(view.key_results)} key result(s): "
+                           + ("; ".join(f"{k.code} ≥ {k.key_result.target_level} by {k.key_result.due:%Y-%m-%d}"
+                                        for k in view.key_results) or "none yet"))
+                if editable:
+                    b1, b2, _ = st.columns([2, 2, 3])
+                    if b1.button(f"Copy into {q.next()}", key=f"qr_copy_{o.id}", icon=":material/content_copy:",
+                                 help="The objective and its key results (dates moved into the next quarter), "
+                                      "without check-ins"):
+                        feedback.run_use_case(
+                            lambda o=o: call(okrs.copy_objective, objective_id=o.id),
+                            success=f"Copied “{o.title}” into {q.next()}.")
+                    if b2.button("Delete", key=f"qr_delete_{o.id}", icon=":material/delete:",
+                                 help="The objective, its key results and their check-ins (kept in the audit trail)"):
+                        feedback.run_use_case(
+                            lambda o=o: call(okrs.delete_objective, objective_id=o.id, expected_version=o.version),
+                            success=f"Deleted “{o.title}”.")
+        if not editable:
+            st.caption("Editors add objectives and key results.")
+        else:
+            left, right = st.columns(2)
+            with left.form("qr_add_objective", border=True):
+                st.markdown(f"**New objective in {quarter}**")
+                title = st.text_input("Objective", key="qr_obj_title", placeholder="e.g. Ship the defect detector")
+                owner = st.text_input("Owner", key="qr_obj_owner")
+                if st.form_submit_button("Add objective", icon=":material/flag:"):
+                    feedback.run_use_case(
+                        lambda: call(okrs.add_objective, quarter=quarter, title=title, owner=owner),
+                        success=lambda o: f"Objective {o.id} added to {quarter}.",
+                        reset={"qr_obj_title": "", "qr_obj_owner": ""})
+            if report.objectives:
+                known_techs = context.technologies()
+                with right.form("qr_add_kr", border=True):
+                    st.markdown("**New key result**")
+                    titles = {v.objective.id: v.objective.title for v in report.objectives}
+                    objective_id = st.selectbox("Objective", list(titles), format_func=titles.get, key="qr_kr_obj")
+                    code = st.selectbox("Technology", known_techs.codes, key="qr_kr_code", index=None,
+                                        placeholder="Choose a technology",
+                                        format_func=lambda c: f"{c} · {known_techs.names.get(c, '')}")
+                    k1, k2 = st.columns(2)
+                    level = k1.number_input("Reaches level ≥", 0, 9, 1, key="qr_kr_level")
+                    due = k2.date_input("By", value=q.end, key="qr_kr_due", format="YYYY-MM-DD",
+                                        help="Inclusive: by the end of this day (default: the quarter's last day)")
+                    kr_owner = st.text_input("Owner", key="qr_kr_owner", help="Default: the objective's owner")
+                    if st.form_submit_button("Add key result", icon=":material/add_task:"):
+                        feedback.run_use_case(
+                            lambda: call(okrs.add_key_result, objective_id=objective_id, code=code or "",
+                                         target_level=level, due=due, owner=kr_owner),
+                            success=lambda kr: f"Key result {kr.id} added.", reset={"qr_kr_owner": ""})
+
+if export_tab.open:
+    with export_tab:
+        st.caption("The whole review for stakeholders: the roll-up, burn-up, report card, and every key result with "
+                   "its status, forecast, check-ins and chart. The HTML opens offline (everything is inline).")
+        stem = f"quarterly_review_{quarter}_{report.as_of:%Y-%m-%d}"
+        with st.spinner("Writing the report…"):
+            page_html = reports.html_document(report)
+        e1, e2, e3 = st.columns(3)
+        e1.download_button("Download HTML report", page_html.encode(), file_name=f"{stem}.html", mime="text/html",
+                           key="qr_html", icon=":material/download:", type="primary")
+        e2.download_button("Download Markdown", reports.markdown(report).encode(), file_name=f"{stem}.md",
+                           mime="text/markdown", key="qr_md", icon=":material/download:")
+        e3.download_button("Download JSON", json.dumps(reports.as_json(report), indent=2).encode(),
+                           file_name=f"{stem}.json", mime="application/json", key="qr_json",
+                           icon=":material/download:")
+        with st.expander("Preview (Markdown)"):
+            st.markdown(reports.markdown(report))

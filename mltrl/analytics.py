@@ -417,12 +417,14 @@ def completed_stays(intervals: pd.DataFrame) -> dict[int, np.ndarray]:
 class Forecast:
     """When a technology at ``level`` (for ``elapsed_days`` so far) should reach ``target``.
 
-    ``expected_days``: the median completed stay at each level still to go, the current level's
-    reduced by the time already spent there (never below 0). ``probability``: the share of
-    ``samples`` resampled paths (each level's stay drawn from the portfolio's completed stays at
-    that level, the current one reduced the same way) that arrive within ``horizon_days``; None
-    without a horizon. ``reason`` says why there is no forecast (a level with no completed stay to
-    learn from), or is empty.
+    The time left at the current level is learnt from the completed stays there that lasted longer
+    than ``elapsed_days`` (minus the time already spent): a stay already under way for a month is
+    compared with stays of more than a month. ``expected_days``: the median of that time left plus
+    the median completed stay at each level still to go. ``probability``: the share of ``samples``
+    resampled paths (the time left and each later level's stay drawn from those observations) that
+    arrive within ``horizon_days``; None without a horizon. ``reason`` says why there is no
+    forecast (a level with no completed stay to learn from, or a stay already longer than every
+    completed one), or is empty.
     """
 
     level: int
@@ -453,14 +455,20 @@ def forecast(level: int, elapsed_days: float, target: int, stays: Mapping[int, n
         return Forecast(level, target, elapsed_days, None, None, samples, seed,
                         reason="no completed stay at level " + ", ".join(map(str, missing))
                         + " in the portfolio to learn from")
-    expected = sum(max(float(np.median(stays[lv])) - (elapsed_days if lv == level else 0.0), 0.0) for lv in to_go)
+    observed = np.asarray(stays[level], dtype=float)
+    left = observed[observed > elapsed_days] - elapsed_days
+    if len(left) == 0:
+        return Forecast(level, target, elapsed_days, None, None, samples, seed,
+                        reason=f"already {elapsed_days:.0f} days at level {level}, longer than any completed stay "
+                               f"there (the longest took {observed.max():.0f})")
+    pools = [left] + [np.asarray(stays[lv], dtype=float) for lv in to_go[1:]]
+    expected = float(sum(np.median(pool) for pool in pools))
     probability = None
     if horizon_days is not None:
         rng = np.random.default_rng(seed)
         total = np.zeros(samples)
-        for lv in to_go:
-            draws = rng.choice(stays[lv], size=samples, replace=True)
-            total += np.maximum(draws - elapsed_days, 0.0) if lv == level else draws
+        for pool in pools:
+            total += rng.choice(pool, size=samples, replace=True)
         probability = float(np.mean(total <= horizon_days))
     return Forecast(level, target, elapsed_days, expected, probability, samples, seed)
 
@@ -486,13 +494,15 @@ class KeyResultState:
 
 
 def key_result_status(history: pd.DataFrame, target: int, due: date, *, as_of: datetime | None = None,
-                      expected_at: datetime | None = None, active: bool = True) -> KeyResultState:
+                      expected_at: datetime | None = None, active: bool = True,
+                      since: date | None = None) -> KeyResultState:
     """The status of "reaches level >= ``target`` by ``due``" from one technology's ``history``
     (``at``, ``to_level``, recorded order), judged at ``as_of`` (default now):
 
     * events count up to the earlier of ``as_of`` and the end of ``due``;
     * **achieved**: its level then is at least the target;
-    * **achieved then lost**: it reached the target by then, but a later switchback took it below;
+    * **achieved then lost**: it was at or above the target at some moment from ``since`` (the
+      quarter's first day; default: its whole history) to then, but a switchback took it below;
     * **missed**: not reached by the end of ``due``, which has passed (reaching it later is late);
     * **on track**: the due date is still ahead and the forecast's expected date (``expected_at``)
       falls on or before it;
@@ -502,8 +512,16 @@ def key_result_status(history: pd.DataFrame, target: int, due: date, *, as_of: d
     now, deadline = _stamp(as_of), end_of_day(due)
     upto = history.loc[(history["at"] <= now) & (history["at"] < deadline)]
     level = int(upto["to_level"].iloc[-1]) if len(upto) else None
-    hits = upto.loc[upto["to_level"] >= target, "at"]
-    reached = pd.Timestamp(hits.iloc[0]) if len(hits) else None
+    if since is not None:  # only what held from the start of the period counts as reached
+        start = pd.Timestamp(datetime.combine(since, time(), tzinfo=UTC))
+        before = upto.loc[upto["at"] < start]
+        upto_window = upto.loc[upto["at"] >= start]
+        held = len(before) and int(before["to_level"].iloc[-1]) >= target
+        hits = upto_window.loc[upto_window["to_level"] >= target, "at"]
+        reached = start if held else (pd.Timestamp(hits.iloc[0]) if len(hits) else None)
+    else:
+        hits = upto.loc[upto["to_level"] >= target, "at"]
+        reached = pd.Timestamp(hits.iloc[0]) if len(hits) else None
     if level is not None and level >= target:
         status = KeyResultStatus.ACHIEVED
     elif reached is not None:

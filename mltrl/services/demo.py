@@ -15,16 +15,18 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from mltrl import cards as card_rules
+from mltrl import okr
 from mltrl.errors import InvalidInput
-from mltrl.models import Project, RiskEvent, utcnow
+from mltrl.models import Project, ReviewVote, RiskEvent, utcnow
 from mltrl.permissions import Permission
-from mltrl.services import cards, level_moves, projects, reviews, risks
+from mltrl.services import cards, level_moves, okrs, projects, reviews, risks
 from mltrl.services._core import Actor, parse_when, within, write_service
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_portfolio.json"
 DEMO_CARDS = DEMO_PATH.parent / "demo_cards"
 DEMO_REGISTERS = DEMO_PATH.parent / "demo_registers.json"
 DEMO_REVIEWS = DEMO_PATH.parent / "demo_reviews.json"
+DEMO_OKRS = DEMO_PATH.parent / "demo_okrs.json"
 DEMO_FORMAT = 1
 
 
@@ -88,7 +90,28 @@ def load_demo(*, session: Session, actor: Actor, path: Path = DEMO_PATH, if_empt
     if review_file.exists():
         for spec in json.loads(review_file.read_text(encoding="utf-8"))["reviews"]:
             _load_review(session, actor, spec)
+    okr_file = Path(path).parent / DEMO_OKRS.name
+    if okr_file.exists():
+        for spec in json.loads(okr_file.read_text(encoding="utf-8"))["objectives"]:
+            _load_objective(session, actor, spec)
     return len(data["technologies"])
+
+
+def _load_objective(session: Session, actor: Actor, spec: dict) -> None:
+    """A demo objective in the quarter ``quarter_offset`` quarters from today's, its key results
+    (due at the quarter's end) and their check-ins, dated ``days_ago`` before loading."""
+    quarter = okr.quarter_of(utcnow().date())
+    for _ in range(abs(spec.get("quarter_offset", 0))):
+        quarter = quarter.next() if spec["quarter_offset"] > 0 else quarter.previous()
+    objective = within(okrs.add_objective)(session=session, actor=actor, quarter=str(quarter), title=spec["title"],
+                                           owner=spec.get("owner", ""))
+    for kr in spec.get("key_results", []):
+        row = within(okrs.add_key_result)(session=session, actor=actor, objective_id=objective.id, code=kr["code"],
+                                          target_level=kr["level"], owner=kr.get("owner", ""), note=kr.get("note", ""))
+        for check in kr.get("check_ins", []):
+            within(okrs.check_in)(session=session, actor=Actor(check["author"]), key_result_id=row.id,
+                                  comment=check["comment"], confidence=check["confidence"],
+                                  at=utcnow() - timedelta(days=check["days_ago"]))
 
 
 def _load_review(session: Session, actor: Actor, spec: dict) -> None:
@@ -110,6 +133,9 @@ def _load_review(session: Session, actor: Actor, spec: dict) -> None:
                                          expected_version=review.version, at=when, **spec["decide"])
         outcome.review.opened_at = outcome.review.decided_at = when
         session.add(outcome.review)
+        for vote in session.scalars(select(ReviewVote).where(ReviewVote.review_id == review.id)).all():
+            vote.at = when - timedelta(hours=1)  # cast before the decision, not when the demo was loaded
+            session.add(vote)
         session.flush()
 
 

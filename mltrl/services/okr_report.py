@@ -134,7 +134,7 @@ def quarter_report(session: Session, quarter: str, *, as_of: datetime | date | N
             expected = (None if forecast is None or forecast.expected_days is None
                         else moment + timedelta(days=forecast.expected_days))
             state = analytics.key_result_status(history, kr.target_level, kr.due, as_of=moment, expected_at=expected,
-                                                active=active)
+                                                active=active, since=q.start)
             lines.append(KeyResultLine(
                 id=kr.id, version=kr.version, objective_id=view.objective.id, objective=view.objective.title,
                 code=kr_view.code, name=kr_view.name, owner=kr.owner or view.objective.owner,

@@ -57,13 +57,13 @@ def test_statuses_roll_up_burn_up_and_card_by_hand(session, quarter):
     report = okr_report.quarter_report(session, "2026-Q1", as_of=day("2026-02-20"), samples=2000, seed=1)
     status = {line.code: line.state.status.value for line in report.lines}
     # C: at 4 since 2025-12-01 (81 days by 02-20). Completed stays at 4: A 01-20 -> 02-10 (21 days),
-    # B 2025-10-01 -> 2026-01-15 (106 days): median 63.5, already exceeded, so C's expected date is
-    # as of now (0 days left at 4) and it only needs level 4 to finish: on track.
+    # B 2025-10-01 -> 2026-01-15 (106 days). Only B's lasted longer than 81 days: 25 days left, so
+    # C is expected at 5 on 03-17, before 03-31: on track.
     assert status == {"A": "achieved", "B": "achieved then lost", "C": "on track", "D": "at risk", "E": "missed",
                       "F": "at risk"}
     by_code = {line.code: line for line in report.lines}
     assert by_code["A"].state.reached_at == day("2026-02-10") and by_code["B"].state.level == 3
-    assert by_code["C"].forecast.expected_days == 0.0 and by_code["C"].expected_date == date(2026, 2, 20)
+    assert by_code["C"].forecast.expected_days == 25.0 and by_code["C"].expected_date == date(2026, 3, 17)
     assert by_code["C"].confidence == 7 and by_code["F"].forecast is None
     assert by_code["A"].due == date(2026, 3, 31) and by_code["E"].due == date(2026, 2, 1)
     assert report.rollup().iloc[0].to_dict() == {"achieved": 1, "achieved then lost": 1, "on track": 1,
@@ -91,8 +91,8 @@ def test_the_quarter_over_and_a_reproducible_forecast(session, quarter):
              for _ in range(2)]
     first, second = ({line.code: line.forecast.probability for line in r.lines if line.forecast} for r in again)
     assert first == second and again[0].samples == 3000
-    # C needs the rest of its stay at 4: a completed stay at 4 lasted 21 or 106 days; 81 are spent,
-    # so 0 or 25 days remain, both within the 40 days to the end of 03-31: probability 1.
+    # C needs the rest of its stay at 4: of the completed stays at 4 (21 and 106 days) only the
+    # longer outlasts the 81 days spent, leaving 25 days, within the 40 to the end of 03-31.
     assert first["C"] == 1.0
     # Level 1 has no completed stay anywhere: D gets no forecast, and says why.
     d = next(line for line in again[0].lines if line.code == "D")

@@ -272,3 +272,25 @@ def test_runs_of_consecutive_levels():
     assert runs.loc["3 → 4", "count"] == 3 and runs.loc["3 → 4", "technologies"] == 2
     assert runs.loc["4 → 2", "count"] == 1 and list(runs.index)[:2] == ["3 → 4", "2 → 3"]
     assert analytics.frequent_stretches(paths, 7).empty
+
+
+def test_a_stay_longer_than_any_completed_one_gets_no_forecast_and_the_rest_is_conditional():
+    stays = {4: np.array([20.0, 60.0, 100.0]), 5: np.array([30.0])}
+    f = analytics.forecast(4, 50.0, 6, stays, horizon_days=45.0, samples=4000, seed=3)
+    # Left at 4: the stays longer than 50 days, less 50: 10 or 50; then 30 at 5.
+    assert f.expected_days == pytest.approx(30 + 30) and f.probability == pytest.approx(0.5, abs=0.04)
+    stuck = analytics.forecast(4, 150.0, 5, stays, horizon_days=45.0)
+    assert stuck.expected_days is None and stuck.probability is None
+    assert "longer than any completed stay" in stuck.reason and "100" in stuck.reason
+
+
+def test_achieved_then_lost_counts_only_from_the_quarters_start():
+    # At 5 in 2025 (before the quarter), back to 4 before it began: not "lost" this quarter.
+    h = history([(0, 5), (30, 4)])
+    quarter_start = date(2026, 3, 1)  # day 59
+    late = T0 + timedelta(days=80)
+    assert analytics.key_result_status(h, 5, DUE, as_of=late).status == S.LOST
+    assert analytics.key_result_status(h, 5, DUE, as_of=late, since=quarter_start).status == S.AT_RISK
+    # At 5 when the quarter began, lost during it: lost.
+    h2 = history([(0, 5), (70, 4)])
+    assert analytics.key_result_status(h2, 5, DUE, as_of=late, since=quarter_start).status == S.LOST

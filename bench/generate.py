@@ -26,6 +26,9 @@ take far too long at the L size. The rows still keep the app's invariants:
   answers on about 30%, criterion scores of every technology's current level and a few gate
   overrides at levels 5 and 8 (some expired). A stream of their own too: only the events'
   ``review_id`` is new in the rows above.
+* OKRs (``bench/okrgen.py``): objectives in the current quarter and the one before (about one per
+  50 technologies each, at least two), 3-5 key results each on started technologies (``T00042``
+  always one), 0-3 check-ins per key result. Another stream of their own.
 
 Then TRL cards, written through the card service (``save_card``, backdated with ``at=``), so the
 revisions, owner checks and audit rows are exactly what the app writes (``bench/cardgen.py`` builds
@@ -56,15 +59,18 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.pool import NullPool
 from sqlmodel import col, select
 
-from bench import cardgen, registergen, reviewgen
+from bench import cardgen, okrgen, registergen, reviewgen
 from mltrl import db, levels
 from mltrl.levels import EMBEDDED_SWITCHBACKS, EventKind, Move, SwitchbackKind
 from mltrl.models import (
     AuditEntry,
+    CheckIn,
     CriterionScore,
     EthicsAnswer,
     GateOverride,
+    KeyResult,
     LevelEvent,
+    Objective,
     Project,
     ProjectOwner,
     Requirement,
@@ -74,8 +80,8 @@ from mltrl.models import (
     RiskEvent,
 )
 
-GENERATOR_VERSION = 5  # 3: TRL cards (a handful of short ones and the long card of T00042); 4: registers;
-# 5: gated reviews
+GENERATOR_VERSION = 6  # 3: TRL cards (a handful of short ones and the long card of T00042); 4: registers;
+# 5: gated reviews; 6: OKRs
 SIZES = {"S": 100, "M": 1_000, "L": 5_000}
 CACHE = Path(__file__).resolve().parent / ".cache"
 EPOCH = datetime(2018, 1, 1, tzinfo=timezone.utc)
@@ -310,10 +316,12 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
     rng = random.Random(seed)
     register_rng = random.Random(seed * 1_000 + 6)  # a stream of its own: the portfolio is unchanged
     review_rng = random.Random(seed * 1_000 + 8)  # likewise
+    okr_rng = random.Random(seed * 1_000 + 10)  # likewise
     allocation = registergen.allocate(register_rng, n_technologies)
     now = datetime.now(timezone.utc)
     ids = {"project": 0, "owner": 0, "event": 0, "audit": 0, "requirement": 0, "risk": 0, "riskevent": 0,
-           "review": 0, "reviewvote": 0, "ethicsanswer": 0, "criterionscore": 0, "gateoverride": 0}
+           "review": 0, "reviewvote": 0, "ethicsanswer": 0, "criterionscore": 0, "gateoverride": 0,
+           "objective": 0, "keyresult": 0, "checkin": 0}
     engine = db.make_engine(url, poolclass=NullPool)
     # Reviews before the events that name them (foreign keys are on).
     tables = [("project", Project), ("owner", ProjectOwner), ("event", LevelEvent), ("audit", AuditEntry),
@@ -323,6 +331,7 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
     # order across the portfolio and inserted; the events they decided are pointed at them last.
     pending: dict[str, list[dict]] = {"review": [], "reviewvote": [], "ethicsanswer": []}
     links: list[tuple[int, int]] = []  # (event id, provisional review id)
+    everyone: list[tuple[int, str, int | None]] = []  # (id, code, level) of every project, for the OKRs
     try:
         with engine.begin() as conn:
             existing = conn.exec_driver_sql("SELECT count(*) FROM project").scalar_one()
@@ -330,6 +339,7 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
                 raise RuntimeError(f"{db.safe_url(url)} already holds {existing} projects")
             for first in range(1, n_technologies + 1, CHUNK):
                 rows = _rows(first, min(first + CHUNK, n_technologies + 1), rng, ids)
+                everyone.extend((p["id"], p["code"], p["level"]) for p in rows["project"])
                 rows.update(_register_rows(rows, register_rng, allocation, now, ids))
                 rows.update(reviewgen.review_rows(review_rng, rows, now, ids, OWNERS))
                 for e in rows["event"]:
@@ -348,6 +358,10 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
             if decided:
                 conn.execute(update(LevelEvent).where(LevelEvent.id == bindparam("eid"))
                              .values(review_id=bindparam("rid")), decided)
+            okrs = okrgen.okr_rows(okr_rng, everyone, now, ids, OWNERS)
+            for key, model in (("objective", Objective), ("keyresult", KeyResult), ("checkin", CheckIn)):
+                if okrs[key]:
+                    conn.execute(insert(model.__table__), okrs[key])
         card_counts = _write_cards(url, n_technologies, seed)
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -357,7 +371,9 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
             "events": ids["event"], "audit": ids["audit"], "requirements": ids["requirement"],
             "risks": ids["risk"], "risk_events": ids["riskevent"], "reviews": ids["review"],
             "review_votes": ids["reviewvote"], "ethics_answers": ids["ethicsanswer"],
-            "criterion_scores": ids["criterionscore"], "gate_overrides": ids["gateoverride"], **card_counts}
+            "criterion_scores": ids["criterionscore"], "gate_overrides": ids["gateoverride"],
+            "objectives": ids["objective"], "key_results": ids["keyresult"], "check_ins": ids["checkin"],
+            **card_counts}
 
 
 def schema_head() -> str:
@@ -381,6 +397,7 @@ def cached_db(size: str, seed: int = 42, *, log=print) -> Path:
     registergen.verify(str(tmp))
     checked = reviewgen.verify(str(tmp))
     log(f"reviews checked: {checked}")
+    log(f"OKRs checked: {okrgen.verify(str(tmp))}")
     for suffix in ("-wal", "-shm"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)  # checkpointed and closed: nothing left in them
         Path(f"{path}{suffix}").unlink(missing_ok=True)

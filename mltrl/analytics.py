@@ -164,8 +164,15 @@ def _stamp(value: datetime | pd.Timestamp | None) -> pd.Timestamp:
     return stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
 
 
-def _by_project(events: pd.DataFrame) -> pd.DataFrame:
-    """``events`` in project order, each project's events in recorded order."""
+def by_project(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` in project order, each project's events in recorded order (as the event table
+    is read: then nothing is sorted)."""
+    pid = events["project_id"].to_numpy()
+    if len(pid) > 1:
+        at = _nanoseconds(events["at"])
+        new_project = pid[1:] > pid[:-1]
+        if bool(np.all(new_project | ((pid[1:] == pid[:-1]) & (at[1:] >= at[:-1])))):
+            return events
     return events.sort_values(["project_id", "at"], kind="stable")
 
 
@@ -181,7 +188,7 @@ def level_intervals(events: pd.DataFrame, *, as_of: datetime | None = None) -> p
     and ``ongoing`` (the technology's last stay, running to ``as_of``). Vectorised: the end of a
     stay is the start of the next event of the same technology."""
     cutoff = _stamp(as_of)
-    ev = _by_project(events.loc[events["at"] <= cutoff, ["project_id", "at", "to_level"]]).reset_index(drop=True)
+    ev = by_project(events.loc[events["at"] <= cutoff, ["project_id", "at", "to_level"]]).reset_index(drop=True)
     pid = ev["project_id"].to_numpy()
     same_next = np.zeros(len(ev), dtype=bool)
     if len(ev) > 1:
@@ -270,7 +277,7 @@ def switchback_rates(moved: pd.DataFrame) -> pd.DataFrame:
 
 def level_paths(events: pd.DataFrame, *, as_of: datetime | None = None) -> pd.Series:
     """Per technology (indexed by ``project_id``), the tuple of levels it held in order."""
-    ev = _by_project(events.loc[events["at"] <= _stamp(as_of), ["project_id", "at", "to_level"]])
+    ev = by_project(events.loc[events["at"] <= _stamp(as_of), ["project_id", "at", "to_level"]])
     if ev.empty:
         return pd.Series(dtype=object)
     return ev.groupby("project_id", sort=True)["to_level"].agg(lambda s: tuple(int(v) for v in s))
@@ -361,7 +368,7 @@ def stalled(intervals: pd.DataFrame, stats: pd.DataFrame, *, min_stays: int = 3)
 def levels_on(events: pd.DataFrame, when: datetime) -> pd.Series:
     """Each technology's level at ``when`` (its last event at or before it), by ``project_id``;
     technologies with no event by then are absent."""
-    ev = _by_project(events.loc[events["at"] <= _stamp(when), ["project_id", "at", "to_level"]])
+    ev = by_project(events.loc[events["at"] <= _stamp(when), ["project_id", "at", "to_level"]])
     return ev.groupby("project_id", sort=True)["to_level"].last().astype("int64")
 
 
@@ -460,7 +467,7 @@ def forecast(level: int, elapsed_days: float, target: int, stays: Mapping[int, n
     if len(left) == 0:
         return Forecast(level, target, elapsed_days, None, None, samples, seed,
                         reason=f"already {elapsed_days:.0f} days at level {level}, longer than any completed stay "
-                               f"there (the longest took {observed.max():.0f})")
+                               f"there, the longest of which took {observed.max():.0f} days")
     pools = [left] + [np.asarray(stays[lv], dtype=float) for lv in to_go[1:]]
     expected = float(sum(np.median(pool) for pool in pools))
     probability = None
@@ -510,18 +517,23 @@ def key_result_status(history: pd.DataFrame, target: int, due: date, *, as_of: d
       or the technology is not active (paused or retired).
     """
     now, deadline = _stamp(as_of), end_of_day(due)
-    upto = history.loc[(history["at"] <= now) & (history["at"] < deadline)]
-    level = int(upto["to_level"].iloc[-1]) if len(upto) else None
+    # Plain arrays (nanoseconds since the epoch): this runs once per key result of a quarter.
+    at = _nanoseconds(history["at"])
+    levels = history["to_level"].to_numpy(dtype="int64")
+    counted = (at <= now.value) & (at < deadline.value)
+    at, levels = at[counted], levels[counted]
+    level = int(levels[-1]) if len(levels) else None
+    first = 0
+    held = False
     if since is not None:  # only what held from the start of the period counts as reached
         start = pd.Timestamp(datetime.combine(since, time(), tzinfo=UTC))
-        before = upto.loc[upto["at"] < start]
-        upto_window = upto.loc[upto["at"] >= start]
-        held = len(before) and int(before["to_level"].iloc[-1]) >= target
-        hits = upto_window.loc[upto_window["to_level"] >= target, "at"]
-        reached = start if held else (pd.Timestamp(hits.iloc[0]) if len(hits) else None)
+        first = int(np.searchsorted(at, start.value, side="left"))
+        held = first > 0 and levels[first - 1] >= target
+    hits = np.flatnonzero(levels[first:] >= target)
+    if held:
+        reached = start
     else:
-        hits = upto.loc[upto["to_level"] >= target, "at"]
-        reached = pd.Timestamp(hits.iloc[0]) if len(hits) else None
+        reached = pd.Timestamp(int(at[first + hits[0]]), tz=UTC) if len(hits) else None
     if level is not None and level >= target:
         status = KeyResultStatus.ACHIEVED
     elif reached is not None:
@@ -535,16 +547,21 @@ def key_result_status(history: pd.DataFrame, target: int, due: date, *, as_of: d
     return KeyResultState(status, level, reached)
 
 
+def _nanoseconds(stamps: pd.Series) -> np.ndarray:
+    """Nanoseconds since the epoch (UTC) of a column of timezone-aware timestamps."""
+    return pd.DatetimeIndex(pd.to_datetime(stamps, utc=True)).as_unit("ns").asi8
+
+
 def achieved_by_day(history: pd.DataFrame, target: int, due: date, days: Sequence[date]) -> np.ndarray:
     """For each day, whether the key result counts as achieved at the end of it (as
     ``key_result_status`` would say with ``as_of`` at the end of that day). Vectorised over days."""
     if history.empty or not len(days):
         return np.zeros(len(days), dtype=bool)
-    deadline = end_of_day(due)
-    moments = pd.DatetimeIndex([min(end_of_day(d), deadline) for d in days])
-    at = pd.DatetimeIndex(pd.to_datetime(history["at"], utc=True))
+    ends = pd.DatetimeIndex(pd.to_datetime(list(days))).tz_localize(UTC).as_unit("ns").asi8 + 86_400 * 10**9
+    moments = np.minimum(ends, end_of_day(due).value)
+    at = _nanoseconds(history["at"])
     # Events strictly before each moment (the end of a day is the next day's first instant).
-    index = at.searchsorted(moments, side="left") - 1
+    index = np.searchsorted(at, moments, side="left") - 1
     levels = history["to_level"].to_numpy(dtype="int64")
     return (index >= 0) & (levels[np.maximum(index, 0)] >= target)
 
@@ -574,11 +591,12 @@ def period_card(events: pd.DataFrame, start: datetime, end: datetime, *, top: in
     graduations = moved["move"] == "graduation"
     lost = int((moved["from_level"] - moved["to_level"]).where(~graduations, 0).sum())
     kinds = moved.loc[~graduations, "move"].value_counts()
-    changes = changes_between(events, lo, hi).dropna(subset=["change"])
+    every_change = changes_between(events, lo, hi)
+    changes = every_change.dropna(subset=["change"])
     improved = changes.loc[changes["change"] > 0].sort_values(["change", "project_id"], ascending=[False, True])
     dropped = changes.loc[changes["change"] < 0].sort_values(["change", "project_id"], ascending=[True, True])
     before = levels_on(events, lo)
-    still = before.loc[~before.index.isin(changes_between(events, lo, hi)["project_id"])]
+    still = before.loc[~before.index.isin(every_change["project_id"])]
     held = pd.DataFrame({"project_id": still.index.to_numpy(dtype="int64"), "level": still.to_numpy(dtype="int64")})
     return PeriodCard(int(graduations.sum()), lost, {k: int(kinds.get(k, 0)) for k in MOVES[1:]},
                       improved.head(top).reset_index(drop=True), dropped.head(top).reset_index(drop=True), held)

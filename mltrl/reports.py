@@ -161,11 +161,9 @@ def html_document(report: QuarterReport) -> str:
                 parts.append("<tr>" + "".join(f"<td{' class=num' if k else ''}>{e(str(v))}</td>"
                                               for k, v in enumerate(row)) + "</tr>")
             parts.append("</table>")
-    include_js: bool | str = True  # plotly's script goes in once, with the first chart
-    burnup = charts.burnup_chart(report.burnup)
+    burnup = charts.burnup_chart(report.burnup)  # the one interactive chart: plotly's script goes in once
     parts.append("<h2>Key results achieved over the quarter</h2>"
-                 + burnup.to_html(full_html=False, include_plotlyjs=include_js, config={"displaylogo": False}))
-    include_js = False
+                 + burnup.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False}))
     parts.append("<h2>The quarter</h2><ul>" + "".join(
         f"<li>{e(line[2:]).replace('**', '')}</li>" for line in _card_lines(report)) + "</ul>")
     for view in report.objectives:
@@ -184,9 +182,67 @@ def html_document(report: QuarterReport) -> str:
                 parts.append(f"<p class='checkin'>Note: {e(line.note)}</p>")
             parts += [f"<p class='checkin'>{c.at:%Y-%m-%d} {e(c.author)} ({c.confidence}/10): {e(c.comment)}</p>"
                       for c in line.check_ins[:5]]
-            fig = charts.key_result_chart(report.paths[line.id], line.target, line.due, start=report.start,
-                                          end=report.end, as_of=report.as_of, status=line.state.status.value)
-            parts.append(fig.to_html(full_html=False, include_plotlyjs=include_js, config={"displaylogo": False})
-                         + "</div>")
+            parts.append(path_svg(report, line) + "</div>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def path_svg(report: QuarterReport, line: KeyResultLine, *, width: int = 640, height: int = 150) -> str:
+    """A key result's technology path as a small inline SVG: its level as steps over the quarter
+    (and the two months before it), the target as a dotted line, the due date as a dashed one.
+    Drawn by hand, not with plotly: a quarter can have hundreds of key results, and the page must
+    stay small and quick to write."""
+    import pandas as pd
+
+    left, right, top, bottom = 34, 8, 8, 22
+    since = pd.Timestamp(report.start, tz="UTC") - pd.Timedelta(days=60)
+    until = max(pd.Timestamp(report.end, tz="UTC"), pd.Timestamp(line.due, tz="UTC")) + pd.Timedelta(days=1)
+    now = min(pd.Timestamp(report.as_of), until)
+    span = (until - since).total_seconds()
+
+    def x(t: pd.Timestamp) -> float:
+        return left + (width - left - right) * max(0.0, min(1.0, (t - since).total_seconds() / span))
+
+    def y(level: float) -> float:
+        return top + (height - top - bottom) * (9 - level) / 9
+
+    path = report.paths[line.id]
+    at = pd.to_datetime(path["at"], utc=True)
+    before = path.loc[at < since]
+    points: list[tuple[float, float]] = []
+    level = int(before["to_level"].iloc[-1]) if len(before) else None
+    if level is not None:
+        points.append((x(since), y(level)))
+    for t, lv in zip(at[at >= since], path.loc[at >= since, "to_level"]):
+        if t > now:
+            break
+        if level is not None:
+            points.append((x(t), y(level)))
+        level = int(lv)
+        points.append((x(t), y(level)))
+    if level is not None:
+        points.append((x(now), y(level)))
+    colour = charts.STATUS_COLOURS.get(line.state.status.value, "#2F80ED")
+    grid = "".join(f"<line x1='{left}' x2='{width - right}' y1='{y(lv):.1f}' y2='{y(lv):.1f}' stroke='#eee'/>"
+                   f"<text x='{left - 6}' y='{y(lv) + 4:.1f}' font-size='10' text-anchor='end' fill='#5f6368'>{lv}</text>"
+                   for lv in range(0, 10, 3))
+    quarter = (f"<rect x='{x(pd.Timestamp(report.start, tz='UTC')):.1f}' y='{top}' "
+               f"width='{x(pd.Timestamp(report.end, tz='UTC') + pd.Timedelta(days=1)) - x(pd.Timestamp(report.start, tz='UTC')):.1f}' "
+               f"height='{height - top - bottom}' fill='rgba(47,128,237,0.06)'/>")
+    due_x = x(pd.Timestamp(line.due, tz="UTC") + pd.Timedelta(days=1))
+    marks = (f"<line x1='{left}' x2='{width - right}' y1='{y(line.target):.1f}' y2='{y(line.target):.1f}' "
+             f"stroke='#3c4043' stroke-dasharray='2 3'/>"
+             f"<text x='{left + 4}' y='{y(line.target) + (12 if line.target >= 8 else -4):.1f}' font-size='10' "
+             f"fill='#3c4043'>target {line.target}</text>"
+             f"<line x1='{due_x:.1f}' x2='{due_x:.1f}' y1='{top}' y2='{height - bottom}' stroke='#EB5757' "
+             f"stroke-dasharray='5 3'/>"
+             f"<text x='{due_x - 4:.1f}' y='{height - 8}' font-size='10' text-anchor='end' fill='#EB5757'>"
+             f"due {line.due:%Y-%m-%d}</text>"
+             f"<text x='{left}' y='{height - 8}' font-size='10' fill='#5f6368'>{since:%Y-%m-%d}</text>")
+    steps = ("<polyline fill='none' stroke-width='3' stroke='" + colour + "' points='"
+             + " ".join(f"{px:.1f},{py:.1f}" for px, py in points) + "'/>") if points else (
+        f"<text x='{width / 2:.0f}' y='{height / 2:.0f}' font-size='12' text-anchor='middle' fill='#5f6368'>"
+        "no level yet</text>")
+    label = html.escape(f"{line.label}: level over time")
+    return (f"<svg role='img' aria-label='{label}' width='{width}' height='{height}' viewBox='0 0 {width} {height}' "
+            f"xmlns='http://www.w3.org/2000/svg'>{quarter}{grid}{marks}{steps}</svg>")

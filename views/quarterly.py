@@ -61,8 +61,7 @@ if as_of_day is None:
 now = datetime.now(UTC).replace(second=0, microsecond=0)
 as_of = min(datetime.combine(as_of_day, time(), tzinfo=UTC) + timedelta(days=1), now)
 with st.spinner(f"Judging key results and forecasting ({int(samples):,} samples each)…"):
-    report = context.cached_read(okr_report.quarter_report, quarter, as_of=as_of, samples=int(samples),
-                                 seed=int(seed))
+    report = context.quarter_report(quarter, as_of=as_of, samples=int(samples), seed=int(seed))
 st.caption(f"{quarter}: {q.start:%Y-%m-%d} to {q.end:%Y-%m-%d} · as of {report.as_of:%Y-%m-%d %H:%M} UTC · "
            f"{len(report.objectives)} objective(s), {len(report.lines)} key result(s).")
 
@@ -242,14 +241,15 @@ if export_tab.open:
         st.caption("The whole review for stakeholders: the roll-up, burn-up, report card, and every key result with "
                    "its status, forecast, check-ins and chart. The HTML opens offline (everything is inline).")
         stem = f"quarterly_review_{quarter}_{report.as_of:%Y-%m-%d}"
-        with st.spinner("Writing the report…"):
-            page_html = reports.html_document(report)
+        # The files are written when a button is pressed (deferred: a big quarter's HTML, with a
+        # chart per key result, takes a while, and most visits download nothing).
         e1, e2, e3 = st.columns(3)
-        e1.download_button("Download HTML report", page_html.encode(), file_name=f"{stem}.html", mime="text/html",
-                           key="qr_html", icon=":material/download:", type="primary")
-        e2.download_button("Download Markdown", reports.markdown(report).encode(), file_name=f"{stem}.md",
+        e1.download_button("Download HTML report", lambda: reports.html_document(report).encode(),
+                           file_name=f"{stem}.html", mime="text/html", key="qr_html", icon=":material/download:",
+                           type="primary")
+        e2.download_button("Download Markdown", lambda: reports.markdown(report).encode(), file_name=f"{stem}.md",
                            mime="text/markdown", key="qr_md", icon=":material/download:")
-        e3.download_button("Download JSON", json.dumps(reports.as_json(report), indent=2).encode(),
+        e3.download_button("Download JSON", lambda: json.dumps(reports.as_json(report), indent=2).encode(),
                            file_name=f"{stem}.json", mime="application/json", key="qr_json",
                            icon=":material/download:")
         with st.expander("Preview (Markdown)"):

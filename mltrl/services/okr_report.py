@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
@@ -98,15 +99,17 @@ def _moment(value: datetime | date | None) -> datetime:
 
 
 def quarter_report(session: Session, quarter: str, *, as_of: datetime | date | None = None,
-                   samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED) -> QuarterReport:
+                   samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED, events: pd.DataFrame | None = None,
+                   techs: pd.DataFrame | None = None) -> QuarterReport:
     """The review of ``quarter`` as of ``as_of`` (default now; a date means its first instant).
     Forecasts resample the portfolio's completed stays as of then, ``samples`` times with
-    ``seed``, so the same data, date and seed give the same report."""
+    ``seed``, so the same data, date and seed give the same report. ``events`` and ``techs``:
+    the event table and technologies already read (``services.analytics``), else read here."""
     q = okr.parse_quarter(quarter)
     moment = _moment(as_of)
     views = tuple(okrs.objectives(session, str(q)))
-    events = reads.event_table(session)
-    techs = reads.technologies(session)
+    events = reads.event_table(session) if events is None else events
+    techs = reads.technologies(session) if techs is None else techs
     code_of = dict(zip(techs["project_id"], techs["code"]))
     id_of = {c: i for i, c in code_of.items()}
     status_of = dict(zip(techs["code"], techs["status"]))
@@ -114,13 +117,21 @@ def quarter_report(session: Session, quarter: str, *, as_of: datetime | date | N
     intervals = analytics.level_intervals(upto, as_of=moment)
     stays = analytics.completed_stays(intervals)
     last = upto.groupby("project_id").tail(1).set_index("project_id")
+    # Each key result's technology's events: slices of the table in project order (no per-event work).
+    ordered = analytics.by_project(upto)[["project_id", "at", "to_level"]]
+    pids = ordered["project_id"].to_numpy()
+    histories = {}
+    for pid in {id_of[k.code] for v in views for k in v.key_results}:
+        lo, hi = np.searchsorted(pids, pid, side="left"), np.searchsorted(pids, pid, side="right")
+        histories[pid] = ordered.iloc[lo:hi, 1:].reset_index(drop=True)
+    empty = pd.DataFrame({"at": pd.Series(dtype="datetime64[ns, UTC]"), "to_level": pd.Series(dtype="int64")})
     lines: list[KeyResultLine] = []
     paths: dict[int, pd.DataFrame] = {}
     for view in views:
         for kr_view in view.key_results:
             kr = kr_view.key_result
             pid = id_of[kr_view.code]
-            history = upto.loc[upto["project_id"] == pid, ["at", "to_level"]].reset_index(drop=True)
+            history = histories.get(pid, empty)
             paths[kr.id] = history
             active = status_of.get(kr_view.code) == "active"
             deadline = analytics.end_of_day(kr.due)

@@ -125,9 +125,10 @@ if time_tab.open:
                 "ongoing": "Ongoing stays",
                 "ongoing_median_days": st.column_config.NumberColumn("Ongoing: median so far", format="%.1f")})
             st.markdown("#### One technology")
-            started = [c for c in chosen["code"] if c in set(intervals["project_id"].map(code_of))]
-            code = st.selectbox("Technology", started, key="an_code",
-                                format_func=lambda c: f"{c} · {dict(zip(techs['code'], techs['name'])).get(c, '')}")
+            with_stays = set(intervals["project_id"].map(code_of))
+            started = [c for c in chosen["code"] if c in with_stays]
+            names = dict(zip(techs["code"], techs["name"]))
+            code = st.selectbox("Technology", started, key="an_code", format_func=lambda c: f"{c} · {names.get(c, '')}")
             if code:
                 per = analytics.time_per_level(intervals.loc[intervals["project_id"].map(code_of) == code])
                 st.plotly_chart(charts.technology_time_chart(per), key="an_tech_chart", config={"displaylogo": False})

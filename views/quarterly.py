@@ -83,7 +83,7 @@ def status_badge(status: str) -> str:
 
 def key_result_table(lines, key: str) -> None:  # noqa: ANN001
     st.dataframe(pd.DataFrame([{
-        "key result": line.label, "status": line.state.status.value,
+        "objective": line.objective, "key result": line.label, "status": line.state.status.value,
         "level now": line.state.level, "expected": reports.expected_text(line), "P(by date)": line.forecast.probability
         if line.forecast is not None and line.forecast.probability is not None else None,
         "confidence": line.confidence, "owner": line.owner} for line in lines]),
@@ -135,16 +135,27 @@ if krs_tab.open:
     with krs_tab:
         if not report.lines:
             st.info(f"No key results in {quarter} yet.", icon=":material/flag:")
-        for view in report.objectives:
-            mine = [line for line in report.lines if line.objective_id == view.objective.id]
-            st.markdown(f"### {view.objective.title}" + (f" · {view.objective.owner}" if view.objective.owner else ""))
-            if not mine:
-                st.caption("No key results yet.")
-                continue
-            key_result_table(mine, f"qr_krs_{view.objective.id}")
-            for line in mine:
-                with st.expander(f"{line.label} · {line.state.status.value}"):
-                    st.markdown(f"{status_badge(line.state.status.value)} {STATUS_HELP[line.state.status.value]}.")
+        else:
+            titles = {v.objective.id: v.objective.title for v in report.objectives}
+            f1, f2 = st.columns([3, 2])
+            picked = f1.selectbox("Objective", [None, *titles], key="qr_kr_objective",
+                                  format_func=lambda i: "Every objective" if i is None else titles[i])
+            statuses = f2.multiselect("Status", [s.value for s in KeyResultStatus], key="qr_kr_status",
+                                      placeholder="every status")
+            shown = [line for line in report.lines if (picked is None or line.objective_id == picked)
+                     and (not statuses or line.state.status.value in statuses)]
+            key_result_table(shown, "qr_krs")
+            if not shown:
+                st.caption("No key result matches.")
+            else:
+                # One key result in detail at a time: a quarter can hold hundreds.
+                by_id = {line.id: line for line in shown}
+                kr_id = st.selectbox("Key result", list(by_id), key="qr_kr_pick",
+                                     format_func=lambda i: f"{by_id[i].label} · {by_id[i].state.status.value}")
+                line = by_id[kr_id]
+                with st.container(border=True):
+                    st.markdown(f"**{line.label}** ({line.objective}) {status_badge(line.state.status.value)}  \n"
+                                f"{STATUS_HELP[line.state.status.value].capitalize()}.")
                     st.plotly_chart(charts.key_result_chart(report.paths[line.id], line.target, line.due,
                                                             start=report.start, end=report.end, as_of=report.as_of,
                                                             status=line.state.status.value),
@@ -164,8 +175,8 @@ if krs_tab.open:
                                                    key=f"qr_ci_conf_{line.id}")
                             if st.form_submit_button("Record check-in", icon=":material/add_comment:"):
                                 feedback.run_use_case(
-                                    lambda line=line, comment=comment, confidence=confidence: call(
-                                        okrs.check_in, key_result_id=line.id, comment=comment, confidence=confidence),
+                                    lambda: call(okrs.check_in, key_result_id=line.id, comment=comment,
+                                                 confidence=confidence),
                                     success=f"Check-in recorded on {line.label}.",
                                     reset={f"qr_ci_text_{line.id}": ""})
                         with n2.form(f"qr_note_{line.id}", border=True):
@@ -173,9 +184,8 @@ if krs_tab.open:
                                                 height=80, help="What the review says about this key result")
                             if st.form_submit_button("Save note", icon=":material/save:"):
                                 feedback.run_use_case(
-                                    lambda line=line, note=note: call(
-                                        okrs.edit_key_result, key_result_id=line.id, expected_version=line.version,
-                                        note=note),
+                                    lambda: call(okrs.edit_key_result, key_result_id=line.id,
+                                                 expected_version=line.version, note=note),
                                     success=f"Note saved on {line.label}.")
                     elif line.note:
                         st.markdown(f"**Note:** {line.note}")

@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import select
 from sqlmodel import Session
 
 from mltrl import analytics
 from mltrl.models import LevelEvent, Project, ProjectOwner
 
 EVENT_COLUMNS = ["project_id", "at", "from_level", "to_level", "kind", "switchback_kind"]
+EVENT_SQL = (f"SELECT {', '.join(EVENT_COLUMNS)} FROM {LevelEvent.__tablename__} "
+             "ORDER BY project_id, at, id")
 TECHNOLOGY_COLUMNS = ["project_id", "code", "name", "status", "level", "phase", "owners", "depth", "system"]
 
 
@@ -24,12 +26,16 @@ def event_table(session: Session) -> pd.DataFrame:
     index on ``(project_id, at)``): ``project_id``, ``at`` (UTC),
     ``from_level`` (missing for a start), ``to_level``, ``kind``, ``switchback_kind``. One query;
     ``at`` is parsed for the whole column at once (the driver gives text on SQLite)."""
-    # Core, not the ORM: the ORM's row loading costs more than the query at L.
-    rows = session.connection().execute(
-        select(LevelEvent.project_id, type_coerce(LevelEvent.at, String), LevelEvent.from_level, LevelEvent.to_level,
-               LevelEvent.kind, LevelEvent.switchback_kind)
-        .order_by(LevelEvent.project_id, LevelEvent.at, LevelEvent.id)).all()
-    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=EVENT_COLUMNS)
+    # Straight through the driver's cursor: building SQLAlchemy rows costs more than the query at L
+    # (a fixed statement, no user input). SQLite gives ``at`` as text, PostgreSQL as a datetime;
+    # either is parsed for the whole column at once.
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(EVENT_SQL)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    frame = pd.DataFrame.from_records(rows, columns=EVENT_COLUMNS)
     frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
     frame["project_id"] = frame["project_id"].astype("int64")
     frame["from_level"] = pd.to_numeric(frame["from_level"], errors="coerce").astype("Int64")

@@ -655,14 +655,14 @@ def moves_sankey(counts: pd.DataFrame, *, height: int = 460) -> go.Figure:
     index = {("from", lv): k for k, lv in enumerate(lefts)}
     index.update({("to", lv): len(lefts) + k for k, lv in enumerate(rights)})
     labels = [f"from {lv}" for lv in lefts] + [f"to {lv}" for lv in rights]
-    colours = [PHASE_COLOURS[engine.level(lv).phase.value] for lv in lefts + rights]
+    colours = ["#5F6368"] * (len(lefts) + len(rights))  # neutral: colour is the kind of move, on the links
 
     def faded(hex_colour: str) -> str:
         r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
         return f"rgba({r},{g},{b},0.45)"
 
     fig = go.Figure(go.Sankey(
-        arrangement="fixed",
+        arrangement="fixed", textfont={"color": "#1f2430", "size": 12},
         node={"label": labels, "color": colours, "pad": 12, "thickness": 14,
               "x": [0.02] * len(lefts) + [0.98] * len(rights),
               "y": [0.02 + 0.96 * k / max(len(lefts) - 1, 1) for k in range(len(lefts))]
@@ -695,7 +695,8 @@ def switchback_rate_chart(rates: pd.DataFrame, *, height: int = 320) -> go.Figur
                              hovertemplate="Level %{x}: %{customdata[0]} of %{customdata[1]} exits (%{y:.0%})"
                                            "<extra>%{fullData.name}</extra>"))
     fig.update_layout(barmode="stack", height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      plot_bgcolor="white", legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
+                      plot_bgcolor="white", legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
+                                                    "traceorder": "normal"})
     fig.update_xaxes(title="Level left", type="category")
     fig.update_yaxes(title="Switchbacks / exits", tickformat=".0%", gridcolor="#EEE", rangemode="tozero")
     return fig
@@ -747,11 +748,11 @@ def burnup_chart(burnup: pd.DataFrame, *, height: int = 300) -> go.Figure:
                    hovertemplate="%{x|%Y-%m-%d}: %{y} achieved<extra></extra>"),
     ])
     top = int(burnup["total"].max()) if len(burnup) else 1
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, plot_bgcolor="white",
+    fig.update_layout(height=height, margin={"l": 60, "r": 20, "t": 30, "b": 50}, plot_bgcolor="white",
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
-    fig.update_yaxes(title="Key results", range=[0, max(top, 1) * 1.1], dtick=max(1, int(np.ceil(top / 6))),
-                     gridcolor="#EEE")
-    fig.update_xaxes(title=None, gridcolor="#F4F4F4")
+    fig.update_yaxes(title={"text": "Key results", "standoff": 12}, range=[0, max(top, 1) * 1.1],
+                     dtick=max(1, int(np.ceil(top / 6))), gridcolor="#EEE", automargin=True)
+    fig.update_xaxes(title=None, gridcolor="#F4F4F4", automargin=True)
     return fig
 
 

@@ -79,7 +79,8 @@ def _card_lines(report: QuarterReport) -> list[str]:
     if len(card.held):
         held = list(card.held.itertuples())
         names = ", ".join(f"{r.code} (level {r.level})" for r in held[:12])
-        out.append(f"- Held at one level all quarter: {len(held)}: {names}" + (", …" if len(held) > 12 else "") + ".")
+        more = f" and {len(held) - 12} more" if len(held) > 12 else ""
+        out.append(f"- Held at one level all quarter: {len(held)} technologies: {names}{more}.")
     return out
 
 

@@ -81,18 +81,25 @@ def status_badge(status: str) -> str:
     return f":{colour}-badge[{status}]"
 
 
-def key_result_table(lines, key: str) -> None:  # noqa: ANN001
-    st.dataframe(pd.DataFrame([{
-        "objective": line.objective, "key result": line.label, "status": line.state.status.value,
-        "level now": line.state.level, "expected": reports.expected_text(line), "P(by date)": line.forecast.probability
-        if line.forecast is not None and line.forecast.probability is not None else None,
-        "confidence": line.confidence, "owner": line.owner} for line in lines]),
-        hide_index=True, width="stretch", key=key, column_config={
-            "level now": st.column_config.NumberColumn(format="%d"),
-            "P(by date)": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0,
-                                                          help=f"Share of {report.samples:,} resampled paths "
-                                                               "that reach the target by the date"),
-            "confidence": st.column_config.NumberColumn("confidence (0-10)", format="%d")})
+def key_result_table(lines, key: str, *, with_objective: bool) -> None:  # noqa: ANN001
+    """Key results, the columns a lead scans first on the left (the objective last, when shown)."""
+    rows = [{"key result": line.label, "status": line.state.status.value,
+             "P(by date)": line.forecast.probability
+             if line.forecast is not None and line.forecast.probability is not None else None,
+             "confidence": line.confidence, "level now": line.state.level,
+             "expected": "—" if line.forecast is not None and line.forecast.reason else reports.expected_text(line),
+             "owner": line.owner, "objective": line.objective} for line in lines]
+    table = pd.DataFrame(rows)
+    if not with_objective:
+        table = table.drop(columns="objective")
+    st.dataframe(table, hide_index=True, width="stretch", key=key, column_config={
+        "key result": st.column_config.TextColumn(width="large"),
+        "level now": st.column_config.NumberColumn(format="%d"),
+        "P(by date)": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0,
+                                                      help=f"Share of {report.samples:,} resampled paths "
+                                                           "that reach the target by the date"),
+        "confidence": st.column_config.NumberColumn("confidence", format="%d / 10",
+                                                    help="The latest check-in's confidence (0-10)")})
 
 
 if rollup_tab.open:
@@ -106,30 +113,34 @@ if rollup_tab.open:
                 col.metric(status.value.capitalize(), report.count(status), help=STATUS_HELP[status.value])
             st.markdown("#### Key results achieved over the quarter")
             st.plotly_chart(charts.burnup_chart(report.burnup), key="qr_burnup", config={"displaylogo": False})
-            left, right = st.columns(2)
-            with left:
-                st.markdown("#### By owner")
-                st.dataframe(report.rollup("owner"), hide_index=True, width="stretch", key="qr_by_owner")
-            with right:
-                st.markdown("#### By phase")
-                st.dataframe(report.rollup("phase"), hide_index=True, width="stretch", key="qr_by_phase")
+            by_owner, by_phase = st.tabs(["By owner", "By phase"])
+            by_owner.dataframe(report.rollup("owner"), hide_index=True, width="stretch", key="qr_by_owner")
+            by_phase.dataframe(report.rollup("phase"), hide_index=True, width="stretch", key="qr_by_phase")
         card = report.card
         st.markdown("#### The quarter's report card")
-        m1, m2, m3 = st.columns(3)
+        m1, m2, m3, m4 = st.columns(4)
         m1.metric("Levels gained", card.levels_gained, help="Graduations in the quarter (to the as-of date)")
         m2.metric("Levels given back", card.levels_lost, help="Levels lost to switchbacks")
         m3.metric("Switchbacks", sum(card.switchbacks.values()),
                   help=", ".join(f"{k}: {n}" for k, n in card.switchbacks.items()))
-        r1, r2, r3 = st.columns(3)
+        m4.metric("Held at one level", len(card.held), help="Technologies with a level that did not move at all")
+        changes = {"code": st.column_config.TextColumn("technology"),
+                   "level_before": st.column_config.NumberColumn("from", format="%d"),
+                   "level_after": st.column_config.NumberColumn("to", format="%d"),
+                   "change": st.column_config.NumberColumn(format="%+d"), "moves": "moves"}
+        r1, r2 = st.columns(2)
         for column, title, frame, key in ((r1, "Most improved", card.improved, "qr_improved"),
-                                          (r2, "Biggest drops", card.dropped, "qr_dropped"),
-                                          (r3, "Held at one level", card.held, "qr_held")):
+                                          (r2, "Biggest drops", card.dropped, "qr_dropped")):
             with column:
                 st.markdown(f"**{title}**")
                 if frame.empty:
                     st.caption("None.")
                 else:
-                    st.dataframe(frame, hide_index=True, width="stretch", key=key, height=min(36 * len(frame) + 40, 300))
+                    st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=changes)
+        if len(card.held):
+            with st.expander(f"Held at one level all quarter ({len(card.held)})"):
+                st.dataframe(card.held, hide_index=True, width="stretch", key="qr_held",
+                             column_config={"code": "technology", "level": st.column_config.NumberColumn(format="%d")})
 
 if krs_tab.open:
     with krs_tab:
@@ -144,7 +155,7 @@ if krs_tab.open:
                                       placeholder="every status")
             shown = [line for line in report.lines if (picked is None or line.objective_id == picked)
                      and (not statuses or line.state.status.value in statuses)]
-            key_result_table(shown, "qr_krs")
+            key_result_table(shown, "qr_krs", with_objective=picked is None and len(titles) > 1)
             if not shown:
                 st.caption("No key result matches.")
             else:
@@ -178,7 +189,7 @@ if krs_tab.open:
                                     lambda: call(okrs.check_in, key_result_id=line.id, comment=comment,
                                                  confidence=confidence),
                                     success=f"Check-in recorded on {line.label}.",
-                                    reset={f"qr_ci_text_{line.id}": ""})
+                                    reset={f"qr_ci_text_{line.id}": "", f"qr_ci_conf_{line.id}": 5})
                         with n2.form(f"qr_note_{line.id}", border=True):
                             note = st.text_area("Review note", value=line.note, key=f"qr_note_text_{line.id}",
                                                 height=80, help="What the review says about this key result")

@@ -360,7 +360,8 @@ def test_quarterly_review_check_in_and_offline_report(app_server: str, page: Pag
     expect(box.get_by_text("No check-ins yet.")).to_have_count(0)
     expect(box.get_by_role("textbox", name="Check-in")).to_have_value("")  # emptied for the next one
     row = row_of(table, column_of(table, "key result"), labels[CHECKED_IN])
-    expect(grid_cell(table, column_of(table, "confidence (0-10)"), row)).to_have_text(str(CONFIDENCE))
+    expect(grid_cell(table, column_of(table, "confidence"), row)).to_have_text(re.compile(rf"^{CONFIDENCE}\b"))
+    expect(box.get_by_role("slider", name="Confidence it will be met (0-10)")).to_have_value("5")  # reset too
     shot(page, "quarterly-check-in")
 
     # 4. Export: the HTML report, downloaded.

@@ -158,7 +158,9 @@ def history_table(page: Page) -> Locator:
 
 
 def column_of(table: Locator, header: str) -> int:
-    """The 0-based index of the grid's column headed ``header``."""
+    """The 0-based index of the grid's column headed ``header`` (once the grid has drawn it)."""
+    expect(table.locator("th[role='columnheader']").filter(has_text=re.compile(rf"^{re.escape(header)}$"))
+           ).to_have_count(1)
     headers = table.locator("th[role='columnheader']").all_inner_texts()
     assert header in headers, f"no column {header!r} in {headers}"
     return headers.index(header)

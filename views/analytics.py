@@ -95,9 +95,9 @@ def with_codes(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def table(frame: pd.DataFrame, name: str, key: str, **kwargs) -> None:
-    """A table and its CSV download (named after the table and the as-of date)."""
+    """A table and its CSV download (named after the table and the as-of date; days to 3 decimals)."""
     st.dataframe(frame, hide_index=True, width="stretch", key=key, **kwargs)
-    st.download_button(f"Download {name} (CSV)", frame.to_csv(index=False).encode(), mime="text/csv",
+    st.download_button(f"Download {name} (CSV)", frame.round(3).to_csv(index=False).encode(), mime="text/csv",
                        file_name=f"{name.replace(' ', '_')}_{until:%Y-%m-%d}.csv", key=f"{key}_csv",
                        icon=":material/download:")
 

@@ -87,13 +87,14 @@ def key_result_table(lines, key: str, *, with_objective: bool) -> None:  # noqa:
              "P(by date)": line.forecast.probability
              if line.forecast is not None and line.forecast.probability is not None else None,
              "confidence": line.confidence, "level now": line.state.level,
-             "expected": "—" if line.forecast is not None and line.forecast.reason else reports.expected_text(line),
+             "expected": ("not started" if line.forecast is None else "—" if line.forecast.reason
+                          else reports.expected_text(line)),
              "owner": line.owner, "objective": line.objective} for line in lines]
     table = pd.DataFrame(rows)
     if not with_objective:
         table = table.drop(columns="objective")
     st.dataframe(table, hide_index=True, width="stretch", key=key, column_config={
-        "key result": st.column_config.TextColumn(width="large"),
+        "key result": st.column_config.TextColumn(width="medium"),
         "level now": st.column_config.NumberColumn(format="%d"),
         "P(by date)": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0,
                                                       help=f"Share of {report.samples:,} resampled paths "

@@ -10,26 +10,41 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if access.presenting() else "auto",
 )
 
-pages = [
-    st.Page("views/portfolio.py", title="Portfolio", icon=":material/dashboard:", url_path="portfolio", default=True),
-    st.Page("views/project.py", title="Project", icon=":material/timeline:", url_path="project"),
-    st.Page("views/card.py", title="TRL card", icon=":material/description:", url_path="card"),
-    st.Page("views/cards.py", title="Cards", icon=":material/library_books:", url_path="cards"),
-    st.Page("views/risks.py", title="Requirements & risks", icon=":material/grid_on:", url_path="risks"),
-    st.Page("views/risk_portfolio.py", title="Risk portfolio", icon=":material/crisis_alert:", url_path="risk-portfolio"),
-    st.Page("views/reviews.py", title="Reviews", icon=":material/rate_review:", url_path="reviews"),
-    st.Page("views/level_guide.py", title="Level guide", icon=":material/menu_book:", url_path="levels"),
-    st.Page("views/timelines.py", title="Timelines", icon=":material/stacked_line_chart:", url_path="timelines"),
-    st.Page("views/analytics.py", title="Analytics", icon=":material/analytics:", url_path="analytics"),
-    st.Page("views/quarterly.py", title="Quarterly review", icon=":material/flag:", url_path="quarterly"),
-]
+sections = {
+    "Portfolio": [
+        st.Page("views/portfolio.py", title="Portfolio", icon=":material/dashboard:", url_path="portfolio",
+                default=True),
+        st.Page("views/project.py", title="Project", icon=":material/timeline:", url_path="project"),
+        st.Page("views/card.py", title="TRL card", icon=":material/description:", url_path="card"),
+        st.Page("views/cards.py", title="Cards", icon=":material/library_books:", url_path="cards"),
+    ],
+    "Requirements and risks": [
+        st.Page("views/risks.py", title="Requirements & risks", icon=":material/grid_on:", url_path="risks"),
+        st.Page("views/risk_portfolio.py", title="Risk portfolio", icon=":material/crisis_alert:",
+                url_path="risk-portfolio"),
+    ],
+    "Reviews and progress": [
+        st.Page("views/reviews.py", title="Reviews", icon=":material/rate_review:", url_path="reviews"),
+        st.Page("views/timelines.py", title="Timelines", icon=":material/stacked_line_chart:", url_path="timelines"),
+        st.Page("views/analytics.py", title="Analytics", icon=":material/analytics:", url_path="analytics"),
+        st.Page("views/quarterly.py", title="Quarterly review", icon=":material/flag:", url_path="quarterly"),
+    ],
+    "Reference": [
+        st.Page("views/level_guide.py", title="Level guide", icon=":material/menu_book:", url_path="levels"),
+    ],
+}
+pages = [page for group in sections.values() for page in group]
 viewer = access.gate(pages)  # stops here with the sign-in screen when nobody is signed in
 
+mine = []
 if not viewer.single_user and not access.presenting():
-    pages.append(st.Page("views/account.py", title="My account", icon=":material/person:", url_path="account"))
+    mine.append(st.Page("views/account.py", title="My account", icon=":material/person:", url_path="account"))
 if access.can(Permission.ADMIN):
-    pages.append(st.Page("views/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"))
-navigation = st.navigation(pages)
+    mine.append(st.Page("views/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"))
+if mine:
+    sections["Settings"] = mine
+# expanded: every page listed (Streamlit otherwise folds a long menu behind "View more").
+navigation = st.navigation(sections, expanded=True)
 
 with st.sidebar:
     if not access.presenting():

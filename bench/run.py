@@ -1644,15 +1644,13 @@ def measure_analytics_ops(db_path: Path, runs: int, size: str, log: Callable[[st
               lambda f: _expect(f.probability is not None and f == forecast(), f), limit_ms=FORECAST_LIMIT_MS)
 
         quarter = str(okr.quarter_of(now.date()))
-        with db.session_scope(engine) as s:
-            techs = reads.technologies(s)
 
         def review():  # noqa: ANN202
             with db.session_scope(engine) as s:
-                return okr_report.quarter_report(s, quarter, as_of=now, events=events, techs=techs)
+                return okr_report.quarter_report(s, quarter, as_of=now, events=events)
 
         timed(f"okr: quarter_report of {quarter} ({krs} key results, forecasts of 10,000 samples, "
-              "from the cached tables)", review,
+              "from the cached event table)", review,
               lambda r: _expect(len(r.lines) == krs and sum(reports.summary(r).values()) == krs, (len(r.lines), krs)))
         report = review()
         timed(f"okr: the {quarter} review as a self-contained HTML report", lambda: reports.html_document(report),

@@ -500,7 +500,31 @@ class KeyResultState:
     reached_at: pd.Timestamp | None  # first time at or above the target, by then
 
 
-def key_result_status(history: pd.DataFrame, target: int, due: date, *, as_of: datetime | None = None,
+@dataclass(frozen=True)
+class LevelHistory:
+    """One technology's level events as plain arrays: ``at`` (nanoseconds since the epoch, UTC,
+    in recorded order) and ``levels`` (the level each event led to). What the per-key-result rules
+    read: a quarter can hold hundreds of key results, and pandas per call would dominate."""
+
+    at: np.ndarray
+    levels: np.ndarray
+
+    @classmethod
+    def of(cls, history: pd.DataFrame) -> LevelHistory:
+        """From a frame with ``at`` and ``to_level``."""
+        return cls(_nanoseconds(history["at"]), history["to_level"].to_numpy(dtype="int64"))
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+
+def day_ends(days: Sequence[date]) -> np.ndarray:
+    """The end of each day (the next day's first instant, UTC) in nanoseconds since the epoch."""
+    return pd.DatetimeIndex(pd.to_datetime(list(days))).tz_localize(UTC).as_unit("ns").asi8 + 86_400 * 10**9
+
+
+def key_result_status(history: pd.DataFrame | LevelHistory, target: int, due: date, *,
+                      as_of: datetime | None = None,
                       expected_at: datetime | None = None, active: bool = True,
                       since: date | None = None) -> KeyResultState:
     """The status of "reaches level >= ``target`` by ``due``" from one technology's ``history``
@@ -518,8 +542,8 @@ def key_result_status(history: pd.DataFrame, target: int, due: date, *, as_of: d
     """
     now, deadline = _stamp(as_of), end_of_day(due)
     # Plain arrays (nanoseconds since the epoch): this runs once per key result of a quarter.
-    at = _nanoseconds(history["at"])
-    levels = history["to_level"].to_numpy(dtype="int64")
+    arrays = history if isinstance(history, LevelHistory) else LevelHistory.of(history)
+    at, levels = arrays.at, arrays.levels
     counted = (at <= now.value) & (at < deadline.value)
     at, levels = at[counted], levels[counted]
     level = int(levels[-1]) if len(levels) else None
@@ -552,18 +576,20 @@ def _nanoseconds(stamps: pd.Series) -> np.ndarray:
     return pd.DatetimeIndex(pd.to_datetime(stamps, utc=True)).as_unit("ns").asi8
 
 
-def achieved_by_day(history: pd.DataFrame, target: int, due: date, days: Sequence[date]) -> np.ndarray:
+def achieved_by_day(history: pd.DataFrame | LevelHistory, target: int, due: date,
+                    days: Sequence[date] | np.ndarray) -> np.ndarray:
     """For each day, whether the key result counts as achieved at the end of it (as
-    ``key_result_status`` would say with ``as_of`` at the end of that day). Vectorised over days."""
-    if history.empty or not len(days):
-        return np.zeros(len(days), dtype=bool)
-    ends = pd.DatetimeIndex(pd.to_datetime(list(days))).tz_localize(UTC).as_unit("ns").asi8 + 86_400 * 10**9
+    ``key_result_status`` would say with ``as_of`` at the end of that day). ``days`` are dates, or
+    their ends already worked out by ``day_ends`` (once for every key result of a quarter).
+    Vectorised over days."""
+    ends = days if isinstance(days, np.ndarray) else day_ends(days)
+    arrays = history if isinstance(history, LevelHistory) else LevelHistory.of(history)
+    if not len(arrays) or not len(ends):
+        return np.zeros(len(ends), dtype=bool)
     moments = np.minimum(ends, end_of_day(due).value)
-    at = _nanoseconds(history["at"])
     # Events strictly before each moment (the end of a day is the next day's first instant).
-    index = np.searchsorted(at, moments, side="left") - 1
-    levels = history["to_level"].to_numpy(dtype="int64")
-    return (index >= 0) & (levels[np.maximum(index, 0)] >= target)
+    index = np.searchsorted(arrays.at, moments, side="left") - 1
+    return (index >= 0) & (arrays.levels[np.maximum(index, 0)] >= target)
 
 
 @dataclass(frozen=True)

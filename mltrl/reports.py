@@ -35,6 +35,10 @@ def probability_text(line: KeyResultLine) -> str:
 
 def expected_text(line: KeyResultLine) -> str:
     """The forecast's expected date, "reached", or a dash."""
+    if line.state.status in (KeyResultStatus.ACHIEVED, KeyResultStatus.LOST):
+        return "reached"
+    if line.state.status == KeyResultStatus.MISSED:
+        return "—"
     if line.forecast is None:
         return "— (not started)"
     if line.forecast.reason:

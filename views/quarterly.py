@@ -87,8 +87,8 @@ def key_result_table(lines, key: str, *, with_objective: bool) -> None:  # noqa:
              "P(by date)": line.forecast.probability
              if line.forecast is not None and line.forecast.probability is not None else None,
              "confidence": line.confidence, "level now": line.state.level,
-             "expected": ("not started" if line.forecast is None else "—" if line.forecast.reason
-                          else reports.expected_text(line)),
+             "expected": ("—" if line.forecast is not None and line.forecast.reason
+                          else reports.expected_text(line).replace("— (not started)", "not started")),
              "owner": line.owner, "objective": line.objective} for line in lines]
     table = pd.DataFrame(rows)
     if not with_objective:
@@ -204,27 +204,31 @@ if krs_tab.open:
 
 if objectives_tab.open:
     with objectives_tab:
-        for view in report.objectives:
-            o = view.objective
-            with st.container(border=True):
-                st.markdown(f"**{o.title}**" + (f" · owner {o.owner}" if o.owner else "")
-                            + (f" · copied from objective {o.copied_from_id}" if o.copied_from_id else ""))
-                st.caption(f"{len(view.key_results)} key result(s): "
-                           + ("; ".join(f"{k.code} ≥ {k.key_result.target_level} by {k.key_result.due:%Y-%m-%d}"
-                                        for k in view.key_results) or "none yet"))
-                if editable:
-                    b1, b2, _ = st.columns([2, 2, 3])
-                    if b1.button(f"Copy into {q.next()}", key=f"qr_copy_{o.id}", icon=":material/content_copy:",
-                                 help="The objective and its key results (dates moved into the next quarter), "
-                                      "without check-ins"):
-                        feedback.run_use_case(
-                            lambda o=o: call(okrs.copy_objective, objective_id=o.id),
-                            success=f"Copied “{o.title}” into {q.next()}.")
-                    if b2.button("Delete", key=f"qr_delete_{o.id}", icon=":material/delete:",
-                                 help="The objective, its key results and their check-ins (kept in the audit trail)"):
-                        feedback.run_use_case(
-                            lambda o=o: call(okrs.delete_objective, objective_id=o.id, expected_version=o.version),
-                            success=f"Deleted “{o.title}”.")
+        if report.objectives:
+            st.dataframe(pd.DataFrame([{
+                "objective": v.objective.title, "owner": v.objective.owner, "key results": len(v.key_results),
+                "targets": "; ".join(f"{k.code} ≥ {k.key_result.target_level} by {k.key_result.due:%Y-%m-%d}"
+                                     for k in v.key_results) or "none yet",
+                "copied from": v.objective.copied_from_id} for v in report.objectives]),
+                hide_index=True, width="stretch", key="qr_objectives", column_config={
+                    "objective": st.column_config.TextColumn(width="medium"),
+                    "copied from": st.column_config.NumberColumn("copied from objective", format="%d")})
+            if editable:  # one objective at a time: a quarter can hold a hundred
+                managed = {v.objective.id: v.objective for v in report.objectives}
+                b0, b1, b2 = st.columns([4, 2, 2], vertical_alignment="bottom")
+                chosen_id = b0.selectbox("Objective to copy or delete", list(managed), key="qr_manage",
+                                         format_func=lambda i: managed[i].title)
+                o = managed[chosen_id]
+                if b1.button(f"Copy into {q.next()}", key=f"qr_copy_{o.id}", icon=":material/content_copy:",
+                             help="The objective and its key results (dates moved into the next quarter), "
+                                  "without check-ins"):
+                    feedback.run_use_case(lambda: call(okrs.copy_objective, objective_id=o.id),
+                                          success=f"Copied “{o.title}” into {q.next()}.")
+                if b2.button("Delete", key=f"qr_delete_{o.id}", icon=":material/delete:",
+                             help="The objective, its key results and their check-ins (kept in the audit trail)"):
+                    feedback.run_use_case(
+                        lambda: call(okrs.delete_objective, objective_id=o.id, expected_version=o.version),
+                        success=f"Deleted “{o.title}”.")
         if not editable:
             st.caption("Editors add objectives and key results.")
         else:

@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 from sqlmodel import Session
 
 from mltrl import analytics, levels, okr
 from mltrl.analytics import Forecast, KeyResultState, PeriodCard
-from mltrl.models import CheckIn
+from mltrl.models import CheckIn, Project
 from mltrl.services import analytics as reads
 from mltrl.services import okrs
 
@@ -43,7 +44,7 @@ class KeyResultLine:
     due: date
     note: str
     state: KeyResultState
-    forecast: Forecast | None
+    forecast: Forecast | None  # None: not needed (achieved, lost, missed) or not started
     expected_date: date | None
     check_ins: tuple[CheckIn, ...]  # newest first
 
@@ -99,20 +100,21 @@ def _moment(value: datetime | date | None) -> datetime:
 
 
 def quarter_report(session: Session, quarter: str, *, as_of: datetime | date | None = None,
-                   samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED, events: pd.DataFrame | None = None,
-                   techs: pd.DataFrame | None = None) -> QuarterReport:
+                   samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
+                   events: pd.DataFrame | None = None) -> QuarterReport:
     """The review of ``quarter`` as of ``as_of`` (default now; a date means its first instant).
     Forecasts resample the portfolio's completed stays as of then, ``samples`` times with
-    ``seed``, so the same data, date and seed give the same report. ``events`` and ``techs``:
-    the event table and technologies already read (``services.analytics``), else read here."""
+    ``seed``, so the same data, date and seed give the same report. ``events``: the event table
+    already read (``services.analytics.event_table``, cached by the pages), else read here."""
     q = okr.parse_quarter(quarter)
     moment = _moment(as_of)
     views = tuple(okrs.objectives(session, str(q)))
     events = reads.event_table(session) if events is None else events
-    techs = reads.technologies(session) if techs is None else techs
-    code_of = dict(zip(techs["project_id"], techs["code"]))
-    id_of = {c: i for i, c in code_of.items()}
-    status_of = dict(zip(techs["code"], techs["status"]))
+    # Codes and statuses only (one narrow query): the technologies' tree and owners are not needed.
+    rows = session.connection().execute(select(Project.id, Project.code, Project.status)).all()
+    code_of = {pid: code for pid, code, _ in rows}
+    id_of = {code: pid for pid, code, _ in rows}
+    status_of = {code: status for _, code, status in rows}
     upto = events.loc[events["at"] <= pd.Timestamp(moment)]
     intervals = analytics.level_intervals(upto, as_of=moment)
     stays = analytics.completed_stays(intervals)
@@ -120,11 +122,16 @@ def quarter_report(session: Session, quarter: str, *, as_of: datetime | date | N
     # Each key result's technology's events: slices of the table in project order (no per-event work).
     ordered = analytics.by_project(upto)[["project_id", "at", "to_level"]]
     pids = ordered["project_id"].to_numpy()
-    histories = {}
+    everything = analytics.LevelHistory.of(ordered)  # arrays once; each key result takes a slice
+    histories: dict[int, pd.DataFrame] = {}
+    arrays: dict[int, analytics.LevelHistory] = {}
     for pid in {id_of[k.code] for v in views for k in v.key_results}:
         lo, hi = np.searchsorted(pids, pid, side="left"), np.searchsorted(pids, pid, side="right")
         histories[pid] = ordered.iloc[lo:hi, 1:].reset_index(drop=True)
+        arrays[pid] = analytics.LevelHistory(everything.at[lo:hi], everything.levels[lo:hi])
     empty = pd.DataFrame({"at": pd.Series(dtype="datetime64[ns, UTC]"), "to_level": pd.Series(dtype="int64")})
+    nothing = analytics.LevelHistory(np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64"))
+    final = (analytics.KeyResultStatus.ACHIEVED, analytics.KeyResultStatus.LOST, analytics.KeyResultStatus.MISSED)
     lines: list[KeyResultLine] = []
     paths: dict[int, pd.DataFrame] = {}
     for view in views:
@@ -136,16 +143,18 @@ def quarter_report(session: Session, quarter: str, *, as_of: datetime | date | N
             active = status_of.get(kr_view.code) == "active"
             deadline = analytics.end_of_day(kr.due)
             level = int(last.loc[pid, "to_level"]) if pid in last.index else None
-            forecast = None
-            if level is not None:
+            state = analytics.key_result_status(arrays.get(pid, nothing), kr.target_level, kr.due, as_of=moment,
+                                                active=active, since=q.start)
+            forecast, expected = None, None
+            if level is not None and state.status not in final:  # the forecast decides on track / at risk
                 elapsed = (pd.Timestamp(moment) - last.loc[pid, "at"]).total_seconds() / analytics.DAY_SECONDS
                 horizon = (deadline - pd.Timestamp(moment)).total_seconds() / analytics.DAY_SECONDS
                 forecast = analytics.forecast(level, elapsed, kr.target_level, stays, horizon_days=horizon,
                                               samples=samples, seed=seed + kr.id)
-            expected = (None if forecast is None or forecast.expected_days is None
-                        else moment + timedelta(days=forecast.expected_days))
-            state = analytics.key_result_status(history, kr.target_level, kr.due, as_of=moment, expected_at=expected,
-                                                active=active, since=q.start)
+                if forecast.expected_days is not None:
+                    expected = moment + timedelta(days=forecast.expected_days)
+                state = analytics.key_result_status(arrays.get(pid, nothing), kr.target_level, kr.due, as_of=moment,
+                                                    expected_at=expected, active=active, since=q.start)
             lines.append(KeyResultLine(
                 id=kr.id, version=kr.version, objective_id=view.objective.id, objective=view.objective.title,
                 code=kr_view.code, name=kr_view.name, owner=kr.owner or view.objective.owner,
@@ -153,9 +162,10 @@ def quarter_report(session: Session, quarter: str, *, as_of: datetime | date | N
                 active=active, target=kr.target_level, due=kr.due, note=kr.note, state=state, forecast=forecast,
                 expected_date=expected.date() if expected else None, check_ins=kr_view.check_ins))
     days = [q.start + timedelta(days=k) for k in range((q.end - q.start).days + 1)]
+    ends = analytics.day_ends(days)
     achieved = [0] * len(days)
     for line in lines:
-        flags = analytics.achieved_by_day(paths[line.id], line.target, line.due, days)
+        flags = analytics.achieved_by_day(arrays.get(id_of[line.code], nothing), line.target, line.due, ends)
         achieved = [a + int(f) for a, f in zip(achieved, flags)]
     last_day = moment.date() if moment.time() != time() else moment.date() - timedelta(days=1)
     burnup = pd.DataFrame({"day": days, "achieved": pd.array([a if d <= last_day else None

@@ -142,19 +142,17 @@ def pick_technology(codes: list[str], names: dict[str, str], *, key: str) -> str
 
 def quarter_report(quarter: str, *, as_of: datetime, samples: int, seed: int) -> Any:
     """The quarterly review (``services.okr_report.quarter_report``) from the cached event table
-    and technologies (shared with the Analytics page), itself cached until the next write."""
+    (shared with the Analytics page), itself cached until the next write."""
     from mltrl.services import analytics as reads
 
     events = cached_read(reads.event_table)
-    techs = cached_read(reads.technologies)
-    return _quarter_report(database_url(), data_version(), quarter, as_of, samples, seed, events, techs)
+    return _quarter_report(database_url(), data_version(), quarter, as_of, samples, seed, events)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _quarter_report(url: str, version: int, quarter: str, as_of: datetime, samples: int, seed: int,
-                    _events: Any, _techs: Any) -> Any:  # the frames are keyed by the data version, not hashed
+                    _events: Any) -> Any:  # the event table is keyed by the data version, not hashed
     from mltrl.services import okr_report
 
     with db.session_scope(_engine(url)) as s:
-        return okr_report.quarter_report(s, quarter, as_of=as_of, samples=samples, seed=seed, events=_events,
-                                         techs=_techs)
+        return okr_report.quarter_report(s, quarter, as_of=as_of, samples=samples, seed=seed, events=_events)

@@ -347,7 +347,9 @@ def bottlenecks(stats: pd.DataFrame, *, factor: float = 2.0, min_stays: int = 3)
         if others.empty:
             continue
         baseline = float(others.median())
-        ratio = float(row["median_days"]) / baseline if baseline > 0 else np.inf
+        if baseline <= 0:  # the others' stays are instantaneous: nothing to compare with
+            continue
+        ratio = float(row["median_days"]) / baseline
         if ratio >= factor:
             rows.append((int(row["level"]), float(row["median_days"]), baseline, ratio))
     return pd.DataFrame(rows, columns=["level", "median_days", "others_median_days", "ratio"])
@@ -392,7 +394,8 @@ def changes_between(events: pd.DataFrame, start: datetime, end: datetime) -> pd.
 def heatmap_counts(frame: pd.DataFrame, *, by: str = "owner") -> pd.DataFrame:
     """Technologies counted by group and current level: rows are owners (``by="owner"``; a
     technology with several owners counts once under each, one with none under "(no owner)") or
-    systems (``by="system"``: the root of each technology's tree, from ``depth`` in tree order);
+    systems (``by="system"``: the root of each technology's tree, the ``system`` column, or else
+    from ``depth`` in tree order);
     columns are the levels 0-9 and "no level" (not started: never counted as progress)."""
     if by not in ("owner", "system"):
         raise ValueError(f"unknown grouping {by!r}: owner or system")
@@ -401,8 +404,8 @@ def heatmap_counts(frame: pd.DataFrame, *, by: str = "owner") -> pd.DataFrame:
     if by == "owner":
         groups = frame["owners"].map(lambda names: list(names) or ["(no owner)"])
         long = pd.DataFrame({"group": groups, "column": column}).explode("group")
-    else:
-        roots = frame["code"].where(frame["depth"] == 0).ffill()
+    else:  # the tree's root, as worked out on the whole tree (a filtered frame may have lost it)
+        roots = frame["system"] if "system" in frame else frame["code"].where(frame["depth"] == 0).ffill()
         long = pd.DataFrame({"group": roots, "column": column})
     columns = [*range(engine.MIN_LEVEL, engine.MAX_LEVEL + 1), "no level"]
     if long.empty:
@@ -497,7 +500,8 @@ def end_of_day(day: date) -> pd.Timestamp:
 class KeyResultState:
     status: KeyResultStatus
     level: int | None          # the level at the judging moment (min of as-of and the end of the due date)
-    reached_at: pd.Timestamp | None  # first time at or above the target, by then
+    reached_at: pd.Timestamp | None  # first time at or above the target by then (from ``since``: the
+    # period's first instant when it already held the target then)
 
 
 @dataclass(frozen=True)

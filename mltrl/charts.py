@@ -762,7 +762,7 @@ def key_result_chart(path: pd.DataFrame, target: int, due: date_type, *, start: 
     level and the due date, over the quarter (and the two months before it, for context)."""
     since = pd.Timestamp(start, tz=UTC) - pd.Timedelta(days=60)
     until = max(pd.Timestamp(end, tz=UTC) + pd.Timedelta(days=1), pd.Timestamp(due, tz=UTC) + pd.Timedelta(days=1))
-    now = min(pd.Timestamp(as_of), until)
+    now = max(min(pd.Timestamp(as_of), until), since)  # an as-of before the chart's start draws nothing
     at = pd.to_datetime(path["at"], utc=True)
     before = path.loc[at < since]
     xs, ys = [since], [int(before["to_level"].iloc[-1]) if len(before) else None]

@@ -69,6 +69,12 @@ def as_json(report: QuarterReport) -> dict[str, Any]:
     }
 
 
+def _end(report: QuarterReport):  # noqa: ANN202
+    from datetime import UTC, datetime, time, timedelta
+
+    return datetime.combine(report.end, time(), tzinfo=UTC) + timedelta(days=1)
+
+
 def _card_lines(report: QuarterReport) -> list[str]:
     card = report.card
     kinds = ", ".join(f"{n} {k}" for k, n in card.switchbacks.items() if n) or "none"
@@ -84,7 +90,8 @@ def _card_lines(report: QuarterReport) -> list[str]:
         held = list(card.held.itertuples())
         names = ", ".join(f"{r.code} (level {r.level})" for r in held[:12])
         more = f" and {len(held) - 12} more" if len(held) > 12 else ""
-        out.append(f"- Held at one level all quarter: {len(held)} technologies: {names}{more}.")
+        when = "all quarter" if report.as_of >= _end(report) else "so far this quarter"
+        out.append(f"- Held at one level {when}: {len(held)} technologies: {names}{more}.")
     return out
 
 
@@ -107,7 +114,7 @@ def markdown(report: QuarterReport) -> str:
         if not mine:
             lines += ["_No key results._", ""]
             continue
-        lines += ["| Key result | Status | Level now | Expected | P(by date) | Confidence | Owner |",
+        lines += ["| Key result | Status | Level | Expected | P(by date) | Confidence | Owner |",
                   "|---|---|---:|---|---:|---:|---|"]
         for line in mine:
             lines.append(f"| {_md(line.label)} | {line.state.status.value} | "
@@ -179,7 +186,7 @@ def html_document(report: QuarterReport) -> str:
             parts.append("<p><em>No key results.</em></p>")
         for line in mine:
             parts.append(f"<div class='kr'><p><b>{e(line.label)}</b> {_badge(line.state.status.value)}<br>"
-                         f"Level now: {'—' if line.state.level is None else line.state.level} · expected: "
+                         f"Level: {'—' if line.state.level is None else line.state.level} · expected: "
                          f"{e(expected_text(line))} · P(by date): {e(probability_text(line))} · confidence: "
                          f"{'—' if line.confidence is None else f'{line.confidence}/10'} · owner: "
                          f"{e(line.owner) or '—'}</p>")
@@ -202,7 +209,7 @@ def path_svg(report: QuarterReport, line: KeyResultLine, *, width: int = 640, he
     left, right, top, bottom = 34, 8, 8, 22
     since = pd.Timestamp(report.start, tz="UTC") - pd.Timedelta(days=60)
     until = max(pd.Timestamp(report.end, tz="UTC"), pd.Timestamp(line.due, tz="UTC")) + pd.Timedelta(days=1)
-    now = min(pd.Timestamp(report.as_of), until)
+    now = max(min(pd.Timestamp(report.as_of), until), since)  # an as-of before the chart draws nothing
     span = (until - since).total_seconds()
 
     def x(t: pd.Timestamp) -> float:

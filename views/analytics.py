@@ -19,11 +19,13 @@ DEFINITIONS = """
   a report for a past date comes out the same every time.
 - **Time in level L** for a technology is the sum of its stays at L. Completed and ongoing stays are
   kept apart everywhere: a stay still under way is not a duration yet.
-- A **path** is the sequence of levels a technology held; a **cycle** is a return to a level already
-  held, e.g. 4 → 2 → 3 → 4.
+- A **path** is the sequence of levels a technology held (in the period: from the level it held when
+  the period began); a **cycle** is a return to a level already held, e.g. 4 → 2 → 3 → 4.
 - A **bottleneck** is a level whose median completed stay is at least twice the median of the other
-  levels' medians; a technology is **stalled** when its ongoing stay is longer than three quarters of
-  the completed stays at that level (levels with fewer than 3 completed stays are not judged).
+  levels' medians; an active technology is **stalled** when its ongoing stay (however long ago it
+  began) is longer than three quarters of the completed stays at that level (levels with fewer than 3
+  completed stays are not judged).
+- *From* keeps the stays and moves that began on or after it; *To* is the as-of date.
 - Moves recorded without a review count like any other. Technologies with no level are shown as such
   and never counted as progress.
 """
@@ -73,13 +75,13 @@ def before(frame: pd.DataFrame, moment: datetime) -> pd.DataFrame:
     return frame.loc[frame["at"] < pd.Timestamp(moment)]
 
 
-as_of = end_of(until)
+as_of = min(end_of(until), datetime.now(UTC))  # ongoing stays run to the end of To, or to now if To is today
 start = datetime.combine(since, time(), tzinfo=UTC)
 chosen = analytics.filter_portfolio(techs, phases=phases, statuses=statuses, owners=owners)
 code_of = dict(zip(techs["project_id"], techs["code"]))
 mine = before(events.loc[events["project_id"].isin(set(chosen["project_id"]))], as_of)
-intervals = analytics.level_intervals(mine, as_of=as_of)
-intervals = intervals.loc[intervals["start"] >= pd.Timestamp(start)].reset_index(drop=True)
+every_stay = analytics.level_intervals(mine, as_of=as_of)  # from each history's start, as of To
+intervals = every_stay.loc[every_stay["start"] >= pd.Timestamp(start)].reset_index(drop=True)
 moved = analytics.moves(mine, since=start, as_of=as_of)
 stats = analytics.level_time_stats(intervals)
 st.caption(f"{len(chosen)} of {len(techs)} technologies · {len(intervals):,} stays "
@@ -159,7 +161,9 @@ if moves_tab.open:
 
 if paths_tab.open:
     with paths_tab:
-        in_range = mine.loc[mine["at"] >= pd.Timestamp(start)]
+        # The period's moves, each path starting from the level held when the period began.
+        held_then = mine.loc[mine["at"] < pd.Timestamp(start)].groupby("project_id").tail(1)
+        in_range = pd.concat([held_then, mine.loc[mine["at"] >= pd.Timestamp(start)]])
         paths = analytics.level_paths(in_range, as_of=as_of)
         o1, o2, _ = st.columns([2, 2, 3])
         top = o1.number_input("How many", 5, 100, 10, step=5, key="an_top")
@@ -198,15 +202,21 @@ if bottleneck_tab.open:
                 "median_days": DAYS, "others_median_days": st.column_config.NumberColumn("others' median", format="%.1f"),
                 "ratio": st.column_config.NumberColumn(format="%.1fx")})
         st.markdown("#### Stalled technologies")
-        stuck = analytics.stalled(intervals, stats)
+        st.caption("Active technologies whose stay at their level, however long ago it began, is longer than "
+                   "three quarters of the completed stays at that level (paused and retired ones are not waiting "
+                   "to move).")
+        active = set(chosen.loc[chosen["status"] == "active", "project_id"])
+        whole = every_stay.loc[every_stay["project_id"].isin(active)]
+        stuck = analytics.stalled(whole, analytics.level_time_stats(every_stay))
         if stuck.empty:
             st.info("No ongoing stay is longer than three quarters of the completed stays at its level.",
                     icon=":material/check_circle:")
         else:
             stuck = with_codes(stuck)
-            stuck["code"] = "/timelines?code=" + stuck["code"]
+            stuck.insert(1, "timeline", "/timelines?code=" + stuck["code"])
             table(stuck, "stalled", "an_stalled", column_config={
-                "code": st.column_config.LinkColumn("Technology", display_text=r"code=(.*)$"),
+                "code": "Technology",
+                "timeline": st.column_config.LinkColumn("Timeline", display_text="open"),
                 "days": st.column_config.NumberColumn("days so far", format="%.1f"),
                 "p75_days": st.column_config.NumberColumn("75th pct. of completed", format="%.1f")})
 

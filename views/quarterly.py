@@ -59,7 +59,8 @@ if as_of_day is None:
     st.error("As of: choose a date (YYYY-MM-DD).", icon=":material/event_busy:")
     st.stop()
 now = datetime.now(UTC).replace(second=0, microsecond=0)
-as_of = min(datetime.combine(as_of_day, time(), tzinfo=UTC) + timedelta(days=1), now)
+# The end of the chosen day (its last instant: an event dated the next day is not counted), or now.
+as_of = min(datetime.combine(as_of_day, time(), tzinfo=UTC) + timedelta(days=1) - timedelta(microseconds=1), now)
 with st.spinner(f"Judging key results and forecasting ({int(samples):,} samples each)…"):
     report = context.quarter_report(quarter, as_of=as_of, samples=int(samples), seed=int(seed))
 st.caption(f"{quarter}: {q.start:%Y-%m-%d} to {q.end:%Y-%m-%d} · as of {report.as_of:%Y-%m-%d %H:%M} UTC · "
@@ -86,7 +87,7 @@ def key_result_table(lines, key: str, *, with_objective: bool) -> None:  # noqa:
     rows = [{"key result": line.label, "status": line.state.status.value,
              "P(by date)": line.forecast.probability
              if line.forecast is not None and line.forecast.probability is not None else None,
-             "confidence": line.confidence, "level now": line.state.level,
+             "confidence": line.confidence, "level": line.state.level,
              "expected": ("—" if line.forecast is not None and line.forecast.reason
                           else reports.expected_text(line).replace("— (not started)", "not started")),
              "owner": line.owner, "objective": line.objective} for line in lines]
@@ -95,7 +96,8 @@ def key_result_table(lines, key: str, *, with_objective: bool) -> None:  # noqa:
         table = table.drop(columns="objective")
     st.dataframe(table, hide_index=True, width="stretch", key=key, column_config={
         "key result": st.column_config.TextColumn(width="medium"),
-        "level now": st.column_config.NumberColumn(format="%d"),
+        "level": st.column_config.NumberColumn(format="%d", help="At the as-of date, or at the due date once it "
+                                                                 "has passed"),
         "P(by date)": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0,
                                                       help=f"Share of {report.samples:,} resampled paths "
                                                            "that reach the target by the date"),
@@ -124,7 +126,9 @@ if rollup_tab.open:
         m2.metric("Levels given back", card.levels_lost, help="Levels lost to switchbacks")
         m3.metric("Switchbacks", sum(card.switchbacks.values()),
                   help=", ".join(f"{k}: {n}" for k, n in card.switchbacks.items()))
-        m4.metric("Held at one level", len(card.held), help="Technologies with a level that did not move at all")
+        so_far = " so far" if report.as_of < datetime.combine(q.end, time(), tzinfo=UTC) + timedelta(days=1) else ""
+        m4.metric("Held at one level" + so_far, len(card.held),
+                  help="Technologies with a level that did not move at all in the quarter (to the as-of date)")
         changes = {"code": st.column_config.TextColumn("technology"),
                    "level_before": st.column_config.NumberColumn("from", format="%d"),
                    "level_after": st.column_config.NumberColumn("to", format="%d"),
@@ -139,7 +143,7 @@ if rollup_tab.open:
                 else:
                     st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=changes)
         if len(card.held):
-            with st.expander(f"Held at one level all quarter ({len(card.held)})"):
+            with st.expander(f"Held at one level{so_far or ' all quarter'} ({len(card.held)})"):
                 st.dataframe(card.held, hide_index=True, width="stretch", key="qr_held",
                              column_config={"code": "technology", "level": st.column_config.NumberColumn(format="%d")})
 

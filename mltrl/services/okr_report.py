@@ -171,8 +171,12 @@ def quarter_report(session: Session, quarter: str, *, as_of: datetime | date | N
     burnup = pd.DataFrame({"day": days, "achieved": pd.array([a if d <= last_day else None
                                                               for a, d in zip(achieved, days)], dtype="Int64"),
                            "total": len(lines)})
-    period_end = min(moment, _moment(q.end + timedelta(days=1)))
-    raw = analytics.period_card(events.loc[events["at"] <= pd.Timestamp(moment)], _moment(q.start), period_end)
+    # The quarter is half-open, [first day, next quarter's first day): an event at midnight on the
+    # first day belongs to it (``period_card`` counts (start, end], so both ends move back 1 µs).
+    tick = timedelta(microseconds=1)
+    period_end = min(moment, _moment(q.end + timedelta(days=1)) - tick)
+    raw = analytics.period_card(events.loc[events["at"] <= pd.Timestamp(moment)], _moment(q.start) - tick,
+                                period_end)
 
     def coded(frame: pd.DataFrame) -> pd.DataFrame:
         out = frame.copy()

@@ -53,7 +53,7 @@ def test_the_roll_up_and_report_card_as_of_a_past_date(open_page, quarter):
     assert shown["Achieved"] == "1" and shown["Achieved then lost"] == "1" and shown["Missed"] == "0"
     assert int(shown["On track"]) + int(shown["At risk"]) == 1  # C: depends on the forecast
     assert shown["Levels gained"] == "3" and shown["Levels given back"] == "2" and shown["Switchbacks"] == "1"
-    assert "2026-Q1: 2026-01-01 to 2026-03-31 · as of 2026-02-21 00:00 UTC · 1 objective(s), 3 key result(s)." in [
+    assert "2026-Q1: 2026-01-01 to 2026-03-31 · as of 2026-02-20 23:59 UTC · 1 objective(s), 3 key result(s)." in [
         c.value for c in at.caption]
     burnup = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [t["name"] for t in burnup["data"]] == ["key results", "achieved"]
@@ -132,3 +132,11 @@ def test_the_exports_and_a_viewer_cannot_edit(open_page, quarter):
 def test_an_empty_quarter_says_what_to_do(open_page):
     at = open_page(PAGE, quarter="2026-Q1")
     assert "No key results in 2026-Q1 yet" in at.info[0].value
+
+
+def test_as_of_a_day_counts_that_day_and_not_the_next(open_page, quarter):
+    # A reaches 5 on 2026-02-10: as of 02-09 it has not, as of 02-10 it has.
+    at = open_quarter(open_page, as_of="2026-02-09")
+    assert metrics(at)["Achieved"] == "0"
+    at.date_input(key="qr_as_of").set_value("2026-02-10").run()
+    assert metrics(at)["Achieved"] == "1"

@@ -122,3 +122,13 @@ def test_an_unknown_quarter_is_refused(session):
     with pytest.raises(InvalidInput, match="quarter"):
         okr_report.quarter_report(session, "Q1-2026")
     assert okr_report.quarter_report(session, "2030-Q2").lines == ()
+
+
+def test_a_quarter_begins_at_midnight_on_its_first_day(session):
+    # A move dated the quarter's first day (midnight, as a date-only CLI entry) is the new quarter's.
+    make_project(session, "Q", "Quarter boundary")
+    make_history(session, "Q", [("start", 3, None, "2025-09-01"), ("graduation", None, None, "2026-01-01")])
+    q1 = okr_report.quarter_report(session, "2026-Q1", as_of=day("2026-02-01"), samples=100)
+    q4 = okr_report.quarter_report(session, "2025-Q4", as_of=day("2026-02-01"), samples=100)
+    assert q1.card.levels_gained == 1 and list(q1.card.improved["code"]) == ["Q"]
+    assert q4.card.levels_gained == 0 and list(q4.card.held["code"]) == ["Q"]

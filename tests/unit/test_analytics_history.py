@@ -294,3 +294,18 @@ def test_achieved_then_lost_counts_only_from_the_quarters_start():
     # At 5 when the quarter began, lost during it: lost.
     h2 = history([(0, 5), (70, 4)])
     assert analytics.key_result_status(h2, 5, DUE, as_of=late, since=quarter_start).status == S.LOST
+
+
+def test_the_heat_map_by_system_keeps_each_technologys_own_system_after_filtering():
+    # B (a paused system) filtered out: its component B.1 stays under B, never under A.
+    frame = pd.DataFrame({"code": ["A", "A.1", "B.1"], "depth": [0, 1, 1], "system": ["A", "A", "B"],
+                          "level": pd.array([4, 3, 2], "Int64"), "owners": [[], [], []]})
+    counts = analytics.heatmap_counts(frame, by="system")
+    assert counts.loc["B", 2] == 1 and counts.loc["A", 3] == 1 and counts.loc["A", 4] == 1
+    assert counts.loc["A", 2] == 0
+
+
+def test_no_bottleneck_is_flagged_against_instant_stays():
+    stats = pd.DataFrame({"level": range(4), "completed": [5] * 4, "median_days": [0.0, 0.0, 0.0, 30.0],
+                          "p75_days": [1.0] * 4})
+    assert analytics.bottlenecks(stats).empty

@@ -357,10 +357,12 @@ def bottlenecks(stats: pd.DataFrame, *, factor: float = 2.0, min_stays: int = 3)
 
 def stalled(intervals: pd.DataFrame, stats: pd.DataFrame, *, min_stays: int = 3) -> pd.DataFrame:
     """Ongoing stays longer than the 75th percentile of completed stays at the same level (levels
-    with fewer than ``min_stays`` completed stays are not judged): ``project_id``, ``level``,
-    ``days``, ``p75_days``, longest over first."""
+    with fewer than ``min_stays`` completed stays are not judged; nor is level 9, where a deployed
+    technology is meant to stay): ``project_id``, ``level``, ``days``, ``p75_days``, longest over
+    first."""
     limits = stats.loc[stats["completed"] >= min_stays].set_index("level")["p75_days"]
-    running = intervals.loc[intervals["ongoing"], ["project_id", "level", "days"]]
+    running = intervals.loc[intervals["ongoing"] & (intervals["level"] < engine.MAX_LEVEL),
+                            ["project_id", "level", "days"]]
     running = running.assign(p75_days=running["level"].map(limits))
     out = running.loc[running["days"] > running["p75_days"]]
     out = out.assign(over=out["days"] / out["p75_days"]).sort_values(["over", "project_id"], ascending=[False, True])

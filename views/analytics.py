@@ -24,7 +24,7 @@ DEFINITIONS = """
 - A **bottleneck** is a level whose median completed stay is at least twice the median of the other
   levels' medians; an active technology is **stalled** when its ongoing stay (however long ago it
   began) is longer than three quarters of the completed stays at that level (levels with fewer than 3
-  completed stays are not judged).
+  completed stays are not judged, nor level 9, where a deployed technology is meant to stay).
 - *From* keeps the stays and moves that began on or after it; *To* is the as-of date.
 - Moves recorded without a review count like any other. Technologies with no level are shown as such
   and never counted as progress.

@@ -102,9 +102,9 @@ def test_bottlenecks_and_stalled_technologies():
                           "p75_days": [20.0] * 10})
     found = analytics.bottlenecks(stats)
     assert list(found["level"]) == [5] and found["ratio"].iloc[0] == pytest.approx(50 / 10)
-    intervals = pd.DataFrame({"project_id": [1, 2, 3], "level": [3, 3, 4], "days": [25.0, 5.0, 30.0],
-                              "ongoing": [True, True, False]})
-    assert list(analytics.stalled(intervals, stats)["project_id"]) == [1]
+    intervals = pd.DataFrame({"project_id": [1, 2, 3, 4], "level": [3, 3, 4, 9], "days": [25.0, 5.0, 30.0, 400.0],
+                              "ongoing": [True, True, False, True]})
+    assert list(analytics.stalled(intervals, stats)["project_id"]) == [1]  # deployed (9) is not stalled
     few = stats.assign(completed=2)
     assert analytics.bottlenecks(few).empty and analytics.stalled(intervals, few).empty
 

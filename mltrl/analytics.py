@@ -301,14 +301,19 @@ def frequent_stretches(paths: pd.Series, length: int, *, top: int = 10) -> pd.Da
     """The ``top`` most frequent runs of ``length`` consecutive levels within the paths:
     ``path`` ("2 → 3 → 4"), ``count`` (occurrences) and ``technologies`` (how many went through
     it). Whole paths are often unique; their stretches show the common routes."""
-    rows = [(path_label(path[i:i + length]), pid) for pid, path in paths.items()
-            for i in range(len(path) - length + 1)]
+    return _tally([(path_label(path[i:i + length]), pid) for pid, path in paths.items()
+                   for i in range(len(path) - length + 1)], "path", top)
+
+
+def _tally(rows: list[tuple[str, int]], name: str, top: int) -> pd.DataFrame:
+    """(label, project id) pairs counted per label: ``name``, ``count`` (occurrences) and
+    ``technologies`` (distinct projects), most frequent first, then by label."""
     if not rows:
-        return pd.DataFrame({"path": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
+        return pd.DataFrame({name: pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
                              "technologies": pd.Series(dtype="int64")})
-    frame = pd.DataFrame(rows, columns=["path", "project_id"])
-    out = frame.groupby("path").agg(count=("project_id", "size"), technologies=("project_id", "nunique"))
-    out = out.reset_index().sort_values(["count", "path"], ascending=[False, True], kind="stable")
+    frame = pd.DataFrame(rows, columns=[name, "project_id"])
+    out = frame.groupby(name).agg(count=("project_id", "size"), technologies=("project_id", "nunique"))
+    out = out.reset_index().sort_values(["count", name], ascending=[False, True], kind="stable")
     return out.head(top).reset_index(drop=True)
 
 
@@ -326,14 +331,7 @@ def path_cycles(path: Sequence[int]) -> list[tuple[int, ...]]:
 def frequent_cycles(paths: pd.Series, *, top: int = 10) -> pd.DataFrame:
     """The ``top`` most frequent cycles: ``cycle`` ("4 → 2 → 3 → 4"), ``count`` (how many times)
     and ``technologies`` (how many technologies went round it at least once)."""
-    rows = [(path_label(c), pid) for pid, path in paths.items() for c in path_cycles(path)]
-    if not rows:
-        return pd.DataFrame({"cycle": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
-                             "technologies": pd.Series(dtype="int64")})
-    frame = pd.DataFrame(rows, columns=["cycle", "project_id"])
-    out = frame.groupby("cycle").agg(count=("project_id", "size"), technologies=("project_id", "nunique"))
-    out = out.reset_index().sort_values(["count", "cycle"], ascending=[False, True], kind="stable")
-    return out.head(top).reset_index(drop=True)
+    return _tally([(path_label(c), pid) for pid, path in paths.items() for c in path_cycles(path)], "cycle", top)
 
 
 def bottlenecks(stats: pd.DataFrame, *, factor: float = 2.0, min_stays: int = 3) -> pd.DataFrame:

@@ -209,6 +209,17 @@ def as_utc(value: datetime | date | None, *, field: str = "at") -> datetime | No
     raise InvalidInput(field, f"expected a date or date-time, got {value!r}")
 
 
+def one_line(text: object, field: str, limit: int, *, required: bool = False) -> str:
+    """A line of text as typed: inner runs of white space become one space, ends trimmed; refused
+    (naming ``field``) when required and empty, or longer than ``limit``."""
+    value = " ".join(str(text or "").split())
+    if required and not value:
+        raise InvalidInput(field, "required")
+    if len(value) > limit:
+        raise InvalidInput(field, f"at most {limit} characters (got {len(value)})")
+    return value
+
+
 def parse_when(text: str, *, field: str = "at") -> datetime:
     """Parse an ISO 8601 date or date-time typed by a person (naive means UTC)."""
     raw = (text or "").strip()

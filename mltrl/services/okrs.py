@@ -42,6 +42,7 @@ from mltrl.services._core import (
     Actor,
     as_utc,
     audit,
+    one_line,
     parse_when,
     snapshot,
     write_service,
@@ -52,16 +53,6 @@ _UNCHANGED = None
 
 
 # --- checks of what people type -----------------------------------------------------------------
-
-
-def _line(text: object, field: str, limit: int, *, required: bool = False) -> str:
-    """One line: inner runs of white space become one space."""
-    value = " ".join(str(text or "").split())
-    if required and not value:
-        raise InvalidInput(field, "required")
-    if len(value) > limit:
-        raise InvalidInput(field, f"at most {limit} characters (got {len(value)})")
-    return value
 
 
 def _text(text: object, field: str, *, required: bool = False) -> str:
@@ -125,8 +116,8 @@ def _kr_snapshot(session: Session, row: KeyResult, **extra: object) -> dict:
 @write_service(Permission.EDIT)
 def add_objective(*, session: Session, actor: Actor, quarter: str, title: str, owner: str = "") -> Objective:
     """A new objective of ``quarter`` (``2027-Q1``), without key results yet."""
-    row = Objective(quarter=str(okr.parse_quarter(quarter)), title=_line(title, "title", NAME_MAX, required=True),
-                    owner=_line(owner, "owner", PERSON_MAX), created_by=actor.name)
+    row = Objective(quarter=str(okr.parse_quarter(quarter)), title=one_line(title, "title", NAME_MAX, required=True),
+                    owner=one_line(owner, "owner", PERSON_MAX), created_by=actor.name)
     session.add(row)
     session.flush()
     audit(session, actor, entity="objective", entity_id=row.id, action="create", before=None, after=snapshot(row))
@@ -141,9 +132,9 @@ def edit_objective(*, session: Session, actor: Actor, objective_id: int, expecte
     _check_version(row, expected_version, f"Objective {row.id}")
     values = {}
     if title is not None:
-        values["title"] = _line(title, "title", NAME_MAX, required=True)
+        values["title"] = one_line(title, "title", NAME_MAX, required=True)
     if owner is not None:
-        values["owner"] = _line(owner, "owner", PERSON_MAX)
+        values["owner"] = one_line(owner, "owner", PERSON_MAX)
     changed = {k: v for k, v in values.items() if getattr(row, k) != v}
     if not changed:
         return row
@@ -223,7 +214,7 @@ def add_key_result(*, session: Session, actor: Actor, objective_id: int, code: s
     project = get_project(session, code)
     level = okr.parse_target_level(target_level)
     day = okr.parse_day(due) if due is not None else okr.parse_quarter(objective.quarter).end
-    values = {"owner": _line(owner, "owner", PERSON_MAX), "note": _text(note, "note")}
+    values = {"owner": one_line(owner, "owner", PERSON_MAX), "note": _text(note, "note")}
     _refuse_duplicate(session, objective.id, project, level)
     last = session.exec(select(func.max(KeyResult.position)).where(KeyResult.objective_id == objective.id)).one()
     row = KeyResult(objective_id=objective.id, project_id=project.id, target_level=level, due=day,
@@ -248,7 +239,7 @@ def edit_key_result(*, session: Session, actor: Actor, key_result_id: int, expec
     if due is not None:
         values["due"] = okr.parse_day(due)
     if owner is not None:
-        values["owner"] = _line(owner, "owner", PERSON_MAX)
+        values["owner"] = one_line(owner, "owner", PERSON_MAX)
     if note is not None:
         values["note"] = _text(note, "note")
     changed = {k: v for k, v in values.items() if getattr(row, k) != v}

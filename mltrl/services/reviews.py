@@ -53,7 +53,7 @@ from mltrl.models import (
 from mltrl.permissions import Permission
 from mltrl.policy import Policy
 from mltrl.services import cards, level_moves, projects
-from mltrl.services._core import Actor, as_utc, audit, parse_when, snapshot, within, write_service
+from mltrl.services._core import Actor, as_utc, audit, one_line, parse_when, snapshot, within, write_service
 from mltrl.services.policy import current_policy
 from mltrl.services.projects import get_project
 
@@ -63,12 +63,7 @@ ETHICS_PARTS = ("before", "after")
 
 
 def _note(text: object, field: str, limit: int = NOTE_MAX, *, required: bool = False) -> str:
-    value = " ".join(str(text or "").split())
-    if required and not value:
-        raise InvalidInput(field, "required")
-    if len(value) > limit:
-        raise InvalidInput(field, f"at most {limit} characters (got {len(value)})")
-    return value
+    return one_line(text, field, limit, required=required)
 
 
 def _link(text: object, field: str = "evidence") -> str:

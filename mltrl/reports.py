@@ -40,7 +40,7 @@ def expected_text(line: KeyResultLine) -> str:
     if line.state.status == KeyResultStatus.MISSED:
         return "—"
     if line.forecast is None:
-        return "— (not started)"
+        return "not started"
     if line.forecast.reason:
         return "—"
     return "reached" if line.forecast.reached else f"{line.expected_date:%Y-%m-%d}"

@@ -89,7 +89,7 @@ def key_result_table(lines, key: str, *, with_objective: bool) -> None:  # noqa:
              if line.forecast is not None and line.forecast.probability is not None else None,
              "confidence": line.confidence, "level": line.state.level,
              "expected": ("—" if line.forecast is not None and line.forecast.reason
-                          else reports.expected_text(line).replace("— (not started)", "not started")),
+                          else reports.expected_text(line)),
              "owner": line.owner, "objective": line.objective} for line in lines]
     table = pd.DataFrame(rows)
     if not with_objective:

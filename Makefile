@@ -7,7 +7,7 @@ PORT    ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run install dev browser postgres test test-fast bench clean
+.PHONY: run install dev browser postgres lint test test-fast bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,8 +61,13 @@ run: install
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
 		--server.headless true --browser.gatherUsageStats false
 
-# The whole suite: unit, services, CLI, pages (AppTest) and browser journeys.
-test: dev browser postgres
+# ruff (pyproject.toml's [tool.ruff]) and the layer contracts (import-linter, [tool.importlinter]).
+lint: dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+# The lint, then the whole suite: unit, services, CLI, pages (AppTest) and browser journeys.
+test: lint browser postgres
 	$(PY) -m pytest -q -n 2
 
 # Everything but the browser journeys.

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mltrl.permissions import Permission
+from mltrl.domain.permissions import Permission
 from mltrl.ui import access, context
 
 st.set_page_config(

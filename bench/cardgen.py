@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-from mltrl.cards import DEBRIEF, SECTIONS, Card
+from mltrl.domain.cards import DEBRIEF, SECTIONS, Card
 
 LONG_CARD_CODE = "T00042"  # exists at every size (S has T00001..T00100); a system with components
 LONG_CARD_REVISIONS = 50

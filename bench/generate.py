@@ -9,7 +9,7 @@ take far too long at the L size. The rows still keep the app's invariants:
 * each project has about 10 level events (8-12; 1% have none yet) that pass the level engine:
   a start at a low level, graduations of +1, switchbacks of kind discovery or review, embedded
   only for 4->2, 9->4 and 9->7; dates strictly increase and are aware UTC datetimes;
-  every generated history is replayed through ``mltrl.levels.replay`` before it is written;
+  every generated history is replayed through ``mltrl.domain.levels.replay`` before it is written;
 * ``Project.level``/``level_since`` mirror the last event and ``version`` counts the writes
   (1 for the create, +1 per level event);
 * 1-3 owners per project from a pool of 50 names, in ``position`` order;
@@ -52,7 +52,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 from sqlalchemy import bindparam, insert, update
@@ -60,8 +60,9 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import col, select
 
 from bench import cardgen, okrgen, registergen, reviewgen
-from mltrl import db, levels
-from mltrl.levels import EMBEDDED_SWITCHBACKS, EventKind, Move, SwitchbackKind
+from mltrl import db
+from mltrl.domain import levels
+from mltrl.domain.levels import EMBEDDED_SWITCHBACKS, EventKind, Move, SwitchbackKind
 from mltrl.models import (
     AuditEntry,
     CheckIn,
@@ -84,12 +85,12 @@ GENERATOR_VERSION = 6  # 3: TRL cards (a handful of short ones and the long card
 # 5: gated reviews; 6: OKRs
 SIZES = {"S": 100, "M": 1_000, "L": 5_000}
 CACHE = Path(__file__).resolve().parent / ".cache"
-EPOCH = datetime(2018, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2018, 1, 1, tzinfo=UTC)
 CHUNK = 1_000  # technologies per batch of inserts
 
 FIRST = ["Ada", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas"]
 LAST = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Silva"]
-OWNERS = [f"{f} {l}" for f in FIRST for l in LAST]  # 50 names
+OWNERS = [f"{first} {last}" for first in FIRST for last in LAST]  # 50 names
 assert reviewgen.REVIEWER == OWNERS[0]
 
 ADJECTIVES = [
@@ -151,8 +152,8 @@ def _revision_times(rng: random.Random, project: Project, events: list[LevelEven
     """``count`` strictly increasing aware UTC times over the technology's level history."""
     start = (events[0].at if events else project.created_at)
     end = (events[-1].at if events else start) + timedelta(days=30)
-    start = (start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start) + timedelta(days=1)
-    end = end.replace(tzinfo=timezone.utc) if end.tzinfo is None else end
+    start = (start.replace(tzinfo=UTC) if start.tzinfo is None else start) + timedelta(days=1)
+    end = end.replace(tzinfo=UTC) if end.tzinfo is None else end
     span = max((end - start).total_seconds(), count * 60.0)
     offsets = sorted(rng.uniform(0, span) for _ in range(count))
     return [start + timedelta(seconds=off + i) for i, off in enumerate(offsets)]
@@ -318,7 +319,7 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
     review_rng = random.Random(seed * 1_000 + 8)  # likewise
     okr_rng = random.Random(seed * 1_000 + 10)  # likewise
     allocation = registergen.allocate(register_rng, n_technologies)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ids = {"project": 0, "owner": 0, "event": 0, "audit": 0, "requirement": 0, "risk": 0, "riskevent": 0,
            "review": 0, "reviewvote": 0, "ethicsanswer": 0, "criterionscore": 0, "gateoverride": 0,
            "objective": 0, "keyresult": 0, "checkin": 0}

@@ -16,7 +16,7 @@ import random
 import sqlite3
 from datetime import UTC, datetime, time, timedelta
 
-from mltrl import okr
+from mltrl.domain import okr
 
 REVIEW_CODE = "T00042"
 TITLES = ("Ship", "Harden", "Validate", "Integrate", "Pilot", "Scale", "Retire the debt of")

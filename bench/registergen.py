@@ -8,7 +8,7 @@ the rich register ``REGISTER_REQUIREMENTS`` / ``REGISTER_RISKS`` at every size.
 
 ``register_rows(rng, system, components, owners, ...)`` builds the column dicts (ids included) of
 one technology's registers, kept on the system project. The rows keep the invariants of
-``mltrl.services.risks`` and ``mltrl.risk``:
+``mltrl.services.risks`` and ``mltrl.domain.risk``:
 
 * requirement numbers ``n``, ``n.m``, ``n.m.k``, unique per project (some subsets run past 9, so
   1.10 sorts after 1.9 only by ``sort_key = rules.number_sort_key(number)``), inserted out of order;
@@ -35,7 +35,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from mltrl import risk as rules
+from mltrl.domain import risk as rules
 
 REGISTER_CODE = "T00042"  # = cardgen.LONG_CARD_CODE: the technology every size measures in depth
 REGISTER_REQUIREMENTS = 200
@@ -270,7 +270,7 @@ def verify(path: str) -> None:
 
     con = sqlite3.connect(path)
     try:
-        q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+        q = lambda sql: con.execute(sql).fetchall()
         vv = {s.value for s in rules.VVStatus}
         for number, key, kind, level, ver_status, val_status, p, value in q(
                 "SELECT number, sort_key, kind, level, verification_status, validation_status, p_failure, value "

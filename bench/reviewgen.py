@@ -52,9 +52,9 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
-from mltrl import gates as gate_rules
-from mltrl.criteria_default import DEFAULT_CRITERIA
-from mltrl.ethics_default import DEFAULT_ETHICS_TEMPLATE
+from mltrl.domain import gates as gate_rules
+from mltrl.domain.criteria_default import DEFAULT_CRITERIA
+from mltrl.domain.ethics_default import DEFAULT_ETHICS_TEMPLATE
 
 REVIEW_CODE = "T00042"
 REVIEWER = "Ada Okafor"  # generate.OWNERS[0]: the acting user of the Reviews page's benchmark runs
@@ -320,7 +320,7 @@ def verify(path: str) -> dict[str, int]:
 
     con = sqlite3.connect(path)
     try:
-        q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+        q = lambda sql: con.execute(sql).fetchall()
         projects = {pid: (code, level, _aware(since), status) for pid, code, level, since, status in q(
             "SELECT id, code, level, level_since, status FROM project")}
         history: dict[int, list[tuple]] = defaultdict(list)  # project -> [(at, id, from, to, kind, sb kind, ...)]

@@ -34,7 +34,7 @@ Measured, median of ``BENCH_RUNS`` (default 5) timed runs after one untimed warm
   technologies whose open risk grew since their level change (``risk_growth``), and ``T00042``'s
   risk trend (``risk_events`` + ``analytics.risk_trend``, total and by category); each checked
   against an answer computed untimed in Python from the copy's raw rows (the overdue count risk by
-  risk with ``mltrl.risk.overdue``, just before and just after the timed calls, as it moves with
+  risk with ``mltrl.domain.risk.overdue``, just before and just after the timed calls, as it moves with
   the clock). Last, the grid saves: ``edit_requirements`` and ``edit_risks`` of 50 edited rows of
   ``T00042`` (each row's value moved on by one; the ``RowEdit`` list is built untimed from the
   rows as they are before each save).
@@ -46,7 +46,7 @@ Requirements & risks page at ``risks?code=T00042`` with each of its tabs open (t
 requirements table and its CSV; the risks table and its CSV), and the Risk portfolio page with each
 of its tabs open (``rp_tab``: the portfolio matrix, whose total must be every risk not closed; the
 25 highest risks, highest first, as found from the raw rows; the overdue reviews, whose count must
-match one made risk by risk with ``mltrl.risk.overdue`` and the default policy; the technologies
+match one made risk by risk with ``mltrl.domain.risk.overdue`` and the default policy; the technologies
 whose open risk grew since their level change, as found from the raw history), and once more its
 matrix with a phase and a category chosen (``productization``, ``data``).
 
@@ -119,7 +119,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import cardgen, generate, okrgen, registergen, reviewgen, writes
@@ -215,7 +215,7 @@ def _check_risks_requirements(at, n: int, counts: dict) -> None:
     column = next((c for c in tables[0].columns if str(c).lower() == "number"), None)
     assert column is not None, list(tables[0].columns)
     numbers = [str(x) for x in tables[0][column]]
-    from mltrl.risk import number_sort_key
+    from mltrl.domain.risk import number_sort_key
 
     assert numbers == sorted(numbers, key=number_sort_key) and numbers[0] == "1", numbers[:12]
     assert not at.get("plotly_chart"), "the Requirements tab also drew the matrix"
@@ -249,9 +249,9 @@ def _open_risk_rows(con: sqlite3.Connection) -> list[tuple]:
 
 def _overdue_count(rows: list[tuple], now: datetime) -> int:
     """How many of ``rows`` (``_open_risk_rows``) are overdue at ``now`` under the default policy,
-    risk by risk with ``mltrl.risk.overdue`` (not the services' SQL)."""
-    from mltrl import risk as rules
-    from mltrl.policy import Policy
+    risk by risk with ``mltrl.domain.risk.overdue`` (not the services' SQL)."""
+    from mltrl.domain import risk as rules
+    from mltrl.domain.policy import Policy
 
     cadences = Policy().risk_review_days
     return sum(rules.overdue(reviewed, p, v, now, cadences, accepted_until=until) for p, v, reviewed, until in rows)
@@ -271,7 +271,7 @@ def _overdue_bracket(con: sqlite3.Connection, fn: Callable[[], object]) -> tuple
 
 def _top_scores(con: sqlite3.Connection, k: int = TOP_RISKS) -> list[float]:
     """The ``k`` highest p x value of the risks not closed, highest first, rounded as shown."""
-    from mltrl import risk as rules
+    from mltrl.domain import risk as rules
 
     scores = sorted((rules.score(p, v) for p, v in con.execute(
         "SELECT p_failure, value FROM risk WHERE status != 'closed'")), reverse=True)
@@ -351,7 +351,7 @@ def _check_rp_top(at, n: int, counts: dict) -> None:
 
 
 def _check_rp_overdue(at, n: int, counts: dict) -> None:
-    """The overdue metric equals a count made risk by risk with ``mltrl.risk.overdue`` and the
+    """The overdue metric equals a count made risk by risk with ``mltrl.domain.risk.overdue`` and the
     default policy over every open risk: the page is run again between two such counts (it reads
     the clock, and a risk can fall due meanwhile). The table lists the first 200."""
     def shown() -> int:
@@ -405,7 +405,7 @@ def _deployed_overdue(con: sqlite3.Connection, now: datetime) -> int:
     """Level 9 technologies whose next review is overdue at ``now`` under the default policy: due
     ``deployed_review_days`` after the later of reaching level 9 and the last decided level 9
     review. Python over the raw rows."""
-    from mltrl.policy import Policy
+    from mltrl.domain.policy import Policy
 
     days = Policy().deployed_review_days
     last: dict[int, datetime] = {}
@@ -434,9 +434,9 @@ def _lane_codes(con: sqlite3.Connection, by: str) -> list[str]:
 
 def _review_counts(con: sqlite3.Connection, n: int) -> dict:
     """What the Reviews and Timelines pages and the review operations must show, from the raw rows."""
-    from mltrl.criteria_default import DEFAULT_CRITERIA
+    from mltrl.domain.criteria_default import DEFAULT_CRITERIA
 
-    q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+    q = lambda sql: con.execute(sql).fetchone()[0]
     t42 = q(_project_id_sql(REVIEW_CODE))
     out: dict = {
         "reviews": q("SELECT count(*) FROM review"),
@@ -525,7 +525,7 @@ def _check_reviews_overview(at, n: int, counts: dict) -> None:
 def _check_reviews_review(at, n: int, counts: dict) -> None:
     """The review asked for in the query is the one shown, open, with its level's exit checklist
     (one row per criterion) and one row per panel member who voted."""
-    from mltrl.criteria_default import DEFAULT_CRITERIA
+    from mltrl.domain.criteria_default import DEFAULT_CRITERIA
 
     r = counts["review"]
     head = f"### Review {r['review_open_id']} · {r['review_open_code']} "
@@ -785,11 +785,11 @@ def _soft_check(check: Callable[[], object], name: str, log: Callable[[str], Non
 
 
 def _counts(path: Path) -> dict:
-    from mltrl.levels import PHASE_LEVELS, Phase
+    from mltrl.domain.levels import PHASE_LEVELS, Phase
 
     con = sqlite3.connect(path)
     try:
-        q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        q = lambda sql: con.execute(sql).fetchone()[0]
         return {
             "projects": q("SELECT count(*) FROM project"),
             "components": q("SELECT count(*) FROM project WHERE parent_id IS NOT NULL"),
@@ -809,7 +809,7 @@ def _counts(path: Path) -> dict:
             "register_risks": q(f"SELECT count(*) FROM risk WHERE project_id = ({_project_id_sql(REGISTER_CODE)})"),
             "register_open_risks": q(
                 f"SELECT count(*) FROM risk WHERE status != 'closed' AND project_id = ({_project_id_sql(REGISTER_CODE)})"),
-            # Matrices counted in Python with mltrl.risk's bands (not the services' SQL), p band rows.
+            # Matrices counted in Python with mltrl.domain.risk's bands (not the services' SQL), p band rows.
             "portfolio_risk_matrix": _matrix(con, "SELECT p_failure, value FROM risk WHERE status != 'closed'"),
             "portfolio_requirement_matrix": _matrix(con, "SELECT p_failure, value FROM requirement"),
             "register_risk_matrix": _matrix(
@@ -831,7 +831,7 @@ def _project_id_sql(code: str) -> str:
 
 def _matrix(con: sqlite3.Connection, sql: str) -> list[list[int]]:
     """5x5 cell counts (rows: p band 1-5, columns: value band 1-5) of the (p_failure, value) rows."""
-    from mltrl import risk as rules
+    from mltrl.domain import risk as rules
 
     cells = [[0] * 5 for _ in range(5)]
     for p, value in con.execute(sql):
@@ -863,7 +863,7 @@ def _profile_hook():
     state: dict[str, cProfile.Profile | None] = {"prof": None}
     original = LocalScriptRunner._run_script_thread
 
-    def run_script_thread(self) -> None:  # noqa: ANN001
+    def run_script_thread(self) -> None:
         prof = state["prof"]
         if prof is None:
             return original(self)
@@ -972,7 +972,7 @@ def measure(size: str, db_path: Path, runs: int) -> dict:
 
     runner = CliRunner()
     for label, argv, check in CLI_OPS:
-        def invoke(argv: list[str] = argv, check=check) -> None:  # noqa: ANN001
+        def invoke(argv: list[str] = argv, check=check) -> None:
             result = runner.invoke(cli.app, argv, env={"MLTRL_DATABASE_URL": url})
             assert result.exit_code == 0, (result.exit_code, result.output[-2000:])
             check(result.stdout, counts)
@@ -1112,10 +1112,12 @@ def measure_register_ops(db_path: Path, runs: int, size: str, log: Callable[[str
     so a fast wrong answer cannot pass."""
     from sqlalchemy import func, select
 
-    from mltrl import analytics, db
-    from mltrl import risk as rules
+    from mltrl import db
+
+    from mltrl.domain import analytics
+    from mltrl.domain import risk as rules
     from mltrl.models import Project, Requirement, Risk, RiskEvent
-    from mltrl.policy import Policy
+    from mltrl.domain.policy import Policy
     from mltrl.services import Actor
     from mltrl.services import risks as registers
 
@@ -1211,7 +1213,7 @@ def measure_register_ops(db_path: Path, runs: int, size: str, log: Callable[[str
                 assert scores == sorted(scores, reverse=True), scores[:20]
                 overdue_seen.append(total)
 
-            # Counted risk by risk with mltrl.risk.overdue just before and just after the timed
+            # Counted risk by risk with mltrl.domain.risk.overdue just before and just after the timed
             # calls (the clock moves; overdue only grows): every call's total lies between.
             lo = _overdue_count(open_rows, datetime.now(UTC))
             timed(f"risks: portfolio overdue reviews (overdue_risks, count and first {OVERDUE_LISTED})", overdue)
@@ -1359,7 +1361,7 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
 
     from mltrl import charts, db
     from mltrl.models import LevelEvent, Project, Review
-    from mltrl.policy import Policy
+    from mltrl.domain.policy import Policy
     from mltrl.services import Actor, timelines
     from mltrl.services import reviews as review_service
 
@@ -1392,7 +1394,7 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
 
             standing = r["standing"]
 
-            def check_standing(state) -> None:  # noqa: ANN001
+            def check_standing(state) -> None:
                 got = (state.level, len(state.criteria), state.readiness.scored, state.readiness.average,
                        state.open_review)
                 want = (standing["level"], standing["total"], standing["scored"], standing["average"],
@@ -1401,7 +1403,7 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
 
             timed(f"reviews: standing({REVIEW_CODE})", read(review_service.standing, REVIEW_CODE), check_standing)
 
-            def check_view(view) -> None:  # noqa: ANN001
+            def check_view(view) -> None:
                 got = (view.code, len(view.votes), len(view.latest_votes), len(view.answers), view.review.status)
                 want = (r["review_open_code"], r["review_open_votes"], r["review_open_voters"],
                         r["review_open_answers"], "open")
@@ -1410,21 +1412,21 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
             timed(f"reviews: review_view of {r['review_open_code']}'s open review",
                   read(review_service.review_view, r["review_open_id"]), check_view)
 
-            def check_open(rows) -> None:  # noqa: ANN001
+            def check_open(rows) -> None:
                 ids = [x.id for x, _ in rows]
                 assert ids == r["open_review_ids"][:REVIEWS_LISTED], (len(ids), r["open_reviews"])
 
             timed(f"reviews: reviews(status='open') (newest {REVIEWS_LISTED} of {r['open_reviews']:,})",
                   read(review_service.reviews, status="open"), check_open)
 
-            def check_waiting(rows) -> None:  # noqa: ANN001
+            def check_waiting(rows) -> None:
                 assert len(rows) == r["waiting"], (
                     f"{len(rows)} open reviews wait for {REVIEWER}'s vote; {r['waiting']} have them on the panel "
                     f"without their vote (of {r['open_reviews']:,} open)")
 
             timed(f"reviews: waiting_for({REVIEWER})", read(review_service.waiting_for, REVIEWER), check_waiting)
 
-            def check_deployed(rows) -> None:  # noqa: ANN001
+            def check_deployed(rows) -> None:
                 con = sqlite3.connect(copy)
                 try:
                     lo = _deployed_overdue(con, datetime.now(UTC) - timedelta(minutes=5))
@@ -1441,7 +1443,7 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
                                       if kind == "switchback")
                 started = con.exec_driver_sql("SELECT count(*) FROM project WHERE level IS NOT NULL").scalar()
 
-            def check_lanes(frame) -> None:  # noqa: ANN001
+            def check_lanes(frame) -> None:
                 assert len(frame) == counts["projects"], (len(frame), counts["projects"])
                 assert int(frame["switchbacks"].sum()) == raw_switchbacks, (int(frame["switchbacks"].sum()),
                                                                             raw_switchbacks)
@@ -1464,7 +1466,7 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
                 marks = mine[mine["kind"].isin(timelines.SWITCHBACK_KINDS)]
                 return charts.swimlanes_chart(lanes, timelines.lane_segments(mine, as_of=now), marks, as_of=now)
 
-            def check_swimlanes(fig) -> None:  # noqa: ANN001
+            def check_swimlanes(fig) -> None:
                 codes, traces, _ = _swimlanes(json.loads(fig.to_json()))
                 assert traces <= SWIMLANE_TRACES and codes == expected[:SWIMLANE_PAGE], (traces, codes[:5])
 
@@ -1552,7 +1554,7 @@ def _profile_run(state: dict, run_page: Callable[[], None], before, size: str, p
     _write_profile(prof, size, re.sub(r"[^A-Za-z0-9.-]+", "_", page).strip("_") + f"-{mode}")
 
 
-def _write_profile(prof, size: str, slug: str) -> None:  # noqa: ANN001
+def _write_profile(prof, size: str, slug: str) -> None:
     import io
     import pstats
 
@@ -1578,7 +1580,8 @@ def measure_analytics_ops(db_path: Path, runs: int, size: str, log: Callable[[st
     paths and cycles; a 10,000-sample forecast (``FORECAST_LIMIT_MS``); the current quarter's
     review from the cached tables and its HTML report. Each is checked once against an answer
     from the raw rows before it is timed."""
-    from mltrl import analytics, db, okr, reports
+    from mltrl import db, reports
+    from mltrl.domain import analytics, okr
     from mltrl.services import analytics as reads
     from mltrl.services import okr_report
 
@@ -1605,7 +1608,7 @@ def measure_analytics_ops(db_path: Path, runs: int, size: str, log: Callable[[st
     finally:
         con.close()
     try:
-        def read_events():  # noqa: ANN202
+        def read_events():
             with db.session_scope(engine) as s:
                 return reads.event_table(s)
 
@@ -1613,11 +1616,11 @@ def measure_analytics_ops(db_path: Path, runs: int, size: str, log: Callable[[st
               lambda ev: _expect(len(ev) == raw["stays"], f"{len(ev)} events, {raw['stays']} in the table"))
         events = read_events()
 
-        def time_and_matrix():  # noqa: ANN202
+        def time_and_matrix():
             per = analytics.time_per_level(analytics.level_intervals(events, as_of=now))
             return per, analytics.transition_matrix(analytics.moves(events, as_of=now))
 
-        def check_time(out) -> None:  # noqa: ANN001
+        def check_time(out) -> None:
             per, matrix = out
             # Every technology's stays add up to the time from its first event to now.
             expected = sum((now - at).total_seconds() for at in first.values()) / 86_400
@@ -1628,7 +1631,7 @@ def measure_analytics_ops(db_path: Path, runs: int, size: str, log: Callable[[st
         timed(f"analytics: time per level + transition matrix ({raw['stays']:,} events, from the cached table)",
               time_and_matrix, check_time, limit_ms=ANALYTICS_LIMIT_MS)
 
-        def paths_and_cycles():  # noqa: ANN202
+        def paths_and_cycles():
             paths = analytics.level_paths(events, as_of=now)
             return analytics.frequent_paths(paths), analytics.frequent_cycles(paths), paths
 
@@ -1637,7 +1640,7 @@ def measure_analytics_ops(db_path: Path, runs: int, size: str, log: Callable[[st
 
         stays = analytics.completed_stays(analytics.level_intervals(events, as_of=now))
 
-        def forecast():  # noqa: ANN202
+        def forecast():
             return analytics.forecast(1, 10.0, 9, stays, horizon_days=3 * 365, samples=10_000, seed=7)
 
         timed("analytics: forecast from level 1 to 9, 10,000 samples", forecast,
@@ -1645,7 +1648,7 @@ def measure_analytics_ops(db_path: Path, runs: int, size: str, log: Callable[[st
 
         quarter = str(okr.quarter_of(now.date()))
 
-        def review():  # noqa: ANN202
+        def review():
             with db.session_scope(engine) as s:
                 return okr_report.quarter_report(s, quarter, as_of=now, events=events)
 
@@ -1690,7 +1693,7 @@ def render(results: list[dict], total_s: float) -> str:
     lines = [
         "# MLTRL Dashboard benchmark",
         "",
-        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · Python {platform.python_version()} · "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · Python {platform.python_version()} · "
         f"{os.cpu_count()} CPUs · median of {results[0]['runs'] if results else '?'} runs after one "
         f"warm-up · total {total_s:.0f} s",
         "",
@@ -1846,7 +1849,7 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / "latest.md").write_text(table, encoding="utf-8")
     failed = any(item.get("check_failed") for res in results for item in res["items"].values())
     (RESULTS / "latest.json").write_text(json.dumps({
-        "at": datetime.now(timezone.utc).isoformat(), "total_s": total, "cpus": os.cpu_count(),
+        "at": datetime.now(UTC).isoformat(), "total_s": total, "cpus": os.cpu_count(),
         "python": platform.python_version(), "targets": {"time_ms": TIME_TARGET_MS, "floor_ratio": FLOOR_RATIO_TARGET},
         "results": results, "writes": write_result,
     }, indent=2), encoding="utf-8")

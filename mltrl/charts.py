@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from mltrl import levels as engine
-from mltrl.levels import Phase
+from mltrl.domain import levels as engine
+from mltrl.domain.levels import Phase
 
 PHASE_COLOURS: dict[str, str] = {
     Phase.RESEARCH.value: "#8E6CC9",        # violet
@@ -247,9 +247,9 @@ def levels_bar(frame: pd.DataFrame, *, height: int = 240) -> go.Figure:
 def risk_matrix(counts: dict[tuple[int, int], int], *, height: int = 420, title: str = "",
                 selected: tuple[int, int] | None = None) -> go.Figure:
     """The 5x5 risk matrix: p(failure) bands up, value bands across, each cell coloured by its
-    grade (``mltrl.risk.GRADES``) and showing how many items fall in it. An invisible marker per
+    grade (``mltrl.domain.risk.GRADES``) and showing how many items fall in it. An invisible marker per
     cell makes cells selectable (heatmaps emit no selections in Streamlit)."""
-    from mltrl import risk as rules
+    from mltrl.domain import risk as rules
 
     bands = list(rules.BANDS)
     grade_index = {g.name: k for k, g in enumerate(rules.GRADES)}

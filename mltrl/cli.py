@@ -21,7 +21,7 @@ import typer
 from sqlmodel import Session
 
 from mltrl import db
-from mltrl.errors import MltrlError, RowErrors
+from mltrl.domain.errors import MltrlError, RowErrors
 from mltrl.services import Actor, cards, demo, level_moves, portfolio, projects, users
 from mltrl.services._core import as_utc, parse_when
 
@@ -434,7 +434,7 @@ def risks_matrix(code: Annotated[str | None, typer.Argument(help="Project ID (de
                  requirements: Annotated[bool, typer.Option("--requirements", help="Count requirements instead of risks.")] = False,
                  as_json: JsonOption = False) -> None:
     """The 5x5 cell counts of risks that are not closed (or of requirements)."""
-    from mltrl import risk as rules
+    from mltrl.domain import risk as rules
     from mltrl.services import risks
 
     with _session() as session:
@@ -489,8 +489,8 @@ def _gate_json(gate) -> dict:
 
 def _review_record(session: Session, review_id: int) -> dict:
     """Everything about one review, as plain JSON-ready data."""
-    from mltrl import gates as rules
-    from mltrl import levels as engine
+    from mltrl.domain import gates as rules
+    from mltrl.domain import levels as engine
     from mltrl.services import reviews
     from mltrl.services.policy import current_policy
 
@@ -691,7 +691,7 @@ def review_decide(
     task: Annotated[list[str] | None, typer.Option("--task", help='hold: "what is to be done@owner" (repeat for several).')] = None,
 ) -> None:
     """Decide an open review (reviewers): graduate, hold (with tasks), switch back (--to) or pause."""
-    from mltrl.gates import Decision
+    from mltrl.domain.gates import Decision
     from mltrl.models import Review
     from mltrl.services import reviews
 
@@ -765,7 +765,7 @@ def fork(
 def _by(value: str | None):
     if value is None:
         return None
-    from mltrl import okr
+    from mltrl.domain import okr
 
     try:
         return okr.parse_day(value, field="by")

@@ -203,7 +203,7 @@ _requirement_version = version_column()
 
 # A requirement of a technology, with its verification and validation and its risk
 # (p(failure) x value). ``number`` is n, n.subset or n.subset.component, unique per technology;
-# ``sort_key`` orders numbers numerically in SQL (1.9 before 1.10). See ``mltrl.risk``.
+# ``sort_key`` orders numbers numerically in SQL (1.9 before 1.10). See ``mltrl.domain.risk``.
 class Requirement(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("project_id", "number", name="uq_requirement_project_number"),
@@ -296,7 +296,7 @@ class RiskEvent(SQLModel, table=True):
 RiskEvent.__audit_parent__ = ("risk", "risk_id")
 
 
-# A setting an admin changed (``mltrl.policy`` defines every setting, its default and range);
+# A setting an admin changed (``mltrl.domain.policy`` defines every setting, its default and range);
 # settings never changed have no row and keep their default. Changes are audited.
 class OrgSetting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
@@ -316,7 +316,7 @@ _answer_version = version_column()
 
 
 # A version of the exit checklists of every level, written by an admin (version 1 is the built-in
-# set, ``mltrl.criteria_default``, and has no row). A review keeps a copy of the criteria it used.
+# set, ``mltrl.domain.criteria_default``, and has no row). A review keeps a copy of the criteria it used.
 class CriteriaSet(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     version: int = Field(unique=True)
@@ -326,7 +326,7 @@ class CriteriaSet(SQLModel, table=True):
     created_by: str = Field(max_length=PERSON_MAX)
 
 
-# A version of the organisation's ethics checklist (version 1 is ``mltrl.ethics_default``).
+# A version of the organisation's ethics checklist (version 1 is ``mltrl.domain.ethics_default``).
 class EthicsTemplate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     version: int = Field(unique=True)
@@ -443,7 +443,7 @@ _objective_version = version_column()
 _key_result_version = version_column()
 
 
-# An objective of a quarter ("2027-Q1", see ``mltrl.okr``; the fixed-width string sorts in time
+# An objective of a quarter ("2027-Q1", see ``mltrl.domain.okr``; the fixed-width string sorts in time
 # order). ``copied_from_id`` names the objective it was copied from (into a later quarter, say);
 # deleting that one unlinks its copies.
 class Objective(SQLModel, table=True):

@@ -10,7 +10,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from mltrl import charts
-from mltrl.analytics import KeyResultStatus
+from mltrl.domain.analytics import KeyResultStatus
 
 if TYPE_CHECKING:
     from mltrl.services.okr_report import KeyResultLine, QuarterReport
@@ -69,7 +69,7 @@ def as_json(report: QuarterReport) -> dict[str, Any]:
     }
 
 
-def _end(report: QuarterReport):  # noqa: ANN202
+def _end(report: QuarterReport):
     from datetime import UTC, datetime, time, timedelta
 
     return datetime.combine(report.end, time(), tzinfo=UTC) + timedelta(days=1)

@@ -20,12 +20,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from mltrl import db
 from mltrl.services import Actor
 from tests.pg import PostgresServer, PostgresUnavailable
+
+# One hypothesis profile for the whole suite, loaded before any test module builds its @settings:
+# no deadline and no "too slow" health check, since CI runs on a busy 2-core machine and a test must
+# not depend on the machine's speed; under CI=true the examples are also derandomised (the same run
+# on every try), with the failing example's blob printed so a failure can be replayed locally.
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
@@ -14,7 +14,7 @@ TESTER = Actor("tester")
 
 
 def day(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def make_project(session: Session, code: str = "R01.1", name: str | None = None, **overrides) -> Project:

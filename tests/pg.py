@@ -109,7 +109,7 @@ class PostgresServer:
             server = cls(bindir, base, free_port(), spares)
             try:
                 server._init_and_start()
-            except Exception as exc:  # noqa: BLE001 - a port taken meanwhile, or a slow start: try again
+            except Exception as exc:
                 last = exc
                 server.stop()
                 continue
@@ -272,7 +272,7 @@ class PostgresServer:
     def _spare_loop(self) -> None:
         try:
             conn = self._connect()
-        except Exception as exc:  # noqa: BLE001 - reported by the next _take_spare
+        except Exception as exc:
             self._spare_error = exc
             return
         try:
@@ -290,7 +290,7 @@ class PostgresServer:
                     continue
                 self._wake.wait(0.5)
                 self._wake.clear()
-        except Exception as exc:  # noqa: BLE001 - reported by the next _take_spare
+        except Exception as exc:
             if not self._stopping.is_set():
                 self._spare_error = exc
         finally:

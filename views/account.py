@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mltrl.permissions import ROLE_HELP
+from mltrl.domain.permissions import ROLE_HELP
 from mltrl.services import users
 from mltrl.ui import access, context, feedback
 

@@ -6,11 +6,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from mltrl.errors import MltrlError
-from mltrl import levels
-from mltrl import policy as policy_rules
+from mltrl.domain.errors import MltrlError
+from mltrl.domain import levels
+from mltrl.domain import policy as policy_rules
 from mltrl.db import Settings
-from mltrl.permissions import ROLE_HELP, ROLE_ORDER
+from mltrl.domain.permissions import ROLE_HELP, ROLE_ORDER
 from mltrl.services import audit_trail, backup, users
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service

@@ -1,14 +1,16 @@
 """Analytics: time per level, moves and switchbacks, paths and cycles, bottlenecks, the portfolio by
 owner or system, and the portfolio as it stood on any date. Everything is computed from the level
-history (``mltrl.analytics``, pure and vectorised) over an event table cached on the data version."""
+history (``mltrl.domain.analytics``, pure and vectorised) over an event table cached on the data version."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
 import streamlit as st
 
-from mltrl import analytics, charts, levels
-from mltrl.levels import Phase
+from mltrl import charts
+
+from mltrl.domain import analytics, levels
+from mltrl.domain.levels import Phase
 from mltrl.services import analytics as reads
 from mltrl.ui import context, feedback
 

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from mltrl import cards, charts, levels
-from mltrl.cards import Card
-from mltrl.errors import MltrlError
-from mltrl.permissions import Permission
+from mltrl import charts
+
+from mltrl.domain import cards, levels
+from mltrl.domain.cards import Card
+from mltrl.domain.errors import MltrlError
+from mltrl.domain.permissions import Permission
 from mltrl.services import cards as card_service
 from mltrl.services import reviews as review_service
 from mltrl.ui import access, cardview, context, feedback

@@ -4,7 +4,7 @@ technologies' cards side by side."""
 import pandas as pd
 import streamlit as st
 
-from mltrl import cards
+from mltrl.domain import cards
 from mltrl.services import cards as card_service
 from mltrl.ui import cardview, context, feedback
 
@@ -80,7 +80,7 @@ with context.session() as s:
             col.markdown(f"**{state.code} · {state.name}**  \nLevel {state.level if state.level is not None else '—'}"
                          f" · card {STATE_LABEL[state.staleness.state]}")
 
-        def summary(state) -> dict[str, str]:  # noqa: ANN001
+        def summary(state) -> dict[str, str]:
             c = state.card
             return {"Level": "—" if state.level is None else str(state.level), "Owner(s)": ", ".join(c.owners) or "—",
                     "Reviewer(s)": ", ".join(c.reviewers) or "—", "Ethics checks?": cards.ethics_cell(c) or "—",

@@ -3,8 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from mltrl import charts, levels
-from mltrl.levels import EMBEDDED_SWITCHBACKS, SWITCHBACK_KIND_HELP, Phase
+from mltrl import charts
+
+from mltrl.domain import levels
+from mltrl.domain.levels import EMBEDDED_SWITCHBACKS, SWITCHBACK_KIND_HELP, Phase
 
 st.title("Level guide")
 st.caption(

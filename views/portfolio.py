@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from mltrl import analytics, charts
-from mltrl.levels import Phase
-from mltrl.permissions import Permission
+from mltrl import charts
+
+from mltrl.domain import analytics
+from mltrl.domain.levels import Phase
+from mltrl.domain.permissions import Permission
 from mltrl.ui import access, context, feedback, tables
 
 st.title("Portfolio")

@@ -5,9 +5,11 @@ from datetime import UTC, date, datetime, time
 import pandas as pd
 import streamlit as st
 
-from mltrl import charts, levels
-from mltrl.levels import SwitchbackKind
-from mltrl.permissions import Permission
+from mltrl import charts
+
+from mltrl.domain import levels
+from mltrl.domain.levels import SwitchbackKind
+from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves, projects
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service

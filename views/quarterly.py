@@ -9,10 +9,12 @@ from datetime import UTC, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from mltrl import charts, okr, reports
-from mltrl.analytics import KeyResultStatus
-from mltrl.errors import MltrlError
-from mltrl.permissions import Permission
+from mltrl import charts, reports
+
+from mltrl.domain import okr
+from mltrl.domain.analytics import KeyResultStatus
+from mltrl.domain.errors import MltrlError
+from mltrl.domain.permissions import Permission
 from mltrl.services import okr_report, okrs
 from mltrl.ui import access, context, feedback
 
@@ -70,7 +72,7 @@ tabs = st.tabs(list(TABS), key="qr_tab", on_change="rerun")
 rollup_tab, krs_tab, objectives_tab, export_tab = tabs
 
 
-def call(service, **kwargs):  # noqa: ANN001, ANN201
+def call(service, **kwargs):
     """Run a write ``service`` as the acting user in its own session."""
     with context.session() as s:
         return service(session=s, actor=context.actor(), **kwargs)
@@ -82,7 +84,7 @@ def status_badge(status: str) -> str:
     return f":{colour}-badge[{status}]"
 
 
-def key_result_table(lines, key: str, *, with_objective: bool) -> None:  # noqa: ANN001
+def key_result_table(lines, key: str, *, with_objective: bool) -> None:
     """Key results, the columns a lead scans first on the left (the objective last, when shown)."""
     rows = [{"key result": line.label, "status": line.state.status.value,
              "P(by date)": line.forecast.probability

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, time
 import pandas as pd
 import streamlit as st
 
-from mltrl import gates as gate_rules
-from mltrl import levels
-from mltrl.errors import RowErrors
-from mltrl.permissions import Permission
+from mltrl.domain import gates as gate_rules
+from mltrl.domain import levels
+from mltrl.domain.errors import RowErrors
+from mltrl.domain.permissions import Permission
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
 from mltrl.services import users
@@ -42,7 +42,7 @@ def _day(d: date | None) -> datetime | None:
     return datetime.combine(d, time(23, 59), tzinfo=UTC) if d else None
 
 
-def people(s) -> list[str]:  # noqa: ANN001
+def people(s) -> list[str]:
     """Names to offer for a panel: the accounts (or, in single-user mode, just the acting user)."""
     names = [u.name for u in users.list_users(s) if not u.disabled] if users.has_accounts(s) else []
     return sorted(set(names) | {me})
@@ -62,7 +62,7 @@ def review_table(rows: list, key: str, *, decided: bool = False) -> None:
         "panel": "Panel", "decision": "Decision", "decided": st.column_config.DateColumn("Decided")})
 
 
-def overview(s) -> None:  # noqa: ANN001
+def overview(s) -> None:
     policy = org_policy.current_policy(s)
     open_rows = review_service.reviews(s, status="open")
     waiting = review_service.waiting_for(s, me)
@@ -105,7 +105,7 @@ def overview(s) -> None:  # noqa: ANN001
         st.caption("No technology is deployed.")
 
 
-def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) -> None:  # noqa: ANN001
+def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) -> None:
     """The exit checklist of ``level`` with the team's scores, editable by editors (all or nothing)."""
     table = pd.DataFrame([{
         "key": c.key, "criterion": c.text, "percent": scores[c.key].percent if c.key in scores else 0,
@@ -142,14 +142,14 @@ def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) ->
                 hide_index=True, width="stretch", key=f"{key}_errors") if isinstance(exc, RowErrors) else None)
 
 
-def readiness_line(state) -> None:  # noqa: ANN001
+def readiness_line(state) -> None:
     r = state.readiness
     colour = "green" if r.ready else "orange"
     st.markdown(f":{colour}-badge[{'ready for review' if r.ready else 'not ready yet'}] "
                 f"Exit criteria average **{r.average:.0f}%** (ready at {r.threshold}%), {r.scored} of {r.total} scored.")
 
 
-def gates_panel(s, code: str, level: int, gates, *, key: str) -> None:  # noqa: ANN001
+def gates_panel(s, code: str, level: int, gates, *, key: str) -> None:
     if not gates:
         st.caption(f"Leaving level {level} has no gate beyond the review itself (gates guard levels 5 and 8).")
         return
@@ -178,7 +178,7 @@ def gates_panel(s, code: str, level: int, gates, *, key: str) -> None:  # noqa: 
                                 success=f"Gate overridden: {g.title}.")
 
 
-def ethics_panel(s, view) -> None:  # noqa: ANN001
+def ethics_panel(s, view) -> None:
     review = view.review
     template = review.ethics
     changed = view.changed_answers
@@ -206,7 +206,7 @@ def ethics_panel(s, view) -> None:  # noqa: ANN001
             success=lambda n: f"Saved {n} changed answer(s).")
 
 
-def votes_panel(s, view) -> None:  # noqa: ANN001
+def votes_panel(s, view) -> None:
     review = view.review
     if view.latest_votes:
         st.dataframe(pd.DataFrame([{"voter": v.voter, "vote": v.vote, "comment": v.comment,
@@ -232,7 +232,7 @@ def votes_panel(s, view) -> None:  # noqa: ANN001
                     success=lambda v: f"Vote recorded: {v.voter} votes {v.vote}.", reset={"vote_comment": ""})
 
 
-def decision_panel(s, view, state) -> None:  # noqa: ANN001
+def decision_panel(s, view, state) -> None:
     review = view.review
     if review.status != "open":
         st.markdown(f"**{review.status.capitalize()}**: {review.decision or 'cancelled'} by {review.decided_by} on "
@@ -297,7 +297,7 @@ def decision_panel(s, view, state) -> None:  # noqa: ANN001
                 + (" Now write the stage debrief on the TRL card." if o.debrief else ""))
 
 
-def review_detail(s, review_id: int) -> None:  # noqa: ANN001
+def review_detail(s, review_id: int) -> None:
     view = review_service.review_view(s, review_id)
     review = view.review
     meta = levels.level(review.level)
@@ -416,7 +416,7 @@ with context.session() as s:
                         panel = st.multiselect("Panel members", people(s), key="open_panel", accept_new_options=True)
                         if st.form_submit_button("Open review", icon=":material/rate_review:", type="primary"):
 
-                            def opened(r) -> str:  # noqa: ANN001
+                            def opened(r) -> str:
                                 st.query_params["review"] = str(r.id)  # the next run shows it
                                 return f"Opened review {r.id} of {code} at level {r.level}."
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from mltrl import levels
-from mltrl import risk as rules
+from mltrl.domain import levels
+from mltrl.domain import risk as rules
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
 from mltrl.ui import context, feedback

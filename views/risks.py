@@ -5,10 +5,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from mltrl import analytics, charts
-from mltrl import risk as rules
-from mltrl.errors import RowErrors
-from mltrl.permissions import Permission
+from mltrl import charts
+
+from mltrl.domain import analytics
+from mltrl.domain import risk as rules
+from mltrl.domain.errors import RowErrors
+from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers

@@ -7,8 +7,10 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from mltrl import analytics, charts, levels
-from mltrl.levels import Phase
+from mltrl import charts
+
+from mltrl.domain import analytics, levels
+from mltrl.domain.levels import Phase
 from mltrl.services import timelines
 from mltrl.ui import access, context, feedback
 

@@ -1,4 +1,4 @@
-"""Organisation settings an admin changed (review cadences, card staleness; see mltrl.policy),
+"""Organisation settings an admin changed (review cadences, card staleness; see mltrl.domain.policy),
 and indexes on the risk register's links (a requirement's or component's risks are looked up by them).
 
 Revision ID: 0005

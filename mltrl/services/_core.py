@@ -35,9 +35,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
 
-from mltrl.errors import Busy, Conflict, InvalidInput, PermissionDenied
+from mltrl.domain.errors import Busy, Conflict, InvalidInput, PermissionDenied
 from mltrl.models import PERSON_MAX, AuditEntry, User
-from mltrl.permissions import LEAST_ROLE, Permission, Role, allows
+from mltrl.domain.permissions import LEAST_ROLE, Permission, Role, allows
 
 P = ParamSpec("P")
 R = TypeVar("R")

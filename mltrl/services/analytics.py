@@ -1,5 +1,5 @@
 """Analytics reads (read only): the portfolio's level history as one event table, and the
-technologies it is filtered and labelled by. The arithmetic is ``mltrl.analytics`` (pure,
+technologies it is filtered and labelled by. The arithmetic is ``mltrl.domain.analytics`` (pure,
 vectorised); pages cache these reads on the data version (``mltrl.ui.context.cached_read``), so
 time per level and the transition matrix are computed from memory after the first read.
 """
@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
-from mltrl import analytics
+from mltrl.domain import analytics
 from mltrl.models import LevelEvent, Project, ProjectOwner
 
 EVENT_COLUMNS = ["project_id", "at", "from_level", "to_level", "kind", "switchback_kind"]

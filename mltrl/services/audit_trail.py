@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from mltrl.models import AuditEntry
-from mltrl.permissions import Permission
+from mltrl.domain.permissions import Permission
 from mltrl.services._core import Actor, authorize
 
 PAGE_LIMIT = 500

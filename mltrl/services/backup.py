@@ -74,8 +74,8 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Session, SQLModel
 
 from mltrl import db, models  # noqa: F401  (models registers every table in the metadata)
-from mltrl.errors import InvalidInput
-from mltrl.permissions import Permission
+from mltrl.domain.errors import InvalidInput
+from mltrl.domain.permissions import Permission
 from mltrl.services._core import Actor, authorize, write_service
 
 FORMAT = "mltrl-backup"

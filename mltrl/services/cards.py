@@ -24,11 +24,11 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mltrl import cards as card_rules
-from mltrl import risk as risk_rules
-from mltrl.cards import Card, CardHeader, Links, Staleness
+from mltrl.domain import cards as card_rules
+from mltrl.domain import risk as risk_rules
+from mltrl.domain.cards import Card, CardHeader, Links, Staleness
 from mltrl.db import Settings
-from mltrl.errors import Conflict, InvalidInput, NotFound
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound
 from mltrl.models import (
     CHANGE_SUMMARY_MAX,
     CardRevision,
@@ -37,7 +37,7 @@ from mltrl.models import (
     ProjectOwner,
     utcnow,
 )
-from mltrl.permissions import Permission
+from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves, projects, risks
 from mltrl.services._core import Actor, as_utc, audit, snapshot, within, write_service
 from mltrl.services.policy import current_policy
@@ -337,7 +337,7 @@ def import_card(*, session: Session, actor: Actor, text: str, code: str | None =
 
 def brief_html(session: Session, code: str, *, for_export: bool = False) -> str:
     """The one-page stakeholder brief of the technology's current card (sanitized HTML)."""
-    from mltrl import levels
+    from mltrl.domain import levels
 
     state = current_card(session, code)
     if state.level is None:

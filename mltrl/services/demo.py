@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from mltrl import cards as card_rules
-from mltrl import okr
-from mltrl.errors import InvalidInput
+from mltrl.domain import cards as card_rules
+from mltrl.domain import okr
+from mltrl.domain.errors import InvalidInput
 from mltrl.models import Project, ReviewVote, RiskEvent, utcnow
-from mltrl.permissions import Permission
+from mltrl.domain.permissions import Permission
 from mltrl.services import cards, level_moves, okrs, projects, reviews, risks
 from mltrl.services._core import Actor, parse_when, within, write_service
 

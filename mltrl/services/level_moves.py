@@ -1,6 +1,6 @@
 """Level history: starts, graduations and switchbacks, checked by the level engine.
 
-Every move goes through ``mltrl.levels.check_move``; an accepted one appends a ``LevelEvent``,
+Every move goes through ``mltrl.domain.levels.check_move``; an accepted one appends a ``LevelEvent``,
 updates the project's mirrored ``level``/``level_since`` (bumping its version, so two people moving
 the same technology at once cannot both succeed) and writes the audit rows, in one transaction.
 """
@@ -12,11 +12,11 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from mltrl import levels as engine
-from mltrl.errors import Conflict, InvalidInput
-from mltrl.levels import EventKind, Move, SwitchbackKind
+from mltrl.domain import levels as engine
+from mltrl.domain.errors import Conflict, InvalidInput
+from mltrl.domain.levels import EventKind, Move, SwitchbackKind
 from mltrl.models import NOTE_MAX, LevelEvent, Project, utcnow
-from mltrl.permissions import Permission
+from mltrl.domain.permissions import Permission
 from mltrl.services._core import Actor, as_utc, audit, snapshot, write_service
 from mltrl.services.projects import get_project
 

@@ -2,7 +2,7 @@
 computed from the level history, its forecast, the roll-up by status, owner and phase, the
 burn-up over the quarter's days and the quarter's report card.
 
-Statuses, forecasts and the report card are ``mltrl.analytics`` (pure); this module gathers what
+Statuses, forecasts and the report card are ``mltrl.domain.analytics`` (pure); this module gathers what
 they read (the event table, the objectives, the check-ins) and labels the results with codes. The
 renderings (Markdown, HTML, JSON) are ``mltrl.reports``.
 """
@@ -17,8 +17,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
-from mltrl import analytics, levels, okr
-from mltrl.analytics import Forecast, KeyResultState, PeriodCard
+from mltrl.domain import analytics, levels, okr
+from mltrl.domain.analytics import Forecast, KeyResultState, PeriodCard
 from mltrl.models import CheckIn, Project
 from mltrl.services import analytics as reads
 from mltrl.services import okrs

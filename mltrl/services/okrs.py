@@ -1,7 +1,7 @@
 """OKRs: objectives of a quarter, their key results and the owners' check-ins (storage, writes and
-reads; key result statuses, forecasts and the quarterly report are computed in ``mltrl.analytics``).
+reads; key result statuses, forecasts and the quarterly report are computed in ``mltrl.domain.analytics``).
 
-* An objective belongs to a quarter (``2027-Q1``, ``mltrl.okr``) and has key results of the form
+* An objective belongs to a quarter (``2027-Q1``, ``mltrl.domain.okr``) and has key results of the form
   "technology X reaches level >= L by date D". D is a calendar day, inclusive, and defaults to the
   quarter's last day; any day is accepted. One key result per (objective, technology, level).
 * Owners record check-ins on a key result: a comment and a confidence 0-10, dated (append-only,
@@ -25,8 +25,8 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from mltrl import okr
-from mltrl.errors import Conflict, InvalidInput, NotFound
+from mltrl.domain import okr
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound
 from mltrl.models import (
     NAME_MAX,
     NOTE_MAX,
@@ -37,7 +37,7 @@ from mltrl.models import (
     Project,
     utcnow,
 )
-from mltrl.permissions import Permission
+from mltrl.domain.permissions import Permission
 from mltrl.services._core import (
     Actor,
     as_utc,

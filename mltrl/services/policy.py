@@ -1,4 +1,4 @@
-"""The organisation's settings (``mltrl.policy``): read with their defaults, changed by an admin.
+"""The organisation's settings (``mltrl.domain.policy``): read with their defaults, changed by an admin.
 
 Only settings an admin changed have a row in ``orgsetting``; the rest keep their default. A change
 is checked as a whole (ranges, and shorter review cadences for higher risk grades) and audited
@@ -11,10 +11,10 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, select
 
-from mltrl import policy as rules
+from mltrl.domain import policy as rules
 from mltrl.db import Settings
 from mltrl.models import OrgSetting, utcnow
-from mltrl.permissions import Permission
+from mltrl.domain.permissions import Permission
 from mltrl.services._core import Actor, audit, write_service
 
 

@@ -1,6 +1,6 @@
 """The portfolio as one table: every technology with its level, system level and owners.
 
-Two queries (projects, owners), then the arithmetic in ``mltrl.analytics``. Pages cache the result
+Two queries (projects, owners), then the arithmetic in ``mltrl.domain.analytics``. Pages cache the result
 keyed on ``mltrl.db.data_version`` so a rerun after a click does not recompute it.
 """
 
@@ -12,9 +12,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from mltrl import analytics
-from mltrl import cards as card_rules
-from mltrl.levels import MAX_LEVEL
+from mltrl.domain import analytics
+from mltrl.domain import cards as card_rules
+from mltrl.domain.levels import MAX_LEVEL
 from mltrl.models import CardRevision, GateOverride, Project, ProjectOwner, Review, utcnow
 from mltrl.services._core import as_utc
 from mltrl.services.policy import current_policy

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mltrl.errors import Conflict, InvalidInput, NotFound
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound
 from mltrl.models import (
     CODE_MAX,
     NAME_MAX,
@@ -24,7 +24,7 @@ from mltrl.models import (
     ProjectOwner,
     utcnow,
 )
-from mltrl.permissions import Permission
+from mltrl.domain.permissions import Permission
 from mltrl.services._core import Actor, audit, snapshot, write_service
 
 # Project IDs as the paper writes them (R02.1: Research, index 02, version 1), but any short code

@@ -1,10 +1,10 @@
 """Gated reviews: how a technology moves between levels through its review panel.
 
 * **Exit criteria** of each level come from a versioned criteria set (version 1 is the built-in
-  ``mltrl.criteria_default``; an admin's edit is a new version). The team scores them (percent
+  ``mltrl.domain.criteria_default``; an admin's edit is a new version). The team scores them (percent
   complete, evidence link, comment) at any time, before a review too; the average against the
   readiness threshold (an admin setting) says whether the level is ready for review.
-* **Gates** (``mltrl.gates``) read the requirements register; an admin may override a blocked gate
+* **Gates** (``mltrl.domain.gates``) read the requirements register; an admin may override a blocked gate
   with a justification and an optional expiry. Overrides are kept (append-only).
 * **A review** is opened at the technology's current level. It copies the level's criteria and the
   ethics template it uses, so later edits never re-grade it. Panel members vote (every vote is
@@ -28,12 +28,12 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from mltrl import gates as rules
-from mltrl import levels as engine
-from mltrl.criteria_default import DEFAULT_CRITERIA
-from mltrl.errors import Conflict, InvalidInput, NotFound, RowErrors, RuleViolation
-from mltrl.ethics_default import DEFAULT_ETHICS_TEMPLATE
-from mltrl.levels import EventKind, Move
+from mltrl.domain import gates as rules
+from mltrl.domain import levels as engine
+from mltrl.domain.criteria_default import DEFAULT_CRITERIA
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound, RowErrors, RuleViolation
+from mltrl.domain.ethics_default import DEFAULT_ETHICS_TEMPLATE
+from mltrl.domain.levels import EventKind, Move
 from mltrl.models import (
     NOTE_MAX,
     PERSON_MAX,
@@ -50,8 +50,8 @@ from mltrl.models import (
     ReviewVote,
     utcnow,
 )
-from mltrl.permissions import Permission
-from mltrl.policy import Policy
+from mltrl.domain.permissions import Permission
+from mltrl.domain.policy import Policy
 from mltrl.services import cards, level_moves, projects
 from mltrl.services._core import Actor, as_utc, audit, one_line, parse_when, snapshot, within, write_service
 from mltrl.services.policy import current_policy

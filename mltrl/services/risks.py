@@ -1,5 +1,5 @@
 """The requirements register and the risk register of a technology, their CSV files, and the 5x5
-matrix counts (computed in SQL with the bands of ``mltrl.risk``).
+matrix counts (computed in SQL with the bands of ``mltrl.domain.risk``).
 
 * Requirements are keyed by their number (unique per technology); risks by their id, and in CSV
   files by their title (unique per technology within a file: importing updates the risk of that
@@ -23,9 +23,9 @@ import pandas as pd
 from sqlalchemy import and_, func, literal_column, or_, select
 from sqlmodel import Session, col
 
-from mltrl import levels as level_rules
-from mltrl import risk as rules
-from mltrl.errors import Conflict, InvalidInput, NotFound, RowErrors
+from mltrl.domain import levels as level_rules
+from mltrl.domain import risk as rules
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound, RowErrors
 from mltrl.models import (
     NAME_MAX,
     NOTE_MAX,
@@ -38,8 +38,8 @@ from mltrl.models import (
     RiskEvent,
     utcnow,
 )
-from mltrl.permissions import Permission
-from mltrl.policy import Policy
+from mltrl.domain.permissions import Permission
+from mltrl.domain.policy import Policy
 from mltrl.services._core import Actor, as_utc, audit, snapshot, write_service
 from mltrl.services.projects import find_project, get_project
 
@@ -672,7 +672,7 @@ def levels_of(phases: Iterable[str] = (), levels: Iterable[int] = ()) -> list[in
     return sorted(chosen) if chosen or list(phases) or list(levels) else None
 
 
-def _filtered(query, *, project_levels: Iterable[int] | None, categories: Iterable[str] | None,  # noqa: ANN001, ANN202
+def _filtered(query, *, project_levels: Iterable[int] | None, categories: Iterable[str] | None,
               project_joined: bool = False):
     """``query`` over ``Risk`` narrowed to technologies at ``project_levels`` and to ``categories``
     (``Project`` is joined only when the level filter needs it)."""
@@ -715,7 +715,7 @@ def top_risks(session: Session, policy: Policy, *, limit: int = 20, project_leve
     return _risk_rows(session, list(session.execute(query).scalars()), policy)
 
 
-def _overdue_clause(now: datetime, policy: Policy):  # noqa: ANN202
+def _overdue_clause(now: datetime, policy: Policy):
     """SQL: the risk is not closed and its review is due before ``now`` (grade cadence, or the end
     of an acceptance). No date arithmetic in SQL: each grade compares with its own cutoff."""
     due = [and_(_SCORE.between(lo, hi), Risk.last_reviewed_at < now - timedelta(days=policy.risk_review_days[g.name]))

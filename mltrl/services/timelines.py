@@ -30,8 +30,8 @@ import pandas as pd
 from sqlalchemy import Integer, String, case, false, func, literal, select, true, type_coerce
 from sqlmodel import Session
 
-from mltrl import analytics
-from mltrl import levels as engine
+from mltrl.domain import analytics
+from mltrl.domain import levels as engine
 from mltrl.models import LevelEvent, Project, ProjectOwner
 from mltrl.services import reviews
 from mltrl.services._core import as_utc
@@ -293,7 +293,7 @@ def level_events(session: Session) -> pd.DataFrame:
     return _level_events(session, true())
 
 
-def _level_events(session: Session, where) -> pd.DataFrame:  # noqa: ANN001 -- a SQL condition
+def _level_events(session: Session, where) -> pd.DataFrame:
     # ``at`` is read as the driver gives it (text on SQLite, a datetime on PostgreSQL) and parsed
     # for the whole column at once: converting it row by row costs more than the query at L.
     rows = session.execute(

@@ -15,9 +15,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from mltrl.errors import InvalidInput, NotFound
+from mltrl.domain.errors import InvalidInput, NotFound
 from mltrl.models import EMAIL_MAX, NAME_MAX, PERSON_MAX, User, utcnow
-from mltrl.permissions import Permission, Role, parse_role
+from mltrl.domain.permissions import Permission, Role, parse_role
 from mltrl.services._core import Actor, account_count, audit, snapshot, write_service
 
 PASSWORD_MIN = 8

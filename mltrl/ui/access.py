@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from mltrl.errors import MltrlError
-from mltrl.permissions import Permission, Role, allows
+from mltrl.domain.errors import MltrlError
+from mltrl.domain.permissions import Permission, Role, allows
 from mltrl.services import users
 from mltrl.ui import context
 

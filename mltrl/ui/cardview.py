@@ -1,6 +1,6 @@
 """Drawing TRL cards on a page: cached rendering, the document view, the editor's fields.
 
-Rendering goes through ``mltrl.cards`` (python-markdown, then nh3's allow-list) and is shown with
+Rendering goes through ``mltrl.domain.cards`` (python-markdown, then nh3's allow-list) and is shown with
 ``st.html`` (which sanitizes once more with DOMPurify). Rendered HTML is cached on the card's
 content, so a long card renders once per change, not once per click.
 """
@@ -11,8 +11,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from mltrl import cards, db
-from mltrl.cards import Card, CardHeader, Links
+from mltrl import db
+
+from mltrl.domain import cards
+from mltrl.domain.cards import Card, CardHeader, Links
 from mltrl.services import cards as card_service
 from mltrl.ui import context
 

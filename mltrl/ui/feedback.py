@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from mltrl.errors import (
+from mltrl.domain.errors import (
     Conflict,
     InvalidInput,
     MltrlError,

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from mltrl import charts
-from mltrl import risk as rules
+from mltrl.domain import risk as rules
 from mltrl.ui import access
 
 LISTING_COLUMNS = {

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mltrl import analytics, charts
+from mltrl import charts
+
+from mltrl.domain import analytics
 from mltrl.services.level_moves import event_kind_label
 
 PAGE_SIZE = 200

@@ -32,8 +32,8 @@ from datetime import UTC, date, datetime
 import pytest
 from playwright.sync_api import Browser, Download, Locator, Page, expect
 
-from mltrl import okr
-from mltrl.levels import LEVELS
+from mltrl.domain import okr
+from mltrl.domain.levels import LEVELS
 from tests.e2e.conftest import ARTIFACTS, ROOT, new_page, open_app, shot, wait_for_app
 from tests.e2e.test_card_journey import choose_matching, open_tab, still_on_tab
 from tests.e2e.test_review_journey import (

@@ -54,7 +54,7 @@ EVIDENCE = "https://example.org/poc/results-table"
 
 def _seed(url: str) -> None:
     """Register the three technologies through the services, on the database the server will open."""
-    from mltrl.cards import Card
+    from mltrl.domain.cards import Card
     from mltrl.db import get_engine, session_scope
     from mltrl.services import Actor, cards, level_moves, projects
 

@@ -5,7 +5,7 @@ The module starts its own ``streamlit run`` server (``conftest.launch_server``) 
 SQLite file holding the demo portfolio plus one new technology, E2E.R1, seeded through the
 services before the server starts: registered and started at level 4, with empty registers.
 
-The numbers, by ``mltrl.risk``'s bands: requirement 1 (p 30 %, value 8) falls in p band 2 / value
+The numbers, by ``mltrl.domain.risk``'s bands: requirement 1 (p 30 %, value 8) falls in p band 2 / value
 band 4; the risk (p 0.5, value 8) in p band 3 / value band 4, score 4.0.
 """
 

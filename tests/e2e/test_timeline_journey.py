@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from mltrl.levels import LEVELS
+from mltrl.domain.levels import LEVELS
 from tests.e2e.conftest import (
     ROOT,
     RUN_TIMEOUT_MS,

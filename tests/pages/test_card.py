@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from sqlmodel import func, select
 
-from mltrl.cards import Card
+from mltrl.domain.cards import Card
 from mltrl.models import AuditEntry, CardRevision
 from mltrl.services import Actor, cards, level_moves
 from tests.factories import make_history, make_project

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mltrl.cards import Card
+from mltrl.domain.cards import Card
 from mltrl.services import Actor, cards
 from tests.factories import make_project
 

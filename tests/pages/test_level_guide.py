@@ -1,6 +1,6 @@
 """The Level guide page under AppTest."""
 
-from mltrl import levels
+from mltrl.domain import levels
 
 PAGE = "views/level_guide.py"
 

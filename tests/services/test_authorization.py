@@ -10,10 +10,10 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, select
 
-from mltrl.errors import PermissionDenied
+from mltrl.domain.errors import PermissionDenied
 from mltrl.models import AuditEntry, SQLModel, utcnow
-from mltrl.permissions import Permission
-from mltrl.cards import Card
+from mltrl.domain.permissions import Permission
+from mltrl.domain.cards import Card
 from mltrl.services import (
     WRITE_SERVICES,
     Actor,

@@ -15,7 +15,7 @@ import random
 import sqlite3
 import stat
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from mltrl import db
 from mltrl.cli import app
-from mltrl.errors import InvalidInput, PermissionDenied
+from mltrl.domain.errors import InvalidInput, PermissionDenied
 from mltrl.models import AuditEntry, Project
 from mltrl.services import Actor, backup, demo, level_moves, okrs, projects, users
 from mltrl.services._core import within
@@ -102,7 +102,7 @@ def synthetic_portfolio(session: Session, n: int = 300, seed: int = 7) -> None:
     rng = random.Random(seed)
     add, start = within(projects.add_project), within(level_moves.record_start)
     grad, back = within(level_moves.graduate), within(level_moves.switch_back)
-    epoch = datetime(2019, 1, 1, tzinfo=timezone.utc)
+    epoch = datetime(2019, 1, 1, tzinfo=UTC)
     system = None
     for i in range(n):
         code = f"S{i:04d}" if i % 3 or system is None else f"{system}.{i}"

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from mltrl import cards as card_rules
-from mltrl.cards import Card
-from mltrl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from mltrl.domain import cards as card_rules
+from mltrl.domain.cards import Card
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mltrl.models import AuditEntry, CardRevision, utcnow
 from mltrl.services import Actor, cards, level_moves, portfolio, projects, users
 from tests.factories import TESTER, everything, make_history, make_project

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from sqlalchemy import inspect
@@ -173,8 +173,8 @@ def test_a_whole_history_through_the_cli(cli_db: str) -> None:
     assert records[2]["note"] == "real data showed a gap"
     assert records[0]["note"] == ""
     stamps = [datetime.fromisoformat(r["at"]) for r in records]
-    assert stamps[0] == datetime(2022, 1, 10, tzinfo=timezone.utc)
-    assert stamps[1] == datetime(2022, 5, 2, 14, 30, tzinfo=timezone.utc)
+    assert stamps[0] == datetime(2022, 1, 10, tzinfo=UTC)
+    assert stamps[1] == datetime(2022, 5, 2, 14, 30, tzinfo=UTC)
     assert all(s.utcoffset() == timedelta(0) for s in stamps)
     assert stamps == sorted(stamps)
 
@@ -187,7 +187,7 @@ def test_a_whole_history_through_the_cli(cli_db: str) -> None:
 def test_an_offset_in_at_is_stored_as_utc(cli_db: str) -> None:
     ok("project", "add", "R01.1", "Tech")
     ok("level", "start", "R01.1", "1", "--at", "2024-03-01T01:00+02:00")
-    assert datetime.fromisoformat(history("R01.1")[0]["at"]) == datetime(2024, 2, 29, 23, 0, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(history("R01.1")[0]["at"]) == datetime(2024, 2, 29, 23, 0, tzinfo=UTC)
 
 
 def test_history_of_a_project_without_moves(cli_db: str) -> None:
@@ -198,10 +198,10 @@ def test_history_of_a_project_without_moves(cli_db: str) -> None:
 
 def test_an_undated_move_is_dated_now(cli_db: str) -> None:
     ok("project", "add", "R01.1", "Tech")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     ok("level", "start", "R01.1", "2")
     at = datetime.fromisoformat(history("R01.1")[0]["at"])
-    assert before - timedelta(seconds=1) <= at <= datetime.now(timezone.utc)
+    assert before - timedelta(seconds=1) <= at <= datetime.now(UTC)
 
 
 ILLEGAL = [
@@ -283,7 +283,7 @@ def test_a_never_held_level_warns_on_stderr_and_still_records(cli_db: str) -> No
 
 def test_a_future_date_warns_on_stderr_and_still_records(cli_db: str) -> None:
     ok("project", "add", "T", "Tech")
-    later = (datetime.now(timezone.utc) + timedelta(days=10)).date().isoformat()
+    later = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
     result = ok("level", "start", "T", "2", "--at", later)
     assert "warning:" in result.stderr and "future" in result.stderr
     assert len(history("T")) == 1

@@ -45,7 +45,7 @@ import pytest
 from sqlmodel import col, select
 
 from mltrl import db
-from mltrl.errors import Conflict, MltrlError, RuleViolation
+from mltrl.domain.errors import Conflict, MltrlError, RuleViolation
 from mltrl.models import AuditEntry, LevelEvent
 from mltrl.services import Actor, level_moves, projects
 from mltrl.services.projects import owners_of
@@ -166,7 +166,7 @@ def run_writer(url: str, worker: int, writes: int, *, barrier: Any = None, share
                     seen[code] = (version + 1, result.event.to_level)
             caught += [f"{w.category.__name__}: {w.message}" for w in got]
             accepted.append(record)
-        except Exception as exc:  # noqa: BLE001 - every refusal is reported, whatever its kind
+        except Exception as exc:
             caught += [f"{w.category.__name__}: {w.message}" for w in got]
             refused.append(record | _describe(exc))
             if op != "add":
@@ -182,7 +182,7 @@ def run_writer(url: str, worker: int, writes: int, *, barrier: Any = None, share
 def _child(url: str, worker: int, writes: int, barrier: Any, results: Any, kwargs: dict[str, Any]) -> None:
     try:
         results.put(run_writer(url, worker, writes, barrier=barrier, **kwargs))
-    except BaseException as exc:  # noqa: BLE001 - the parent must hear about it, not hang
+    except BaseException as exc:
         results.put({"worker": worker, "crashed": _describe(exc) | {"traceback": traceback.format_exc()}})
 
 

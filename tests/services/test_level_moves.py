@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, UTC
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from mltrl.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mltrl.services import Actor, level_moves, projects
 from tests.factories import TESTER, audit_rows, day, everything, make_history, make_project, row_counts
 
@@ -133,21 +133,21 @@ def test_a_switchback_kind_is_read_case_insensitively(session: Session, tech: st
 
 def test_a_date_without_time_is_midnight_utc(session: Session, tech: str) -> None:
     outcome = level_moves.record_start(session=session, actor=TESTER, code=tech, level=1, at=date(2024, 5, 6))
-    assert outcome.event.at == datetime(2024, 5, 6, tzinfo=timezone.utc)
+    assert outcome.event.at == datetime(2024, 5, 6, tzinfo=UTC)
 
 
 def test_an_offset_date_is_stored_in_utc(session: Session, tech: str) -> None:
     local = datetime(2024, 5, 6, 1, 30, tzinfo=timezone(timedelta(hours=2)))
     level_moves.record_start(session=session, actor=TESTER, code=tech, level=1, at=local)
     (event,) = level_moves.history(session, tech)
-    assert event.at == datetime(2024, 5, 5, 23, 30, tzinfo=timezone.utc)
+    assert event.at == datetime(2024, 5, 5, 23, 30, tzinfo=UTC)
     assert event.at.utcoffset() == timedelta(0)
 
 
 def test_an_undated_move_happens_now(session: Session, tech: str) -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     outcome = level_moves.record_start(session=session, actor=TESTER, code=tech, level=1)
-    assert before <= outcome.event.at <= datetime.now(timezone.utc)
+    assert before <= outcome.event.at <= datetime.now(UTC)
     assert outcome.warnings == ()
 
 
@@ -167,7 +167,7 @@ def test_a_switchback_to_a_never_held_level_is_recorded_with_a_warning(session: 
 
 
 def test_a_future_dated_move_is_recorded_with_a_warning(session: Session, tech: str) -> None:
-    later = datetime.now(timezone.utc) + timedelta(days=30)
+    later = datetime.now(UTC) + timedelta(days=30)
     outcome = level_moves.record_start(session=session, actor=TESTER, code=tech, level=2, at=later)
     assert any("future" in w for w in outcome.warnings)
     assert projects.get_project(session, tech).level == 2
@@ -225,7 +225,7 @@ def test_a_move_on_the_same_day_as_the_last_is_allowed(session: Session, tech: s
 
 def test_an_undated_move_after_a_future_dated_one_is_refused(session: Session, engine: Engine, tech: str) -> None:
     level_moves.record_start(session=session, actor=TESTER, code=tech, level=2,
-                             at=datetime.now(timezone.utc) + timedelta(days=3))
+                             at=datetime.now(UTC) + timedelta(days=3))
     before = everything(engine)
     with pytest.raises(RuleViolation) as refused:
         level_moves.graduate(session=session, actor=TESTER, code=tech)

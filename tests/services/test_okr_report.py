@@ -117,7 +117,7 @@ def test_renderings_carry_every_key_result_and_escape_user_text(session, quarter
 
 
 def test_an_unknown_quarter_is_refused(session):
-    from mltrl.errors import InvalidInput
+    from mltrl.domain.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="quarter"):
         okr_report.quarter_report(session, "Q1-2026")

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from mltrl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mltrl.models import AuditEntry, CheckIn, KeyResult, Objective, utcnow
 from mltrl.services import Actor, okrs, users
 from tests.factories import day, everything, make_history, make_project

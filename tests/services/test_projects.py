@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from mltrl import levels
-from mltrl.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from mltrl.domain import levels
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from mltrl.models import LevelEvent
 from mltrl.services import WRITE_SERVICES, Actor, demo, level_moves, portfolio, projects, reviews
 from tests.factories import TESTER, audit_rows, day, everything, make_history, make_project, row_counts

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from mltrl.cards import Card
-from mltrl.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
+from mltrl.domain.cards import Card
+from mltrl.domain.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
 from mltrl.models import GateOverride, LevelEvent, utcnow
-from mltrl.policy import Policy
+from mltrl.domain.policy import Policy
 from mltrl.services import Actor, cards, level_moves, projects, reviews, risks, users
 from tests.factories import day, everything, make_history, make_project
 

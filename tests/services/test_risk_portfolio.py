@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from mltrl import analytics
-from mltrl import risk as rules
-from mltrl.errors import InvalidInput, PermissionDenied, RowErrors
+from mltrl.domain import analytics
+from mltrl.domain import risk as rules
+from mltrl.domain.errors import InvalidInput, PermissionDenied, RowErrors
 from mltrl.models import AuditEntry, Risk, RiskEvent, utcnow
-from mltrl.policy import Policy
+from mltrl.domain.policy import Policy
 from mltrl.services import Actor, risks, users
 from mltrl.services import policy as org_policy
 from mltrl.services.risks import RowEdit

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from mltrl import risk as rules
-from mltrl.errors import Conflict, InvalidInput, RowErrors
+from mltrl.domain import risk as rules
+from mltrl.domain.errors import Conflict, InvalidInput, RowErrors
 from mltrl.models import utcnow
 from mltrl.services import Actor, risks
 from tests.factories import everything, make_history, make_project

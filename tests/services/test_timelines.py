@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import event
 
-from mltrl import analytics, levels
-from mltrl.errors import NotFound
+from mltrl.domain import analytics, levels
+from mltrl.domain.errors import NotFound
 from mltrl.services import Actor, portfolio, reviews, timelines
 from tests.factories import day, make_history, make_project
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
 
-from mltrl.errors import InvalidInput, PermissionDenied
+from mltrl.domain.errors import InvalidInput, PermissionDenied
 from mltrl.services import Actor, users
 from tests.factories import everything
 

@@ -1,18 +1,18 @@
-"""Portfolio arithmetic (``mltrl.analytics``): tree order, days in level, system levels, phases."""
+"""Portfolio arithmetic (``mltrl.domain.analytics``): tree order, days in level, system levels, phases."""
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mltrl import analytics
+from mltrl.domain import analytics
 
-NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
 # --- tree_order ---------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def forests(draw: st.DrawFn) -> tuple[list[int], dict[int, int | None]]:
     return list(nodes), parents
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(forests())
 def test_tree_order_shows_every_node_once_right_under_its_parent(forest) -> None:
     nodes, parents = forest
@@ -104,7 +104,7 @@ def test_days_between_reads_iso_strings_and_other_timezones() -> None:
 
 
 def test_days_between_defaults_to_now() -> None:
-    days = analytics.days_between(pd.Series([datetime.now(timezone.utc) - timedelta(days=3)]))
+    days = analytics.days_between(pd.Series([datetime.now(UTC) - timedelta(days=3)]))
     assert days.iloc[0] == pytest.approx(3.0, abs=0.01)
 
 
@@ -201,7 +201,7 @@ _EVENT = st.tuples(st.integers(0, 4), st.integers(0, 30), st.floats(0, 1), st.in
 @given(st.lists(_EVENT, max_size=40))
 @settings(max_examples=150)
 def test_risk_trend_equals_replaying_the_history_one_event_at_a_time(raw):
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     events = pd.DataFrame([{"risk_id": r, "at": start + timedelta(days=d), "p_failure": p, "value": v, "status": s,
                             "category": "data" if r % 2 else "ethics"} for r, d, p, v, s in raw],
                           columns=["risk_id", "at", "p_failure", "value", "status", "category"])

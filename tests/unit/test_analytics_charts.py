@@ -8,7 +8,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from mltrl import analytics, charts
+from mltrl import charts
+
+from mltrl.domain import analytics
 
 
 def intervals(n: int) -> pd.DataFrame:

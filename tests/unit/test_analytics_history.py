@@ -1,4 +1,4 @@
-"""Time per level, moves, paths, cycles, forecasts and key result statuses (``mltrl.analytics``):
+"""Time per level, moves, paths, cycles, forecasts and key result statuses (``mltrl.domain.analytics``):
 checked against plain-Python replays of the definitions and against figures worked out by hand."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mltrl import analytics
-from mltrl.analytics import KeyResultStatus as S
+from mltrl.domain import analytics
+from mltrl.domain.analytics import KeyResultStatus as S
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -166,7 +166,7 @@ def replay_time_per_level(frame: pd.DataFrame, as_of: datetime) -> dict:
     return out
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(histories, st.integers(0, 400))
 def test_time_per_level_equals_a_replay(raw, as_of_day):
     frame = build(raw)
@@ -180,7 +180,7 @@ def test_time_per_level_equals_a_replay(raw, as_of_day):
         assert got[key][:3] == pytest.approx(values[:3]) and got[key][3] == values[3]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(histories)
 def test_transitions_and_paths_equal_a_replay(raw):
     frame = build(raw)
@@ -215,7 +215,7 @@ def test_forecast_by_hand_and_reproducible():
     assert done.reached and done.probability == 1.0 and done.expected_days == 0.0
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.lists(st.floats(1, 200), min_size=1, max_size=8), st.lists(st.floats(1, 200), min_size=1, max_size=8),
        st.floats(1.1, 3.0), st.floats(0, 400), st.integers(0, 2**16))
 def test_slower_history_never_makes_the_forecast_earlier_or_likelier(a, b, factor, horizon, seed):
@@ -255,7 +255,7 @@ def test_key_result_status_by_hand(rows, as_of_day, expected_day, active, status
     assert state.status == status
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.tuples(st.integers(0, 120), st.integers(0, 9)), max_size=8), st.integers(0, 9))
 def test_the_burn_up_agrees_with_the_status_day_by_day(raw, target):
     h = history(sorted(raw, key=lambda r: r[0]))

@@ -1,4 +1,4 @@
-"""The card importer (``mltrl.cards.parse_markdown``) against hand-written cards it was not written for.
+"""The card importer (``mltrl.domain.cards.parse_markdown``) against hand-written cards it was not written for.
 
 Each file in ``tests/fixtures/cards/`` is one way people write the MLTRL card template layout
 (invented technologies, written for these tests):
@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from mltrl.cards import (
+from mltrl.domain.cards import (
     Card,
     CardHeader,
     ParsedCard,

@@ -1,4 +1,4 @@
-"""TRL card rules (mltrl.cards): the Markdown layout both ways, safe rendering, cross-links,
+"""TRL card rules (mltrl.domain.cards): the Markdown layout both ways, safe rendering, cross-links,
 validation, diffs and staleness. Pure: no database, no streamlit."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mltrl import cards
-from mltrl.cards import Card, CardHeader, Links
-from mltrl.errors import InvalidInput
+from mltrl.domain import cards
+from mltrl.domain.cards import Card, CardHeader, Links
+from mltrl.domain.errors import InvalidInput
 
 HEADER = CardHeader("R02.1", "Mixed-variable BO", 4, (1, 2, 3))
 
@@ -79,7 +79,7 @@ def any_header(draw) -> CardHeader:
 # --- round trip ----------------------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150)
 @given(card=any_card(), header=any_header())
 def test_import_of_an_export_is_the_same_card(card: Card, header: CardHeader) -> None:
     parsed = cards.parse_markdown(cards.to_markdown(card, header))
@@ -87,7 +87,7 @@ def test_import_of_an_export_is_the_same_card(card: Card, header: CardHeader) ->
     assert (parsed.code, parsed.name, parsed.level) == (header.code, header.name, header.level)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(card=any_card())
 def test_export_is_stable_after_one_round_trip(card: Card) -> None:
     once = cards.to_markdown(card, HEADER)

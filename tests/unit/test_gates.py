@@ -3,18 +3,18 @@ criteria and ethics template."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mltrl import gates, levels
-from mltrl.criteria_default import DEFAULT_CRITERIA
-from mltrl.errors import InvalidInput
-from mltrl.ethics_default import DEFAULT_ETHICS_TEMPLATE
+from mltrl.domain import gates, levels
+from mltrl.domain.criteria_default import DEFAULT_CRITERIA
+from mltrl.domain.errors import InvalidInput
+from mltrl.domain.ethics_default import DEFAULT_ETHICS_TEMPLATE
 
-NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
 CRITERIA = gates.criteria_of([["a", "A.", ""], ["b", "B.", ""], ["c", "C.", ""], ["d", "D.", ""]])
 
 
@@ -44,7 +44,7 @@ def test_bad_percent_names_the_field(raw):
     assert refusal.value.field == "percent"
 
 
-def R(number, kind, vs="passed", va="passed"):  # noqa: N802
+def R(number, kind, vs="passed", va="passed"):
     return gates.RequirementFacts(number, kind, vs, va)
 
 

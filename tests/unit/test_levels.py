@@ -1,4 +1,4 @@
-"""The level engine (``mltrl.levels``): the ten levels, the move rules, system levels.
+"""The level engine (``mltrl.domain.levels``): the ten levels, the move rules, system levels.
 
 Every rule in the module docstring has a table of refused moves (checked by the rule name the
 user sees) and a table of accepted ones; hypothesis then throws random histories at the engine.
@@ -7,15 +7,15 @@ user sees) and a table of accepted ones; hypothesis then throws random histories
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mltrl import levels
-from mltrl.errors import MltrlError, RuleViolation
-from mltrl.levels import (
+from mltrl.domain import levels
+from mltrl.domain.errors import MltrlError, RuleViolation
+from mltrl.domain.levels import (
     EMBEDDED_SWITCHBACKS,
     LEVELS,
     PHASE_LEVELS,
@@ -41,7 +41,7 @@ RULES = {
     "switchback-goes-down", "embedded-pairs", "switchback-kind-required", "chronological",
 }
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def at(days: float) -> datetime:
@@ -462,7 +462,7 @@ def check_history(history: list[Transition]) -> None:
     assert dates == sorted(dates)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 @given(proposed_moves())
 def test_any_sequence_of_moves_leaves_a_lawful_history(moves: list[Move]) -> None:
     s = LevelState()
@@ -523,14 +523,14 @@ def brute_force(parents: dict, lv: dict) -> dict:
     return result
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(forests())
 def test_system_levels_equal_the_minimum_over_descendants(forest) -> None:
     parents, lv = forest
     assert system_levels(parents, lv) == brute_force(parents, lv)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(forests(), st.randoms(use_true_random=False))
 def test_system_levels_refuse_any_parent_loop(forest, rnd: random.Random) -> None:
     parents, lv = forest

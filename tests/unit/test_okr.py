@@ -1,4 +1,4 @@
-"""Quarters and the checks of OKR input (``mltrl.okr``): tables of what is read and refused, then
+"""Quarters and the checks of OKR input (``mltrl.domain.okr``): tables of what is read and refused, then
 hypothesis over the calendar."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mltrl.errors import InvalidInput
-from mltrl.okr import (
+from mltrl.domain.errors import InvalidInput
+from mltrl.domain.okr import (
     Quarter,
     move_due,
     parse_confidence,

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mltrl import policy
-from mltrl import risk as rules
-from mltrl.errors import InvalidInput
+from mltrl.domain import policy
+from mltrl.domain import risk as rules
+from mltrl.domain.errors import InvalidInput
 
 
 def test_defaults_round_trip_through_a_policy():

@@ -1,16 +1,16 @@
-"""Risk rules (mltrl.risk): bands, grades, inputs as people type them, requirement numbers,
+"""Risk rules (mltrl.domain.risk): bands, grades, inputs as people type them, requirement numbers,
 review cadence. Pure."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mltrl import risk
-from mltrl.errors import InvalidInput
+from mltrl.domain import risk
+from mltrl.domain.errors import InvalidInput
 
 
 @given(st.floats(0, 1))
@@ -84,7 +84,7 @@ def test_sql_bands_follow_the_same_edges():
 
 
 def test_review_cadence_and_overdue():
-    last = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    last = datetime(2026, 1, 1, tzinfo=UTC)
     assert risk.next_review(last, 0.9, 10) == last + timedelta(days=14)  # critical
     assert risk.next_review(last, 0.1, 1) == last + timedelta(days=90)  # low
     assert risk.next_review(last, 0.9, 10, {"critical": 7}) == last + timedelta(days=7)
@@ -114,7 +114,7 @@ def test_grade_score_ranges_cover_every_score_once():
 
 
 def test_an_acceptance_ending_first_brings_the_review_forward():
-    last = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    last = datetime(2026, 1, 1, tzinfo=UTC)
     cadence_due = risk.next_review(last, 0.9, 10)  # critical: 14 days
     assert cadence_due == last + timedelta(days=14)
     assert risk.next_review(last, 0.9, 10, accepted_until=last + timedelta(days=3)) == last + timedelta(days=3)

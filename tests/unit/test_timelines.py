@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mltrl import charts
-from mltrl import levels as engine
+from mltrl.domain import levels as engine
 from mltrl.services import timelines
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -76,7 +76,7 @@ histories = st.lists(st.tuples(codes, st.integers(0, 40), st.integers(0, 9)), mi
     lambda rows: sorted(rows, key=lambda r: r[1]))  # recorded in time order, ties in list order
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(histories)
 def test_system_level_over_time_equals_a_brute_force_recomputation(rows) -> None:
     events = system_events(rows)
@@ -88,7 +88,7 @@ def test_system_level_over_time_equals_a_brute_force_recomputation(rows) -> None
 trees = st.lists(st.integers(0, 10), min_size=1, max_size=6)  # node k's parent index (mod k): a random tree
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(trees, st.lists(st.tuples(st.integers(0, 6), st.integers(0, 30), st.integers(0, 9)), min_size=1, max_size=25))
 def test_it_agrees_with_the_level_engine_at_every_moment(parent_picks, moves) -> None:
     nodes = [f"N{k}" for k in range(len(parent_picks) + 1)]
@@ -124,7 +124,7 @@ def test_segments_run_from_each_event_to_the_next_or_now() -> None:
         (1, day(20), day(30), 2, "research"), (2, day(5), day(30), 7, "productization")]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.tuples(st.integers(1, 4), st.integers(0, 50), st.integers(0, 9)), max_size=40))
 def test_segments_tile_each_history_without_gaps_or_overlaps(rows) -> None:
     rows = sorted(rows, key=lambda r: r[1])

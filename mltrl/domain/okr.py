@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from mltrl.errors import InvalidInput
+from mltrl.domain.errors import InvalidInput
 
 YEAR_MIN = 2000
 YEAR_MAX = 2100

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from mltrl import levels
-from mltrl.errors import InvalidInput
+from mltrl.domain import levels
+from mltrl.domain.errors import InvalidInput
 
 DEFAULT_READY_THRESHOLD = 80
 

@@ -42,7 +42,7 @@ from markdown.blockprocessors import HashHeaderProcessor
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
-from mltrl.errors import InvalidInput
+from mltrl.domain.errors import InvalidInput
 
 # --------------------------------------------------------------------------------------------
 # What a card holds

@@ -13,7 +13,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from mltrl import levels as engine
+from mltrl.domain import levels as engine
 
 
 def tree_order(

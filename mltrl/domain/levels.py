@@ -28,7 +28,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from mltrl.errors import RuleViolation
+from mltrl.domain.errors import RuleViolation
 
 MIN_LEVEL = 0
 MAX_LEVEL = 9

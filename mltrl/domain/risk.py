@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from mltrl.errors import InvalidInput
+from mltrl.domain.errors import InvalidInput
 
 P_EDGES: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)  # lower edges of bands 2..5
 VALUE_EDGES: tuple[int, ...] = (3, 5, 7, 9)  # lower edges of bands 2..5

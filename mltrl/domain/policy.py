@@ -4,7 +4,7 @@ allowed range, and the rules that hold between them. Pure: no database, no strea
 A setting not changed by an admin keeps its default; ``mltrl.services.policy`` stores only the
 changed ones (table ``orgsetting``) and lays them over these defaults.
 
-* Risk review cadences, one per risk grade (``mltrl.risk.GRADES``): how many days may pass
+* Risk review cadences, one per risk grade (``mltrl.domain.risk.GRADES``): how many days may pass
   between two reviews of a risk of that grade. Higher risk, shorter cadence: a grade's cadence may
   not be longer than the cadence of the grade below it.
 * Card staleness: a TRL card not saved for more than this many days is stale
@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from mltrl import risk as risk_rules
-from mltrl.errors import InvalidInput
+from mltrl.domain import risk as risk_rules
+from mltrl.domain.errors import InvalidInput
 
 
 @dataclass(frozen=True)

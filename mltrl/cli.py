@@ -500,8 +500,7 @@ def _review_record(session: Session, review_id: int) -> dict:
     decided = review.status == "decided"
     # A decided review shows what stood at the decision; an open (or cancelled) one, what stands now.
     if decided:
-        scores = {k: rules.Score(k, v.get("percent", 0), v.get("evidence", ""), v.get("comment", ""))
-                  for k, v in (review.scores or {}).items()}
+        scores = rules.decided_scores(review.scores)
         gates = [dict({"advice": None, "override": None}, **g) for g in review.gates or []]
     else:
         scores = reviews.scores_of(session, project.id, review.level)

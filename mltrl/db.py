@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +27,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from mltrl import models
+from mltrl.domain.policy import DEFAULT_CARD_STALE_DAYS
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -36,14 +39,25 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_URL
     # A card not saved for more than this many days is stale (MLTRL_CARD_STALE_DAYS).
-    card_stale_days: int = Field(default=90, ge=1, le=3650)
+    card_stale_days: int = Field(default=DEFAULT_CARD_STALE_DAYS, ge=1, le=3650)
     # Where the dashboard is served (MLTRL_BASE_URL, e.g. https://mltrl.example.org): exported
     # cards link their cross-references there; without it they are marked but not linked.
     base_url: str = ""
 
 
+def settings() -> Settings:
+    """The one settings object: read from the environment once and shared, until the ``MLTRL_``
+    variables change (a test, or a CLI run with other options, sees its own values)."""
+    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("MLTRL_"))))
+
+
+@functools.lru_cache(maxsize=8)
+def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
+    return Settings()
+
+
 def database_url() -> str:
-    return Settings().database_url
+    return settings().database_url
 
 
 def is_sqlite(url: str) -> bool:

@@ -9,7 +9,7 @@ import streamlit as st
 from mltrl.domain.errors import MltrlError
 from mltrl.domain import levels
 from mltrl.domain import policy as policy_rules
-from mltrl.db import Settings
+from mltrl import db
 from mltrl.domain.permissions import ROLE_HELP, ROLE_ORDER
 from mltrl.services import audit_trail, backup, users
 from mltrl.services import policy as org_policy
@@ -82,7 +82,7 @@ with settings_tab, context.session() as s:
                 "is in the audit trail.")
     with st.form("settings", border=True):
         typed = {}
-        for spec in policy_rules.specs(Settings().card_stale_days):
+        for spec in policy_rules.specs(db.settings().card_stale_days):
             typed[spec.key] = st.number_input(
                 f"{spec.label} ({spec.unit})", min_value=spec.minimum, max_value=spec.maximum, step=1,
                 value=in_force[spec.key], key=f"setting_{spec.key}",

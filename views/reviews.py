@@ -325,8 +325,7 @@ def review_detail(s, review_id: int) -> None:
         checklist_editor(s, view.code, review.level, state.criteria, state.scores, key="review_checklist")
     else:
         criteria = gate_rules.criteria_of(review.criteria)
-        scores = {k: gate_rules.Score(k, v["percent"], v.get("evidence", ""), v.get("comment", ""))
-                  for k, v in (review.scores or {}).items()}
+        scores = gate_rules.decided_scores(review.scores)
         st.caption(f"As scored when the review was decided (criteria version {review.criteria_version}).")
         st.dataframe(pd.DataFrame([{"criterion": c.text, "percent": scores[c.key].percent if c.key in scores else 0}
                                    for c in criteria]), hide_index=True, width="stretch", key="decided_scores",

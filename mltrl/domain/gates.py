@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from enum import StrEnum
 
 from mltrl.domain import levels
@@ -60,6 +61,14 @@ class Score:
     percent: int
     evidence: str = ""
     comment: str = ""
+
+
+def decided_scores(stored: Mapping[str, Any] | None) -> dict[str, Score]:
+    """The scores a decided review kept (``Review.scores``: key -> {percent, evidence, comment}),
+    read in one way wherever they are shown; a missing percent reads as 0."""
+    return {key: Score(key, int(value.get("percent") or 0), str(value.get("evidence") or ""),
+                       str(value.get("comment") or ""))
+            for key, value in (stored or {}).items()}
 
 
 @dataclass(frozen=True)

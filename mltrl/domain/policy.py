@@ -41,7 +41,11 @@ def _cadence_spec(g: risk_rules.Grade) -> SettingSpec:
         default=g.review_days, minimum=1, maximum=730)
 
 
-def specs(card_stale_default: int = 90) -> tuple[SettingSpec, ...]:
+# A card not saved for this many days is stale, unless an admin or MLTRL_CARD_STALE_DAYS says otherwise.
+DEFAULT_CARD_STALE_DAYS = 90
+
+
+def specs(card_stale_default: int = DEFAULT_CARD_STALE_DAYS) -> tuple[SettingSpec, ...]:
     """Every setting, in the order the admin page shows them."""
     return (*(_cadence_spec(g) for g in risk_rules.GRADES),
             SettingSpec(key="card_stale_days", label="A TRL card is stale after",
@@ -61,7 +65,7 @@ class Policy:
 
     risk_review_days: Mapping[str, int] = field(
         default_factory=lambda: {g.name: g.review_days for g in risk_rules.GRADES})
-    card_stale_days: int = 90
+    card_stale_days: int = DEFAULT_CARD_STALE_DAYS
     review_ready_threshold: int = 80
     deployed_review_days: int = 90
 

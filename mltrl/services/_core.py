@@ -35,7 +35,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
 
+from mltrl.domain.days import as_utc, parse_when  # noqa: F401  (re-exported for the services)
 from mltrl.domain.errors import Busy, Conflict, InvalidInput, PermissionDenied
+from mltrl.domain.fields import one_line  # noqa: F401  (re-exported for the services)
 from mltrl.models import PERSON_MAX, AuditEntry, User
 from mltrl.domain.permissions import LEAST_ROLE, Permission, Role, allows
 
@@ -198,40 +200,15 @@ def audit(
     return entry
 
 
-def as_utc(value: datetime | date | None, *, field: str = "at") -> datetime | None:
-    """``value`` as an aware UTC datetime; a naive value or a plain date is taken as UTC."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    raise InvalidInput(field, f"expected a date or date-time, got {value!r}")
-
-
-def one_line(text: object, field: str, limit: int, *, required: bool = False) -> str:
-    """A line of text as typed: inner runs of white space become one space, ends trimmed; refused
-    (naming ``field``) when required and empty, or longer than ``limit``."""
-    value = " ".join(str(text or "").split())
-    if required and not value:
-        raise InvalidInput(field, "required")
-    if len(value) > limit:
-        raise InvalidInput(field, f"at most {limit} characters (got {len(value)})")
-    return value
-
-
-def parse_when(text: str, *, field: str = "at") -> datetime:
-    """Parse an ISO 8601 date or date-time typed by a person (naive means UTC)."""
-    raw = (text or "").strip()
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(
-            field, f"{text!r} is not an ISO 8601 date such as 2025-03-31 or 2025-03-31T14:00"
-        ) from None
-    result = as_utc(parsed, field=field)
-    assert result is not None
-    return result
+def check_version(row: Any, expected_version: int | None, what: str) -> None:
+    """The optimistic version check, written once: an edit made from a stale copy (the version the
+    person saw is not the row's) is refused as a ``Conflict`` naming both versions. ``None`` means
+    the caller saw no version (a script acting on whatever is current)."""
+    if expected_version is not None and row.version != expected_version:
+        raise Conflict(
+            f"{what} changed since you opened it (version {expected_version} -> {row.version}); "
+            "reload to see the change, then try again."
+        )
 
 
 def within(use_case: Callable[P, R]) -> Callable[P, R]:

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from mltrl.domain import cards as card_rules
 from mltrl.domain import risk as risk_rules
 from mltrl.domain.cards import Card, CardHeader, Links, Staleness
-from mltrl.db import Settings
+from mltrl import db
 from mltrl.domain.errors import Conflict, InvalidInput, NotFound
 from mltrl.models import (
     CHANGE_SUMMARY_MAX,
@@ -190,7 +190,7 @@ def export_links(session: Session) -> Links:
     ``MLTRL_BASE_URL`` says where it is served; otherwise marked but not linked (a relative link
     would point nowhere once the file is opened elsewhere)."""
     codes = frozenset(projects.project_codes(session))
-    base = Settings().base_url.rstrip("/")
+    base = db.settings().base_url.rstrip("/")
     if not base:
         return Links(codes=codes, project_href=None, person_href=None)
     return Links(codes=codes, project_href=lambda code: f"{base}/project?code={quote(code)}",

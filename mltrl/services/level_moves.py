@@ -17,7 +17,7 @@ from mltrl.domain.errors import Conflict, InvalidInput
 from mltrl.domain.levels import EventKind, Move, SwitchbackKind
 from mltrl.models import NOTE_MAX, LevelEvent, Project, utcnow
 from mltrl.domain.permissions import Permission
-from mltrl.services._core import Actor, as_utc, audit, snapshot, write_service
+from mltrl.services._core import Actor, check_version, as_utc, audit, snapshot, write_service
 from mltrl.services.projects import get_project
 
 
@@ -84,11 +84,8 @@ def _record(
     review_id: int | None = None,
 ) -> MoveOutcome:
     project = get_project(session, code)
-    if expected_version is not None and project.version != expected_version:
-        raise Conflict(
-            f"{project.code} changed since you opened it (it is now at level "
-            f"{project.level if project.level is not None else 'none'}); reload and try again."
-        )
+    check_version(project, expected_version,
+                  f"{project.code} (now at level {project.level if project.level is not None else 'none'})")
     note = _clean_note(note)
     now = utcnow()
     at = as_utc(move.at) or now

@@ -26,7 +26,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from mltrl.domain import okr
-from mltrl.domain.errors import Conflict, InvalidInput, NotFound
+from mltrl.domain.errors import InvalidInput, NotFound
 from mltrl.models import (
     NAME_MAX,
     NOTE_MAX,
@@ -40,6 +40,7 @@ from mltrl.models import (
 from mltrl.domain.permissions import Permission
 from mltrl.services._core import (
     Actor,
+    check_version,
     as_utc,
     audit,
     one_line,
@@ -64,10 +65,6 @@ def _text(text: object, field: str, *, required: bool = False) -> str:
         raise InvalidInput(field, f"at most {NOTE_MAX} characters (got {len(value)})")
     return value
 
-
-def _check_version(row: Objective | KeyResult, expected_version: int, what: str) -> None:
-    if row.version != expected_version:
-        raise Conflict(f"{what} changed since you opened it; reload and try again.")
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -129,7 +126,7 @@ def edit_objective(*, session: Session, actor: Actor, objective_id: int, expecte
                    title: str | None = _UNCHANGED, owner: str | None = _UNCHANGED) -> Objective:
     """Change an objective's title or owner (``None``: unchanged; ``owner=""`` clears it)."""
     row = _objective(session, objective_id)
-    _check_version(row, expected_version, f"Objective {row.id}")
+    check_version(row, expected_version, f"Objective {row.id}")
     values = {}
     if title is not None:
         values["title"] = one_line(title, "title", NAME_MAX, required=True)
@@ -162,7 +159,7 @@ def _delete_key_result(session: Session, actor: Actor, row: KeyResult) -> None:
 def delete_objective(*, session: Session, actor: Actor, objective_id: int, expected_version: int) -> None:
     """Delete an objective with its key results and their check-ins; its copies lose the link."""
     row = _objective(session, objective_id)
-    _check_version(row, expected_version, f"Objective {row.id}")
+    check_version(row, expected_version, f"Objective {row.id}")
     for copy in session.exec(select(Objective).where(Objective.copied_from_id == row.id)).all():
         before = snapshot(copy)
         copy.copied_from_id = None
@@ -232,7 +229,7 @@ def edit_key_result(*, session: Session, actor: Actor, key_result_id: int, expec
                     owner: str | None = _UNCHANGED, note: str | None = _UNCHANGED) -> KeyResult:
     """Change a key result's target level, due date, owner or the review's note (``None``: unchanged)."""
     row = _key_result(session, key_result_id)
-    _check_version(row, expected_version, f"Key result {row.id}")
+    check_version(row, expected_version, f"Key result {row.id}")
     values: dict[str, object] = {}
     if target_level is not None:
         values["target_level"] = okr.parse_target_level(target_level)
@@ -261,7 +258,7 @@ def edit_key_result(*, session: Session, actor: Actor, key_result_id: int, expec
 def delete_key_result(*, session: Session, actor: Actor, key_result_id: int, expected_version: int) -> None:
     """Delete a key result and its check-ins (kept in the audit trail)."""
     row = _key_result(session, key_result_id)
-    _check_version(row, expected_version, f"Key result {row.id}")
+    check_version(row, expected_version, f"Key result {row.id}")
     _delete_key_result(session, actor, row)
 
 

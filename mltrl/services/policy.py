@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from sqlmodel import Session, select
 
 from mltrl.domain import policy as rules
-from mltrl.db import Settings
+from mltrl import db
 from mltrl.models import OrgSetting, utcnow
 from mltrl.domain.permissions import Permission
 from mltrl.services._core import Actor, audit, write_service
 
 
 def _card_stale_default() -> int:
-    return Settings().card_stale_days
+    return db.settings().card_stale_days
 
 
 def current_policy(session: Session) -> rules.Policy:

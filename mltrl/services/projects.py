@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mltrl.domain.errors import Conflict, InvalidInput, NotFound
+from mltrl.domain.errors import InvalidInput, NotFound
 from mltrl.models import (
     CODE_MAX,
     NAME_MAX,
@@ -25,7 +25,7 @@ from mltrl.models import (
     utcnow,
 )
 from mltrl.domain.permissions import Permission
-from mltrl.services._core import Actor, audit, snapshot, write_service
+from mltrl.services._core import Actor, check_version, audit, snapshot, write_service
 
 # Project IDs as the paper writes them (R02.1: Research, index 02, version 1), but any short code
 # of letters, digits, dots, dashes and underscores is accepted so existing schemes carry over.
@@ -222,11 +222,7 @@ def update_project(
 ) -> Project:
     """Edit a technology seen at ``expected_version``; a newer version means a conflict."""
     project = get_project(session, code)
-    if project.version != expected_version:
-        raise Conflict(
-            f"{project.code} changed since you opened it (version {expected_version} -> "
-            f"{project.version}); reload to see the change, then edit again."
-        )
+    check_version(project, expected_version, project.code)
     before = _project_snapshot(session, project)
     # Check every input (and look the parent up) before touching the row, so one save is one
     # UPDATE: a query in between would autoflush a half-edited row and bump the version twice.

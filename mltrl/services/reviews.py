@@ -53,7 +53,7 @@ from mltrl.models import (
 from mltrl.domain.permissions import Permission
 from mltrl.domain.policy import Policy
 from mltrl.services import cards, level_moves, projects
-from mltrl.services._core import Actor, as_utc, audit, one_line, parse_when, snapshot, within, write_service
+from mltrl.services._core import Actor, check_version, as_utc, audit, one_line, parse_when, snapshot, within, write_service
 from mltrl.services.policy import current_policy
 from mltrl.services.projects import get_project
 
@@ -379,8 +379,7 @@ def open_review(*, session: Session, actor: Actor, code: str, panel: Iterable[st
 def set_panel(*, session: Session, actor: Actor, review_id: int, expected_version: int, panel: Iterable[str]) -> Review:
     review = _review(session, review_id)
     _check_open(review)
-    if review.version != expected_version:
-        raise Conflict(f"Review {review.id} changed since you opened it; reload and try again.")
+    check_version(review, expected_version, f"Review {review.id}")
     before = {"panel": list(review.panel)}
     review.panel = _panel(panel)
     session.add(review)
@@ -494,8 +493,7 @@ def decide(*, session: Session, actor: Actor, review_id: int, expected_version: 
     block (unless an admin overrode them); what stood at the decision is kept on the review."""
     review = _review(session, review_id)
     _check_open(review)
-    if review.version != expected_version:
-        raise Conflict(f"Review {review.id} changed since you opened it; reload and try again.")
+    check_version(review, expected_version, f"Review {review.id}")
     project = session.get(Project, review.project_id)
     if project.level != review.level:
         raise Conflict(f"{project.code} is no longer at level {review.level}: its level changed since the review "

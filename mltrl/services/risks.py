@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 
 from mltrl.domain import levels as level_rules
 from mltrl.domain import risk as rules
-from mltrl.domain.errors import Conflict, InvalidInput, NotFound, RowErrors
+from mltrl.domain.errors import InvalidInput, NotFound, RowErrors
 from mltrl.models import (
     NAME_MAX,
     NOTE_MAX,
@@ -40,7 +40,7 @@ from mltrl.models import (
 )
 from mltrl.domain.permissions import Permission
 from mltrl.domain.policy import Policy
-from mltrl.services._core import Actor, as_utc, audit, snapshot, write_service
+from mltrl.services._core import Actor, check_version, as_utc, audit, snapshot, write_service
 from mltrl.services.projects import find_project, get_project
 
 REQUIREMENT_COLUMNS = ["number", "kind", "statement", "level", "verification_method", "verification_status",
@@ -164,7 +164,7 @@ def update_requirement(*, session: Session, actor: Actor, code: str, number: str
     row = _requirement(session, project, rules.parse_number(number))
     if row is None:
         raise NotFound(f"{project.code} has no requirement {number}.")
-    _check_version(row, expected_version, f"Requirement {row.number} of {project.code}")
+    check_version(row, expected_version, f"Requirement {row.number} of {project.code}")
     current = {k: getattr(row, k) for k in REQUIREMENT_COLUMNS}
     return _update_requirement(session, actor, project, row, clean_requirement(current | fields, project))
 
@@ -270,11 +270,6 @@ def _risk(session: Session, project: Project, risk_id: int) -> Risk:
     return row
 
 
-def _check_version(row: Requirement | Risk, expected_version: int, what: str) -> None:
-    """An edit made from a stale copy is refused (the version the person saw is not the row's)."""
-    if row.version != expected_version:
-        raise Conflict(f"{what} changed since you opened it; reload and try again.")
-
 
 @write_service(Permission.EDIT)
 def add_risk(*, session: Session, actor: Actor, code: str, title: str, category: str, p_failure: object,
@@ -296,7 +291,7 @@ def update_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expe
     fields = dict(changes)
     project = get_project(session, code)
     row = _risk(session, project, risk_id)
-    _check_version(row, expected_version, f"Risk {row.title!r} of {project.code}")
+    check_version(row, expected_version, f"Risk {row.title!r} of {project.code}")
     current = risk_record(session, row)
     return _update_risk(session, actor, project, row, clean_risk(current | fields, session, project))
 
@@ -306,7 +301,7 @@ def review_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expe
     """Record that the risk was reviewed now: its review clock restarts."""
     project = get_project(session, code)
     row = _risk(session, project, risk_id)
-    _check_version(row, expected_version, f"Risk {row.title!r} of {project.code}")
+    check_version(row, expected_version, f"Risk {row.title!r} of {project.code}")
     before = snapshot(row)
     row.last_reviewed_at = row.updated_at = utcnow()
     session.add(row)
@@ -322,7 +317,7 @@ def accept_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expe
     """Accept a risk: who accepted it (the actor), why, and until when it stands."""
     project = get_project(session, code)
     row = _risk(session, project, risk_id)
-    _check_version(row, expected_version, f"Risk {row.title!r} of {project.code}")
+    check_version(row, expected_version, f"Risk {row.title!r} of {project.code}")
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvalidInput("reason", "say why the risk is accepted")

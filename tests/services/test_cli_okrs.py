@@ -173,7 +173,7 @@ def test_checkin_refusals(cli_db: str) -> None:
     refused(cli_db, "okr", "checkin", str(kr), "--", "-1", "Awful.", says="confidence: -1 is outside 0-10")
     refused(cli_db, "okr", "checkin", str(kr), "5", "  ", says="comment: required")
     refused(cli_db, "okr", "checkin", str(kr), "5", "c" * 2001, says="comment: at most 2000 characters")
-    refused(cli_db, "okr", "checkin", str(kr), "5", "Later.", "--at", "2999-01-01", says="at: ")
+    refused(cli_db, "okr", "checkin", str(kr), "5", "Later.", "--at", "2199-01-01", says="at: ")
     refused(cli_db, "okr", "checkin", "99", "5", "Where?", says="There is no key result 99")
     refused(cli_db, "okr", "checkin", str(kr), "high", "Great.", says="Invalid value", code=2)
     refused(cli_db, "okr", "checkin", str(kr), "7.5", "Great.", says="Invalid value", code=2)

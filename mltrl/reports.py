@@ -10,6 +10,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from mltrl import charts
+from mltrl.domain import days
 from mltrl.domain.analytics import KeyResultStatus
 
 if TYPE_CHECKING:
@@ -69,12 +70,6 @@ def as_json(report: QuarterReport) -> dict[str, Any]:
     }
 
 
-def _end(report: QuarterReport):
-    from datetime import UTC, datetime, time, timedelta
-
-    return datetime.combine(report.end, time(), tzinfo=UTC) + timedelta(days=1)
-
-
 def _card_lines(report: QuarterReport) -> list[str]:
     card = report.card
     kinds = ", ".join(f"{n} {k}" for k, n in card.switchbacks.items() if n) or "none"
@@ -90,7 +85,7 @@ def _card_lines(report: QuarterReport) -> list[str]:
         held = list(card.held.itertuples())
         names = ", ".join(f"{r.code} (level {r.level})" for r in held[:12])
         more = f" and {len(held) - 12} more" if len(held) > 12 else ""
-        when = "all quarter" if report.as_of >= _end(report) else "so far this quarter"
+        when = "all quarter" if report.as_of >= days.day_end(report.end) else "so far this quarter"
         out.append(f"- Held at one level {when}: {len(held)} technologies: {names}{more}.")
     return out
 

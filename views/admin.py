@@ -1,13 +1,12 @@
 """Admin: users and roles, the audit trail, backups. Admins only (everyone in single-user mode)."""
 
 import json
-from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from mltrl.domain.errors import MltrlError
-from mltrl.domain import levels
+from mltrl.domain import days, levels
 from mltrl.domain import policy as policy_rules
 from mltrl import db
 from mltrl.domain.permissions import ROLE_HELP, ROLE_ORDER
@@ -145,8 +144,8 @@ with audit_tab, context.session() as s:
     who = f1.multiselect("Person", facets.actors, key="audit_actor")
     what = f2.multiselect("Entity", facets.entities, key="audit_entity")
     how = f3.multiselect("Action", facets.actions, key="audit_action")
-    first = facets.first.date() if facets.first else date.today()
-    last = facets.last.date() if facets.last else date.today()
+    first = facets.first.date() if facets.first else days.today()
+    last = facets.last.date() if facets.last else days.today()
     span = f4.date_input("Dates", value=(first, last), key="audit_dates")
     start, end = (span[0], span[1]) if isinstance(span, tuple) and len(span) == 2 else (None, None)
     rows, total = audit_trail.entries(s, actor=context.actor(), actors=who, entities=what, actions=how,
@@ -189,7 +188,7 @@ with backup_tab:
         "**Download** the whole database as one JSON file (every table, with its format version "
         "and schema revision). It holds the accounts' password hashes: keep it as safe as the database."
     )
-    st.download_button("Download backup", data=_export_bytes, file_name=f"mltrl-backup-{date.today()}.json",
+    st.download_button("Download backup", data=_export_bytes, file_name=f"mltrl-backup-{days.today()}.json",
                        mime="application/json", key="backup_download", icon=":material/download:")
     st.divider()
     st.markdown(

@@ -2,14 +2,14 @@
 owner or system, and the portfolio as it stood on any date. Everything is computed from the level
 history (``mltrl.domain.analytics``, pure and vectorised) over an event table cached on the data version."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from mltrl import charts
 
-from mltrl.domain import analytics, levels
+from mltrl.domain import analytics, days, levels
 from mltrl.domain.levels import Phase
 from mltrl.services import analytics as reads
 from mltrl.ui import context, feedback
@@ -42,7 +42,7 @@ if techs.empty:
     st.info("No technologies yet: add one on the **Project** page, or load the demo portfolio with "
             "`mltrl demo load`.", icon=":material/info:")
     st.stop()
-today = datetime.now(UTC).date()
+today = days.today()
 first_day = events["at"].min().date() if len(events) else today
 
 with st.container(border=True):
@@ -67,18 +67,12 @@ if since > until:
     st.stop()
 
 
-def end_of(day: date) -> datetime:
-    """The end of ``day`` (UTC): the next day's first instant. A date means the whole of that day,
-    so events *before* this instant count (``before``) and ongoing stays run to it."""
-    return datetime.combine(day, time(), tzinfo=UTC) + timedelta(days=1)
-
-
 def before(frame: pd.DataFrame, moment: datetime) -> pd.DataFrame:
     return frame.loc[frame["at"] < pd.Timestamp(moment)]
 
 
-as_of = min(end_of(until), datetime.now(UTC))  # ongoing stays run to the end of To, or to now if To is today
-start = datetime.combine(since, time(), tzinfo=UTC)
+as_of = min(days.day_end(until), days.now())  # ongoing stays run to the end of To, or to now if To is today
+start = days.day_start(since)
 chosen = analytics.filter_portfolio(techs, phases=phases, statuses=statuses, owners=owners)
 code_of = dict(zip(techs["project_id"], techs["code"]))
 mine = before(events.loc[events["project_id"].isin(set(chosen["project_id"]))], as_of)
@@ -245,8 +239,8 @@ if date_tab.open:
         then = d2.date_input("Compared with", value=until - timedelta(days=90), key="an_then", format="YYYY-MM-DD",
                              help="What changed between this date and the first")
         everything = events.loc[events["project_id"].isin(set(chosen["project_id"]))]
-        last_instant = timedelta(microseconds=1)  # levels_on counts events at or before the moment
-        level_then = analytics.levels_on(everything, end_of(on) - last_instant)
+        # levels_on counts events at or before the moment: the day's last instant
+        level_then = analytics.levels_on(everything, days.last_instant(on))
         snapshot = chosen[["project_id", "code", "name"]].assign(level=chosen["project_id"].map(level_then))
         snapshot["level"] = snapshot["level"].astype("Int64")
         snapshot["phase"] = analytics.phase_labels(snapshot["level"]).fillna("no level")
@@ -255,7 +249,7 @@ if date_tab.open:
         table(snapshot.drop(columns="project_id"), f"levels on {on:%Y-%m-%d}", "an_on_table",
               column_config={"level": st.column_config.NumberColumn(format="%d")})
         lo, hi = sorted([then, on])
-        changes = analytics.changes_between(everything, end_of(lo) - last_instant, end_of(hi) - last_instant)
+        changes = analytics.changes_between(everything, days.last_instant(lo), days.last_instant(hi))
         st.markdown(f"#### What changed from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}")
         if changes.empty:
             st.info("Nothing moved between these dates.", icon=":material/pause_circle:")

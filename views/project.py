@@ -1,13 +1,13 @@
 """Project: one technology's summary, components, level history, and the forms to change them."""
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 import pandas as pd
 import streamlit as st
 
 from mltrl import charts
 
-from mltrl.domain import levels
+from mltrl.domain import days, levels
 from mltrl.domain.levels import SwitchbackKind
 from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves, projects
@@ -25,10 +25,11 @@ known_codes = dict(zip(frame["id"], frame["code"]))
 
 
 def _when(day: date) -> datetime:
-    """A date picked in a form, as a UTC instant: today means now, another day its midnight."""
-    if day == date.today():
-        return datetime.now(UTC)
-    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+    """A date picked in a form, as a UTC instant: today (the UTC day) means now, another day its
+    first instant."""
+    if day == days.today():
+        return days.now()
+    return days.day_start(day)
 
 
 def add_project_form(key: str) -> None:

@@ -4,14 +4,13 @@ the quarter's report card, check-ins and notes, and the whole review exported as
 or JSON. Objectives, key results and check-ins are written through ``mltrl.services.okrs``."""
 
 import json
-from datetime import UTC, datetime, time, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from mltrl import charts, reports
 
-from mltrl.domain import okr
+from mltrl.domain import days, okr
 from mltrl.domain.analytics import KeyResultStatus
 from mltrl.domain.errors import MltrlError
 from mltrl.domain.permissions import Permission
@@ -32,7 +31,7 @@ st.caption("Objectives and key results of the form “technology X reaches level
            "the level history.")
 feedback.show_flash()
 
-today = datetime.now(UTC).date()
+today = days.today()
 current = okr.quarter_of(today)
 known = context.cached_read(okrs.quarters)
 wanted = st.query_params.get("quarter")
@@ -60,9 +59,9 @@ seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=okr_repor
 if as_of_day is None:
     st.error("As of: choose a date (YYYY-MM-DD).", icon=":material/event_busy:")
     st.stop()
-now = datetime.now(UTC).replace(second=0, microsecond=0)
-# The end of the chosen day (its last instant: an event dated the next day is not counted), or now.
-as_of = min(datetime.combine(as_of_day, time(), tzinfo=UTC) + timedelta(days=1) - timedelta(microseconds=1), now)
+# The end of the chosen day (its last instant: an event dated the next day is not counted), or now
+# (to the minute, so reruns within a minute share the cached report).
+as_of = days.as_of_instant(as_of_day, moment=days.now().replace(second=0, microsecond=0))
 with st.spinner(f"Judging key results and forecasting ({int(samples):,} samples each)…"):
     report = context.quarter_report(quarter, as_of=as_of, samples=int(samples), seed=int(seed))
 st.caption(f"{quarter}: {q.start:%Y-%m-%d} to {q.end:%Y-%m-%d} · as of {report.as_of:%Y-%m-%d %H:%M} UTC · "
@@ -128,7 +127,7 @@ if rollup_tab.open:
         m2.metric("Levels given back", card.levels_lost, help="Levels lost to switchbacks")
         m3.metric("Switchbacks", sum(card.switchbacks.values()),
                   help=", ".join(f"{k}: {n}" for k, n in card.switchbacks.items()))
-        so_far = " so far" if report.as_of < datetime.combine(q.end, time(), tzinfo=UTC) + timedelta(days=1) else ""
+        so_far = " so far" if report.as_of < days.day_end(q.end) else ""
         m4.metric("Held at one level" + so_far, len(card.held),
                   help="Technologies with a level that did not move at all in the quarter (to the as-of date)")
         changes = {"code": st.column_config.TextColumn("technology"),

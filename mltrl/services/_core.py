@@ -37,7 +37,7 @@ from sqlmodel import Session, SQLModel
 
 from mltrl.domain.days import as_utc, parse_when  # noqa: F401  (re-exported for the services)
 from mltrl.domain.errors import Busy, Conflict, InvalidInput, PermissionDenied
-from mltrl.domain.fields import one_line  # noqa: F401  (re-exported for the services)
+from mltrl.domain.fields import one_line
 from mltrl.models import PERSON_MAX, AuditEntry, User
 from mltrl.domain.permissions import LEAST_ROLE, Permission, Role, allows
 
@@ -61,11 +61,9 @@ class Actor:
     name: str
 
     def __post_init__(self) -> None:
-        name = (self.name or "").strip()
+        name = one_line(self.name, "user", PERSON_MAX)
         if not name:
             raise InvalidInput("user", "a name is required to act (use --as NAME or MLTRL_USER)")
-        if len(name) > PERSON_MAX:
-            raise InvalidInput("user", f"at most {PERSON_MAX} characters")
         object.__setattr__(self, "name", name)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from mltrl.models import AuditEntry
+from mltrl.domain import days
 from mltrl.domain.permissions import Permission
 from mltrl.services._core import Actor, authorize
 
@@ -59,9 +60,9 @@ def entries(
     if actions:
         conditions.append(col(AuditEntry.action).in_(actions))
     if start:
-        conditions.append(AuditEntry.at >= datetime.combine(start, time(0), tzinfo=UTC))
+        conditions.append(AuditEntry.at >= days.day_start(start))
     if end:
-        conditions.append(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC))
+        conditions.append(AuditEntry.at < days.day_end(end))
     total = session.execute(select(func.count()).select_from(AuditEntry).where(*conditions)).scalar_one()
     rows = session.execute(
         select(AuditEntry).where(*conditions).order_by(col(AuditEntry.id).desc()).limit(limit)

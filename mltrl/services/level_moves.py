@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
+from mltrl.domain import fields
 from mltrl.domain import levels as engine
 from mltrl.domain.errors import Conflict, InvalidInput
 from mltrl.domain.levels import EventKind, Move, SwitchbackKind
@@ -56,10 +57,7 @@ def event_kind_label(event: LevelEvent) -> str:
 
 
 def _clean_note(note: str | None) -> str:
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX:
-        raise InvalidInput("note", f"at most {NOTE_MAX} characters (got {len(note)})")
-    return note
+    return fields.block(note, "note", NOTE_MAX)
 
 
 def _parse_switchback_kind(kind: str | SwitchbackKind | None) -> SwitchbackKind | None:

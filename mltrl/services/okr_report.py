@@ -10,7 +10,7 @@ renderings (Markdown, HTML, JSON) are ``mltrl.reports``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from mltrl.domain import analytics, levels, okr
+from mltrl.domain.days import as_utc, day_end, day_start, now
 from mltrl.domain.analytics import Forecast, KeyResultState, PeriodCard
 from mltrl.models import CheckIn, Project
 from mltrl.services import analytics as reads
@@ -92,11 +93,12 @@ class QuarterReport:
 
 
 def _moment(value: datetime | date | None) -> datetime:
+    """The judging moment: now when none is given; a day means its first instant."""
     if value is None:
-        return datetime.now(UTC)
+        return now()
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.combine(value, time(), tzinfo=UTC)
+        return as_utc(value, field="as of")
+    return day_start(value)
 
 
 def quarter_report(session: Session, quarter: str, *, as_of: datetime | date | None = None,
@@ -174,8 +176,8 @@ def quarter_report(session: Session, quarter: str, *, as_of: datetime | date | N
     # The quarter is half-open, [first day, next quarter's first day): an event at midnight on the
     # first day belongs to it (``period_card`` counts (start, end], so both ends move back 1 µs).
     tick = timedelta(microseconds=1)
-    period_end = min(moment, _moment(q.end + timedelta(days=1)) - tick)
-    raw = analytics.period_card(events.loc[events["at"] <= pd.Timestamp(moment)], _moment(q.start) - tick,
+    period_end = min(moment, day_end(q.end) - tick)
+    raw = analytics.period_card(events.loc[events["at"] <= pd.Timestamp(moment)], day_start(q.start) - tick,
                                 period_end)
 
     def coded(frame: pd.DataFrame) -> pd.DataFrame:

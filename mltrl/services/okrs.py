@@ -25,6 +25,7 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from mltrl.domain import fields
 from mltrl.domain import okr
 from mltrl.domain.errors import InvalidInput, NotFound
 from mltrl.models import (
@@ -58,11 +59,9 @@ _UNCHANGED = None
 
 def _text(text: object, field: str, *, required: bool = False) -> str:
     """A note or a comment: line breaks kept, ends trimmed."""
-    value = str(text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    value = fields.block(text, field, NOTE_MAX)
     if required and not value:
         raise InvalidInput(field, "required: say in a sentence where things stand")
-    if len(value) > NOTE_MAX:
-        raise InvalidInput(field, f"at most {NOTE_MAX} characters (got {len(value)})")
     return value
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mltrl.domain import fields
 from mltrl.domain.errors import InvalidInput, NotFound
 from mltrl.models import (
     CODE_MAX,
@@ -48,19 +49,11 @@ def clean_code(code: str, *, field: str = "code") -> str:
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput("name", "a name is required")
-    if len(name) > NAME_MAX:
-        raise InvalidInput("name", f"at most {NAME_MAX} characters (got {len(name)})")
-    return name
+    return fields.one_line(name, "name", NAME_MAX, required=True)
 
 
 def _clean_summary(summary: str | None) -> str:
-    summary = (summary or "").strip()
-    if len(summary) > SUMMARY_MAX:
-        raise InvalidInput("summary", f"at most {SUMMARY_MAX} characters (got {len(summary)})")
-    return summary
+    return fields.block(summary, "summary", SUMMARY_MAX)
 
 
 def _clean_status(status: str) -> str:
@@ -73,12 +66,12 @@ def _clean_status(status: str) -> str:
 def clean_owners(owners: Iterable[str] | None) -> list[str]:
     """Owners as given, trimmed, blanks and repeats dropped, order kept."""
     result: list[str] = []
+    if isinstance(owners, str):
+        raise InvalidInput("owners", "expected a list of names, got text")
     for raw in owners or ():
-        name = " ".join(str(raw).split())
+        name = fields.one_line(raw, "owners", PERSON_MAX)
         if not name:
             continue
-        if len(name) > PERSON_MAX:
-            raise InvalidInput("owners", f"an owner's name has at most {PERSON_MAX} characters")
         if name not in result:
             result.append(name)
     return result

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from mltrl.domain import fields
 from mltrl.domain.errors import InvalidInput, NotFound
 from mltrl.models import EMAIL_MAX, NAME_MAX, PERSON_MAX, User, utcnow
 from mltrl.domain.permissions import Permission, Role, parse_role
@@ -81,14 +82,11 @@ def _clean_email(email: str | None) -> str | None:
 
 
 def _clean_display(display_name: str | None, name: str) -> str:
-    display = " ".join((display_name or "").split()) or name
-    if len(display) > NAME_MAX:
-        raise InvalidInput("display_name", f"at most {NAME_MAX} characters")
-    return display
+    return fields.one_line(display_name, "display_name", NAME_MAX) or name
 
 
 def _hash(password: str | None, *, field: str = "password") -> str:
-    if password is None or len(password) < PASSWORD_MIN:
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
         raise InvalidInput(field, f"at least {PASSWORD_MIN} characters")
     if len(password) > PASSWORD_MAX:
         raise InvalidInput(field, f"at most {PASSWORD_MAX} characters")

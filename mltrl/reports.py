@@ -1,13 +1,16 @@
 """The quarterly readiness review as a document: Markdown for stakeholders, a self-contained HTML
 page (styles and the charts' script inline: it opens offline, attached to an e-mail), and the
 JSON the CLI prints. Pure: it renders a ``QuarterReport`` and imports neither streamlit nor the
-database. User text (titles, notes, comments) is escaped for HTML and for Markdown tables.
+database. User text (titles, notes, comments) is escaped for Markdown tables, and for HTML by the
+autoescaping Jinja2 templates in ``mltrl/templates/``.
 """
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from mltrl import charts
 from mltrl.domain import days
@@ -143,62 +146,50 @@ th { background: #f6f6f4; } td.num, th.num { text-align: right; }
 """
 
 
-def _badge(status: str) -> str:
-    return f'<span class="status" style="background:{charts.STATUS_COLOURS.get(status, "#5f6368")}">{status}</span>'
+_TEMPLATES = Environment(loader=PackageLoader("mltrl", "templates"), autoescape=True,
+                         undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
+
+
+def _badge(status: str) -> Markup:
+    colour = charts.STATUS_COLOURS.get(status, "#5f6368")
+    return Markup('<span class="status" style="background:{}">{}</span>').format(colour, status)
+
+
+def _dash(value: object, suffix: str = "") -> str:
+    return "—" if value is None or value == "" else f"{value}{suffix}"
 
 
 def html_document(report: QuarterReport) -> str:
-    """The review as one HTML page with everything inline (the charts' script once, at the top)."""
-    e = html.escape
-    counts = summary(report)
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-             f"<title>Quarterly readiness review {e(report.quarter)}</title><style>{STYLE}</style></head><body>",
-             f"<h1>Quarterly readiness review {e(report.quarter)}</h1>",
-             f"<p class='meta'>As of {report.as_of:%Y-%m-%d %H:%M} UTC · quarter {report.start:%Y-%m-%d} to "
-             f"{report.end:%Y-%m-%d} · forecasts from {report.samples:,} resampled paths (seed {report.seed}).</p>",
-             "<h2>Roll-up</h2><div class='tiles'>"]
-    parts += [f"<div class='tile'><b>{counts[s]}</b>{_badge(s)}</div>" for s in STATUS_ORDER]
-    parts.append(f"<div class='tile'><b>{len(report.lines)}</b>key results</div></div>")
+    """The review as one HTML page with everything inline (the charts' script once, at the top),
+    from the autoescaping template ``templates/quarterly_report.html``: user text is escaped by
+    construction; only our own markup (the plotly burn-up, the inline SVGs, badges) is marked safe."""
+    rollups = []
     for by in ("owner", "phase"):
         table = report.rollup(by)
         if len(table):
-            parts.append(f"<h3>By {by}</h3><table><tr>" + "".join(
-                f"<th{' class=num' if c != by else ''}>{e(str(c))}</th>" for c in table.columns) + "</tr>")
-            for row in table.itertuples(index=False):
-                parts.append("<tr>" + "".join(f"<td{' class=num' if k else ''}>{e(str(v))}</td>"
-                                              for k, v in enumerate(row)) + "</tr>")
-            parts.append("</table>")
+            rollups.append((by, {"columns": [str(c) for c in table.columns],
+                                 "rows": [[str(v) for v in row] for row in table.itertuples(index=False)]}))
     burnup = charts.burnup_chart(report.burnup)  # the one interactive chart: plotly's script goes in once
-    parts.append("<h2>Key results achieved over the quarter</h2>"
-                 + burnup.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False}))
-    parts.append("<h2>The quarter</h2><ul>" + "".join(
-        f"<li>{e(line[2:]).replace('**', '')}</li>" for line in _card_lines(report)) + "</ul>")
+    objectives = []
     for view in report.objectives:
         o = view.objective
-        parts.append(f"<h2>{e(o.title)}</h2>" + (f"<p class='meta'>Owner: {e(o.owner)}</p>" if o.owner else ""))
-        mine = [line for line in report.lines if line.objective_id == o.id]
-        if not mine:
-            parts.append("<p><em>No key results.</em></p>")
-        for line in mine:
-            parts.append(f"<div class='kr'><p><b>{e(line.label)}</b> {_badge(line.state.status.value)}<br>"
-                         f"Level: {'—' if line.state.level is None else line.state.level} · expected: "
-                         f"{e(expected_text(line))} · P(by date): {e(probability_text(line))} · confidence: "
-                         f"{'—' if line.confidence is None else f'{line.confidence}/10'} · owner: "
-                         f"{e(line.owner) or '—'}</p>")
-            if line.note:
-                parts.append(f"<p class='checkin'>Note: {e(line.note)}</p>")
-            parts += [f"<p class='checkin'>{c.at:%Y-%m-%d} {e(c.author)} ({c.confidence}/10): {e(c.comment)}</p>"
-                      for c in line.check_ins[:5]]
-            parts.append(path_svg(report, line) + "</div>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        objectives.append({"title": o.title, "owner": o.owner, "key_results": [{
+            "label": line.label, "status": line.state.status.value, "level": _dash(line.state.level),
+            "expected": expected_text(line), "probability": probability_text(line),
+            "confidence": _dash(line.confidence, "/10"), "owner": _dash(line.owner), "note": line.note,
+            "check_ins": line.check_ins[:5], "path": Markup(path_svg(report, line)),
+        } for line in report.lines if line.objective_id == o.id]})
+    return _TEMPLATES.get_template("quarterly_report.html").render(
+        report=report, style=Markup(STYLE), badge=_badge, counts=list(summary(report).items()), rollups=rollups,
+        burnup=Markup(burnup.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False})),
+        quarter_lines=[line[2:].replace("**", "") for line in _card_lines(report)], objectives=objectives)
 
 
 def path_svg(report: QuarterReport, line: KeyResultLine, *, width: int = 640, height: int = 150) -> str:
-    """A key result's technology path as a small inline SVG: its level as steps over the quarter
-    (and the two months before it), the target as a dotted line, the due date as a dashed one.
-    Drawn by hand, not with plotly: a quarter can have hundreds of key results, and the page must
-    stay small and quick to write."""
+    """A key result's technology path as a small inline SVG (``templates/key_result_path.svg``): its
+    level as steps over the quarter (and the two months before it), the target as a dotted line,
+    the due date as a dashed one. Drawn by hand, not with plotly: a quarter can have hundreds of key
+    results, and the page must stay small and quick to write."""
     import pandas as pd
 
     left, right, top, bottom = 34, 8, 8, 22
@@ -229,27 +220,13 @@ def path_svg(report: QuarterReport, line: KeyResultLine, *, width: int = 640, he
         points.append((x(t), y(level)))
     if level is not None:
         points.append((x(now), y(level)))
-    colour = charts.STATUS_COLOURS.get(line.state.status.value, "#2F80ED")
-    grid = "".join(f"<line x1='{left}' x2='{width - right}' y1='{y(lv):.1f}' y2='{y(lv):.1f}' stroke='#eee'/>"
-                   f"<text x='{left - 6}' y='{y(lv) + 4:.1f}' font-size='10' text-anchor='end' fill='#5f6368'>{lv}</text>"
-                   for lv in range(0, 10, 3))
-    quarter = (f"<rect x='{x(pd.Timestamp(report.start, tz='UTC')):.1f}' y='{top}' "
-               f"width='{x(pd.Timestamp(report.end, tz='UTC') + pd.Timedelta(days=1)) - x(pd.Timestamp(report.start, tz='UTC')):.1f}' "
-               f"height='{height - top - bottom}' fill='rgba(47,128,237,0.06)'/>")
-    due_x = x(pd.Timestamp(line.due, tz="UTC") + pd.Timedelta(days=1))
-    marks = (f"<line x1='{left}' x2='{width - right}' y1='{y(line.target):.1f}' y2='{y(line.target):.1f}' "
-             f"stroke='#3c4043' stroke-dasharray='2 3'/>"
-             f"<text x='{left + 4}' y='{y(line.target) + (12 if line.target >= 8 else -4):.1f}' font-size='10' "
-             f"fill='#3c4043'>target {line.target}</text>"
-             f"<line x1='{due_x:.1f}' x2='{due_x:.1f}' y1='{top}' y2='{height - bottom}' stroke='#EB5757' "
-             f"stroke-dasharray='5 3'/>"
-             f"<text x='{due_x - 4:.1f}' y='{height - 8}' font-size='10' text-anchor='end' fill='#EB5757'>"
-             f"due {line.due:%Y-%m-%d}</text>"
-             f"<text x='{left}' y='{height - 8}' font-size='10' fill='#5f6368'>{since:%Y-%m-%d}</text>")
-    steps = ("<polyline fill='none' stroke-width='3' stroke='" + colour + "' points='"
-             + " ".join(f"{px:.1f},{py:.1f}" for px, py in points) + "'/>") if points else (
-        f"<text x='{width / 2:.0f}' y='{height / 2:.0f}' font-size='12' text-anchor='middle' fill='#5f6368'>"
-        "no level yet</text>")
-    label = html.escape(f"{line.label}: level over time")
-    return (f"<svg role='img' aria-label='{label}' width='{width}' height='{height}' viewBox='0 0 {width} {height}' "
-            f"xmlns='http://www.w3.org/2000/svg'>{quarter}{grid}{marks}{steps}</svg>")
+    start, end = pd.Timestamp(report.start, tz="UTC"), pd.Timestamp(report.end, tz="UTC") + pd.Timedelta(days=1)
+    return _TEMPLATES.get_template("key_result_path.svg").render(
+        label=line.label, width=width, height=height, left=left, top=top, bottom=bottom,
+        right_edge=width - right, plot_height=height - top - bottom,
+        quarter={"x": x(start), "width": x(end) - x(start)},
+        grid=[{"y": y(lv), "level": lv} for lv in range(0, 10, 3)],
+        target={"level": line.target, "y": y(line.target), "label_y": y(line.target) + (12 if line.target >= 8 else -4)},
+        due={"x": x(pd.Timestamp(line.due, tz="UTC") + pd.Timedelta(days=1)), "day": f"{line.due:%Y-%m-%d}"},
+        since=f"{since:%Y-%m-%d}", points=points,
+        colour=charts.STATUS_COLOURS.get(line.state.status.value, "#2F80ED"))

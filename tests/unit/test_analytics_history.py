@@ -1,9 +1,13 @@
-"""Time per level, moves, paths, cycles, forecasts and key result statuses (``mltrl.domain.analytics``):
-checked against plain-Python replays of the definitions and against figures worked out by hand."""
+"""Time per level, moves, paths, cycles (``mltrl.domain.history``), forecasts and key result statuses
+(``mltrl.domain.forecast``), all reached through ``mltrl.domain.analytics``: checked against
+plain-Python replays of the definitions and against figures worked out by hand; day ends are the
+ones of ``mltrl.domain.days``."""
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mltrl.domain import analytics
+from mltrl.domain import analytics, days
+from mltrl.domain import forecast as forecast_module
+from mltrl.domain import history as history_module
 from mltrl.domain.analytics import KeyResultStatus as S
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -309,3 +315,44 @@ def test_no_bottleneck_is_flagged_against_instant_stays():
     stats = pd.DataFrame({"level": range(4), "completed": [5] * 4, "median_days": [0.0, 0.0, 0.0, 30.0],
                           "p75_days": [1.0] * 4})
     assert analytics.bottlenecks(stats).empty
+
+
+# --- one home for day ends; every name still reached through analytics ---------------------------
+
+window_days = st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 30))
+
+
+@given(window_days)
+def test_the_end_of_a_day_is_the_days_module_s(day):
+    end = analytics.end_of_day(day)
+    assert end == pd.Timestamp(days.day_end(day)) == pd.Timestamp(days.last_instant(day)) + pd.Timedelta(microseconds=1)
+    # The same Timestamp as before it moved: the next day's midnight, UTC, in microseconds.
+    before = pd.Timestamp(datetime.combine(day, datetime.min.time(), tzinfo=UTC)) + pd.Timedelta(days=1)
+    assert (end.value, str(end.tz), end.unit) == (before.value, str(before.tz), before.unit)
+    assert end.date() == day + timedelta(days=1) and (end.hour, end.minute, end.microsecond) == (0, 0, 0)
+
+
+@given(st.lists(window_days, max_size=20))
+def test_the_vectorised_day_ends_agree_with_the_days_module(chosen):
+    assert analytics.day_ends(chosen).tolist() == [pd.Timestamp(days.day_end(d)).value for d in chosen]
+
+
+@given(window_days, st.integers(0, 9))
+def test_a_level_held_when_the_period_starts_counts_as_reached_at_its_first_instant(since, target):
+    start = days.day_start(since)
+    h = analytics.LevelHistory(np.array([pd.Timestamp(start - timedelta(days=3)).value]), np.array([target]))
+    state = analytics.key_result_status(h, target, since + timedelta(days=1), as_of=start, since=since)
+    assert state.status == S.ACHIEVED and state.reached_at == pd.Timestamp(start)
+
+
+def test_every_name_of_history_and_forecast_is_reached_through_analytics():
+    for module in (history_module, forecast_module):
+        tree = ast.parse(Path(module.__file__).read_text())
+        defined = [getattr(node, "name", None) or node.targets[0].id for node in tree.body
+                   if isinstance(node, ast.FunctionDef | ast.ClassDef)
+                   or (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name))]
+        public = [n for n in defined if not n.startswith("_")]
+        assert public, module
+        missing = [n for n in public if getattr(analytics, n, None) is not getattr(module, n)]
+        assert missing == [], module.__name__
+    assert all(hasattr(analytics, n) for n in analytics.__all__)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Where the dashboard is served (MLTRL_BASE_URL, e.g. https://mltrl.example.org): exported
     # cards link their cross-references there; without it they are marked but not linked.
     base_url: str = ""
+    # Signs backups (MLTRL_BACKUP_KEY): when set, `export` adds an HMAC-SHA256 signature and
+    # `import` refuses a file without a valid one (see docs/BACKUPS.md). Empty: unsigned backups.
+    backup_key: SecretStr = SecretStr("")
 
 
 def settings() -> Settings:

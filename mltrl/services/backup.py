@@ -17,72 +17,69 @@ The file (``FORMAT``, version ``FORMAT_VERSION``) is one JSON object, one table 
     ]}
 
 * Values: datetimes as ISO 8601 in UTC with the offset, dates and times as ISO 8601, JSON columns
-  as JSON, booleans as booleans, NULL as null, decimals and UUIDs as strings, bytes as base64.
+  as JSON, booleans as booleans, NULL as null, decimals and UUIDs as strings, bytes as base64
+  (``backup_rows.to_json``).
 * ``checksum`` is the SHA-256 of the canonical serialization (sorted keys, no spaces, UTF-8) of
-  the whole document without the checksum itself, so a damaged or edited file is refused.
+  the whole document without the checksum itself. It catches accidental damage (truncation, a
+  changed byte), **not tampering**: whoever edits the file can recompute it.
+* ``signature`` (present when ``MLTRL_BACKUP_KEY`` is set) is an HMAC-SHA256 with that key over the
+  same canonical content without checksum and signature. With the key set, an import refuses a
+  file whose signature is missing or wrong, so an edited file (a viewer made admin) is refused.
+  The key is read through ``db.settings()`` (``backup_file`` holds the file format and its checks).
 * There is no wall-clock timestamp: export -> import -> export gives byte-identical files.
 * **The file contains the password hashes** of local accounts (a restore must keep the accounts
   working): keep it as safe as the database itself. Files are written readable by their owner
   only (mode 0600).
 
+A restore writes rows without the use cases, so ``backup_rows`` first holds every row to the
+services' rules (column types, lengths and nullability from the models, and the domain's rules per
+table); a refusal names the table, the row and the field, and the import is one transaction.
+
 ``backup_sqlite`` takes a consistent copy of a live SQLite database with SQLite's online backup.
 All three are admin operations once accounts exist; in single-user mode (no accounts) anyone may,
-which is how a restore into a new, empty database is allowed.
+which is how a restore into a new, empty database is allowed: a database without accounts has
+nobody to ask (whoever reaches it could equally create the first admin). The restored file brings
+its own accounts and roles, so without a key anyone can restore a hand-made file there; with
+``MLTRL_BACKUP_KEY`` set only files signed with that key are restored. See docs/BACKUPS.md.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import os
 import sqlite3
 import tempfile
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-from enum import Enum
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import (
-    JSON,
-    Column,
-    Date,
-    DateTime,
-    Integer,
-    Interval,
-    LargeBinary,
-    Numeric,
-    Table,
-    Time,
-    Uuid,
-    func,
-    insert,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Column, Integer, Table, func, insert, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, SQLModel
 
 from mltrl import db, models  # noqa: F401  (models registers every table in the metadata)
 from mltrl.domain.errors import InvalidInput
 from mltrl.domain.permissions import Permission
+from mltrl.services import backup_file, backup_rows
 from mltrl.services._core import Actor, authorize, write_service
+from mltrl.services.backup_file import (  # noqa: F401  (part of this module's interface)
+    FORMAT,
+    FORMAT_VERSION,
+    HEADER_KEYS,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    checksum,
+    render,
+    signature,
+)
+from mltrl.services.backup_rows import base_type as _base_type
 
-FORMAT = "mltrl-backup"
-FORMAT_VERSION = 1
 PACKAGE = "mltrl-dashboard"
 CHUNK = 500  # rows per INSERT batch, and per step of the progress callback
-HEADER_KEYS = ("checksum", "exported_by", "format", "format_version", "schema_revision", "tables")
 
 Progress = Callable[[int, int], None]
 """Told ``(rows done, rows total)`` as a backup is written or restored."""
@@ -95,6 +92,7 @@ class BackupInfo:
     schema_revision: str
     exported_by: str
     rows: dict[str, int]
+    signed: bool = False  # carries a signature (checked against the key when one is set)
 
     @property
     def total_rows(self) -> int:
@@ -123,157 +121,17 @@ def schema_revision(session: Session) -> str:
     return "+".join(sorted(found))
 
 
-# --- values ------------------------------------------------------------------------------------
+# --- the file -----------------------------------------------------------------------------------
 
 
-def _base_type(column: Column) -> TypeEngine:
-    kind = column.type
-    while isinstance(kind, TypeDecorator):
-        kind = kind.impl_instance
-    return kind
-
-
-def _to_json(column: Column, value: Any) -> Any:
-    """A column value as a JSON value (see the module docstring)."""
-    if value is None or isinstance(_base_type(column), JSON):
-        return value
-    if isinstance(value, Enum):
-        value = value.value
-    if isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).isoformat()
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    raise TypeError(f"{column.table.name}.{column.name}: cannot back up a {type(value).__name__} value")
-
-
-def _from_json(column: Column, value: Any) -> Any:
-    """A JSON value back as what the column type takes (the inverse of ``_to_json``)."""
-    kind = _base_type(column)
-    if value is None or isinstance(kind, JSON):
-        return value
-    if isinstance(kind, DateTime):
-        parsed = datetime.fromisoformat(_text(value))
-        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-        return parsed if kind.timezone or column.type is not kind else parsed.replace(tzinfo=None)
-    if isinstance(kind, Date):
-        return date.fromisoformat(_text(value))
-    if isinstance(kind, Time):
-        return time.fromisoformat(_text(value))
-    if isinstance(kind, Numeric) and getattr(kind, "asdecimal", False):
-        return Decimal(str(value))
-    if isinstance(kind, Uuid):
-        return uuid.UUID(_text(value)) if kind.as_uuid else _text(value)
-    if isinstance(kind, Interval):
-        return timedelta(seconds=float(value))
-    if isinstance(kind, LargeBinary):
-        return base64.b64decode(_text(value), validate=True)
-    return value
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {value!r}")
-    return value
-
-
-# --- the file ----------------------------------------------------------------------------------
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def checksum(document: dict[str, Any]) -> str:
-    """``sha256:<hex>`` of the canonical serialization of ``document`` without its checksum."""
-    body = {k: v for k, v in document.items() if k != "checksum"}
-    return "sha256:" + hashlib.sha256(_dumps(body).encode("utf-8")).hexdigest()
-
-
-def render(document: dict[str, Any]) -> bytes:
-    """The document as file bytes: the header on the first line, then one row per line.
-
-    Deterministic: the same document always gives the same bytes (it is valid JSON that parses
-    back to ``document``)."""
-    header = {k: v for k, v in document.items() if k != "tables"}
-    head = "{" + "".join(f"{_dumps(k)}:{_dumps(v)}," for k, v in sorted(header.items())) + '"tables":['
-    blocks = []
-    for table in document["tables"]:
-        rows = ",\n".join(_dumps(row) for row in table["rows"])
-        blocks.append(
-            f'{{"name":{_dumps(table["name"])},"columns":{_dumps(table["columns"])},"rows":['
-            + (f"\n{rows}\n" if rows else "")
-            + "]}"
-        )
-    return (head + "\n" + ",\n".join(blocks) + "\n]}\n").encode("utf-8")
-
-
-def _damaged(reason: str) -> InvalidInput:
-    return InvalidInput("file", f"the backup file is damaged: {reason}; nothing was imported")
+def _key() -> str | None:
+    """The signing key from the settings (``MLTRL_BACKUP_KEY``), or None when none is set."""
+    return db.settings().backup_key.get_secret_value() or None
 
 
 def _parse(data: bytes) -> dict[str, Any]:
-    """Parse and check a backup file (format, version, checksum, structure); refuse otherwise."""
-    try:
-        document = json.loads(data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data)
-    except UnicodeDecodeError as exc:
-        raise _damaged(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise _damaged(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
-                       "it may be truncated") from None
-    if not isinstance(document, dict) or "format" not in document:
-        raise InvalidInput("file", f"this is not an MLTRL backup (no {FORMAT!r} format header)")
-    if document.get("format") != FORMAT:
-        raise InvalidInput("file", f"this is not an MLTRL backup (format {document.get('format')!r}, "
-                                   f"expected {FORMAT!r})")
-    version = document.get("format_version")
-    if version != FORMAT_VERSION or isinstance(version, bool):
-        raise InvalidInput("file", f"format_version {version!r} is not supported; this version of "
-                                   f"mltrl reads format_version {FORMAT_VERSION}")
-    stated = document.get("checksum")
-    if not isinstance(stated, str):
-        raise _damaged("it has no checksum")
-    actual = checksum(document)
-    if stated != actual:
-        raise _damaged(f"its contents do not match its checksum (the file says {stated[:19]}..., "
-                       f"the contents give {actual[:19]}...); was it truncated or edited?")
-    missing_keys = sorted(set(HEADER_KEYS) - set(document))
-    if missing_keys:
-        raise _damaged(f"the header lacks {', '.join(missing_keys)}")
-    unknown_keys = sorted(set(document) - set(HEADER_KEYS))
-    if unknown_keys:
-        raise _damaged(f"the header has unknown keys {', '.join(unknown_keys)}")
-    if not isinstance(document["schema_revision"], str) or not isinstance(document["exported_by"], str):
-        raise _damaged("schema_revision and exported_by must be strings")
-    if not isinstance(document["tables"], list):
-        raise _damaged("'tables' is not a list")
-    seen: set[str] = set()
-    for position, table in enumerate(document["tables"]):
-        if (not isinstance(table, dict) or set(table) != {"name", "columns", "rows"}
-                or not isinstance(table["name"], str) or not isinstance(table["columns"], list)
-                or not all(isinstance(c, str) for c in table["columns"])
-                or not isinstance(table["rows"], list)):
-            raise _damaged(f"table #{position + 1} is not a {{name, columns, rows}} object")
-        if table["name"] in seen:
-            raise _damaged(f"table {table['name']} appears twice")
-        seen.add(table["name"])
-        width = len(table["columns"])
-        for number, row in enumerate(table["rows"], start=1):
-            if not isinstance(row, list) or len(row) != width:
-                raise _damaged(f"row {number} of table {table['name']} does not have {width} values")
-    return document
+    """Parse and check a backup file, its signature too when a key is set (``backup_file.parse``)."""
+    return backup_file.parse(data, _key())
 
 
 def _revision_advice(file_revision: str, db_revision: str) -> str:
@@ -318,7 +176,7 @@ def export_document(session: Session, actor: Actor, *, progress: Progress | None
             columns = list(table.columns)
             order = list(table.primary_key.columns) or columns
             rows = [
-                [_to_json(c, value) for c, value in zip(columns, row)]
+                [backup_rows.to_json(c, value) for c, value in zip(columns, row)]
                 for row in session.execute(select(*columns).order_by(*order))
             ]
             out.append({"name": table.name, "columns": [c.name for c in columns], "rows": rows})
@@ -335,8 +193,7 @@ def export_document(session: Session, actor: Actor, *, progress: Progress | None
         "exported_by": tool_version(),
         "tables": out,
     }
-    document["checksum"] = checksum(document)
-    return document
+    return backup_file.seal(document, _key())
 
 
 def export_backup(*, session: Session, actor: Actor, progress: Progress | None = None) -> bytes:
@@ -359,6 +216,7 @@ def inspect_backup(data: bytes) -> BackupInfo:
         schema_revision=document["schema_revision"],
         exported_by=document["exported_by"],
         rows={t["name"]: len(t["rows"]) for t in document["tables"]},
+        signed="signature" in document,
     )
 
 
@@ -382,31 +240,20 @@ def _check_fits(document: dict[str, Any], session: Session) -> list[tuple[Table,
     given = {t["name"]: t for t in document["tables"]}
     unknown = sorted(set(given) - set(known))
     if unknown:
-        raise InvalidInput("file", f"it holds tables this schema does not have: {', '.join(unknown)}")
+        raise InvalidInput("file", f"it holds tables this schema does not have: {', '.join(n[:40] for n in unknown)}")
     plan = []
     for table in tables():
         entry = given.get(table.name)
         if entry is None:
-            raise _damaged(f"table {table.name} is missing")
+            raise backup_file.damaged(f"table {table.name} is missing")
         names = [c.name for c in table.columns]
         if sorted(entry["columns"]) != sorted(names):
             extra = sorted(set(entry["columns"]) - set(names))
             lacking = sorted(set(names) - set(entry["columns"]))
             raise InvalidInput("file", f"table {table.name} does not match this schema "
-                                       f"(unknown columns {extra}, missing columns {lacking})")
+                                       f"(unknown columns {[c[:40] for c in extra]}, missing columns {lacking})")
         plan.append((table, entry))
     return plan
-
-
-def _rows_as_values(table: Table, entry: dict[str, Any]) -> list[dict[str, Any]]:
-    columns = [table.columns[name] for name in entry["columns"]]
-    out = []
-    for number, row in enumerate(entry["rows"], start=1):
-        try:
-            out.append({c.name: _from_json(c, v) for c, v in zip(columns, row)})
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise _damaged(f"row {number} of table {table.name}: {exc}") from None
-    return out
 
 
 def _self_references(table: Table) -> list[tuple[Column, Column]]:
@@ -474,10 +321,13 @@ def import_backup(
 ) -> dict[str, int]:
     """Restore a backup file into this empty database, all or nothing; returns rows per table.
 
-    Refused, with nothing written, when the file is damaged (not JSON, wrong structure, checksum
-    mismatch), of another format or format version, from another schema revision, names a table
-    this schema lacks, or when the database already holds any row. Values go back through the
-    column types; on PostgreSQL the id sequences then move past the restored ids.
+    Refused, with nothing written, when the file is damaged or hostile (too large, too deeply
+    nested, not strict JSON, wrong structure, checksum mismatch: ``backup_file.parse``), unsigned or
+    wrongly signed while ``MLTRL_BACKUP_KEY`` is set, of another format or format version, from
+    another schema revision, names a table this schema lacks, when the database already holds any
+    row, or when any row breaks a rule the services hold (``backup_rows.read_rows``: a
+    ``RowErrors`` naming each bad row's table, row and field). On PostgreSQL the id sequences then
+    move past the restored ids.
 
     Writes **no audit row**: the audit trail is part of the backup, and a restore must give back
     exactly what was exported (export -> import -> export is byte-identical). The restored file
@@ -493,7 +343,8 @@ def import_backup(
             f"import restores into an empty database; this one holds {sum(present.values())} rows "
             f"({held}). Point MLTRL_DATABASE_URL at a new database and import there",
         )
-    total = sum(len(entry["rows"]) for _, entry in plan)
+    checked = backup_rows.read_rows([(table, entry) for table, entry in plan])
+    total = sum(len(rows) for _, rows in checked)
     done = 0
 
     def tick(n: int) -> None:
@@ -505,15 +356,15 @@ def import_backup(
     if progress:
         progress(0, total)
     restored: dict[str, int] = {}
-    for table, entry in plan:
+    for table, rows in checked:
         try:
-            _insert_table(session, table, _rows_as_values(table, entry), tick)
-        except IntegrityError as exc:
+            _insert_table(session, table, rows, tick)
+        except (IntegrityError, DataError) as exc:  # a last net: the checks above should catch it first
             raise InvalidInput(
-                "file", f"a row of table {table.name} breaks a rule of this schema ({exc.orig}); "
+                "file", f"a row of table {table.name} breaks a rule of this schema ({str(exc.orig)[:300]}); "
                         "nothing was imported"
             ) from None
-        restored[table.name] = len(entry["rows"])
+        restored[table.name] = len(rows)
     _reset_sequences(session)
     return restored
 

@@ -431,15 +431,28 @@ def test_import_refuses_a_file_missing_a_table(demo_file: bytes, restore_engine:
     assert "table levelevent is missing" in str(refused(restore_engine, reseal(demo_file, drop_table)))
 
 
-def test_import_refuses_rows_breaking_the_schema_and_writes_nothing(demo_file: bytes,
-                                                                     restore_engine: Engine) -> None:
-    """A (re-sealed) file whose last table breaks a constraint: the tables before it roll back."""
-    def duplicate_an_owner(document: dict) -> None:
-        table = next(t for t in document["tables"] if t["name"] == "projectowner")
-        table["rows"].append([999, *table["rows"][0][1:]])
+def duplicate_an_owner(document: dict) -> None:
+    table = next(t for t in document["tables"] if t["name"] == "projectowner")
+    table["rows"].append([999, *table["rows"][0][1:]])
 
+
+def test_import_refuses_rows_breaking_a_unique_key_naming_the_row(demo_file: bytes,
+                                                                   restore_engine: Engine) -> None:
+    owners = len(next(t for t in json.loads(demo_file)["tables"] if t["name"] == "projectowner")["rows"])
     error = refused(restore_engine, reseal(demo_file, duplicate_an_owner))
-    assert "breaks a rule of this schema" in str(error)
+    assert f"row {owners + 1} of table projectowner, project_id+name:" in str(error)
+    assert "appears in an earlier row too" in str(error)
+
+
+def test_a_row_the_database_refuses_rolls_back_the_tables_before_it(demo_file: bytes, restore_engine: Engine,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last net: a row only the database refuses (here: the checks across rows switched off)
+    ends in a refusal naming the table, and the tables already inserted roll back."""
+    from mltrl.services import backup_rows
+
+    monkeypatch.setattr(backup_rows, "_across_rows", lambda tables, problems: None)
+    error = refused(restore_engine, reseal(demo_file, duplicate_an_owner))
+    assert "a row of table projectowner breaks a rule of this schema" in str(error)
     assert sum(backup.row_counts(Session(restore_engine)).values()) == 0
 
 

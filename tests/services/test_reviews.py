@@ -3,6 +3,8 @@ criteria, votes, ethics answers, each decision, gates with their overrides, leve
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import timedelta
 
 import pytest
@@ -297,3 +299,27 @@ def test_a_fork_dated_in_the_past_starts_at_the_level_held_then(session, at4):
     assert child.level == 3
     with pytest.raises(InvalidInput, match="no level on that date"):
         reviews.fork(session=session, actor=ANA, code=at4, new_code="R02.4", name="Too early", at=day("2025-01-01"))
+
+
+# --- the package: one module per use case, every writer registered ------------------------------
+
+
+def test_every_module_of_the_reviews_package_is_reached_through_it_and_its_writers_are_registered():
+    """``mltrl.services.reviews`` is a package of use-case modules: each module's public names are
+    the package's own (``reviews.X``), so importing the package registers every write service."""
+    from mltrl.services import WRITE_SERVICES
+
+    modules = [m.name for m in pkgutil.iter_modules(reviews.__path__) if not m.name.startswith("_")]
+    assert {"checklists", "gates", "decisions", "reading", "deployed", "forks"} <= set(modules)
+    writers = 0
+    for name in modules:
+        module = importlib.import_module(f"{reviews.__name__}.{name}")
+        own = {n: v for n, v in vars(module).items()
+               if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__}
+        assert own, name
+        assert [n for n, v in own.items() if getattr(reviews, n, None) is not v] == [], name
+        for fn in own.values():
+            if getattr(fn, "is_write_service", False):
+                writers += 1
+                assert fn in WRITE_SERVICES, fn.__name__
+    assert writers == 13  # every write use case of reviews, none lost in the split

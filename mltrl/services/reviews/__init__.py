@@ -1,0 +1,101 @@
+"""Gated reviews: how a technology moves between levels through its review panel.
+
+* **Exit criteria** of each level come from a versioned criteria set (version 1 is the built-in
+  ``mltrl.domain.criteria_default``; an admin's edit is a new version). The team scores them (percent
+  complete, evidence link, comment) at any time, before a review too; the average against the
+  readiness threshold (an admin setting) says whether the level is ready for review.
+* **Gates** (``mltrl.domain.gates``) read the requirements register; an admin may override a blocked gate
+  with a justification and an optional expiry. Overrides are kept (append-only).
+* **A review** is opened at the technology's current level. It copies the level's criteria and the
+  ethics template it uses, so later edits never re-grade it. Panel members vote (every vote is
+  kept); the team answers the ethics checklist; a reviewer decides: graduate (the level event names
+  the review; the card of the level left is the last revision before it), hold (tasks with owners),
+  switch back (kind ``review``, or ``embedded`` for the embedded pairs) or pause.
+* **Level 9** is reviewed again every ``deployed_review_days``; "change to the deployed version"
+  records the embedded 9 -> 7 switchback.
+* **Forks** (bifurcation): a new technology linked to its parent, starting at the parent's level,
+  with a copy of its card and owners; the parent's history before the fork is shown as its past.
+
+One module per use case; callers use the package (``from mltrl.services import reviews;
+reviews.open_review(...)``), which re-exports every public name. Importing the package imports
+every module, so each ``@write_service`` is registered in ``WRITE_SERVICES``:
+
+* ``checklists`` -- criteria sets and ethics templates (versions), the team's checklist scores
+* ``gates``      -- gates, an admin's overrides, a technology's standing against leaving its level
+* ``decisions``  -- open a review, its panel, votes, ethics answers, the decision, cancelling
+* ``reading``    -- one review in full, lists, counts, the reviews waiting for someone's vote
+* ``deployed``   -- level 9: the review cadence and a change to the deployed version
+* ``forks``      -- forks and the past they inherit
+"""
+
+from mltrl.services.reviews.checklists import (
+    BUILT_IN_VERSION,
+    ETHICS_PARTS,
+    criteria_set,
+    ethics_keys,
+    ethics_template,
+    level_criteria,
+    score_criteria,
+    score_criterion,
+    scores_of,
+    update_criteria,
+    update_ethics_template,
+)
+from mltrl.services.reviews.decisions import (
+    DecisionOutcome,
+    answer_ethics,
+    cancel_review,
+    cast_vote,
+    decide,
+    open_review,
+    set_panel,
+)
+from mltrl.services.reviews.deployed import DeployedDue, change_deployed_version, deployed_reviews
+from mltrl.services.reviews.forks import fork, lineage_events
+from mltrl.services.reviews.gates import Standing, gates_of, override_gate, overrides_of, requirement_facts, standing
+from mltrl.services.reviews.reading import (
+    ReviewView,
+    count_reviews,
+    review_view,
+    reviews,
+    reviews_by_id,
+    waiting_for,
+)
+
+__all__ = [
+    "BUILT_IN_VERSION",
+    "ETHICS_PARTS",
+    "DecisionOutcome",
+    "DeployedDue",
+    "ReviewView",
+    "Standing",
+    "answer_ethics",
+    "cancel_review",
+    "cast_vote",
+    "change_deployed_version",
+    "count_reviews",
+    "criteria_set",
+    "decide",
+    "deployed_reviews",
+    "ethics_keys",
+    "ethics_template",
+    "fork",
+    "gates_of",
+    "level_criteria",
+    "lineage_events",
+    "open_review",
+    "override_gate",
+    "overrides_of",
+    "requirement_facts",
+    "review_view",
+    "reviews",
+    "reviews_by_id",
+    "score_criteria",
+    "score_criterion",
+    "scores_of",
+    "set_panel",
+    "standing",
+    "update_criteria",
+    "update_ethics_template",
+    "waiting_for",
+]

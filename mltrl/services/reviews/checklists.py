@@ -1,0 +1,207 @@
+"""Exit checklists and the ethics checklist: the versioned criteria sets and ethics templates
+(version 1 is the built-in default, in code; an admin's edit is a new version, and reviews keep the
+version they copied) and the team's scores of a level's exit criteria (percent complete, evidence
+link, comment), before a review too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from mltrl.domain import gates as rules
+from mltrl.domain import levels as engine
+from mltrl.domain.criteria_default import DEFAULT_CRITERIA
+from mltrl.domain.errors import InvalidInput, NotFound, RowErrors
+from mltrl.domain.ethics_default import DEFAULT_ETHICS_TEMPLATE
+from mltrl.domain.permissions import Permission
+from mltrl.models import NOTE_MAX, CriteriaSet, CriterionScore, EthicsTemplate, Project, utcnow
+from mltrl.services._core import Actor, audit, snapshot, write_service
+from mltrl.services.projects import get_project
+from mltrl.services.reviews._common import _note, _open_review
+
+BUILT_IN_VERSION = 1
+_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+ETHICS_PARTS = ("before", "after")
+
+
+def _link(text: object, field: str = "evidence") -> str:
+    value = str(text or "").strip()
+    if value and not re.match(r"^https?://\S+$", value):
+        raise InvalidInput(field, f"{value!r} is not a link: give an http(s) URL, or leave it empty")
+    if len(value) > NOTE_MAX:
+        raise InvalidInput(field, f"at most {NOTE_MAX} characters")
+    return value
+
+
+# --- criteria sets and ethics templates ----------------------------------------------------------
+
+
+def _default_criteria_content() -> dict[str, list[list[str]]]:
+    return {str(level): [list(c) for c in items] for level, items in DEFAULT_CRITERIA.items()}
+
+
+def _default_ethics_content() -> dict[str, list[list[str]]]:
+    return {part: [list(q) for q in DEFAULT_ETHICS_TEMPLATE[part]] for part in (*ETHICS_PARTS, "positions")}
+
+
+def criteria_set(session: Session, version: int | None = None) -> tuple[int, dict[str, list[list[str]]]]:
+    """A criteria set (default: the newest) as (version, {"level": [[key, criterion, guidance]]})."""
+    query = select(CriteriaSet)
+    query = query.where(CriteriaSet.version == version) if version is not None else query
+    row = session.exec(query.order_by(col(CriteriaSet.version).desc()).limit(1)).first()
+    if row is not None:
+        return row.version, row.content
+    if version in (None, BUILT_IN_VERSION):
+        return BUILT_IN_VERSION, _default_criteria_content()
+    raise NotFound(f"There is no criteria set version {version}.")
+
+
+def level_criteria(session: Session, level: int, version: int | None = None) -> tuple[int, tuple[rules.Criterion, ...]]:
+    number, content = criteria_set(session, version)
+    return number, rules.criteria_of(content.get(str(level), []))
+
+
+def ethics_template(session: Session, version: int | None = None) -> tuple[int, dict[str, list[list[str]]]]:
+    """The ethics template (default: the newest) as (version, {"before", "after", "positions"})."""
+    query = select(EthicsTemplate)
+    query = query.where(EthicsTemplate.version == version) if version is not None else query
+    row = session.exec(query.order_by(col(EthicsTemplate.version).desc()).limit(1)).first()
+    if row is not None:
+        return row.version, row.content
+    if version in (None, BUILT_IN_VERSION):
+        return BUILT_IN_VERSION, _default_ethics_content()
+    raise NotFound(f"There is no ethics template version {version}.")
+
+
+def _check_items(items: Sequence[Sequence[str]], *, field: str, width: int) -> list[list[str]]:
+    cleaned, keys = [], set()
+    if not items:
+        raise InvalidInput(field, "at least one item")
+    for n, item in enumerate(items, start=1):
+        parts = [str(x or "").strip() for x in item]
+        if len(parts) != width:
+            raise InvalidInput(field, f"item {n} needs {width} parts")
+        key = parts[0]
+        if not _KEY.match(key):
+            raise InvalidInput(field, f"item {n}: key {key!r} must be a short slug (a-z, 0-9 and -)")
+        if key in keys:
+            raise InvalidInput(field, f"item {n}: key {key!r} is used twice")
+        keys.add(key)
+        if not parts[1]:
+            raise InvalidInput(field, f"item {n} ({key}) has no text")
+        if any(len(p) > NOTE_MAX for p in parts):
+            raise InvalidInput(field, f"item {n} ({key}): at most {NOTE_MAX} characters per part")
+        cleaned.append(parts)
+    return cleaned
+
+
+@write_service(Permission.ADMIN)
+def update_criteria(*, session: Session, actor: Actor, level: int, criteria: Sequence[Sequence[str]],
+                    note: str = "") -> int:
+    """Replace one level's exit criteria: a new criteria set version (reviews opened earlier keep
+    the criteria they copied). Returns the new version."""
+    engine.check_level_number(level)
+    current, content = criteria_set(session)
+    content = dict(content) | {str(level): _check_items(criteria, field=f"criteria of level {level}", width=3)}
+    row = CriteriaSet(version=current + 1, content=content, note=_note(note, "note"), created_by=actor.name)
+    session.add(row)
+    session.flush()
+    audit(session, actor, entity="criteriaset", entity_id=row.id, action="create", before=None,
+          after={"version": row.version, "level": level, "note": row.note})
+    return row.version
+
+
+@write_service(Permission.ADMIN)
+def update_ethics_template(*, session: Session, actor: Actor, before: Sequence[Sequence[str]],
+                           after: Sequence[Sequence[str]], positions: Sequence[Sequence[str]], note: str = "") -> int:
+    """A new version of the ethics template (reviews keep the version they used)."""
+    current, _ = ethics_template(session)
+    content = {"before": _check_items(before, field="before", width=3),
+               "after": _check_items(after, field="after", width=3),
+               "positions": _check_items(positions, field="positions", width=2)}
+    row = EthicsTemplate(version=current + 1, content=content, note=_note(note, "note"), created_by=actor.name)
+    session.add(row)
+    session.flush()
+    audit(session, actor, entity="ethicstemplate", entity_id=row.id, action="create", before=None,
+          after={"version": row.version, "note": row.note})
+    return row.version
+
+
+def ethics_keys(template: Mapping[str, Any]) -> list[str]:
+    return [f"{part}:{q[0]}" for part in ETHICS_PARTS for q in template.get(part, [])]
+
+
+# --- self-assessment ----------------------------------------------------------------------------
+
+
+def scores_of(session: Session, project_id: int, level: int) -> dict[str, rules.Score]:
+    rows = session.exec(select(CriterionScore).where(CriterionScore.project_id == project_id,
+                                                     CriterionScore.level == level)).all()
+    return {r.key: rules.Score(r.key, r.percent, r.evidence, r.comment) for r in rows}
+
+
+def _known_keys(session: Session, project: Project, level: int) -> list[str]:
+    review = _open_review(session, project.id)
+    return ([c[0] for c in review.criteria] if review is not None and review.level == level
+            else [c.key for c in level_criteria(session, level)[1]])
+
+
+@write_service(Permission.EDIT)
+def score_criterion(*, session: Session, actor: Actor, code: str, level: int, key: str, percent: object,
+                    evidence: str = "", comment: str = "") -> CriterionScore:
+    """Record how complete one exit criterion of ``level`` is (0-100%), with evidence and a comment."""
+    project = get_project(session, code)
+    engine.check_level_number(level)
+    return _score(session, actor, project, level, _known_keys(session, project, level), key,
+                  {"percent": percent, "evidence": evidence, "comment": comment})
+
+
+@write_service(Permission.EDIT)
+def score_criteria(*, session: Session, actor: Actor, code: str, level: int,
+                   scores: Mapping[str, Mapping[str, object]]) -> int:
+    """Score several criteria at once (key -> {percent, evidence, comment}); all or nothing, every
+    bad row named. Returns how many were recorded."""
+    project = get_project(session, code)
+    engine.check_level_number(level)
+    known = _known_keys(session, project, level)
+    errors = []
+    for key, values in scores.items():
+        try:
+            _check_score(known, level, key, values)
+        except InvalidInput as exc:
+            errors.append((f"criterion {key}", exc.field, exc.message.split(": ", 1)[-1]))
+    if errors:
+        raise RowErrors("checklist", errors, verb="saved")
+    for key, values in scores.items():
+        _score(session, actor, project, level, known, key, values)
+    return len(scores)
+
+
+def _check_score(known: list[str], level: int, key: str, values: Mapping[str, object]) -> dict[str, Any]:
+    if key not in known:
+        raise InvalidInput("key", f"{key!r} is not an exit criterion of level {level}: one of {', '.join(known)}")
+    return {"percent": rules.parse_percent(values.get("percent")), "evidence": _link(values.get("evidence")),
+            "comment": _note(values.get("comment"), "comment")}
+
+
+def _score(session: Session, actor: Actor, project: Project, level: int, known: list[str], key: str,
+           raw: Mapping[str, object]) -> CriterionScore:
+    values = _check_score(known, level, key, raw)
+    row = session.exec(select(CriterionScore).where(CriterionScore.project_id == project.id,
+                                                    CriterionScore.level == level, CriterionScore.key == key)).first()
+    before = snapshot(row) if row is not None else None
+    if row is None:
+        row = CriterionScore(project_id=project.id, level=level, key=key, updated_by=actor.name, **values)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_by, row.updated_at = actor.name, utcnow()
+    session.add(row)
+    session.flush()
+    audit(session, actor, entity="criterionscore", entity_id=row.id, action="update" if before else "create",
+          before=before, after=snapshot(row, code=project.code))
+    return row

@@ -2,13 +2,13 @@
 level 9 reviews), one review in full (panel, exit checklist, gates, ethics, votes, decision), the
 self-assessment checklist and opening a review."""
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 import pandas as pd
 import streamlit as st
 
+from mltrl.domain import days, levels
 from mltrl.domain import gates as gate_rules
-from mltrl.domain import levels
 from mltrl.domain.errors import RowErrors
 from mltrl.domain.permissions import Permission
 from mltrl.services import policy as org_policy
@@ -38,8 +38,15 @@ DECISION_HELP = {
 }
 
 
-def _day(d: date | None) -> datetime | None:
-    return datetime.combine(d, time(23, 59), tzinfo=UTC) if d else None
+def _through(d: date | None) -> datetime | None:
+    """An override valid through the whole of day ``d`` (UTC) lapses at the day's end: the gate
+    compares its expiry with now as "expired once now reaches it"."""
+    return days.day_end(d) if d else None
+
+
+def _last_day(expires_at: datetime) -> date:
+    """The last day an override expiring at ``expires_at`` still covers."""
+    return (expires_at - days.RESOLUTION).date()
 
 
 def people(s) -> list[str]:
@@ -159,7 +166,7 @@ def gates_panel(s, code: str, level: int, gates, *, key: str) -> None:
             for b in g.blockers:
                 st.markdown(f"- {b}")
             if g.override is not None:
-                until = f" until {g.override.expires_at:%Y-%m-%d}" if g.override.expires_at else ""
+                until = f" valid through {_last_day(g.override.expires_at):%Y-%m-%d}" if g.override.expires_at else ""
                 st.caption(f"Overridden by {g.override.by} on {g.override.at:%Y-%m-%d}{until}: "
                            f"{g.override.justification}")
             if g.blockers:
@@ -168,13 +175,14 @@ def gates_panel(s, code: str, level: int, gates, *, key: str) -> None:
                 with st.expander("Override this gate (admin)", icon=":material/gavel:"):
                     with st.form(f"{key}_{g.key}_override", border=False):
                         why = st.text_input("Justification", key=f"{key}_{g.key}_why")
-                        until = st.date_input("Expires on (optional)", value=None, key=f"{key}_{g.key}_until",
-                                              min_value=date.today())
+                        until = st.date_input("Valid through (optional)", value=None, key=f"{key}_{g.key}_until",
+                                              min_value=days.today(),
+                                              help="The override lapses at the end of this day (UTC)")
                         if st.form_submit_button("Override", icon=":material/gavel:"):
                             feedback.run_use_case(
                                 lambda g=g, why=why, until=until: review_service.override_gate(
                                     session=s, actor=context.actor(), code=code, level=level, gate=g.key,
-                                    justification=why, expires_at=_day(until)),
+                                    justification=why, expires_at=_through(until)),
                                 success=f"Gate overridden: {g.title}.")
 
 

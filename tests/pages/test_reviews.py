@@ -1,11 +1,15 @@
 """The Reviews page under AppTest: overview, opening a review, the checklist, votes, ethics
-answers, each decision, a blocked gate and its override, and what each role is offered."""
+answers, each decision, a blocked gate and its override (valid through a chosen UTC day), and what
+each role is offered."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from sqlmodel import select
 
-from mltrl.models import CriterionScore, LevelEvent, Review
+from mltrl.domain import days
+from mltrl.models import CriterionScore, GateOverride, LevelEvent, Review
 from mltrl.services import Actor, level_moves, projects, reviews, risks
 from tests.factories import day, make_history, make_project
 
@@ -206,3 +210,34 @@ def test_counts_are_not_capped_and_an_old_review_opens_by_link(open_page, sessio
     at = _review_page(open_page, first.id)
     assert at.selectbox(key="review_pick").value == first.id
     assert f"Review {first.id} · R02.1" in " ".join(m.value for m in at.markdown)
+
+
+def test_an_override_entered_on_the_page_covers_the_whole_chosen_day(open_page, session, team, monkeypatch):
+    make_project(session, "P08.1", "Flight ready", actor=Actor("eve"))
+    level_moves.record_start(session=session, actor=Actor("eve"), code="P08.1", level=8, at=day("2025-06-02"))
+    risks.add_requirement(session=session, actor=Actor("eve"), code="P08.1", number="1", statement="Serve.",
+                          p_failure=0.2, value=5, validation_status="in progress")
+    review = reviews.open_review(session=session, actor=Actor("eve"), code="P08.1", panel=["ada"])
+    # A present moment whose UTC day is no server's local "today": the page must take its day from
+    # mltrl.domain.days, not from date.today().
+    monkeypatch.setattr(days, "now", lambda: datetime(2031, 5, 17, 23, 30, tzinfo=UTC))
+    at = _review_page(open_page, review.id, signed_in="ada")
+    until = at.date_input(key="rg_validation_until")
+    assert until.min == date(2031, 5, 17) != date.today()
+    through = date(2031, 6, 30)
+    until.set_value(through)
+    at.text_input(key="rg_validation_why").input("Validated in the field trial")
+    next(b for b in at.button if b.label == "Override").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "Gate overridden: Every requirement has passed validation."
+    session.expire_all()
+    row = session.exec(select(GateOverride)).one()
+    assert days.as_utc(row.expires_at) == days.day_end(through)  # not 23:59: the day's last minute counts
+    assert any(f"valid through {through.isoformat()}" in c.value for c in at.caption)
+    project = projects.get_project(session, "P08.1")
+
+    def state(now):
+        return next(g for g in reviews.gates_of(session, project, 8, now) if g.key == "validation").state.value
+
+    assert state(days.last_instant(through)) == "overridden"
+    assert state(days.day_end(through)) == "override expired"

@@ -111,7 +111,7 @@ def parse_percent(raw: object, *, field: str = "percent") -> int:
         value = float(text)
     except ValueError:
         raise InvalidInput(field, f"{raw!r} is not a percentage: a whole number from 0 to 100") from None
-    if value != int(value) or not 0 <= value <= 100:
+    if not 0 <= value <= 100 or value != int(value):  # NaN and infinities fail the range first
         raise InvalidInput(field, f"{raw!r} is outside 0-100: give a whole number from 0 to 100")
     return int(value)
 

@@ -4,17 +4,20 @@ criteria, votes, ethics answers, each decision, gates with their overrides, leve
 from __future__ import annotations
 
 import importlib
+import itertools
 import pkgutil
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from mltrl.domain.cards import Card
-from mltrl.domain.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
+from mltrl.domain.errors import Conflict, InvalidInput, MltrlError, PermissionDenied, RuleViolation
 from mltrl.models import GateOverride, LevelEvent, utcnow
 from mltrl.domain.policy import Policy
-from mltrl.services import Actor, cards, level_moves, projects, reviews, risks, users
+from mltrl.services import WRITE_SERVICES, Actor, cards, level_moves, projects, reviews, risks, users
 from tests.factories import day, everything, make_history, make_project
 
 ANA = Actor("ana")
@@ -307,8 +310,6 @@ def test_a_fork_dated_in_the_past_starts_at_the_level_held_then(session, at4):
 def test_every_module_of_the_reviews_package_is_reached_through_it_and_its_writers_are_registered():
     """``mltrl.services.reviews`` is a package of use-case modules: each module's public names are
     the package's own (``reviews.X``), so importing the package registers every write service."""
-    from mltrl.services import WRITE_SERVICES
-
     modules = [m.name for m in pkgutil.iter_modules(reviews.__path__) if not m.name.startswith("_")]
     assert {"checklists", "gates", "decisions", "reading", "deployed", "forks"} <= set(modules)
     writers = 0
@@ -323,3 +324,159 @@ def test_every_module_of_the_reviews_package_is_reached_through_it_and_its_write
                 writers += 1
                 assert fn in WRITE_SERVICES, fn.__name__
     assert writers == 13  # every write use case of reviews, none lost in the split
+
+
+# --- hostile values at every argument: success or a named refusal, the database unchanged -------
+
+NASTY = ["x\x00y", "bell\x07", "", "   ", "x" * 20_000, "https://example.org/\x00", "nan", "-1", "10**30",
+         float("nan"), float("inf"), -1, 0, 10**30, True, None, b"bytes", ["a"], {"a": 1}, object(),
+         datetime(1, 1, 1), datetime(9999, 12, 31), date(1066, 10, 14)]
+HOSTILE = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(max_size=30),
+    st.integers(-2**70, 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.datetimes(),
+    st.lists(st.one_of(st.text(max_size=5), st.integers(), st.none()), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.one_of(st.text(max_size=5), st.integers(), st.none()), max_size=2),
+)
+_serial = itertools.count(1)
+
+
+def _fresh(session, level: int = 8, *, review: bool = True) -> tuple[str, object]:
+    """A technology at ``level`` of its own (and its open review): each example acts on new rows."""
+    code = f"H{next(_serial)}.{level}"
+    make_project(session, code, "Hostile")
+    level_moves.record_start(session=session, actor=ANA, code=code, level=level, at=day("2025-06-02"))
+    return code, (_open(session, code) if review else None)
+
+
+def _key(review) -> str:
+    return review.criteria[0][0]
+
+
+def _question(review) -> str:
+    return reviews.ethics_keys(review.ethics)[0]
+
+
+# (what is hostile, level of the technology, whether it has an open review, the call)
+HOSTILE_CALLS = {
+    "update_criteria level": (8, False, lambda s, c, r, h: reviews.update_criteria(
+        session=s, actor=ANA, level=h, criteria=[["k", "t", "g"]])),
+    "update_criteria criteria": (8, False, lambda s, c, r, h: reviews.update_criteria(
+        session=s, actor=ANA, level=3, criteria=h)),
+    "update_criteria item": (8, False, lambda s, c, r, h: reviews.update_criteria(
+        session=s, actor=ANA, level=3, criteria=[h])),
+    "update_criteria part": (8, False, lambda s, c, r, h: reviews.update_criteria(
+        session=s, actor=ANA, level=3, criteria=[["k", h, "g"]])),
+    "update_criteria key": (8, False, lambda s, c, r, h: reviews.update_criteria(
+        session=s, actor=ANA, level=3, criteria=[[h, "t", "g"]])),
+    "update_criteria note": (8, False, lambda s, c, r, h: reviews.update_criteria(
+        session=s, actor=ANA, level=3, criteria=[["k", "t", "g"]], note=h)),
+    "update_ethics_template before": (8, False, lambda s, c, r, h: reviews.update_ethics_template(
+        session=s, actor=ANA, before=h, after=[["k", "t", "g"]], positions=[["p", "t"]])),
+    "update_ethics_template part": (8, False, lambda s, c, r, h: reviews.update_ethics_template(
+        session=s, actor=ANA, before=[["k", "t", "g"]], after=[["k", "t", h]], positions=[["p", "t"]])),
+    "update_ethics_template positions": (8, False, lambda s, c, r, h: reviews.update_ethics_template(
+        session=s, actor=ANA, before=[["k", "t", "g"]], after=[["k", "t", "g"]], positions=[h])),
+    "score_criterion level": (8, True, lambda s, c, r, h: reviews.score_criterion(
+        session=s, actor=ANA, code=c, level=h, key=_key(r), percent=50)),
+    "score_criterion key": (8, True, lambda s, c, r, h: reviews.score_criterion(
+        session=s, actor=ANA, code=c, level=8, key=h, percent=50)),
+    "score_criterion percent": (8, True, lambda s, c, r, h: reviews.score_criterion(
+        session=s, actor=ANA, code=c, level=8, key=_key(r), percent=h)),
+    "score_criterion evidence": (8, True, lambda s, c, r, h: reviews.score_criterion(
+        session=s, actor=ANA, code=c, level=8, key=_key(r), percent=50, evidence=h)),
+    "score_criterion comment": (8, True, lambda s, c, r, h: reviews.score_criterion(
+        session=s, actor=ANA, code=c, level=8, key=_key(r), percent=50, comment=h)),
+    "score_criteria scores": (8, True, lambda s, c, r, h: reviews.score_criteria(
+        session=s, actor=ANA, code=c, level=8, scores=h)),
+    "score_criteria values": (8, True, lambda s, c, r, h: reviews.score_criteria(
+        session=s, actor=ANA, code=c, level=8, scores={_key(r): h})),
+    "score_criteria link": (8, True, lambda s, c, r, h: reviews.score_criteria(
+        session=s, actor=ANA, code=c, level=8, scores={_key(r): {"percent": 5, "evidence": f"https://x.org/{h}"}})),
+    "override_gate level": (8, True, lambda s, c, r, h: reviews.override_gate(
+        session=s, actor=ANA, code=c, level=h, gate="validation", justification="j")),
+    "override_gate gate": (8, True, lambda s, c, r, h: reviews.override_gate(
+        session=s, actor=ANA, code=c, level=8, gate=h, justification="j")),
+    "override_gate justification": (8, True, lambda s, c, r, h: reviews.override_gate(
+        session=s, actor=ANA, code=c, level=8, gate="validation", justification=h)),
+    "override_gate expires_at": (8, True, lambda s, c, r, h: reviews.override_gate(
+        session=s, actor=ANA, code=c, level=8, gate="validation", justification="j", expires_at=h)),
+    "open_review panel": (8, False, lambda s, c, r, h: reviews.open_review(session=s, actor=ANA, code=c, panel=h)),
+    "open_review name": (8, False, lambda s, c, r, h: reviews.open_review(session=s, actor=ANA, code=c, panel=[h])),
+    "set_panel review_id": (8, True, lambda s, c, r, h: reviews.set_panel(
+        session=s, actor=ANA, review_id=h, expected_version=r.version, panel=["ana"])),
+    "set_panel expected_version": (8, True, lambda s, c, r, h: reviews.set_panel(
+        session=s, actor=ANA, review_id=r.id, expected_version=h, panel=["ana"])),
+    "set_panel panel": (8, True, lambda s, c, r, h: reviews.set_panel(
+        session=s, actor=ANA, review_id=r.id, expected_version=r.version, panel=h)),
+    "cast_vote review_id": (8, True, lambda s, c, r, h: reviews.cast_vote(
+        session=s, actor=ANA, review_id=h, vote="graduate")),
+    "cast_vote vote": (8, True, lambda s, c, r, h: reviews.cast_vote(session=s, actor=ANA, review_id=r.id, vote=h)),
+    "cast_vote comment": (8, True, lambda s, c, r, h: reviews.cast_vote(
+        session=s, actor=ANA, review_id=r.id, vote="graduate", comment=h)),
+    "answer_ethics answers": (8, True, lambda s, c, r, h: reviews.answer_ethics(
+        session=s, actor=ANA, review_id=r.id, answers=h)),
+    "answer_ethics answer": (8, True, lambda s, c, r, h: reviews.answer_ethics(
+        session=s, actor=ANA, review_id=r.id, answers={_question(r): h})),
+    "decide review_id": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=h, expected_version=1, decision="pause")),
+    "decide expected_version": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=r.id, expected_version=h, decision="pause")),
+    "decide decision": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=r.id, expected_version=r.version, decision=h)),
+    "decide note": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=r.id, expected_version=r.version, decision="pause", note=h)),
+    "decide target_level": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=r.id, expected_version=r.version, decision="switch back", target_level=h)),
+    "decide at": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=r.id, expected_version=r.version, decision="switch back", target_level=7,
+        at=h)),
+    "decide tasks": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=r.id, expected_version=r.version, decision="hold", tasks=h)),
+    "decide task": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=r.id, expected_version=r.version, decision="hold", tasks=[h])),
+    "decide task text": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=r.id, expected_version=r.version, decision="hold",
+        tasks=[{"task": h, "owner": "ana"}])),
+    "decide task owner": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=r.id, expected_version=r.version, decision="hold",
+        tasks=[{"task": "t", "owner": h}])),
+    "decide task due": (8, True, lambda s, c, r, h: reviews.decide(
+        session=s, actor=ANA, review_id=r.id, expected_version=r.version, decision="hold",
+        tasks=[{"task": "t", "owner": "ana", "due": h}])),
+    "cancel_review review_id": (8, True, lambda s, c, r, h: reviews.cancel_review(
+        session=s, actor=ANA, review_id=h, reason="r")),
+    "cancel_review reason": (8, True, lambda s, c, r, h: reviews.cancel_review(
+        session=s, actor=ANA, review_id=r.id, reason=h)),
+    "change_deployed_version note": (9, False, lambda s, c, r, h: reviews.change_deployed_version(
+        session=s, actor=ANA, code=c, note=h)),
+    "change_deployed_version at": (9, False, lambda s, c, r, h: reviews.change_deployed_version(
+        session=s, actor=ANA, code=c, at=h)),
+    "fork note": (8, False, lambda s, c, r, h: reviews.fork(
+        session=s, actor=ANA, code=c, new_code=f"{c}-fork", name="Fork", note=h)),
+    "fork at": (8, False, lambda s, c, r, h: reviews.fork(
+        session=s, actor=ANA, code=c, new_code=f"{c}-fork", name="Fork", at=h)),
+}
+
+
+def test_every_review_writer_has_hostile_calls():
+    """The table below covers every write service of the package (a new one must be added)."""
+    writers = {fn.__name__ for fn in WRITE_SERVICES if fn.__module__.startswith(reviews.__name__)}
+    assert writers == {name.split()[0] for name in HOSTILE_CALLS}
+
+
+@pytest.mark.parametrize("call", list(HOSTILE_CALLS), ids=lambda c: c.replace(" ", "-"))
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=HOSTILE)
+def test_hostile_values_are_accepted_or_refused_by_name_and_a_refusal_changes_nothing(session, engine, call, value):
+    level, with_review, act = HOSTILE_CALLS[call]
+    code, review = _fresh(session, level, review=with_review)
+    before = everything(engine)
+    try:
+        act(session, code, review, value)
+    except MltrlError as refusal:
+        assert str(refusal)
+        assert everything(engine) == before, f"{call}: a refusal wrote something"
+    session.rollback()  # nothing pending into the next example

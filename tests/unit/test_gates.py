@@ -37,11 +37,24 @@ def test_percent_is_read(raw, value):
     assert gates.parse_percent(raw) == value
 
 
-@pytest.mark.parametrize("raw", ["101", -1, "12.5", "half", None, True])
+@pytest.mark.parametrize("raw", ["101", -1, "12.5", "half", None, True, "nan", "inf", "-inf", "1e400",
+                                 float("nan"), float("inf"), "50\x00", [50], b"50"])
 def test_bad_percent_names_the_field(raw):
     with pytest.raises(InvalidInput) as refusal:
         gates.parse_percent(raw)
-    assert refusal.value.field == "percent"
+    assert refusal.value.field == "percent" and "0 to 100" in refusal.value.message
+
+
+@given(st.one_of(st.text(max_size=12), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6),
+                 st.integers(0, 100).map(lambda n: f" {n} % ")))
+def test_a_percent_is_a_whole_number_0_to_100_or_a_named_refusal(raw):
+    try:
+        value = gates.parse_percent(raw)
+    except InvalidInput as refusal:
+        assert refusal.field == "percent" and "0 to 100" in refusal.message
+    else:
+        assert isinstance(value, int) and 0 <= value <= 100
+        assert value == float(str(raw).strip().rstrip("%"))
 
 
 def R(number, kind, vs="passed", va="passed"):

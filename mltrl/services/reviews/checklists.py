@@ -21,7 +21,8 @@ from mltrl.domain.permissions import Permission
 from mltrl.models import NOTE_MAX, CriteriaSet, CriterionScore, EthicsTemplate, Project, utcnow
 from mltrl.services._core import Actor, audit, snapshot, write_service
 from mltrl.services.projects import get_project
-from mltrl.services.reviews._common import _note, _open_review
+from mltrl.domain.fields import block, one_line
+from mltrl.services.reviews._common import _listed, _mapped, _note, _open_review
 
 BUILT_IN_VERSION = 1
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -29,11 +30,9 @@ ETHICS_PARTS = ("before", "after")
 
 
 def _link(text: object, field: str = "evidence") -> str:
-    value = str(text or "").strip()
+    value = one_line(text, field, NOTE_MAX)  # text, no control characters, at most NOTE_MAX
     if value and not re.match(r"^https?://\S+$", value):
         raise InvalidInput(field, f"{value!r} is not a link: give an http(s) URL, or leave it empty")
-    if len(value) > NOTE_MAX:
-        raise InvalidInput(field, f"at most {NOTE_MAX} characters")
     return value
 
 
@@ -77,12 +76,21 @@ def ethics_template(session: Session, version: int | None = None) -> tuple[int, 
     raise NotFound(f"There is no ethics template version {version}.")
 
 
+def _part(value: object, field: str, n: int) -> str:
+    try:
+        return block(value, field, NOTE_MAX)
+    except InvalidInput as refusal:
+        reason = refusal.message.split(": ", 1)[-1]
+        raise InvalidInput(field, f"item {n}: {reason}") from None
+
+
 def _check_items(items: Sequence[Sequence[str]], *, field: str, width: int) -> list[list[str]]:
     cleaned, keys = [], set()
+    items = _listed(items, field, "items")
     if not items:
         raise InvalidInput(field, "at least one item")
     for n, item in enumerate(items, start=1):
-        parts = [str(x or "").strip() for x in item]
+        parts = [_part(x, field, n) for x in _listed(item, field, f"parts (item {n})")]
         if len(parts) != width:
             raise InvalidInput(field, f"item {n} needs {width} parts")
         key = parts[0]
@@ -93,8 +101,6 @@ def _check_items(items: Sequence[Sequence[str]], *, field: str, width: int) -> l
         keys.add(key)
         if not parts[1]:
             raise InvalidInput(field, f"item {n} ({key}) has no text")
-        if any(len(p) > NOTE_MAX for p in parts):
-            raise InvalidInput(field, f"item {n} ({key}): at most {NOTE_MAX} characters per part")
         cleaned.append(parts)
     return cleaned
 
@@ -168,6 +174,7 @@ def score_criteria(*, session: Session, actor: Actor, code: str, level: int,
     project = get_project(session, code)
     engine.check_level_number(level)
     known = _known_keys(session, project, level)
+    scores = _mapped(scores, "scores", "criterion key -> {percent, evidence, comment}")
     errors = []
     for key, values in scores.items():
         try:
@@ -184,6 +191,7 @@ def score_criteria(*, session: Session, actor: Actor, code: str, level: int,
 def _check_score(known: list[str], level: int, key: str, values: Mapping[str, object]) -> dict[str, Any]:
     if key not in known:
         raise InvalidInput("key", f"{key!r} is not an exit criterion of level {level}: one of {', '.join(known)}")
+    values = _mapped(values, "score", "a mapping of percent, evidence and comment")
     return {"percent": rules.parse_percent(values.get("percent")), "evidence": _link(values.get("evidence")),
             "comment": _note(values.get("comment"), "comment")}
 

@@ -24,25 +24,26 @@ from mltrl.models import PERSON_MAX, TEXT_MAX, EthicsAnswer, LevelEvent, Project
 from mltrl.services import level_moves, projects
 from mltrl.services._core import Actor, audit, check_version, within, write_service
 from mltrl.services.projects import get_project
-from mltrl.services.reviews._common import _note, _open_review
+from mltrl.domain.fields import block
+from mltrl.services.reviews._common import _listed, _mapped, _note, _open_review
 from mltrl.services.reviews.checklists import ethics_keys, ethics_template, level_criteria, scores_of
 from mltrl.services.reviews.gates import gates_of
 
 def _panel(names: Iterable[str]) -> list[str]:
     out: list[str] = []
-    for raw in names:
-        name = " ".join(str(raw or "").split())
+    for raw in _listed(names, "panel", "names"):
+        name = _note(raw, "panel", PERSON_MAX)
         if not name:
             continue
-        if len(name) > PERSON_MAX:
-            raise InvalidInput("panel", f"a name has at most {PERSON_MAX} characters")
         if name.lower() not in (n.lower() for n in out):
             out.append(name)
     return out
 
 
 def _review(session: Session, review_id: int) -> Review:
-    row = session.get(Review, review_id)
+    if isinstance(review_id, bool) or not isinstance(review_id, int):
+        raise InvalidInput("review", f"a review number, got {type(review_id).__name__}")
+    row = session.get(Review, review_id) if 0 < review_id < 2**63 else None  # beyond 64 bits: no such row
     if row is None:
         raise NotFound(f"There is no review {review_id}.")
     return row
@@ -116,14 +117,12 @@ def answer_ethics(*, session: Session, actor: Actor, review_id: int, answers: Ma
     changed."""
     review = _review(session, review_id)
     _check_open(review)
+    answers = _mapped(answers, "answers", "question key -> answer")
     known = set(ethics_keys(review.ethics))
-    unknown = sorted(set(answers) - known)
+    unknown = sorted((key for key in answers if key not in known), key=repr)
     if unknown:
         raise InvalidInput("answers", f"{unknown[0]!r} is not a question of this review's ethics checklist")
-    cleaned = {key: str(text or "").strip() for key, text in answers.items()}
-    for key, text in cleaned.items():
-        if len(text) > TEXT_MAX:
-            raise InvalidInput(key, f"at most {TEXT_MAX} characters (got {len(text)})")
+    cleaned = {key: block(text, key, TEXT_MAX) for key, text in answers.items()}
     existing = {a.key: a for a in session.exec(select(EthicsAnswer).where(EthicsAnswer.review_id == review.id)).all()}
     changed = 0
     for key, text in cleaned.items():
@@ -156,7 +155,8 @@ class DecisionOutcome:
 
 def _clean_tasks(tasks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
-    for n, task in enumerate(tasks, start=1):
+    for n, task in enumerate(_listed(tasks, "tasks", "tasks"), start=1):
+        task = _mapped(task, f"task {n}", "a task, its owner and an optional due date")
         text = _note(task.get("task"), f"task {n}")
         owner = _note(task.get("owner"), f"task {n} owner", PERSON_MAX)
         due = task.get("due")
@@ -215,8 +215,8 @@ def decide(*, session: Session, actor: Actor, review_id: int, expected_version: 
                                                 move=Move(EventKind.GRADUATION, None, None, at))
         outcome_event, warnings = moved.event, tuple(moved.warnings)
     elif choice is rules.Decision.SWITCH_BACK:
-        if target_level is None:
-            raise InvalidInput("target_level", f"the level to switch back to, below {review.level}")
+        if target_level is None or isinstance(target_level, bool) or not isinstance(target_level, int):
+            raise InvalidInput("target_level", f"the level to switch back to, a whole number below {review.level}")
         kind = rules.review_switchback_kind(review.level, int(target_level))
         moved = level_moves.record_decided_move(session, actor, code=project.code, review_id=review.id, note=note,
                                                 move=Move(EventKind.SWITCHBACK, int(target_level), kind, at))

@@ -359,6 +359,7 @@ def review_detail(s, review_id: int) -> None:
 
 with context.session() as s:
     asked = st.query_params.get("review")
+    asked_id = review_service.review_number(asked)  # None unless the link names a review number
     tab_names = ["Overview", "Review", "Checklist", "Open a review"]
     asked_tab = (st.query_params.get("tab") or "").capitalize()
     overview_tab, review_tab, checklist_tab, open_tab = st.tabs(
@@ -375,14 +376,14 @@ with context.session() as s:
             if not rows:
                 st.info("No review yet: open one on the **Open a review** tab.", icon=":material/rate_review:")
             else:
-                if asked and asked.isdigit() and int(asked) not in {r.id for r, _ in rows}:
-                    older = next(iter(review_service.reviews_by_id(s, [int(asked)])), None)
+                if asked_id is not None and asked_id not in {r.id for r, _ in rows}:
+                    older = next(iter(review_service.reviews_by_id(s, [asked_id])), None)
                     if older is not None:  # an older review asked for by link: offer it first
                         rows = [older, *rows]
                 ids = [r.id for r, _ in rows]
                 # No status in the label: the picker keeps its labels across a decision, the badge below tells it.
                 labels = {r.id: f"#{r.id} · {code} at level {r.level}" for r, code in rows}
-                wanted = int(asked) if asked and asked.isdigit() and int(asked) in ids else ids[0]
+                wanted = asked_id if asked_id in ids else ids[0]
                 picked = st.selectbox("Review", ids, index=ids.index(wanted), format_func=labels.get, key="review_pick")
                 if str(picked) != asked:
                     st.query_params["review"] = str(picked)

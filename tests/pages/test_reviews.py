@@ -241,3 +241,12 @@ def test_an_override_entered_on_the_page_covers_the_whole_chosen_day(open_page, 
 
     assert state(days.last_instant(through)) == "overridden"
     assert state(days.day_end(through)) == "override expired"
+
+
+def test_a_link_to_no_review_number_opens_the_newest_review(open_page, session):
+    _setup(session)
+    review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    for asked in ("99999999999999999999999", "²", "١٢", "-1", "abc", "9" * 5000, " ", "0"):
+        at = _review_page(open_page, asked)
+        assert at.selectbox(key="review_pick").value == review.id, asked
+        assert f"Review {review.id} · R02.1" in " ".join(m.value for m in at.markdown)

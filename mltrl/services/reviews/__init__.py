@@ -56,6 +56,7 @@ from mltrl.services.reviews.gates import Standing, gates_of, override_gate, over
 from mltrl.services.reviews.reading import (
     ReviewView,
     count_reviews,
+    review_number,
     review_view,
     reviews,
     reviews_by_id,
@@ -87,6 +88,7 @@ __all__ = [
     "override_gate",
     "overrides_of",
     "requirement_facts",
+    "review_number",
     "review_view",
     "reviews",
     "reviews_by_id",

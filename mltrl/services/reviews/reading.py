@@ -65,9 +65,27 @@ def reviews(session: Session, *, code: str | None = None, status: str | None = N
     return [tuple(r) for r in session.exec(query.order_by(col(Review.id).desc()).limit(limit)).all()]
 
 
+def review_number(text: object) -> int | None:
+    """A review number as a link or a person writes it (``"12"``), or None when ``text`` is not
+    one: ASCII digits only, within the 64 bits a row id can hold."""
+    if isinstance(text, bool) or not isinstance(text, int | str):
+        return None
+    if isinstance(text, int):
+        return text if 0 < text < 2**63 else None
+    raw = text.strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
+        return None
+    number = int(raw)
+    return number if 0 < number < 2**63 else None
+
+
 def reviews_by_id(session: Session, ids: Iterable[int]) -> list[tuple[Review, str]]:
+    """The reviews of these numbers that exist (anything that is not a review number is skipped)."""
+    wanted = [n for n in (review_number(i) for i in ids) if n is not None]
+    if not wanted:
+        return []
     return [tuple(r) for r in session.exec(select(Review, Project.code).join(Project, Project.id == Review.project_id)
-                                           .where(col(Review.id).in_(list(ids)))).all()]
+                                           .where(col(Review.id).in_(wanted))).all()]
 
 
 def count_reviews(session: Session, *, status: str | None = None) -> int:

@@ -31,6 +31,7 @@ every module, so each ``@write_service`` is registered in ``WRITE_SERVICES``:
 from mltrl.services.reviews.checklists import (
     BUILT_IN_VERSION,
     ETHICS_PARTS,
+    _check_items,  # the checklist items' rule, also applied to restored backups (services.backup_rows)
     criteria_set,
     ethics_keys,
     ethics_template,
@@ -64,6 +65,7 @@ from mltrl.services.reviews.reading import (
 )
 
 __all__ = [
+    "_check_items",
     "BUILT_IN_VERSION",
     "ETHICS_PARTS",
     "DecisionOutcome",

@@ -483,12 +483,13 @@ def test_hostile_values_are_accepted_or_refused_by_name_and_a_refusal_changes_no
 
 
 @given(st.one_of(st.text(max_size=25), st.integers(-2**70, 2**70), st.sampled_from(
-    ["12", " 12 ", "007", "²", "١٢", "-1", "0", "9" * 19, "9" * 5000, "1e3", "0x10", "+5"]), st.none(), st.booleans()))
+    ["12", " 12 ", "007", "²", "١٢", "-1", "0", "2147483647", "2147483648", "9" * 19, "9" * 5000, "1e3", "0x10", "+5"]),
+    st.none(), st.booleans()))
 def test_a_review_number_is_ascii_digits_within_64_bits_or_none(text):
     number = reviews.review_number(text)
     if number is None:
         return
-    assert isinstance(number, int) and not isinstance(number, bool) and 0 < number < 2**63
+    assert isinstance(number, int) and not isinstance(number, bool) and 0 < number <= 2**31 - 1  # PostgreSQL's INTEGER
     if isinstance(text, str):
         assert text.strip().isascii() and text.strip().isdigit() and int(text.strip()) == number
     else:
@@ -497,6 +498,7 @@ def test_a_review_number_is_ascii_digits_within_64_bits_or_none(text):
 
 def test_reviews_by_id_skips_what_is_not_a_review_number(session, at4):
     review = _open(session)
-    hostile = [10**30, -1, 0, "²", "x", None, 2**63, True, review.id]
+    hostile = [10**30, -1, 0, "²", "x", None, 2**31, 2**63, True, review.id]
     assert [r.id for r, _ in reviews.reviews_by_id(session, hostile)] == [review.id]
-    assert reviews.reviews_by_id(session, [10**30, "9" * 5000]) == []
+    assert reviews.reviews_by_id(session, [10**30, "9" * 5000, "2147483648"]) == []
+    assert reviews.review_number("2147483647") == 2**31 - 1

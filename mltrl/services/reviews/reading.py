@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from mltrl.models import EthicsAnswer, LevelEvent, Project, Review, ReviewVote
 from mltrl.services.projects import get_project
+from mltrl.services.reviews._common import ROW_ID_MAX
 from mltrl.services.reviews.decisions import _review
 
 @dataclass(frozen=True)
@@ -67,16 +68,16 @@ def reviews(session: Session, *, code: str | None = None, status: str | None = N
 
 def review_number(text: object) -> int | None:
     """A review number as a link or a person writes it (``"12"``), or None when ``text`` is not
-    one: ASCII digits only, within the 64 bits a row id can hold."""
+    one: ASCII digits only, within the range of a row id (``ROW_ID_MAX``)."""
     if isinstance(text, bool) or not isinstance(text, int | str):
         return None
     if isinstance(text, int):
-        return text if 0 < text < 2**63 else None
+        return text if 0 < text <= ROW_ID_MAX else None
     raw = text.strip()
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(ROW_ID_MAX))):
         return None
     number = int(raw)
-    return number if 0 < number < 2**63 else None
+    return number if 0 < number <= ROW_ID_MAX else None
 
 
 def reviews_by_id(session: Session, ids: Iterable[int]) -> list[tuple[Review, str]]:

@@ -34,6 +34,13 @@ Environment: ``BENCH_SIZES=S,M`` (default S,M,L), ``BENCH_RUNS=5``, ``BENCH_PROF
 one cold and one warm run of each page at every size measured, to ``bench/results/profile-*.txt``),
 ``BENCH_TRACEMALLOC=1`` (one extra cold portfolio run under tracemalloc: Python's allocation peak).
 
+Then hostile input (``bench/hostile.py``), once, as it does not depend on the portfolio's size:
+the time until the result or the refusal of the card parser and renderer, the card, register and
+backup importers on hostile files, each case in its own process stopped after
+``BENCH_HOSTILE_TIMEOUT`` (default 10 s) of its timed call and reported as "over N s";
+``BENCH_HOSTILE=0`` leaves it out. A case that ends in another exception than a refusal (or a
+crash, a wrong result, a refusal that changed the database) fails its check.
+
 Then write throughput (``bench/writes.py``): 1, 2 and 4 writer processes at once on SQLite and on
 PostgreSQL (a throwaway server, as the tests start one); ``BENCH_WRITES=0`` leaves it out.
 
@@ -57,7 +64,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cardgen, generate, registergen, writes
+from bench import cardgen, generate, hostile, registergen, writes
 from bench.analytics import measure_analytics_ops
 from bench.cards import measure_card_ops
 from bench.common import RESULTS, ROOT, PageSpec, median_ms, profile_run, project_id_sql, soft_check
@@ -427,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
             results.append(json.loads(out.read_text(encoding="utf-8")))
         print(f"{size}: done in {time.perf_counter() - t0:.0f} s", flush=True)
 
+    hostile_result = None
+    if os.environ.get("BENCH_HOSTILE", "1") != "0":
+        print(f"hostile input: {len(hostile.CASES)} cases, each stopped after {hostile.timeout_s():.0f} s", flush=True)
+        hostile_result = hostile.measure_all()
+
     write_result = None
     if os.environ.get("BENCH_WRITES", "1") != "0":
         print("write throughput: 1, 2 and 4 writer processes on SQLite and PostgreSQL", flush=True)
@@ -434,17 +446,20 @@ def main(argv: list[str] | None = None) -> int:
 
     total = time.perf_counter() - t_start
     table = render(results, total)
+    if hostile_result is not None:
+        table += "\n".join(hostile.render(hostile_result)) + "\n"
     if write_result is not None:
         table += "\n".join(writes.render(write_result)) + "\n"
     print()
     print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(table, encoding="utf-8")
-    failed = any(item.get("check_failed") for res in results for item in res["items"].values())
+    failed = (any(item.get("check_failed") for res in results for item in res["items"].values())
+              or bool(hostile.failures(hostile_result)))
     (RESULTS / "latest.json").write_text(json.dumps({
         "at": datetime.now(UTC).isoformat(), "total_s": total, "cpus": os.cpu_count(),
         "python": platform.python_version(), "targets": {"time_ms": TIME_TARGET_MS, "floor_ratio": FLOOR_RATIO_TARGET},
-        "results": results, "writes": write_result,
+        "results": results, "hostile": hostile_result, "writes": write_result,
     }, indent=2), encoding="utf-8")
     if failed:
         print("make bench: some checks failed (see 'Check failures' above)", file=sys.stderr)

@@ -1,0 +1,5 @@
+"""``python -m mltrl.cli``: the same as the ``mltrl`` console script."""
+
+from mltrl.cli import main
+
+main()

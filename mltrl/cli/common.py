@@ -6,8 +6,9 @@ runs every command and turns whatever escapes into one line on stderr and an exi
 command catches its own refusals:
 
 * a ``MltrlError`` (a service's or the domain's refusal) -> ``error: <its message>``, exit 1;
-* a usage error (unknown option, bad value or type, missing argument) -> ``error: <click's message,
-  naming the option and what is allowed>``, exit 2 (no arguments at all print the help, exit 2);
+* a usage error (unknown option, bad value or type, missing argument, a command line holding
+  bytes that are not UTF-8) -> ``error: <click's message, naming the option and what is
+  allowed>``, exit 2 (no arguments at all print the help, exit 2);
 * an ``OSError`` (a file that cannot be read or written) -> ``error: <path>: <reason>``, exit 1;
 * anything else is a bug: ``error: internal error (<type>): ...``, exit 70, still without a
   traceback.
@@ -60,8 +61,12 @@ ID_MAX = 2**63 - 1  # the largest integer SQLite and PostgreSQL (bigint) store
 
 # C0 controls but tab and line feed, DEL, C1 controls, and the bidi controls (embeddings,
 # overrides, isolates, the directional marks and the Arabic letter mark).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (bytes of a command line that were not UTF-8) cannot be printed at all.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -147,12 +152,23 @@ def run_refusing(call: Callable[[], Any]) -> int:
     return result if isinstance(result, int) else 0
 
 
+def _check_text(args: list[str]) -> None:
+    """Refuse a command line with bytes that are not UTF-8 (Python decodes them to lone
+    surrogates, which no database, file or terminal accepts) before any parsing."""
+    for position, arg in enumerate(args, start=1):
+        if _SURROGATE.search(arg):
+            raise usage.UsageError(f"argument {position} ({neutral(arg)!s}) is not UTF-8 text")
+
+
 class Refusing(TyperGroup):
     """The root group: every command line runs through ``run_refusing``."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        given = list(sys.argv[1:] if args is None else args)
+
         def call() -> Any:
-            return super(Refusing, self).main(args=args, prog_name=prog_name, complete_var=complete_var,
+            _check_text(given)
+            return super(Refusing, self).main(args=given, prog_name=prog_name, complete_var=complete_var,
                                               standalone_mode=False, **extra)
 
         code = run_refusing(call)

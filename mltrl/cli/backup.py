@@ -34,7 +34,8 @@ def backup_import(
     file: Annotated[str, typer.Argument(help="A backup written by `mltrl export`.")],
 ) -> None:
     """Restore FILE.json into an empty database, all or nothing (refused for a non-empty database,
-    another format version, another schema revision or a damaged file; nothing is then written)."""
+    another format version, another schema revision or a damaged file; nothing is then written).
+    On a terminal a progress bar shows while it runs."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -47,12 +48,16 @@ def backup_import(
     from mltrl.services import backup
 
     data = read_input(file, field="file", limit=None, text=False)
-    columns = (TextColumn("restoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
-               TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task("restore", total=None)
-        restored = write(backup.import_backup, data=data,
-                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+    console = Console(stderr=True)
+    if not console.is_terminal:  # a log or a pipe gets the result, not a bar's frames
+        restored = write(backup.import_backup, data=data)
+    else:
+        columns = (TextColumn("restoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as bar:  # gone when done: one line on refusal
+            task = bar.add_task("restore", total=None)
+            restored = write(backup.import_backup, data=data,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
     say(f"restored {sum(restored.values())} rows from {file}:")
     for line in backup.summary_lines(restored.items()):
         say(f"  {line}")

@@ -8,7 +8,7 @@ command catches its own refusals:
 * a ``MltrlError`` (a service's or the domain's refusal) -> ``error: <its message>``, exit 1;
 * a usage error (unknown option, bad value or type, missing argument, a command line holding
   bytes that are not UTF-8) -> ``error: <click's message, naming the option and what is
-  allowed>``, exit 2 (no arguments at all print the help, exit 2);
+  allowed>``, exit 2 (a noun without a verb, or no arguments, prints the help, exit 2);
 * an ``OSError`` (a file that cannot be read or written) -> ``error: <path>: <reason>``, exit 1;
 * anything else is a bug: ``error: internal error (<type>): ...``, exit 70, still without a
   traceback.
@@ -19,14 +19,18 @@ recolour or reorder the terminal: each such character is shown as an escape (``\
 ``\\u202e``). Tab and line feed stay. ``say_json`` keeps JSON exact: the same characters are
 written as JSON escapes, which parse back to the stored text.
 
+A batch refusal (``RowErrors``) is one line too: its message lists the first ten bad rows.
+
 **Files.** ``output_file`` checks an output path before any work is done (not a folder, its folder
-exists and is a folder, no existing file without ``--force``); ``write_output`` writes through a
+exists and is a folder, writable, no existing file without ``--force``; the backups create their
+folder, so for them the nearest existing folder is checked); ``write_output`` writes through a
 temporary file in the same folder and renames it, so a failed write leaves no partial file.
 ``read_input`` reads a regular file (or a pipe), at most a given size, as UTF-8 text or bytes.
 
 **Numbers and dates.** ``Id`` bounds an id argument to 1..2**63-1 (SQLite's and PostgreSQL's
 integer) before any query; date options go through ``mltrl.domain.days`` (1900-2199), so year 1 or
-9999 is a usage error naming the option instead of an overflow.
+9999 is a usage error naming the option instead of an overflow. Levels and confidences are
+passed on as typed: the services refuse them (exit 1) naming the rule or the field and the range.
 """
 
 from __future__ import annotations

@@ -410,14 +410,19 @@ def _review(row: dict[str, Any]) -> None:
     for key, score in row["scores"].items():
         if not isinstance(score, dict):
             raise InvalidInput("scores", f"the score of {key[:40]!r} is not an object")
-        if score.get("percent") is not None:
-            gates.parse_percent(score["percent"], field=f"scores: {key[:40]} percent")
+        percent = score.get("percent")
+        if percent is not None:
+            if isinstance(percent, bool) or not isinstance(percent, int):
+                raise InvalidInput(f"scores: {key[:40]} percent", f"expected a whole number, got {_kind(percent)}")
+            gates.parse_percent(percent, field=f"scores: {key[:40]} percent")
         for part in ("evidence", "comment"):
             fields.block(score.get(part), f"scores: {key[:40]} {part}", models.NOTE_MAX)
     for n, gate in enumerate(row["gates"], start=1):
         if not isinstance(gate, dict):
             raise InvalidInput("gates", f"gate {n} is not an object")
-        _one_of(gate, "state", gates.GateState)
+        if gate.get("state") not in {g.value for g in gates.GateState}:
+            raise InvalidInput("gates", f"gate {n}: {_short(gate.get('state'))} is not one of "
+                                        f"{', '.join(g.value for g in gates.GateState)}")
         if not isinstance(gate.get("blockers", []), list):
             raise InvalidInput("gates", f"gate {n}: blockers must be a list")
 

@@ -50,8 +50,13 @@ def minimal(**extra: Any) -> dict[str, Any]:
 
 
 def file_refusal(data: bytes | str, key: str | None = None) -> InvalidInput:
+    """The refusal of ``data``: through the public ``inspect_backup`` (no key set), or the parser
+    with ``key``."""
     with pytest.raises(InvalidInput) as caught:
-        backup_file.parse(data, key)
+        if key is None:
+            backup.inspect_backup(data)  # type: ignore[arg-type]
+        else:
+            backup_file.parse(data, key)
     assert caught.value.field == "file"
     return caught.value
 
@@ -252,6 +257,10 @@ HOSTILE_VALUES = [
     ("appuser", "name", "ada lovelace", "is not a valid user name"),
     ("review", "panel", "Ada", "expected a list"),
     ("review", "scores", {"k": {"percent": 140}}, "outside 0-100"),
+    ("review", "scores", {"k": {"percent": "80%"}}, "expected a whole number, got text"),
+    ("review", "scores", {"k": "full marks"}, "is not an object"),
+    ("review", "gates", [{"state": "vibes"}], "is not one of passed"),
+    ("review", "criteria", [["Bad Key", "text", "guidance"]], "must be a short slug"),
     ("criterionscore", "percent", 101, "outside 0-100"),
     ("objective", "quarter", "2027-Q5", "is not a quarter"),
     ("checkin", "confidence", 11, "outside 0-10"),
@@ -429,9 +438,10 @@ def mutate(data: bytes, mutation: tuple[str, Any], reseal_it: bool) -> bytes:
         t[args[1]] = args[2]
     if reseal_it:
         document["checksum"] = backup.checksum(document)
-    text = backup.render(document) if isinstance(document.get("tables"), list) and all(
-        isinstance(t, dict) and {"name", "columns", "rows"} <= set(t) for t in document["tables"]) \
-        else json.dumps(document).encode()
+    try:
+        text = backup.render(document)
+    except (TypeError, KeyError, AttributeError):  # the structure was broken on purpose: plain JSON
+        text = json.dumps(document).encode()
     if kind == "raw":
         text = text.replace(b'"@@RAW@@"', args[3].encode(), 1)
     return text

@@ -109,14 +109,18 @@ def _kind(value: Any) -> str:
                                          int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
 
 
-def _integer(column: Column, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(column.name, f"expected a whole number, got {_kind(value)} {_short(value)}")
+def _integer(column: Column) -> Callable[[Any], int]:
     bits = next((b for t, b in _INT_RANGE.items() if isinstance(base_type(column), t)), 63)
-    low = 1 if column.primary_key else -(2 ** bits)
-    if not low <= value < 2 ** bits:
-        raise InvalidInput(column.name, f"{_short(value)} is outside {low}..{2 ** bits - 1}")
-    return value
+    low, high = (1 if column.primary_key else -(2 ** bits)), 2 ** bits - 1
+
+    def read(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInput(column.name, f"expected a whole number, got {_kind(value)} {_short(value)}")
+        if not low <= value <= high:
+            raise InvalidInput(column.name, f"{_short(value)} is outside {low}..{high}")
+        return value
+
+    return read
 
 
 def _float(column: Column, value: Any) -> float:
@@ -125,14 +129,19 @@ def _float(column: Column, value: Any) -> float:
     return float(value)
 
 
-def _text(column: Column, value: Any) -> str:
+def _text(column: Column) -> Callable[[Any], str]:
     limit = getattr(base_type(column), "length", None)
-    if not isinstance(value, str):
-        raise InvalidInput(column.name, f"expected text, got {_kind(value)} {_short(value)}")
-    if limit is not None and len(value) > limit:
-        raise InvalidInput(column.name, f"at most {limit} characters (got {len(value)})")
-    fields.checked(column.name, fields.Block(limit or _UNLIMITED), value)  # text, no control characters
-    return value
+    kind = fields.Block(limit or _UNLIMITED)
+
+    def read(value: Any) -> str:
+        if not isinstance(value, str):
+            raise InvalidInput(column.name, f"expected text, got {_kind(value)} {_short(value)}")
+        if limit is not None and len(value) > limit:
+            raise InvalidInput(column.name, f"at most {limit} characters (got {len(value)})")
+        fields.checked(column.name, kind, value)  # text, without control characters
+        return value
+
+    return read
 
 
 def _json(column: Column, value: Any, annotation: Any) -> Any:
@@ -198,33 +207,46 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def reader(column: Column, annotation: Any) -> Callable[[Any], Any]:
-    """A function turning a file's JSON value into what ``column`` takes, or refusing it."""
+def _typed(column: Column, annotation: Any) -> Callable[[Any], Any]:
+    """The check of a non-null value of ``column``'s type (chosen once per column)."""
     kind = base_type(column)
-
-    def read(value: Any) -> Any:
-        if value is None:
-            if not column.nullable:
-                raise InvalidInput(column.name, "required (null is not allowed here)")
-            return None
-        if isinstance(kind, JSON):
-            return _json(column, value, annotation)
-        if isinstance(kind, Boolean):
+    if isinstance(kind, JSON):
+        return lambda value: _json(column, value, annotation)
+    if isinstance(kind, Boolean):
+        def boolean(value: Any) -> bool:
             if not isinstance(value, bool):
                 raise InvalidInput(column.name, f"expected true or false, got {_kind(value)} {_short(value)}")
             return value
-        if isinstance(kind, Integer):
-            return _integer(column, value)
-        if isinstance(kind, Float):
-            return _float(column, value)
-        if isinstance(kind, DateTime):
+        return boolean
+    if isinstance(kind, Integer):
+        return _integer(column)
+    if isinstance(kind, Float):
+        return lambda value: _float(column, value)
+    if isinstance(kind, DateTime):
+        aware = kind.timezone or column.type is not kind
+
+        def instant(value: Any) -> datetime:
             parsed = days.parse_when(_must_be(column, value), field=column.name)
-            return parsed if kind.timezone or column.type is not kind else parsed.replace(tzinfo=None)
-        if isinstance(kind, Date):
-            return days.parse_day(_must_be(column, value), field=column.name)
-        if isinstance(kind, String):
-            return _text(column, value)
-        return _other(column, value)
+            return parsed if aware else parsed.replace(tzinfo=None)
+        return instant
+    if isinstance(kind, Date):
+        return lambda value: days.parse_day(_must_be(column, value), field=column.name)
+    if isinstance(kind, String):
+        return _text(column)
+    return lambda value: _other(column, value)
+
+
+def reader(column: Column, annotation: Any) -> Callable[[Any], Any]:
+    """A function turning a file's JSON value into what ``column`` takes, or refusing it."""
+    typed = _typed(column, annotation)
+    nullable = column.nullable
+
+    def read(value: Any) -> Any:
+        if value is None:
+            if not nullable:
+                raise InvalidInput(column.name, "required (null is not allowed here)")
+            return None
+        return typed(value)
 
     return read
 

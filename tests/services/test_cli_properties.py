@@ -147,7 +147,7 @@ def test_every_level_and_number(url: str, value: str, which: int) -> None:
 
 
 @EXAMPLES
-@given(value=st.one_of(hostile_text, st.sampled_from(SPECIAL)), other=hostile_text, which=st.integers(0, 11))
+@given(value=st.one_of(hostile_text, st.sampled_from(SPECIAL)), other=hostile_text, which=st.integers(0, 15))
 def test_every_code_name_and_word(url: str, value: str, other: str, which: int) -> None:
     args = [
         ["project", "add", value, other or "x"], ["level", "history", value], ["card", "export", value],
@@ -155,6 +155,9 @@ def test_every_code_name_and_word(url: str, value: str, other: str, which: int) 
         ["review", "list", "--code", value], ["--as", value, "project", "list"], ["review", "vote", "1", value],
         ["okr", "report", "--quarter", value, "--samples", "100"], ["okr", "copy", "1", "--to", value],
         ["level", "switchback", "R02.1", "2", "--kind", value],
+        ["review", "vote", "1", "not yet", "--comment", value], ["review", "decide", "1", "hold", "--task", value],
+        ["project", "add", "R09.1", other or "x", "--parent", value, "--owner", value],
+        ["review", "open", "R02.1", "--panel", value],
     ][which]
     check(url, *args)
 

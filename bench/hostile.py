@@ -227,12 +227,15 @@ def run_case(case: Case, db_path: Path, mark: Path) -> dict[str, Any]:
             f"{type(exc).__module__}.{type(exc).__qualname__}"
         outcome, detail, wrong = "error", f"{kind}: {exc}", None
     result: dict[str, Any] = {"seconds": seconds, "outcome": outcome, "detail": " ".join(detail.split())[:300]}
-    if writes and outcome != "result" and _dump_hash(db_path) != before:
-        result["check_failed"] = f"the database changed after the {outcome}"
+    problems = []
     if outcome == "error":
-        result["check_failed"] = f"another exception than a refusal: {result['detail'][:200]}"
+        problems.append(f"another exception than a refusal: {result['detail'][:200]}")
     if wrong:
-        result["check_failed"] = f"a wrong result: {wrong[:200]}"
+        problems.append(f"a wrong result: {wrong[:200]}")
+    if writes and outcome != "result" and _dump_hash(db_path) != before:
+        problems.append(f"the database changed after the {'refusal' if outcome == 'refused' else outcome}")
+    if problems:
+        result["check_failed"] = "; ".join(problems)
     return result
 
 

@@ -5,13 +5,18 @@
   script, no event handlers, only http(s)/mailto links), with cross-links: ``#R02.1`` becomes a
   link to that technology's page when the code exists and is marked unknown when it does not;
   ``@name`` links to that person's cards.
-* It never raises and never stalls on what it is given, stored or typed: before python-markdown
-  sees a text, link brackets nested (or left open) deeper than ``MAX_BRACKET_DEPTH`` are escaped
-  (python-markdown rescans the rest of a paragraph for every ``[``), a code-fence line that
-  python-markdown would try and fail to close is escaped (it rescans the rest of the text for
-  each), and a text longer than a section or nested deeper than ``MAX_NESTING`` (python-markdown
-  recurses per level), or one python-markdown still fails on, is shown as escaped preformatted
-  text with a note. Headings are read by ``text.heading`` (a closing ``#`` run only after a space).
+* It never raises and never stalls on what it is given, stored or typed. Before python-markdown
+  sees a text, the characters it would spend too long on are hidden (private-use characters,
+  shown again as written in its output): link brackets and parentheses nested (or left open)
+  deeper than ``MAX_BRACKET_DEPTH`` (python-markdown rescans the rest of a paragraph for each),
+  the fence of a code-fence line python-markdown would try and fail to close (it rescans the
+  rest of the text for each), and, when there are many, the ``<`` with no ``>`` near (html.parser
+  rescans the rest for each) and the backtick runs no later run closes (python-markdown's code
+  span pattern rescans the rest of the paragraph for each). Escaping them with backslashes would not do: python-markdown
+  rebuilds a paragraph's text for every escape it meets. A text longer than a section or nested
+  deeper than ``MAX_NESTING`` (python-markdown recurses per level), or one python-markdown still
+  fails on, is shown as escaped preformatted text with a note. Headings are read by
+  ``text.heading`` (a closing ``#`` run only after a space).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ from mltrl.domain.cards.model import (
     Staleness,
     default_title,
 )
-from mltrl.domain.cards.text import bracket_report, deepest_nesting, heading, numbered
+from mltrl.domain.cards.text import bracket_report, deepest_nesting, heading, numbered, unmatched_backticks
 
 # --------------------------------------------------------------------------------------------
 # Safe HTML with cross-links
@@ -195,11 +200,21 @@ def _clean(raw_html: str, new_tab: bool) -> str:
 
 _SIMPLE_INFO = re.compile(r"\.?[\w#.+-]*")  # the info strings python-markdown's fences accept simply
 
+# Characters python-markdown would spend too long on are hidden as private-use characters while it
+# runs, and shown again in its output (a '<' as '&lt;'); the text's own such characters become U+FFFD.
+_HIDE = {"[": "\ue000", "]": "\ue001", "(": "\ue002", ")": "\ue003", "`": "\ue004", "~": "\ue005", "<": "\ue006"}
+_SHOW = {ord(hidden): ("&lt;" if char == "<" else char) for char, hidden in _HIDE.items()}
+_OWN = {ord(hidden): "\ufffd" for hidden in _HIDE.values()}
+OPEN_TAG_REACH = 1_000  # a '<' with no '>' this close is no tag python-markdown should look for
+OPEN_TAGS_MAX = 16  # how many such '<' a text may hold before they are hidden
+UNMATCHED_BACKTICKS_MAX = 64  # backticks no run closes, before they are hidden
+
 
 def _markdown_fences(lines: list[str]) -> tuple[list[str], list[bool]]:
     """python-markdown's fenced code blocks (a run of 3+ backticks or tildes at the start of a line,
-    closed by a line of exactly that run): the lines with every fence line python-markdown would
-    try and fail to close escaped (shown as text), and which lines are outside the kept blocks."""
+    closed by a line of exactly that run): the lines with the fence characters of every fence line
+    python-markdown would try and fail to close hidden (the line is shown as written), and which
+    lines are outside the kept blocks."""
     closers: dict[str, list[int]] = {}
     for k, line in enumerate(lines):
         core = line.rstrip(" ")
@@ -218,9 +233,21 @@ def _markdown_fences(lines: list[str]) -> tuple[list[str], list[bool]]:
                 outside[k:close + 1] = [False] * (close + 1 - k)
                 k = close + 1
                 continue
-            out[k] = "\\" + line
+            out[k] = _HIDE[line[0]] * len(run) + line[len(run):]
         k += 1
     return out, outside
+
+
+def _open_tags(text: str) -> list[int]:
+    """The '<' python-markdown's HTML reader would scan far from (no '>' within ``OPEN_TAG_REACH``),
+    when there are more than ``OPEN_TAGS_MAX`` of them (html.parser rescans the rest per '<')."""
+    closes = [m.start() for m in re.finditer(">", text)]
+    far = []
+    for m in re.finditer("<", text):
+        k = bisect_right(closes, m.start())
+        if k == len(closes) or closes[k] - m.start() > OPEN_TAG_REACH:
+            far.append(m.start())
+    return far if len(far) > OPEN_TAGS_MAX else []
 
 
 def _defused(text: str) -> str | None:
@@ -228,18 +255,22 @@ def _defused(text: str) -> str | None:
     plain text (longer than a section, or nested deeper than ``MAX_NESTING``)."""
     if len(text) > SECTION_MAX_BYTES:
         return None
-    lines, outside = _markdown_fences(text.split("\n"))
+    lines, outside = _markdown_fences(text.translate(_OWN).split("\n"))
     text = "\n".join(lines)
     if deepest_nesting(text, outside)[0] > MAX_NESTING:
         return None
-    _, escape = bracket_report(text, MAX_BRACKET_DEPTH, outside)
-    if escape:
-        pieces, last = [], 0
-        for offset in escape:
-            pieces += [text[last:offset], "\\"]
-            last = offset
-        text = "".join(pieces) + text[last:]
-    return text
+    hide = set(bracket_report(text, MAX_BRACKET_DEPTH, outside)[1])
+    hide.update(bracket_report(text, MAX_BRACKET_DEPTH, outside, "()")[1])
+    hide.update(_open_tags(text))
+    backticks = unmatched_backticks(text, outside)
+    if len(backticks) > UNMATCHED_BACKTICKS_MAX:
+        hide.update(backticks)
+    if not hide:
+        return text
+    chars = list(text)
+    for offset in hide:
+        chars[offset] = _HIDE[chars[offset]]
+    return "".join(chars)
 
 
 def _as_text(text: str) -> str:
@@ -262,7 +293,7 @@ def render_html(text: str, links: Links | None = None, *, new_tab: bool = False)
         converted = md.convert(source)
     except RecursionError:
         return sanitize(_as_text(text), new_tab=new_tab)
-    return sanitize(converted, new_tab=new_tab)
+    return sanitize(converted.translate(_SHOW), new_tab=new_tab)
 
 
 def render_cell(text: str, links: Links | None = None) -> str:

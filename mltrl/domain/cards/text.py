@@ -282,9 +282,9 @@ def deepest_nesting(text: str, outside: list[bool] | None = None) -> tuple[int, 
     return best
 
 
-def _code_spans(paragraph: str) -> list[tuple[int, int]]:
-    """The spans of inline code in a paragraph (a run of N backticks up to the next run of exactly
-    N), in order; found in one pass plus a binary search per run."""
+def _backtick_runs(paragraph: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(code spans, unmatched backtick runs) of a paragraph: a run of N backticks opens a span
+    that the next run of exactly N closes; found in one pass plus a binary search per run."""
     runs: list[tuple[int, int]] = []  # (start, length) of each backtick run not escaped
     i, n = 0, len(paragraph)
     while i < n:
@@ -302,7 +302,7 @@ def _code_spans(paragraph: str) -> list[tuple[int, int]]:
     by_length: dict[int, list[int]] = {}
     for k, (_, length) in enumerate(runs):
         by_length.setdefault(length, []).append(k)
-    spans = []
+    spans, unmatched = [], []
     k = 0
     while k < len(runs):
         start, length = runs[k]
@@ -313,8 +313,21 @@ def _code_spans(paragraph: str) -> list[tuple[int, int]]:
             spans.append((start, runs[close][0] + length))
             k = close + 1
         else:
+            unmatched.append(runs[k])
             k += 1
-    return spans
+    return spans, unmatched
+
+
+def unmatched_backticks(text: str, outside: list[bool] | None = None) -> list[int]:
+    """The offsets of every backtick in runs no later run of the same length closes, paragraph by
+    paragraph outside code (python-markdown scans the rest of the paragraph for each)."""
+    out = []
+    for start, end in _paragraphs(text, outside):
+        paragraph = text[start:end]
+        if "`" in paragraph:
+            for run_start, length in _backtick_runs(paragraph)[1]:
+                out.extend(range(start + run_start, start + run_start + length))
+    return out
 
 
 def _paragraphs(text: str, outside: list[bool] | None) -> list[tuple[int, int]]:
@@ -337,16 +350,19 @@ def _paragraphs(text: str, outside: list[bool] | None) -> list[tuple[int, int]]:
     return out
 
 
-def bracket_report(text: str, max_depth: int, outside: list[bool] | None = None) -> tuple[int, list[int]]:
-    """(deepest nesting of ``[``, offsets of the brackets to escape) over ``text``'s paragraphs
+def bracket_report(text: str, max_depth: int, outside: list[bool] | None = None,
+                   pair: str = "[]") -> tuple[int, list[int]]:
+    """(deepest nesting of ``[``, offsets of the brackets to neutralise) over ``text``'s paragraphs
     outside code: the brackets nested deeper than ``max_depth`` (each with its ``]``), and every
     ``[`` left open at its paragraph's end once more than ``max_depth`` of them are. ``outside``
-    says which lines are outside code (by default ``outside_fences``)."""
+    says which lines are outside code (by default ``outside_fences``); ``pair`` is the opening and
+    closing character (``"()"`` for parentheses)."""
+    opening, closing = pair
     deepest = 0
     escape: list[int] = []
     for start, end in _paragraphs(text, outside):
         paragraph = text[start:end]
-        spans = _code_spans(paragraph) if "`" in paragraph else []
+        spans = _backtick_runs(paragraph)[0] if "`" in paragraph else []
         s = 0
         stack: list[int] = []
         i, n = 0, len(paragraph)
@@ -359,12 +375,12 @@ def bracket_report(text: str, max_depth: int, outside: list[bool] | None = None)
             if c == "\\":
                 i += 2
                 continue
-            if c == "[":
+            if c == opening:
                 stack.append(i)
                 deepest = max(deepest, len(stack))
                 if len(stack) > max_depth:
                     escape.append(start + i)
-            elif c == "]" and stack:
+            elif c == closing and stack:
                 stack.pop()
                 if len(stack) >= max_depth:
                     escape.append(start + i)

@@ -242,7 +242,7 @@ HOSTILE_VALUES = [
     ("project", "created_at", "0001-01-01T00:00:00+00:00", "outside the dates this tool keeps"),
     ("project", "created_at", 20250101, "expected an ISO 8601 date as text"),
     ("project", "created_by", None, "required (null is not allowed here)"),
-    ("levelevent", "to_level", 10, "is not a level"),
+    ("levelevent", "to_level", 10, "Level 10 does not exist: levels are whole numbers 0-9. [rule: level-range]"),
     ("levelevent", "kind", "teleport", "is not one of start, graduation, switchback"),
     ("cardrevision", "content", "not an object", "expected an object, got text"),
     ("cardrevision", "content", ["a", "list"], "expected an object, got a list"),

@@ -232,7 +232,7 @@ def _check_fits(document: dict[str, Any], session: Session) -> list[tuple[Table,
     if file_revision != db_revision:
         raise InvalidInput(
             "file",
-            f"it was written at schema revision {file_revision}, this database is at {db_revision}; "
+            f"it was written at schema revision {file_revision[:40]}, this database is at {db_revision}; "
             f"a backup restores only into a database at the same revision: "
             f"{_revision_advice(file_revision, db_revision)}",
         )

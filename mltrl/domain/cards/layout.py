@@ -435,9 +435,11 @@ def _question(line: str) -> str | None:
 
 
 def _dedent_answer(lines: list[str]) -> str:
-    """An answer without the indentation of its first line (lines indented less keep what they have)."""
+    """An answer without the indentation of its first line, at most four columns (the layout's
+    own; an answer's own indentation, such as an indented code block, stays); lines indented less
+    keep what they have."""
     first = next((line for line in lines if line.strip()), "")
-    indent = len(first) - len(first.lstrip(" \t"))
+    indent = min(len(first) - len(first.lstrip(" \t")), 4)
     out = []
     for line in lines:
         lead = len(line) - len(line.lstrip(" \t"))

@@ -275,7 +275,7 @@ def _defused(text: str) -> str | None:
 
 def _as_text(text: str) -> str:
     return ('<p class="empty">Shown as written: too long or too deeply nested to format.</p>'
-            f"<pre>{html.escape(text)}</pre>")
+            f"<pre>{html.escape(text.translate(_OWN))}</pre>")
 
 
 def render_html(text: str, links: Links | None = None, *, new_tab: bool = False) -> str:

@@ -240,7 +240,8 @@ def question_key(question: str) -> str | None:
 
 def line_nesting(line: str) -> int:
     """How deep a line sits in lists and quotes: its list markers (``-``, ``*``, ``+``, ``1.``)
-    and quote markers (``>``) at the start, plus one per four columns of indentation among them."""
+    and quote markers (``>``) at the start, plus one per four columns of indentation among them
+    (the space after a list marker is part of the marker)."""
     depth = columns = 0
     i, n = 0, len(line)
     while i < n:
@@ -253,13 +254,14 @@ def line_nesting(line: str) -> int:
             depth += 1
         elif c in "-*+" and i + 1 < n and line[i + 1] in _WS:
             depth += 1
+            i += 1  # the marker's own space is no indentation
         elif c.isdigit():
             j = i
             while j < n and j - i < 9 and line[j].isdigit():
                 j += 1
             if j < n and line[j] in ".)" and (j + 1 == n or line[j + 1] in _WS):
                 depth += 1
-                i = j
+                i = j + 1
             else:
                 break
         else:

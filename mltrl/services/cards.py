@@ -11,6 +11,10 @@ cards of the levels a technology left; export as Markdown or HTML.
   change ("frozen" because revisions never change); ``level_cards`` lists them.
 * The card's owners are the technology's owners: saving a card with other owners updates the
   technology's owner list in the same transaction; the live card shows the technology's owners.
+* Every argument is checked before anything is written: a project code, a revision number, a
+  change summary and the card itself (``mltrl.domain.cards.validate``; an imported file is read by
+  ``parse_markdown``, which checks its size first) are used or refused with an ``InvalidInput`` /
+  ``NotFound`` naming them, and a refusal leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from mltrl.domain import cards as card_rules
 from mltrl.domain import risk as risk_rules
 from mltrl.domain.cards import Card, CardHeader, Links, Staleness
 from mltrl import db
+from mltrl.domain import fields
 from mltrl.domain.errors import Conflict, InvalidInput, NotFound
 from mltrl.models import (
     CHANGE_SUMMARY_MAX,
@@ -41,7 +46,27 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves, projects, risks
 from mltrl.services._core import Actor, as_utc, audit, snapshot, within, write_service
 from mltrl.services.policy import current_policy
-from mltrl.services.projects import get_project, owners_of
+from mltrl.services.projects import owners_of
+
+REVISION_MAX = 2**31 - 1  # PostgreSQL's INTEGER: a larger revision number names no revision
+
+
+def _code(code: object, field: str = "project") -> str:
+    """A project code argument as text of the code's form, or ``InvalidInput`` naming ``field``."""
+    if not isinstance(code, str):
+        raise InvalidInput(field, f"a project code is text, e.g. R02.1 (got {type(code).__name__})")
+    return projects.clean_code(code, field=field)
+
+
+def get_project(session: Session, code: str) -> Project:
+    """The project with this code (checked first: text of a code's form), or ``NotFound``."""
+    return projects.get_project(session, _code(code))
+
+
+def _revision_number(number: object, field: str) -> int:
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        raise InvalidInput(field, f"a revision number is a whole number, 0 or more (got {number!r:.40})")
+    return number
 
 
 class CardConflict(Conflict):
@@ -157,6 +182,9 @@ def revisions(session: Session, code: str) -> list[CardRevision]:
 
 def revision(session: Session, code: str, number: int) -> CardRevision:
     project = get_project(session, code)
+    number = _revision_number(number, "revision")
+    if number > REVISION_MAX:
+        raise NotFound(f"{project.code} has no card revision {number}.")
     found = session.exec(
         select(CardRevision).where(CardRevision.project_id == project.id, CardRevision.number == number)
     ).first()
@@ -198,13 +226,11 @@ def export_links(session: Session) -> Links:
 
 
 def _clean_summary(summary: str | None) -> str:
-    summary = " ".join((summary or "").split())
-    if len(summary) > CHANGE_SUMMARY_MAX:
-        raise InvalidInput("Change summary", f"at most {CHANGE_SUMMARY_MAX} characters (got {len(summary)})")
-    return summary
+    return fields.one_line(summary, "Change summary", CHANGE_SUMMARY_MAX)
 
 
 def _check_base(project: Project, latest: CardRevision | None, base_revision: int) -> None:
+    base_revision = _revision_number(base_revision, "base_revision")
     current = latest.number if latest else 0
     if base_revision == current:
         return
@@ -261,6 +287,8 @@ def save_card(*, session: Session, actor: Actor, code: str, card: Card, base_rev
 
     ``at`` backdates the revision (the demo loader uses it); people's saves are stamped now."""
     project = get_project(session, code)
+    if not isinstance(card, Card):
+        raise InvalidInput("card", f"expected a card, got {type(card).__name__}")
     card = card_rules.validate(card)
     return _append(session, actor, project, card, base_revision=base_revision,
                    summary=_clean_summary(summary), action="edit", at=at)
@@ -294,17 +322,20 @@ def import_card(*, session: Session, actor: Actor, text: str, code: str | None =
     The project ID in the summary table (or ``code``) picks the technology; an unknown one is
     created with the card's tech name and owners. When a new technology's card states a level, it
     is recorded as the technology's start (marked as stated on the imported card)."""
-    if len((text or "").encode("utf-8")) > 2 * 1024 * 1024:
-        raise InvalidInput("file", "a card file has at most 2 MB")
-    parsed = card_rules.parse_markdown(text)
+    summary = _clean_summary(summary)
+    if code is not None and code != "":
+        code = _code(code)
+    parsed = card_rules.parse_markdown(text)  # checks the file's size before reading it
     warnings = [w for w in parsed.warnings if not code]
-    target = (code or parsed.code or "").strip()
+    target = code or (parsed.code or "").strip()
     if not target:
         raise InvalidInput(
             "Tech name (project ID)",
             "the card names no project ID: write it in the summary table as 'Name (R02.1)', "
             "or choose the project to import into",
         )
+    if not code:
+        target = _code(target, "Tech name (project ID)")
     if code and parsed.code and parsed.code != code:
         warnings.append(f"The card names {parsed.code}; it was imported into {code} as asked.")
     card = card_rules.validate(parsed.card)
@@ -331,7 +362,7 @@ def import_card(*, session: Session, actor: Actor, text: str, code: str | None =
             )
     latest = _latest(session, project.id)
     rev = _append(session, actor, project, card, base_revision=latest.number if latest else 0,
-                  summary=_clean_summary(summary) or "Imported from Markdown", action="import")
+                  summary=summary or "Imported from Markdown", action="import")
     return ImportOutcome(code=project.code, created=created, number=rev.number, warnings=tuple(warnings))
 
 
@@ -377,7 +408,7 @@ def export_card(session: Session, code: str, *, fmt: str = "md", level: int | No
                 number: int | None = None) -> str:
     """The card (current, of a prior ``level``, or revision ``number``) as Markdown or HTML."""
     if fmt not in ("md", "html"):
-        raise InvalidInput("format", f"{fmt!r} is not one of md, html")
+        raise InvalidInput("format", f"{fmt!r:.40} is not one of md, html")
     project = get_project(session, code)
     meta = ""
     if level is not None:

@@ -210,7 +210,9 @@ def export_backup(*, session: Session, actor: Actor, progress: Progress | None =
 
 
 def inspect_backup(data: bytes) -> BackupInfo:
-    """Check a backup file without a database: format, version, checksum and structure."""
+    """Check a backup file without a database: size, nesting, strict JSON, format, version,
+    checksum, structure, and the signature when ``MLTRL_BACKUP_KEY`` is set (the rows themselves
+    are checked by ``import_backup``, against the schema they go into)."""
     document = _parse(data)
     return BackupInfo(
         schema_revision=document["schema_revision"],

@@ -1,12 +1,10 @@
 """Risk portfolio: the 5x5 matrix across every technology, the highest risks, the reviews that are
 overdue and the technologies whose open risk grew since their last level change."""
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import streamlit as st
 
-from mltrl.domain import levels
+from mltrl.domain import days, levels
 from mltrl.domain import risk as rules
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
@@ -40,13 +38,12 @@ def risk_table(rows: list[dict], key: str) -> None:
     """Risks listed with a link to their technology's registers."""
     table = pd.DataFrame(rows)
     table["code"] = "/risks?code=" + table["code"] + "&tab=Risks"
-    table["overdue"] = table["next_review"] < now
     st.dataframe(table[list(RISK_COLUMNS)], column_config=RISK_COLUMNS, hide_index=True, width="stretch", key=key,
                  height=min(36 * len(table) + 40, 640))
 
 
 read = context.cached_read
-now = datetime.now(UTC).replace(second=0, microsecond=0)  # overdue is cached per minute
+now = days.now().replace(second=0, microsecond=0)  # review states are cached per minute
 policy = read(org_policy.current_policy)
 matrix_tab, top_tab, overdue_tab, growth_tab = st.tabs(
     ["Matrix", "Highest risks", "Overdue reviews", "Grown since level change"], key="rp_tab", on_change="rerun")
@@ -77,7 +74,7 @@ if matrix_tab.open:
 
 if top_tab.open:
     with top_tab:
-        top = read(registers.top_risks, policy, limit=25, **filters)
+        top = read(registers.top_risks, policy, limit=25, now=now, **filters)
         if top:
             risk_table(top, "rp_top")
             st.caption(f"The {len(top)} highest risks (p(failure) x value) that are not closed, across "

@@ -1,13 +1,13 @@
 """Requirements & risks: a technology's two registers, their 5x5 risk matrix and its risk trend."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from mltrl import charts
 
-from mltrl.domain import analytics
+from mltrl.domain import analytics, csvcells, days
 from mltrl.domain import risk as rules
 from mltrl.domain.errors import RowErrors
 from mltrl.domain.permissions import Permission
@@ -72,13 +72,14 @@ def csv_import(kind: str, use_case, s) -> None:
                               help="Rows are added or updated (requirements by number, risks by title); one bad "
                                    "row refuses the whole file.")
     if st.button(f"Import {kind}", key=f"{kind}_import", icon=":material/upload:", disabled=upload is None):
-        try:
-            text = upload.getvalue().decode("utf-8")
-        except UnicodeDecodeError:
-            st.error("Please check **file**: the file is not UTF-8 text; nothing was imported.", icon=":material/block:")
-            return
+        what = f"{kind} file"
+
+        def read_and_import():
+            csvcells.check_size(upload.size, what)  # before the file is read
+            return use_case(session=s, actor=context.actor(), code=code, text=csvcells.decode(upload.getvalue(), what))
+
         feedback.run_use_case(
-            lambda: use_case(session=s, actor=context.actor(), code=code, text=text),
+            read_and_import,
             success=lambda r: f"Imported {kind} into {code}: {r.added} added, {r.updated} updated.",
             on_refusal=lambda exc: row_report(exc, f"{kind}_errors"),
         )
@@ -114,19 +115,17 @@ def register_grid(kind: str, table: pd.DataFrame, rows: list[tuple[str, int]], c
                   if waiting else "Edit cells in place, then Save. Values outside their range are refused as you type.")
 
 
-def risk_panel(s, items: list, policy) -> None:
+def risk_panel(s, items: list, states: dict) -> None:
     """One risk: its review state, its history, and the Review and Accept actions."""
     st.subheader("One risk", anchor=False)
     by_id = {r.id: r for r in items}
     chosen = st.selectbox("Risk", list(by_id), key="risk_pick",
                           format_func=lambda i: f"{by_id[i].title} ({by_id[i].status})")
     row = by_id[chosen]
-    due = rules.next_review(row.last_reviewed_at, row.p_failure, row.value, policy.risk_review_days,
-                            accepted_until=row.accepted_until)
-    g = rules.grade_of(row.p_failure, row.value)
-    late = row.status != rules.RiskStatus.CLOSED and due < datetime.now(UTC)
-    st.markdown(f":{'red' if late else 'gray'}-badge[{'review overdue since' if late else 'next review'} "
-                f"{due:%Y-%m-%d}] :gray-badge[{g.name}: review every {policy.risk_review_days[g.name]} days] "
+    state = states[row.id]
+    due = (f":{'red' if state.overdue else 'gray'}-badge[{'review overdue since' if state.overdue else 'next review'} "
+           f"{state.next_review:%Y-%m-%d}] " if state.next_review is not None else ":gray-badge[closed: no review due] ")
+    st.markdown(f"{due}:gray-badge[{state.grade.name}: review every {state.cadence_days} days] "
                 f"Last reviewed {row.last_reviewed_at:%Y-%m-%d}.")
     if row.status == rules.RiskStatus.ACCEPTED:
         st.markdown(f"Accepted by **{row.accepted_by}** until **{row.accepted_until:%Y-%m-%d}**: {row.accepted_reason}")
@@ -147,17 +146,18 @@ def risk_panel(s, items: list, policy) -> None:
         feedback.run_use_case(
             lambda: registers.review_risk(session=s, actor=context.actor(), code=code, risk_id=row.id,
                                           expected_version=row.version),
-            success=f"Reviewed {row.title!r}: next review in {policy.risk_review_days[g.name]} days.")
+            success=f"Reviewed {row.title!r}: next review in {state.cadence_days} days.")
     with accept.expander("Accept this risk", icon=":material/gavel:"):
         with st.form("accept_risk", border=False):
             reason = st.text_input("Why is it accepted?", key="accept_reason")
-            until = st.date_input("Accepted until", value=date.today() + timedelta(days=90),
-                                  min_value=date.today() + timedelta(days=1), key="accept_until")
+            until = st.date_input("Accepted until", value=days.today() + timedelta(days=90),
+                                  min_value=days.today() + timedelta(days=1), key="accept_until",
+                                  help="The acceptance stands to the end of this day (UTC)")
             if st.form_submit_button("Accept risk", icon=":material/gavel:"):
                 feedback.run_use_case(
                     lambda: registers.accept_risk(
                         session=s, actor=context.actor(), code=code, risk_id=row.id, expected_version=row.version,
-                        reason=reason, until=datetime.combine(until, time(23, 59), tzinfo=UTC)),
+                        reason=reason, until=days.last_instant(until)),
                     success=f"Accepted {row.title!r} until {until:%Y-%m-%d}.", reset={"accept_reason": ""})
 
 
@@ -247,22 +247,20 @@ with context.session() as s:
     if risk_tab.open:
         with risk_tab:
             if items:
-                now = datetime.now(UTC)
-                due = {r.id: rules.next_review(r.last_reviewed_at, r.p_failure, r.value, policy.risk_review_days,
-                                               accepted_until=r.accepted_until) for r in items}
+                states = registers.review_states(items, policy)
                 numbers = {r.id: r.number for r in reqs}
                 codes_by_id = known.code_of
                 table = pd.DataFrame([{
                     **registers.risk_record(s, r, codes=codes_by_id, numbers=numbers),
                     "risk": round(rules.score(r.p_failure, r.value), 3),
-                    "grade": rules.grade_of(r.p_failure, r.value).name,
-                    "next_review": None if r.status == rules.RiskStatus.CLOSED else due[r.id].date(),
-                    "overdue": r.status != rules.RiskStatus.CLOSED and due[r.id] < now,
+                    "grade": states[r.id].grade.name,
+                    "next_review": states[r.id].next_review.date() if states[r.id].next_review else None,
+                    "overdue": states[r.id].overdue,
                 } for r in items])[list(RISK_GRID)]
                 register_grid("risk", table, [(str(r.id), r.version) for r in items], RISK_GRID,
                               lambda edits, _deletions: registers.edit_risks(
                                   session=s, actor=context.actor(), code=code, edits=edits))
-                risk_panel(s, items, policy)
+                risk_panel(s, items, states)
             else:
                 st.info("No risks yet.", icon=":material/warning:")
             st.download_button("Download CSV", registers.export_risks(s, code), file_name=f"{code}-risks.csv",

@@ -14,18 +14,24 @@ default review cadences are defined here once; the services count cells in SQL w
 
 Also here: reading p(failure) as people write it (``0.3`` or ``30%``), checking value, the
 requirement number format (``n``, ``n.subset``, ``n.subset.component``) and its numeric sort key,
-and the next-review date of a risk. This module imports neither streamlit nor the database.
+the next-review date and review state of a risk (``review_state``: the one definition the pages
+show), and an acceptance end written in a CSV cell and read back (``until_cell``/``parse_until``).
+Numbers are read strictly (a decimal, or a percentage for p): ``inf``, ``nan``, ``1e309``, ``0x10``
+or ``1_0`` are refused by name, never an ``OverflowError``. This module imports neither streamlit
+nor the database.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from mltrl.domain import days
 from mltrl.domain.errors import InvalidInput
 
 P_EDGES: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)  # lower edges of bands 2..5
@@ -161,50 +167,80 @@ def matrix_cells(counts: dict[tuple[int, int], int]) -> list[dict[str, int]]:
 
 # --- reading what people type -------------------------------------------------------------------
 
-_PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*%\s*$")
+_DECIMAL = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_NUMBER_TEXT = re.compile(rf"({_DECIMAL})")
+_PERCENT_TEXT = re.compile(rf"({_DECIMAL})[ \t]*%")
+NUMBER_TEXT_MAX = 40  # longer text is no number a person types; refused before it is read
+
+
+def shown(raw: object, limit: int = 40) -> str:
+    """``raw`` as a refusal quotes it: its repr, cut to about ``limit`` characters."""
+    if isinstance(raw, str) and len(raw) > limit:
+        raw = raw[:limit]
+    try:
+        text = repr(raw)
+    except ValueError:  # an int too long to print
+        text = f"{type(raw).__name__} too long to show"
+    return text if len(text) <= limit else text[:limit] + "...'"
+
+
+def _number(raw: object, field: str, allowed: str, *, percent: bool) -> float:
+    """A finite number from what a person typed: a decimal such as ``0.3``, ``3`` or ``1e-2``
+    (``percent``: also ``30%``, divided by 100). Refused: text that is no decimal (``0x10``,
+    ``1_0``, ``nan``, ``inf``), numbers too large for a float (``1e309``), booleans."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InvalidInput(field, f"required: {allowed}")
+    if isinstance(raw, bool) or not isinstance(raw, (str, numbers.Real)):
+        raise InvalidInput(field, f"{shown(raw)} is not {allowed}")
+    if isinstance(raw, str):
+        text = raw.strip()
+        if len(text) > NUMBER_TEXT_MAX:
+            raise InvalidInput(field, f"{shown(raw)} is not {allowed}")
+        plain, pct = _NUMBER_TEXT.fullmatch(text), _PERCENT_TEXT.fullmatch(text) if percent else None
+        if plain is None and pct is None:
+            raise InvalidInput(field, f"{shown(raw)} is not {allowed}")
+        number = float(plain.group(1)) if plain else float(pct.group(1)) / 100
+    else:
+        try:
+            number = float(raw)
+        except OverflowError:  # an int past a float's range
+            number = math.inf
+    if not math.isfinite(number):
+        raise InvalidInput(field, f"{shown(raw)} is not {allowed}")
+    return number + 0.0  # -0.0 becomes 0.0
 
 
 def parse_probability(raw: object, *, field: str = "p_failure") -> float:
     """p(failure) from 0.3, "0.3" or "30%"; outside [0, 1] (0% to 100%) is refused."""
     allowed = "a probability between 0 and 1, such as 0.3, or a percentage such as 30%"
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise InvalidInput(field, f"required: {allowed}")
-    if isinstance(raw, bool):
-        raise InvalidInput(field, f"{raw!r} is not {allowed}")
-    if isinstance(raw, str):
-        text = raw.strip()
-        percent = _PERCENT.match(text)
-        try:
-            p = float(percent.group(1)) / 100 if percent else float(text)
-        except ValueError:
-            raise InvalidInput(field, f"{raw!r} is not {allowed}") from None
-    else:
-        try:
-            p = float(raw)
-        except (TypeError, ValueError):
-            raise InvalidInput(field, f"{raw!r} is not {allowed}") from None
-    if math.isnan(p) or not 0.0 <= p <= 1.0:
-        raise InvalidInput(field, f"{raw!r} is outside 0 to 1 (0% to 100%): give {allowed}")
-    return round(p, 6)
+    p = _number(raw, field, allowed, percent=True)
+    if not 0.0 <= p <= 1.0:
+        raise InvalidInput(field, f"{shown(raw)} is outside 0 to 1 (0% to 100%): give {allowed}")
+    return round(p, 6) + 0.0
 
 
 def parse_value(raw: object, *, field: str = "value") -> int:
     """value, an integer 1-10."""
     allowed = f"an integer from {VALUE_MIN} to {VALUE_MAX}"
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise InvalidInput(field, f"required: {allowed}")
-    if isinstance(raw, bool):
-        raise InvalidInput(field, f"{raw!r} is not {allowed}")
-    try:
-        number = float(raw.strip()) if isinstance(raw, str) else float(raw)
-    except (TypeError, ValueError):
-        raise InvalidInput(field, f"{raw!r} is not {allowed}") from None
-    if math.isnan(number) or number != int(number):
-        raise InvalidInput(field, f"{raw!r} is not an integer: give {allowed}")
+    number = _number(raw, field, allowed, percent=False)
+    if number != int(number):
+        raise InvalidInput(field, f"{shown(raw)} is not an integer: give {allowed}")
     value = int(number)
     if not VALUE_MIN <= value <= VALUE_MAX:
         raise InvalidInput(field, f"{value} is outside {VALUE_MIN}-{VALUE_MAX}: give {allowed}")
     return value
+
+
+def parse_level(raw: object, *, field: str = "level") -> int | None:
+    """The level a requirement was introduced at, an integer 0-9; empty (or NaN, as an empty grid
+    cell arrives) means none given."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, float) and math.isnan(raw)):
+        return None
+    allowed = "a level: an integer from 0 to 9"
+    number = _number(raw, field, allowed, percent=False)
+    if number != int(number) or not 0 <= number <= 9:
+        raise InvalidInput(field, f"{shown(raw)} is not {allowed}")
+    return int(number)
 
 
 def parse_choice(raw: object, enum: type[StrEnum], *, field: str, default: StrEnum | None = None) -> StrEnum:
@@ -221,7 +257,7 @@ def parse_choice(raw: object, enum: type[StrEnum], *, field: str, default: StrEn
     for member in enum:
         if norm(member.value) == norm(text) or norm(member.name) == norm(text):
             return member
-    raise InvalidInput(field, f"{text!r} is not one of {', '.join(e.value for e in enum)}")
+    raise InvalidInput(field, f"{shown(text)} is not one of {', '.join(e.value for e in enum)}")
 
 
 # --- requirement numbers ------------------------------------------------------------------------
@@ -232,8 +268,8 @@ _NUMBER = re.compile(r"^[1-9][0-9]{0,5}(\.[0-9]{1,6}){0,2}$")
 def parse_number(raw: object, *, field: str = "number") -> str:
     """A requirement number: ``n``, ``n.subset`` or ``n.subset.component`` (e.g. 2, 2.1, 2.1.3)."""
     text = "" if raw is None else str(raw).strip()
-    if not _NUMBER.match(text):
-        raise InvalidInput(field, f"{text!r} is not a requirement number: write n, n.subset or n.subset.component, "
+    if not _NUMBER.fullmatch(text):
+        raise InvalidInput(field, f"{shown(text)} is not a requirement number: write n, n.subset or n.subset.component, "
                                   "e.g. 2, 2.1 or 2.1.3 (top level from 1)")
     return ".".join(str(int(part)) for part in text.split("."))
 
@@ -267,3 +303,50 @@ def next_review(last_review: datetime, p: float, value: int, cadences: Mapping[s
 def overdue(last_review: datetime, p: float, value: int, now: datetime, cadences: Mapping[str, int] | None = None,
             *, accepted_until: datetime | None = None) -> bool:
     return next_review(last_review, p, value, cadences, accepted_until=accepted_until) < now
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """Where a risk stands with its reviews: its grade, the grade's cadence, when it is next due
+    (``None`` once closed) and whether that moment has passed."""
+
+    grade: Grade
+    cadence_days: int
+    next_review: datetime | None
+    overdue: bool
+
+
+def review_state(*, last_review: datetime, p: float, value: int, status: str, now: datetime,
+                 cadences: Mapping[str, int] | None = None, accepted_until: datetime | None = None) -> ReviewState:
+    """The review state of a risk at ``now``: the one definition the pages show and the services'
+    SQL (``last review < now - cadence``, or ``acceptance end < now``) counts. Only an accepted
+    risk's acceptance end counts; a closed risk is never due."""
+    g = grade_of(p, value)
+    days = review_days(p_band(p), value_band(value), cadences)
+    if status == RiskStatus.CLOSED:
+        return ReviewState(g, days, None, False)
+    until = accepted_until if status == RiskStatus.ACCEPTED else None
+    due = next_review(last_review, p, value, cadences, accepted_until=until)
+    return ReviewState(g, days, due, due < now)
+
+
+# --- acceptance ends in files -------------------------------------------------------------------
+
+
+def until_cell(until: datetime) -> str:
+    """An acceptance end as a CSV cell: the day alone (``2027-03-31``) when it is that day's last
+    instant (what "accepted until D" stores), else the full ISO instant, so reading it back with
+    ``parse_until`` gives the same instant."""
+    until = days.as_utc(until, field="accepted_until")
+    if until == days.last_instant(until.date()):
+        return until.date().isoformat()
+    return until.isoformat()
+
+
+def parse_until(text: object, *, field: str = "accepted_until") -> datetime:
+    """An acceptance end read from a cell: a day ``D`` means until the end of D (its last
+    instant, as the page's Accept stores it); a date-time is that instant (naive = UTC)."""
+    raw = text.strip() if isinstance(text, str) else text
+    if isinstance(raw, str) and len(raw) == 10:
+        return days.last_instant(days.parse_day(raw, field=field))
+    return days.parse_when(raw, field=field)

@@ -47,9 +47,10 @@ def unescape(cell: str) -> str:
 
 
 def write_table(rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> str:
-    """CSV text: a header, then one line per row; ``None`` is an empty cell, every cell escaped."""
+    """CSV text (RFC 4180: lines end in CRLF; a cell holding a comma, a quote or a line break is
+    quoted): a header, then one line per row; ``None`` is an empty cell, every cell escaped."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; and a cell holding a CR is then quoted
     writer.writerow([escape(c) for c in columns])
     for row in rows:
         writer.writerow([escape("" if row.get(c) is None else str(row.get(c))) for c in columns])

@@ -121,3 +121,67 @@ def test_an_acceptance_ending_first_brings_the_review_forward():
     assert risk.next_review(last, 0.9, 10, accepted_until=last + timedelta(days=60)) == cadence_due
     assert risk.next_review(last, 0.9, 10, {"critical": 5}) == last + timedelta(days=5)
     assert risk.overdue(last, 0.9, 10, last + timedelta(days=4), accepted_until=last + timedelta(days=3))
+
+
+# --- issue 14: odd numbers are refusals, review states, acceptance ends in files ----------------
+
+ODD = ["inf", "-inf", "Infinity", "1e309", "-1e309", "nan", "NaN", "0x10", "1_0", "1e", "--1", "١", "½", "0.1.2",
+       "9" * 5000, "1" * 41, 10**5000, float("inf"), [1], {"p": 1}, b"1"]
+
+
+@pytest.mark.parametrize("raw", ODD, ids=lambda r: risk.shown(r, 20))
+def test_odd_numbers_are_refused_by_name_never_an_overflow(raw):
+    for parse, field in ((risk.parse_probability, "p_failure"), (risk.parse_value, "value"),
+                         (risk.parse_level, "level")):
+        with pytest.raises(InvalidInput) as refusal:
+            parse(raw)
+        assert refusal.value.field == field and len(refusal.value.message) < 300
+
+
+def test_minus_zero_is_zero_and_a_level_may_be_empty():
+    assert str(risk.parse_probability("-0")) == "0.0" and str(risk.parse_probability(-0.0)) == "0.0"
+    assert risk.parse_level("") is None and risk.parse_level(float("nan")) is None and risk.parse_level(4.0) == 4
+
+
+@given(st.one_of(st.text(max_size=60), st.floats(), st.integers(), st.none(), st.booleans()))
+def test_number_parsers_give_a_number_in_range_or_a_refusal(raw):
+    for parse, ok in ((risk.parse_probability, lambda p: 0 <= p <= 1), (risk.parse_value, lambda v: 1 <= v <= 10)):
+        try:
+            got = parse(raw)
+        except InvalidInput:
+            continue
+        assert ok(got)
+
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@given(st.floats(0, 1), st.integers(1, 10), st.sampled_from(list(risk.RiskStatus)),
+       st.integers(-400, 400), st.one_of(st.none(), st.integers(-400, 400)))
+def test_review_state_is_the_sql_rule(p, value, status, last_days, until_days):
+    """Overdue as the services' SQL says it: not closed, and last review < now - the grade's
+    cadence, or (accepted) acceptance end < now."""
+    last = NOW + timedelta(days=last_days)
+    until = None if until_days is None else NOW + timedelta(days=until_days)
+    state = risk.review_state(last_review=last, p=p, value=value, status=status, now=NOW, accepted_until=until)
+    cadence = risk.grade_of(p, value).review_days
+    sql = status != "closed" and (last < NOW - timedelta(days=cadence)
+                                  or (status == "accepted" and until is not None and until < NOW))
+    assert state.overdue == sql
+    assert state.cadence_days == cadence and state.grade == risk.grade_of(p, value)
+    assert (state.next_review is None) == (status == "closed")
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2199, 12, 30), timezones=st.just(UTC)))
+def test_an_acceptance_end_reads_back_from_its_cell(until):
+    assert risk.parse_until(risk.until_cell(until)) == until
+    day = until.date()
+    assert risk.until_cell(risk.parse_until(day.isoformat())) == day.isoformat()
+
+
+def test_accepted_until_a_day_means_to_its_end():
+    assert risk.parse_until("2027-03-31") == datetime(2027, 3, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    for bad in ["31/03/2027", "2027-02-30", "9999-01-01", "", "\x00"]:
+        with pytest.raises(InvalidInput) as refusal:
+            risk.parse_until(bad)
+        assert refusal.value.field == "accepted_until"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import func, select
 
 from mltrl.models import Requirement, Risk
@@ -217,3 +218,85 @@ def test_trend_chart_marks_level_changes(open_page, session):
     at.toggle(key="trend_split").set_value(True).run()
     spec = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert [t["name"] for t in spec["data"] if t.get("mode") == "lines"] == ["data"]
+
+
+# --- issue 14: hostile uploads are named refusals, never tracebacks ------------------------------
+
+HOSTILE_UPLOADS = [
+    ("requirements", b"number,statement,p_failure,value\n2,fine,0.1,inf\n", "row 2, value"),
+    ("requirements", b"number,statement,p_failure,value\n2,fine,1e309,2\n", "row 2, p_failure"),
+    ("requirements", b"number,statement,p_failure,value\n2,nul\x00byte,0.1,2\n", "row 2, statement"),
+    ("risks", b"title,category,p_failure,value\nx,data,0.1,2\ny,data,0.1," + b"9" * 140_000 + b"\n",
+     "row 3, (row): a cell is longer than 128 KB"),
+    ("risks", b"title,title,category,p_failure,value\na,b,data,0.1,2\n", "'title' appear more than once"),
+    ("risks", b"title,category,p_failure,value\n\xff\xfe,data,0.1,2\n", "not UTF-8"),
+]
+
+
+def _upload(at, kind: str, data: bytes) -> None:
+    at.session_state["risk_tab"] = "Requirements" if kind == "requirements" else "Risks"
+    at.run()
+    at.get("file_uploader")[0].set_value((f"{kind}.csv", data, "text/csv")).run()
+    next(b for b in at.button if b.label == f"Import {kind}").click().run()
+
+
+@pytest.mark.parametrize(("kind", "data", "words"), HOSTILE_UPLOADS, ids=lambda v: str(v)[:30])
+def test_hostile_uploads_are_refused_by_name_and_write_nothing(open_page, session, engine, kind, data, words):
+    from tests.factories import everything
+
+    _setup(session)
+    before = everything(engine)
+    at = open_page(PAGE, code="R02.1")
+    _upload(at, kind, data)
+    assert not at.exception
+    assert words in at.error[0].value and f"{kind} file" in at.error[0].value
+    assert everything(engine) == before
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(open_page, session, engine, monkeypatch):
+    from mltrl.domain import csvcells
+    from tests.factories import everything
+
+    _setup(session)
+    before = everything(engine)
+    monkeypatch.setattr(csvcells, "FILE_MAX_BYTES", 1000)
+
+    def read(*_args):
+        raise AssertionError("the upload was read before its size was checked")
+
+    monkeypatch.setattr(csvcells, "decode", read)
+    at = open_page(PAGE, code="R02.1")
+    _upload(at, "risks", b"title,category,p_failure,value\n" + b"x,data,0.1,2\n" * 100)
+    assert not at.exception
+    assert "risks file" in at.error[0].value and "at most 0 MB is read" in at.error[0].value
+    assert everything(engine) == before
+
+
+def test_a_mac_csv_upload_with_cr_line_ends_imports(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    _upload(at, "requirements", b"number,statement,p_failure,value\r2,Mac line ends,0.1,2\r3,Third,0.2,4\r")
+    assert at.success[0].value == "Imported requirements into R02.1: 2 added, 0 updated."
+    session.expire_all()
+    assert [r.statement for r in risks.requirements(session, "R02.1")][1:] == ["Mac line ends", "Third"]
+
+
+def test_a_downloaded_register_with_an_accepted_risk_uploads_again(open_page, session):
+    from mltrl.domain import days
+
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Risks"
+    at.run()
+    at.text_input(key="accept_reason").input("=vendor covers it")
+    next(b for b in at.button if b.label == "Accept risk").click().run()
+    session.expire_all()
+    drift = risks.risks(session, "R02.1")[0]
+    until = at.date_input(key="accept_until").value
+    assert days.as_utc(drift.accepted_until) == days.last_instant(until)  # the whole day, to its last instant
+    exported = risks.export_risks(session, "R02.1")
+    assert "'=vendor covers it" in exported and until.isoformat() in exported
+    _upload(at, "risks", exported.encode())
+    assert at.success[0].value == "Imported risks into R02.1: 0 added, 2 updated."
+    session.expire_all()
+    assert risks.export_risks(session, "R02.1") == exported

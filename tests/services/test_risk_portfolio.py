@@ -209,3 +209,37 @@ def test_settings_defaults_and_refusals(session, engine, monkeypatch):
     assert everything(engine) == before
     assert org_policy.update_policy(session=session, actor=ANA, changes={"card_stale_days": "30"}).card_stale_days == 30
     assert org_policy.current_policy(session).card_stale_days == 30
+
+
+def test_review_states_shown_agree_with_the_sql_at_an_acceptance_s_last_instant(session, r02):
+    """One definition: the pages' review state (``review_states``, the rows of ``top_risks``) and
+    the SQL of ``overdue_risks`` agree, also at the edge of 'accepted until D' (its last instant)."""
+    from mltrl.domain import days
+
+    rng = random.Random(9)
+    now = utcnow()
+    for k in range(40):
+        _risk(session, f"R{k}", p=round(rng.random(), 2), value=rng.randint(1, 10),
+              status=rng.choice(["open", "mitigating", "closed"]))
+    rows = list(session.exec(select(Risk)))
+    for row in rows:
+        row.last_reviewed_at = now - timedelta(days=rng.randint(0, 120))
+        session.add(row)
+    session.commit()
+    row = next(r for r in risks.risks(session, r02) if r.status != "closed")
+    day = days.today() + timedelta(days=2)
+    risks.accept_risk(session=session, actor=ANA, code=r02, risk_id=row.id, expected_version=row.version,
+                      reason="Known", until=days.last_instant(day))
+    policy = Policy()
+    for at in (days.last_instant(day), days.day_end(day)):  # still accepted; then ended
+        session.expire_all()
+        states = risks.review_states(risks.risks(session, r02), policy, now=at)
+        total, listed = risks.overdue_risks(session, policy, now=at, limit=1000)
+        assert {r["id"] for r in listed} == {i for i, s in states.items() if s.overdue}
+        assert total == len(listed) and all(r["overdue"] for r in listed)
+        top = risks.top_risks(session, policy, limit=1000, now=at)
+        assert {r["id"]: r["overdue"] for r in top} == {i: s.overdue for i, s in states.items()
+                                                       if s.next_review is not None}
+        accepted = session.get(Risk, row.id)
+        cadence_due = days.as_utc(accepted.last_reviewed_at) + timedelta(days=states[row.id].cadence_days)
+        assert states[row.id].overdue == (at == days.day_end(day) or cadence_due < at)

@@ -10,6 +10,7 @@ tested as such (the reader is never called).
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -395,3 +396,27 @@ def test_control_characters_and_lone_surrogates_are_refused_by_name() -> None:
         cards.validate(Card(intended_use="a\ud800b"))
     with pytest.raises(InvalidInput, match="Other sections"):
         cards.validate(Card(extra_sections=(("Notes", "x", "y"),)))  # type: ignore[arg-type]
+
+
+# --- the diff of two hostile sections -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("a\nb\n" * 25_000, "b\na\n" * 25_000),  # hours for difflib without bounds
+    ("\n".join("w " * 250 + "\nsame" for _ in range(200)), "\n".join("v " * 250 + "\nsame" for _ in range(200))),
+    ("x " * 50_000, "y " * 50_000),
+])
+def test_the_diff_of_hostile_sections_is_bounded_and_complete(old: str, new: str) -> None:
+    with watchdog():
+        out = cards.diff_html(Card(model=old), Card(model=new))
+    removed = "".join(re.findall(r"<del>(.*?)</del>", out, re.S))
+    added = "".join(re.findall(r"<ins>(.*?)</ins>", out, re.S))
+    assert removed and added and "Model / algorithm info" in out
+    assert len(removed) <= len(old) and len(added) <= len(new)
+
+
+def test_small_edits_in_long_sections_are_still_shown_word_by_word() -> None:
+    old = "\n".join(f"Line {k} of the method." for k in range(1000))
+    new = old.replace("Line 500 of the method.", "Line 500 of the new method.")
+    out = cards.word_diff_html(old, new)
+    assert "<ins>new </ins>" in out and out.count("<del>") == 0

@@ -23,7 +23,7 @@ cards; cards.X`` and ``from mltrl.domain.cards import X`` work whatever module h
 This package imports neither streamlit nor the database.
 """
 
-from mltrl.domain.cards.diff import WORD_DIFF_MAX, SectionChange, diff_html, section_changes, word_diff_html
+from mltrl.domain.cards.diff import DIFF_MAX, WORD_DIFF_BUDGET, SectionChange, diff_html, section_changes, word_diff_html
 from mltrl.domain.cards.layout import (
     ParsedCard,
     ethics_cell,
@@ -89,7 +89,7 @@ __all__ = [
     "CHANGE_SUMMARY_MAX", "DEBRIEF", "DEBRIEF_HEADING", "DIFF_CSS", "FIELD_LABELS", "LINK_ROWS",
     "MAX_BRACKET_DEPTH", "MAX_NESTING", "ROW_COUPLED", "ROW_ETHICS", "ROW_LEVEL", "ROW_OWNERS",
     "ROW_REVIEWERS", "ROW_TECH", "SECTIONS", "SECTION_HEADINGS", "SECTION_MAX_BYTES", "TITLE_MAX",
-    "TLDR_MAX", "WORD_DIFF_MAX", "BriefFacts", "Card", "CardHeader", "Links", "ParsedCard", "SectionChange",
+    "TLDR_MAX", "DIFF_MAX", "WORD_DIFF_BUDGET", "BriefFacts", "Card", "CardHeader", "Links", "ParsedCard", "SectionChange",
     "Staleness", "brief_html", "canonical", "canonical_text", "card_body_html", "check_link_field",
     "check_markup", "default_title", "diff_html", "ethics_cell", "html_document", "level_cell",
     "parse_level", "parse_markdown", "render_cell", "render_html", "sanitize", "sanitize_document",

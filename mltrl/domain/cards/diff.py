@@ -1,9 +1,12 @@
 """Comparing two cards: which fields changed (``section_changes``, for the history view, the
 conflict view and the audit), and a word-level diff of them as sanitized HTML. Pure.
 
-Lines are matched first and only changed runs of lines are compared word by word; a changed run
-longer than ``WORD_DIFF_MAX`` words on either side is shown as removed and added whole, so the
-diff of two long sections costs little whatever they hold.
+Lines are matched first and only changed runs of lines are compared word by word. Before either
+comparison the common first and last lines (words) are set aside, and a changed middle longer
+than ``DIFF_MAX`` lines (words and spaces) on either side is shown as removed and added whole, as
+is every changed run once a field's runs have been given ``WORD_DIFF_BUDGET`` words to compare:
+``difflib`` costs up to the cube of the lengths on repetitive text (``a a a`` against ``b b b``),
+so the diff of two long hostile sections still costs little.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from mltrl.domain.cards.layout import ethics_cell
 from mltrl.domain.cards.model import DEBRIEF, LINK_ROWS, ROW_COUPLED, ROW_ETHICS, ROW_OWNERS, ROW_REVIEWERS, SECTIONS, Card
 from mltrl.domain.cards.rendering import sanitize_document
 
-WORD_DIFF_MAX = 2_000  # words per changed run compared word by word
+DIFF_MAX = 200  # lines (or words and spaces) on either side of a middle difflib compares
+WORD_DIFF_BUDGET = 4_000  # words and spaces compared word by word in one field's diff
 
 
 @dataclass(frozen=True)
@@ -70,12 +74,15 @@ def word_diff_html(old: str, new: str) -> str:
     section with one edited paragraph costs little."""
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
     out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    budget = WORD_DIFF_BUDGET
+    for op, i1, i2, j1, j2 in _opcodes(a, b)[0]:
         removed, added = "".join(a[i1:i2]), "".join(b[j1:j2])
         if op == "equal":
             out.append(html.escape(removed))
-        elif op == "replace":
-            out.append(_word_diff(removed, added))
+        elif op == "replace" and budget > 0:
+            fragment, compared = _word_diff(_WORD.findall(removed), _WORD.findall(added))
+            budget -= compared
+            out.append(fragment)
         else:
             out.append(_marked("del", removed) + _marked("ins", added))
     return "".join(out)
@@ -84,18 +91,41 @@ def word_diff_html(old: str, new: str) -> str:
 _WORD = re.compile(r"\S+|\s+")
 
 
+def _opcodes(a: list[str], b: list[str]) -> tuple[list[tuple[str, int, int, int, int]], int]:
+    """``difflib``'s opcodes from ``a`` to ``b``, its work bounded (see the module docstring), and
+    how many items it compared."""
+    head = 0
+    while head < len(a) and head < len(b) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    ea, eb = len(a) - tail, len(b) - tail
+    middle: list[tuple[str, int, int, int, int]] = []
+    compared = 0
+    if ea - head > DIFF_MAX or eb - head > DIFF_MAX:
+        middle = [("replace", head, ea, head, eb)]
+    elif ea > head or eb > head:
+        compared = ea + eb - 2 * head
+        matcher = difflib.SequenceMatcher(None, a[head:ea], b[head:eb], autojunk=False)
+        middle = [(op, i1 + head, i2 + head, j1 + head, j2 + head) for op, i1, i2, j1, j2 in matcher.get_opcodes()]
+    ops = [("equal", 0, head, 0, head)] if head else []
+    ops += middle
+    if tail:
+        ops.append(("equal", ea, len(a), eb, len(b)))
+    return ops, compared
+
+
 def _marked(tag: str, text: str) -> str:
     return f"<{tag}>{html.escape(text)}</{tag}>" if text else ""
 
 
-def _word_diff(old: str, new: str) -> str:
-    a, b = _WORD.findall(old), _WORD.findall(new)
-    if len(a) > WORD_DIFF_MAX or len(b) > WORD_DIFF_MAX:
-        return _marked("del", old) + _marked("ins", new)
+def _word_diff(a: list[str], b: list[str]) -> tuple[str, int]:
     # (same?, old text, new text) runs; a run of bare whitespace between two changes joins them,
     # so "a b c" -> "x y z" reads as one replacement, not three interleaved ones.
     runs: list[list] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    ops, compared = _opcodes(a, b)
+    for op, i1, i2, j1, j2 in ops:
         runs.append([op == "equal", "".join(a[i1:i2]), "".join(b[j1:j2])])
     merged: list[list] = []
     for k, run in enumerate(runs):
@@ -110,7 +140,7 @@ def _word_diff(old: str, new: str) -> str:
     out = []
     for same, removed, added in merged:
         out.append(html.escape(removed) if same else _marked("del", removed) + _marked("ins", added))
-    return "".join(out)
+    return "".join(out), compared
 
 
 def diff_html(old: Card, new: Card) -> str:

@@ -1,8 +1,10 @@
 """Drawing TRL cards on a page: cached rendering, the document view, the editor's fields.
 
 Rendering goes through ``mltrl.domain.cards`` (python-markdown, then nh3's allow-list) and is shown with
-``st.html`` (which sanitizes once more with DOMPurify). Rendered HTML is cached on the card's
-content, so a long card renders once per change, not once per click.
+``st.html`` (which sanitizes once more with DOMPurify). The renderer never raises or stalls on any
+text, stored or being typed (``mltrl.domain.cards.rendering``), so the previews need no guard of
+their own. Rendered HTML is cached on the card's content, so a long card renders once per change,
+not once per click.
 """
 
 from __future__ import annotations

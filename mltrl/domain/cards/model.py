@@ -4,9 +4,9 @@
 ``validate`` refuses what cannot be stored with an ``InvalidInput`` naming the field and what is
 allowed: text that is not text or holds control characters, sizes (``SECTION_MAX_BYTES`` per
 section, ``CELL_MAX`` per summary cell, ``TLDR_MAX``, ``TITLE_MAX``), links other than http(s),
-multi-line summary cells, and Markdown whose structure would cost the renderer too much: lists or
-quotes nested deeper than ``MAX_NESTING`` and link brackets nested deeper than
-``MAX_BRACKET_DEPTH``. The canonical form closes a code fence left open at the end of a text, so
+names holding commas, standard rows or sections given as extra ones, and Markdown whose structure
+would cost the renderer too much: lists or quotes nested deeper than ``MAX_NESTING`` and link
+brackets nested (or left open) deeper than ``MAX_BRACKET_DEPTH``, outside code. The canonical form closes a code fence left open at the end of a text, so
 the fence cannot swallow the sections after it when the card is written out and read back.
 """
 
@@ -319,7 +319,8 @@ def check_markup(label: str, text: str) -> None:
     depth, line = deepest_nesting(text)
     if depth > MAX_NESTING:
         raise InvalidInput(label, f"lists and quotes nest at most {MAX_NESTING} deep, counting four spaces of "
-                                  f"indentation as a level (line {line} is {depth} deep)")
+                                  f"indentation before a list item or quote as a level (line {line} is "
+                                  f"{depth} deep)")
     deepest, _ = bracket_report(text, MAX_BRACKET_DEPTH)
     if deepest > MAX_BRACKET_DEPTH:
         raise InvalidInput(label, f"square brackets '[' nest (or stay open) at most {MAX_BRACKET_DEPTH} deep "

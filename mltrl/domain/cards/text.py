@@ -241,7 +241,8 @@ def question_key(question: str) -> str | None:
 def line_nesting(line: str) -> int:
     """How deep a line sits in lists and quotes: its list markers (``-``, ``*``, ``+``, ``1.``)
     and quote markers (``>``) at the start, plus one per four columns of indentation among them
-    (the space after a list marker is part of the marker)."""
+    (the space after a list marker is part of the marker); a line with no marker, such as an
+    indented code block, is at depth 0."""
     depth = columns = 0
     i, n = 0, len(line)
     while i < n:
@@ -267,7 +268,7 @@ def line_nesting(line: str) -> int:
         else:
             break
         i += 1
-    return depth + columns // 4
+    return depth + columns // 4 if depth else 0
 
 
 def deepest_nesting(text: str, outside: list[bool] | None = None) -> tuple[int, int]:

@@ -19,8 +19,13 @@ def _commands(group, prefix=()):
             yield prefix + (name,)
 
 
+def _pages() -> list[Path]:
+    """The page files (``views/__init__.py`` only makes the folder a package for the layer contract)."""
+    return sorted(p for p in (ROOT / "views").glob("*.py") if p.name != "__init__.py")
+
+
 def test_every_page_has_an_apptest_file():
-    pages = sorted(p.stem for p in (ROOT / "views").glob("*.py"))
+    pages = [p.stem for p in _pages()]
     assert pages, "no pages found"
     missing = [p for p in pages if not (ROOT / "tests" / "pages" / f"test_{p}.py").exists()]
     assert missing == []
@@ -28,7 +33,7 @@ def test_every_page_has_an_apptest_file():
 
 def test_every_page_is_registered_in_the_navigation():
     app_text = (ROOT / "app.py").read_text()
-    missing = [p.name for p in (ROOT / "views").glob("*.py") if f'"views/{p.name}"' not in app_text]
+    missing = [p.name for p in _pages() if f'"views/{p.name}"' not in app_text]
     assert missing == []
 
 

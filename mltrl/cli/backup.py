@@ -47,7 +47,7 @@ def backup_import(
 
     from mltrl.services import backup
 
-    data = read_input(file, field="file", limit=None, text=False)
+    data = read_input(file, field="file", limit=backup.MAX_FILE_BYTES, text=False)
     console = Console(stderr=True)
     if not console.is_terminal:  # a log or a pipe gets the result, not a bar's frames
         restored = write(backup.import_backup, data=data)

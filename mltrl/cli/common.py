@@ -27,7 +27,7 @@ folder, so for them the nearest existing folder is checked); ``write_output`` wr
 temporary file in the same folder and renames it, so a failed write leaves no partial file.
 ``read_input`` reads a regular file (or a pipe), at most a given size, as UTF-8 text or bytes.
 
-**Numbers and dates.** ``Id`` bounds an id argument to 1..2**63-1 (SQLite's and PostgreSQL's
+**Numbers and dates.** ``Id`` bounds an id argument to 1..2**31-1 (the ids are INTEGER columns, PostgreSQL's
 integer) before any query; date options go through ``mltrl.domain.days`` (1900-2199), so year 1 or
 9999 is a usage error naming the option instead of an overflow. Levels and confidences are
 passed on as typed: the services refuse them (exit 1) naming the rule or the field and the range.
@@ -59,7 +59,7 @@ from mltrl.domain.errors import InvalidInput, MltrlError
 from mltrl.services import Actor
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, not the user's input
-ID_MAX = 2**63 - 1  # the largest integer SQLite and PostgreSQL (bigint) store
+ID_MAX = 2**31 - 1  # ids are INTEGER columns: PostgreSQL stores at most 2**31 - 1 (SQLite more)
 
 # --- terminal-safe printing ----------------------------------------------------------------------
 
@@ -255,7 +255,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def Id(metavar: str, help_text: str) -> Any:
-    """An id argument: an integer 1..2**63-1, refused as a usage error before any query."""
+    """An id argument: an integer 1..2**31-1, refused as a usage error before any query."""
     return Annotated[int, typer.Argument(metavar=metavar, min=1, max=ID_MAX, help=help_text)]
 
 

@@ -30,16 +30,26 @@ from mltrl.services._core import Actor, check_version, audit, snapshot, write_se
 
 # Project IDs as the paper writes them (R02.1: Research, index 02, version 1), but any short code
 # of letters, digits, dots, dashes and underscores is accepted so existing schemes carry over.
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # used with fullmatch
 
 _UNSET = object()
 
 
+def _code_text(code: object, field: str) -> str:
+    """A code as typed, trimmed; anything but text (a list, a number from a hand-edited file) is
+    refused naming ``field``."""
+    if code is None:
+        return ""
+    if not isinstance(code, str):
+        raise InvalidInput(field, f"expected a project code as text, got {type(code).__name__}")
+    return code.strip()
+
+
 def clean_code(code: str, *, field: str = "code") -> str:
-    code = (code or "").strip()
+    code = _code_text(code, field)
     if not code:
         raise InvalidInput(field, "a project code is required, e.g. R02.1")
-    if len(code) > CODE_MAX or not CODE_PATTERN.match(code):
+    if len(code) > CODE_MAX or not CODE_PATTERN.fullmatch(code):
         raise InvalidInput(
             field,
             f"{code!r} is not a valid code: use up to {CODE_MAX} letters, digits, '.', '-' or '_', "
@@ -79,14 +89,14 @@ def clean_owners(owners: Iterable[str] | None) -> list[str]:
 
 def get_project(session: Session, code: str) -> Project:
     """The project with this code, or ``NotFound``."""
-    project = session.exec(select(Project).where(Project.code == (code or "").strip())).first()
+    project = find_project(session, code)
     if project is None:
-        raise NotFound(f"No project with code {code!r}.")
+        raise NotFound(f"No project with code {_code_text(code, 'code')!r}.")
     return project
 
 
 def find_project(session: Session, code: str) -> Project | None:
-    return session.exec(select(Project).where(Project.code == (code or "").strip())).first()
+    return session.exec(select(Project).where(Project.code == _code_text(code, "code"))).first()
 
 
 def owners_of(session: Session, project_id: int) -> list[str]:

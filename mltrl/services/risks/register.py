@@ -432,8 +432,8 @@ def edit_requirements(*, session: Session, actor: Actor, code: str, edits: list[
     cleaned: list[tuple[Requirement, dict]] = []
     deleted: list[Requirement] = []
     for item in deletions:
-        row = rows.get(item.key)
-        label = f"requirement {item.key}"
+        row = rows.get(str(item.key))
+        label = f"requirement {rules.shown(item.key) if not isinstance(item.key, str) else item.key}"
         if row is None:
             errors.append((label, "number", "no longer exists (deleted by someone else?)"))
         elif stale := _stale(row, item, label):
@@ -444,8 +444,8 @@ def edit_requirements(*, session: Session, actor: Actor, code: str, edits: list[
         else:
             deleted.append(row)
     for item in edits:
-        row = rows.get(item.key)
-        label = f"requirement {item.key}"
+        row = rows.get(str(item.key))
+        label = f"requirement {rules.shown(item.key) if not isinstance(item.key, str) else item.key}"
         if row is None:
             errors.append((label, "number", "no longer exists (deleted by someone else?)"))
             continue

@@ -4,7 +4,7 @@ import streamlit as st
 
 from mltrl import charts
 
-from mltrl.domain import cards, levels
+from mltrl.domain import cards, days, levels
 from mltrl.domain.cards import Card
 from mltrl.domain.errors import MltrlError
 from mltrl.domain.permissions import Permission
@@ -206,7 +206,7 @@ with context.session() as s:
         for g in review_service.standing(s, code).gates:  # overrides shown apart from passes
             if g.override is not None and g.state.value != "passed":
                 colour = "red" if g.state.value == "override expired" else "orange"
-                until = f" until {g.override.expires_at:%Y-%m-%d}" if g.override.expires_at else ""
+                until = f" valid through {days.last_day_before(g.override.expires_at):%Y-%m-%d}" if g.override.expires_at else ""
                 badges.append(f":{colour}-badge[gate {g.state.value}: {g.title}, by {g.override.by}{until}]")
     st.markdown(" ".join(badges))
     if state.number:

@@ -131,7 +131,7 @@ with context.session() as s:
                     st.markdown(f":red-badge[gate {g.state.value}] **{g.title}**: " + "; ".join(g.blockers)
                                 + f"  \n*What to do:* {g.advice}")
                 for g in overridden:
-                    until = f" until {g.override.expires_at:%Y-%m-%d}" if g.override.expires_at else ""
+                    until = f" valid through {days.last_day_before(g.override.expires_at):%Y-%m-%d}" if g.override.expires_at else ""
                     st.markdown(f":orange-badge[gate overridden] **{g.title}**, by {g.override.by}{until}: "
                                 f"{g.override.justification}")
                 for criterion, percent in sorted(r.unmet, key=lambda cp: cp[1])[:6]:

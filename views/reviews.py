@@ -44,11 +44,6 @@ def _through(d: date | None) -> datetime | None:
     return days.day_end(d) if d else None
 
 
-def _last_day(expires_at: datetime) -> date:
-    """The last day an override expiring at ``expires_at`` still covers."""
-    return (expires_at - days.RESOLUTION).date()
-
-
 def people(s) -> list[str]:
     """Names to offer for a panel: the accounts (or, in single-user mode, just the acting user)."""
     names = [u.name for u in users.list_users(s) if not u.disabled] if users.has_accounts(s) else []
@@ -166,7 +161,7 @@ def gates_panel(s, code: str, level: int, gates, *, key: str) -> None:
             for b in g.blockers:
                 st.markdown(f"- {b}")
             if g.override is not None:
-                until = f" valid through {_last_day(g.override.expires_at):%Y-%m-%d}" if g.override.expires_at else ""
+                until = f" valid through {days.last_day_before(g.override.expires_at):%Y-%m-%d}" if g.override.expires_at else ""
                 st.caption(f"Overridden by {g.override.by} on {g.override.at:%Y-%m-%d}{until}: "
                            f"{g.override.justification}")
             if g.blockers:

@@ -51,6 +51,11 @@ def last_instant(day: date) -> datetime:
     return day_end(day) - RESOLUTION
 
 
+def last_day_before(end: datetime) -> date:
+    """The last day a period ending (exclusively) at ``end`` covers: ``day_end(D)`` gives ``D``."""
+    return (as_utc(end, field="end") - RESOLUTION).date()
+
+
 def as_of_instant(day: date, *, moment: datetime | None = None) -> datetime:
     """"As of D" as an instant: the end of D, or the present moment when D is today or later (a
     report as of today counts what has happened so far, not the rest of the day)."""

@@ -72,3 +72,9 @@ def test_a_day_refuses_an_hour():
 def test_today_is_the_utc_day():
     before = datetime.now(UTC).date()
     assert days.today() in (before, before + timedelta(days=1))
+
+
+@given(kept_days)
+def test_the_last_day_before_a_days_end_is_that_day(day):
+    assert days.last_day_before(days.day_end(day)) == day
+    assert days.last_day_before(days.day_start(day) + timedelta(hours=1)) == day

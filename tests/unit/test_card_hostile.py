@@ -420,3 +420,12 @@ def test_small_edits_in_long_sections_are_still_shown_word_by_word() -> None:
     new = old.replace("Line 500 of the method.", "Line 500 of the new method.")
     out = cards.word_diff_html(old, new)
     assert "<ins>new </ins>" in out and out.count("<del>") == 0
+
+
+def test_a_heading_in_the_notes_above_the_sections_is_refused() -> None:
+    """Read back, it would start a section: the card would not come back as saved."""
+    with pytest.raises(InvalidInput) as refusal:
+        cards.validate(Card(notes="[^1]: a note\n\n# Budget"))
+    assert refusal.value.field == "Notes under the summary" and "no headings" in refusal.value.message
+    card = cards.validate(Card(notes="```\n# a comment in code\n```"))
+    assert cards.parse_markdown(cards.to_markdown(card, HEADER)).card == card

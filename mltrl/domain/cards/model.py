@@ -6,7 +6,8 @@ allowed: text that is not text or holds control characters, sizes (``SECTION_MAX
 section, ``CELL_MAX`` per summary cell, ``TLDR_MAX``, ``TITLE_MAX``), links other than http(s),
 names holding commas, standard rows or sections given as extra ones, and Markdown whose structure
 would cost the renderer too much: lists or quotes nested deeper than ``MAX_NESTING`` and link
-brackets nested (or left open) deeper than ``MAX_BRACKET_DEPTH``, outside code. The canonical form closes a code fence left open at the end of a text, so
+brackets nested (or left open) deeper than ``MAX_BRACKET_DEPTH``, outside code; and a heading in
+the notes above the sections (read back, it would start a section). The canonical form closes a code fence left open at the end of a text, so
 the fence cannot swallow the sections after it when the card is written out and read back.
 """
 
@@ -25,6 +26,7 @@ from mltrl.domain.cards.text import (
     fence_marker,
     fence_run,
     heading,
+    outside_fences,
     section_key,
     summary_key,
 )
@@ -383,6 +385,11 @@ def validate(card: Card) -> Card:
         if section_key(heading_text) is not None:
             raise InvalidInput(FIELD_LABELS["extra_sections"],
                                f"{heading_text!r} is a standard section; use its own field")
+    notes_lines = card.notes.split("\n")
+    for line, outside in zip(notes_lines, outside_fences(notes_lines), strict=True):
+        if outside and heading(line):
+            raise InvalidInput(FIELD_LABELS["notes"], f"no headings here ({line[:40]!r}): above the sections a "
+                                                      "heading starts a section; put this text in one")
     cells = [(key, getattr(card, key)) for key in ("project_url", "requirements_url", "code_url", "ethics_url",
                                                    "id_note", "tldr")]
     cells += [("extra_rows", value) for _, value in card.extra_rows]

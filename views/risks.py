@@ -31,12 +31,12 @@ editable = access.can(Permission.EDIT) and not access.presenting()
 VV = [v.value for v in rules.VVStatus]
 REQUIREMENT_GRID = {
     "number": st.column_config.TextColumn("Number", help="n, n.subset or n.subset.component", required=True,
-                                          validate=r"^[1-9][0-9]{0,5}(\.[0-9]{1,6}){0,2}$"),
+                                          validate=rules.NUMBER_PATTERN),
     "kind": st.column_config.SelectboxColumn("Kind", options=[k.value for k in rules.Kind], required=True),
     "statement": st.column_config.TextColumn("Statement", required=True, width="large"),
     "p_failure": st.column_config.NumberColumn("p(failure)", min_value=0.0, max_value=1.0, step=0.01, format="%.2f",
                                                required=True, help="A probability from 0 to 1"),
-    "value": st.column_config.NumberColumn("Value", min_value=1, max_value=10, step=1, required=True,
+    "value": st.column_config.NumberColumn("Value", min_value=rules.VALUE_MIN, max_value=rules.VALUE_MAX, step=1, required=True,
                                            help="An integer from 1 to 10"),
     "risk": st.column_config.NumberColumn("Risk", format="%.2f", help="p(failure) x value"),
     "verification_status": st.column_config.SelectboxColumn("Verification", options=VV, required=True),
@@ -223,7 +223,7 @@ with context.session() as s:
                     c1, c2, c3, c4 = st.columns([1, 1, 1, 1])
                     number = c1.text_input("Number", placeholder="1, 1.2 or 1.2.3", key="rq_number")
                     p = c2.text_input("p(failure)", placeholder="0.3 or 30%", key="rq_p")
-                    value = c3.number_input("Value (1-10)", min_value=1, max_value=10, value=5, key="rq_value")
+                    value = c3.number_input("Value (1-10)", min_value=rules.VALUE_MIN, max_value=rules.VALUE_MAX, value=5, key="rq_value")
                     kind = c4.selectbox("Kind", [k.value for k in rules.Kind], index=None, key="rq_kind",
                                         placeholder="by level (research below 5)")
                     statement = st.text_area("Statement", key="rq_statement", height=68,
@@ -272,7 +272,7 @@ with context.session() as s:
                     title = c1.text_input("Title", key="rk_title")
                     category = c2.selectbox("Category", [c.value for c in rules.Category], key="rk_category")
                     p = c3.text_input("p(failure)", placeholder="0.3 or 30%", key="rk_p")
-                    value = c4.number_input("Value (1-10)", min_value=1, max_value=10, value=5, key="rk_value")
+                    value = c4.number_input("Value (1-10)", min_value=rules.VALUE_MIN, max_value=rules.VALUE_MAX, value=5, key="rk_value")
                     description = st.text_area("Description", key="rk_description", height=68)
                     m1, m2, m3 = st.columns([2, 1, 1])
                     mitigation = m1.text_input("Mitigation", key="rk_mitigation")

@@ -262,7 +262,8 @@ def parse_choice(raw: object, enum: type[StrEnum], *, field: str, default: StrEn
 
 # --- requirement numbers ------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"^[1-9][0-9]{0,5}(\.[0-9]{1,6}){0,2}$")
+NUMBER_PATTERN = r"^[1-9][0-9]{0,5}(\.[0-9]{1,6}){0,2}$"  # also the grid's check as a number is typed
+_NUMBER = re.compile(NUMBER_PATTERN)
 
 
 def parse_number(raw: object, *, field: str = "number") -> str:

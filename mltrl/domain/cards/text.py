@@ -285,23 +285,14 @@ def deepest_nesting(text: str, outside: list[bool] | None = None) -> tuple[int, 
     return best
 
 
+_BACKTICKS = re.compile(r"\\.|`+", re.S)  # an escape (skipped) or a run of backticks
+_BRACKETS = {"[]": re.compile(r"\\.|[\[\]]", re.S), "()": re.compile(r"\\.|[()]", re.S)}
+
+
 def _backtick_runs(paragraph: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """(code spans, unmatched backtick runs) of a paragraph: a run of N backticks opens a span
     that the next run of exactly N closes; found in one pass plus a binary search per run."""
-    runs: list[tuple[int, int]] = []  # (start, length) of each backtick run not escaped
-    i, n = 0, len(paragraph)
-    while i < n:
-        if paragraph[i] == "\\":
-            i += 2
-            continue
-        if paragraph[i] == "`":
-            j = i
-            while j < n and paragraph[j] == "`":
-                j += 1
-            runs.append((i, j - i))
-            i = j
-            continue
-        i += 1
+    runs = [(m.start(), len(m.group())) for m in _BACKTICKS.finditer(paragraph) if m.group()[0] == "`"]
     by_length: dict[int, list[int]] = {}
     for k, (_, length) in enumerate(runs):
         by_length.setdefault(length, []).append(k)
@@ -365,29 +356,26 @@ def bracket_report(text: str, max_depth: int, outside: list[bool] | None = None,
     escape: list[int] = []
     for start, end in _paragraphs(text, outside):
         paragraph = text[start:end]
+        if opening not in paragraph:
+            continue
         spans = _backtick_runs(paragraph)[0] if "`" in paragraph else []
         s = 0
         stack: list[int] = []
-        i, n = 0, len(paragraph)
-        while i < n:
-            if s < len(spans) and i >= spans[s][0]:
-                i = spans[s][1]
+        for m in _BRACKETS[pair].finditer(paragraph):
+            i = m.start()
+            while s < len(spans) and spans[s][1] <= i:
                 s += 1
-                continue
-            c = paragraph[i]
-            if c == "\\":
-                i += 2
-                continue
-            if c == opening:
+            if (s < len(spans) and spans[s][0] <= i) or len(m.group()) == 2:
+                continue  # in a code span, or escaped
+            if m.group() == opening:
                 stack.append(i)
                 deepest = max(deepest, len(stack))
                 if len(stack) > max_depth:
                     escape.append(start + i)
-            elif c == closing and stack:
+            elif stack:
                 stack.pop()
                 if len(stack) >= max_depth:
                     escape.append(start + i)
-            i += 1
         if len(stack) > max_depth:
             escape.extend(start + k for k in stack[:max_depth])
     return deepest, sorted(set(escape))

@@ -194,7 +194,11 @@ def test_brackets_nested_deeper_than_the_bound_are_refused_naming_the_section() 
         cards.validate(Card(testing="[" * (depth + 1) + "x" + "]" * (depth + 1)))
     assert refusal.value.field == "Testing status" and f"at most {depth} deep" in refusal.value.message
     with pytest.raises(InvalidInput, match="Section 'Notes'"):
-        cards.validate(Card(extra_sections=(("Notes", "see [" * 20),)))
+        cards.validate(Card(extra_sections=(("Notes", "see " + "[a " * 9 + "]" * 9),)))
+    # Brackets left open (half-open intervals, say) are no nesting: the renderer copes with any number.
+    intervals = "p in [0, 1), " * 40
+    assert cards.validate(Card(testing=intervals)).testing == intervals.strip()
+    assert cards.render_html(intervals).count("[0, 1)") == 40
     # Brackets in code are not links: any number may nest there.
     assert cards.validate(Card(testing="```\n" + "[" * 50 + "\n```\n`[[[[[[[[[[[[`"))
 

@@ -6,7 +6,8 @@ allowed: text that is not text or holds control characters, sizes (``SECTION_MAX
 section, ``CELL_MAX`` per summary cell, ``TLDR_MAX``, ``TITLE_MAX``), links other than http(s),
 names holding commas, standard rows or sections given as extra ones, and Markdown whose structure
 would cost the renderer too much: lists or quotes nested deeper than ``MAX_NESTING`` and link
-brackets nested (or left open) deeper than ``MAX_BRACKET_DEPTH``, outside code; and a heading in
+brackets nested deeper than ``MAX_BRACKET_DEPTH``, outside code (brackets left open are not
+refused: the renderer neutralises them); and a heading in
 the notes above the sections (read back, it would start a section). The canonical form closes a code fence left open at the end of a text, so
 the fence cannot swallow the sections after it when the card is written out and read back.
 """
@@ -43,7 +44,7 @@ TLDR_MAX = 2_000
 TITLE_MAX = 200
 CHANGE_SUMMARY_MAX = 500
 MAX_NESTING = 16  # lists and quotes inside each other (python-markdown recurses per level)
-MAX_BRACKET_DEPTH = 8  # link brackets inside each other (python-markdown rescans per bracket)
+MAX_BRACKET_DEPTH = 8  # link brackets [...] inside each other (python-markdown rescans per bracket)
 
 # (key, heading in the template layout, what belongs there): the Markdown sections, in order.
 SECTIONS: tuple[tuple[str, str, str], ...] = (
@@ -325,8 +326,8 @@ def check_markup(label: str, text: str) -> None:
                                   f"{depth} deep)")
     deepest, _ = bracket_report(text, MAX_BRACKET_DEPTH)
     if deepest > MAX_BRACKET_DEPTH:
-        raise InvalidInput(label, f"square brackets '[' nest (or stay open) at most {MAX_BRACKET_DEPTH} deep "
-                                  f"outside code (found {deepest}); write \\[ for a literal bracket")
+        raise InvalidInput(label, f"square brackets [...] nest at most {MAX_BRACKET_DEPTH} deep outside code "
+                                  f"(found {deepest}); write \\[ for a literal bracket")
 
 
 def section_label(key: str) -> str:

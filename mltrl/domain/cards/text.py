@@ -346,14 +346,16 @@ def _paragraphs(text: str, outside: list[bool] | None) -> list[tuple[int, int]]:
 
 def bracket_report(text: str, max_depth: int, outside: list[bool] | None = None,
                    pair: str = "[]") -> tuple[int, list[int]]:
-    """(deepest nesting of ``[``, offsets of the brackets to neutralise) over ``text``'s paragraphs
-    outside code: the brackets nested deeper than ``max_depth`` (each with its ``]``), and every
-    ``[`` left open at its paragraph's end once more than ``max_depth`` of them are. ``outside``
-    says which lines are outside code (by default ``outside_fences``); ``pair`` is the opening and
-    closing character (``"()"`` for parentheses)."""
+    """(deepest nesting of closed ``[...]`` pairs, offsets of the brackets to neutralise) over
+    ``text``'s paragraphs outside code. To neutralise: the brackets more than ``max_depth`` deep
+    (counting those still open; each with its ``]``), and every ``[`` left open at its paragraph's
+    end once more than ``max_depth`` of them are. ``outside`` says which lines are outside code (by
+    default ``outside_fences``); ``pair`` is the opening and closing character (``"()"`` for
+    parentheses)."""
     opening, closing = pair
     deepest = 0
     escape: list[int] = []
+    events: list[tuple[int, int]] = []  # (offset, +1 or -1) of every closed pair's ends
     for start, end in _paragraphs(text, outside):
         paragraph = text[start:end]
         if opening not in paragraph:
@@ -369,13 +371,16 @@ def bracket_report(text: str, max_depth: int, outside: list[bool] | None = None,
                 continue  # in a code span, or escaped
             if m.group() == opening:
                 stack.append(i)
-                deepest = max(deepest, len(stack))
                 if len(stack) > max_depth:
                     escape.append(start + i)
             elif stack:
-                stack.pop()
+                events += [(start + stack.pop(), 1), (start + i, -1)]
                 if len(stack) >= max_depth:
                     escape.append(start + i)
         if len(stack) > max_depth:
             escape.extend(start + k for k in stack[:max_depth])
+    depth = 0
+    for _, step in sorted(events):
+        depth += step
+        deepest = max(deepest, depth)
     return deepest, sorted(set(escape))

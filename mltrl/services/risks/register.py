@@ -339,7 +339,9 @@ def review_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expe
 @write_service(Permission.EDIT)
 def accept_risk(*, session: Session, actor: Actor, code: str, risk_id: int, expected_version: int,
                 reason: str, until: datetime) -> Risk:
-    """Accept a risk: who accepted it (the actor), why, and until when it stands."""
+    """Accept a risk: who accepted it (the actor), why, and until when it stands: ``until`` is the
+    last instant it stands (the overdue SQL ends it once ``accepted_until < now``), so "until D"
+    is ``days.last_instant(D)``; it must lie in the future."""
     project = get_project(session, code)
     row = _risk(session, project, risk_id)
     check_version(row, expected_version, f"Risk {row.title!r} of {project.code}")

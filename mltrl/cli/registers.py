@@ -39,7 +39,9 @@ def _export_register(export, code: str, file: str, force: bool) -> None:
 
 
 def _import_register(use_case, code: str, file: str) -> None:
-    text = read_input(file, field="file")
+    from mltrl.domain import csvcells
+
+    text = read_input(file, field="file", limit=csvcells.FILE_MAX_BYTES)  # refused before it is read whole
     with session() as s:
         summary = use_case(session=s, actor=actor(), code=code, text=text)
     say(f"{code}: {summary.added} added, {summary.updated} updated")

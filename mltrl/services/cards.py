@@ -59,8 +59,15 @@ def _code(code: object, field: str = "project") -> str:
 
 
 def get_project(session: Session, code: str) -> Project:
-    """The project with this code (checked first: text of a code's form), or ``NotFound``."""
-    return projects.get_project(session, _code(code))
+    """The project with this code, or ``NotFound`` (also for text that is no code, such as one
+    holding a NUL, which is never sent to the database); anything but text is ``InvalidInput``."""
+    try:
+        clean = _code(code)
+    except InvalidInput:
+        if isinstance(code, str):
+            raise NotFound(f"No project with code {code[:40]!r}.") from None
+        raise
+    return projects.get_project(session, clean)
 
 
 def _revision_number(number: object, field: str) -> int:

@@ -159,7 +159,8 @@ def test_hostile_saves_are_done_or_refused_and_a_refusal_writes_nothing(session:
     (lambda s: cards.save_card(session=s, actor=ANA, code=42, card=Card(), base_revision=1), InvalidInput),
     (lambda s: cards.save_card(session=s, actor=ANA, code="R02.1", card="text", base_revision=1), InvalidInput),
     (lambda s: cards.save_card(session=s, actor=ANA, code="R02.1", card=Card(), base_revision=2**70), InvalidInput),
-    (lambda s: cards.save_card(session=s, actor=ANA, code="R\x0002.1", card=Card(), base_revision=1), InvalidInput),
+    (lambda s: cards.save_card(session=s, actor=ANA, code="R\x0002.1", card=Card(), base_revision=1), NotFound),
+    (lambda s: cards.current_card(s, "no such code!"), NotFound),
     (lambda s: cards.export_card(s, "R02.1", number=2**63), NotFound),
     (lambda s: cards.export_card(s, ["R02.1"]), InvalidInput),
 ])

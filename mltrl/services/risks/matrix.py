@@ -59,14 +59,9 @@ def matrix_counts(session: Session, code: str | None = None, *, requirements_mat
     pb = literal_column(rules.p_band_sql(f"{table}.p_failure")).label("pb")
     vb = literal_column(rules.value_band_sql(f"{table}.value")).label("vb")
     query = select(pb, vb, func.count()).select_from(model)
-    if not requirements_matrix:
-        query = query.where(Risk.status != rules.RiskStatus.CLOSED.value)
-        if categories:
-            query = query.where(col(Risk.category).in_(list(categories)))
-    if code is not None:
-        query = query.where(model.project_id == get_project(session, code).id)
     if project_levels is not None:
-        query = query.join(Project, Project.id == model.project_id).where(col(Project.level).in_(list(project_levels)))
+        query = query.join(Project, Project.id == model.project_id)
+    query = _matrix_filters(session, query, model, code, project_levels, categories)
     query = query.group_by(literal_column("pb"), literal_column("vb"))
     return {(int(p), int(v)): int(n) for p, v, n in session.execute(query).all()}
 
@@ -81,14 +76,7 @@ def cell_items(session: Session, pb: int, vb: int, code: str | None = None, *, r
     query = (select(model, Project.code).join(Project, Project.id == model.project_id)
              .where(literal_column(rules.p_band_sql(f"{table}.p_failure")) == pb)
              .where(literal_column(rules.value_band_sql(f"{table}.value")) == vb))
-    if not requirements_matrix:
-        query = query.where(Risk.status != rules.RiskStatus.CLOSED.value)
-        if categories:
-            query = query.where(col(Risk.category).in_(list(categories)))
-    if code is not None:
-        query = query.where(model.project_id == get_project(session, code).id)
-    if project_levels is not None:
-        query = query.where(col(Project.level).in_(list(project_levels)))
+    query = _matrix_filters(session, query, model, code, project_levels, categories)
     query = query.order_by((model.p_failure * model.value).desc(), col(model.id)).limit(limit)
     items = []
     for row, project_code in session.execute(query).all():
@@ -221,3 +209,19 @@ def risk_events(session: Session, code: str) -> pd.DataFrame:
                          columns=["risk_id", "at", "p_failure", "value", "status", "category"])
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame
+
+
+def _matrix_filters(session: Session, query: Any, model: type, code: str | None,
+              project_levels: Iterable[int] | None, categories: Iterable[str] | None) -> Any:
+    """The matrix's filters, one home for the counts and the cell's items: open risks only (and of
+    the chosen categories), one technology, technologies at the chosen levels (the query must
+    already join Project for that)."""
+    if model is Risk:
+        query = query.where(Risk.status != rules.RiskStatus.CLOSED.value)
+        if categories:
+            query = query.where(col(Risk.category).in_(list(categories)))
+    if code is not None:
+        query = query.where(model.project_id == get_project(session, code).id)
+    if project_levels is not None:
+        query = query.where(col(Project.level).in_(list(project_levels)))
+    return query

@@ -316,7 +316,7 @@ def verify(path: str) -> dict[str, int]:
     import sqlite3
     from bisect import bisect_right
 
-    from mltrl.services import reviews as service
+    from mltrl.services.reviews import checklists as service
 
     con = sqlite3.connect(path)
     try:

@@ -13,7 +13,9 @@ Measured, median of ``BENCH_RUNS`` (default 5) timed runs after one untimed warm
   (cached data: what a user clicking around sees); the pages and their checks are listed in
   ``bench/pages.py`` (``PAGES``);
 * ``mltrl project list --json`` in-process (typer's CliRunner) and once as a subprocess
-  (with the interpreter's start-up and imports);
+  (with the interpreter's start-up and imports); the CLI's start-up (``bench/cli.py``): ``mltrl
+  --help`` and ``mltrl project list`` as subprocesses, checked to import none of the heavy
+  modules (pandas, numpy, plotly, streamlit, jinja2, markdown, nh3);
 * each area's operations, through its services, each module's docstring saying what it measures
   and checks: the TRL card operations on the long card (``bench/cards.py``); the requirements and
   risk register operations and the Risk portfolio's queries (``bench/registers.py``); the review
@@ -30,9 +32,12 @@ save and export are held to the same time target (no floor ratio: they do not re
 portfolio); card import is reported without a target. The register operations are held to the
 same time target, without a floor ratio, as are the review and timeline operations.
 
-Environment: ``BENCH_SIZES=S,M`` (default S,M,L), ``BENCH_RUNS=5``, ``BENCH_PROFILE=1`` (cProfile
-one cold and one warm run of each page at every size measured, to ``bench/results/profile-*.txt``),
-``BENCH_TRACEMALLOC=1`` (one extra cold portfolio run under tracemalloc: Python's allocation peak).
+Environment: ``BENCH_SIZES=S,M`` (default S,M,L), ``BENCH_AREAS=cli,cards`` (default every area:
+pages, cli, cards, registers, reviews, analytics; the floor is always measured), ``BENCH_RUNS=5``,
+``BENCH_PROFILE=1`` (cProfile one cold and one warm run of each page at every size measured, to
+``bench/results/profile-*.txt``), ``BENCH_TRACEMALLOC=1`` (one extra cold portfolio run under
+tracemalloc: Python's allocation peak). One area at one size, without the hostile inputs and the
+write throughput: ``BENCH_SIZES=S BENCH_AREAS=cli BENCH_HOSTILE=0 BENCH_WRITES=0 python -m bench.run``.
 
 Then hostile input (``bench/hostile.py``), once, as it does not depend on the portfolio's size:
 the time until the result or the refusal of the card parser and renderer, the card, register and
@@ -67,6 +72,7 @@ from pathlib import Path
 from bench import cardgen, generate, hostile, registergen, writes
 from bench.analytics import measure_analytics_ops
 from bench.cards import measure_card_ops
+from bench.cli import measure_cli_ops
 from bench.common import RESULTS, ROOT, PageSpec, median_ms, profile_run, project_id_sql, soft_check
 from bench.pages import CLI_OPS, FLOOR_SQL, LATEST_EVENT_SQL, PAGES, profile_hook, share_script_cache
 from bench.registers import FILTER_CATEGORY, FILTER_PHASE, REGISTER_CODE, measure_register_ops
@@ -81,6 +87,8 @@ from bench.reviews import (
 )
 
 SIZE_ORDER = ["S", "M", "L"]
+# The areas a size's measuring process runs, in this order (BENCH_AREAS picks some; the floor always runs).
+AREAS = ("pages", "cli", "cards", "registers", "reviews", "analytics")
 TIME_TARGET_MS = {"S": 300.0, "M": 300.0, "L": 1000.0}  # S: held to the M target
 FLOOR_RATIO_TARGET = 3.0
 
@@ -139,7 +147,14 @@ def _matrix(con: sqlite3.Connection, sql: str) -> list[list[int]]:
     return cells
 
 
+def areas_chosen() -> list[str]:
+    """The areas named in ``BENCH_AREAS`` (default: every one), in ``AREAS`` order."""
+    named = {a.strip().lower() for a in os.environ.get("BENCH_AREAS", ",".join(AREAS)).split(",") if a.strip()}
+    return [a for a in AREAS if a in named]
+
+
 def measure(size: str, db_path: Path, runs: int) -> dict:
+    areas = areas_chosen()
     url = f"sqlite:///{db_path}"
     os.environ["MLTRL_DATABASE_URL"] = url
     n = generate.size_count(size)
@@ -166,6 +181,29 @@ def measure(size: str, db_path: Path, runs: int) -> dict:
         con.close()
     log(f"floor {items['floor: portfolio SQL']['median_ms']:.1f} ms")
 
+    profiling = os.environ.get("BENCH_PROFILE") == "1"
+    if "pages" in areas:
+        items.update(_measure_pages(size, n, counts, runs, log, profiling))
+    if "cli" in areas:
+        items.update(_measure_cli_in_process(url, counts, runs, log))
+        items.update(measure_cli_ops(db_path, runs, size, log, counts))
+    if "cards" in areas:
+        items.update(measure_card_ops(db_path, runs, size, log, profiling))
+    if "registers" in areas:
+        items.update(measure_register_ops(db_path, runs, size, log, profiling, counts))
+    if "reviews" in areas:
+        items.update(measure_review_ops(db_path, runs, size, log, profiling, counts))
+    if "analytics" in areas:
+        items.update(measure_analytics_ops(db_path, runs, size, log, profiling))
+
+    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"size": size, "n_technologies": n, "counts": counts, "db": db_path.name,
+            "runs": runs, "items": items, "peak_rss_mb": maxrss_mb,
+            "load_before": load_before, "load_after": os.getloadavg()[0]}
+
+
+def _measure_pages(size: str, n: int, counts: dict, runs: int, log, profiling: bool) -> dict[str, dict]:
+    """Every page of ``PAGES`` through AppTest, cold and warm, after the app's first run."""
     # Pages, through AppTest (imports deferred so the parent stays light). Quiet streamlit's
     # "No runtime found, using MemoryCacheStorageManager" on every cache clear (a filter, as
     # AppTest resets the log levels from its config on each run).
@@ -180,9 +218,9 @@ def measure(size: str, db_path: Path, runs: int) -> dict:
         lambda record: "missing ScriptRunContext" not in record.getMessage())
     if os.environ.get("BENCH_SCRIPT_CACHE", "shared") == "shared":
         share_script_cache()
-    profiling = os.environ.get("BENCH_PROFILE") == "1"
     prof_state = profile_hook() if profiling else None
 
+    items: dict[str, dict] = {}
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     t0 = time.perf_counter()
     at.run()
@@ -226,12 +264,16 @@ def measure(size: str, db_path: Path, runs: int) -> dict:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         items["memory: tracemalloc peak, cold portfolio run (MB)"] = dict(kind="memory", value=peak / 2**20)
+    return items
 
-    # The CLI, in-process and once as a subprocess.
+
+def _measure_cli_in_process(url: str, counts: dict, runs: int, log) -> dict[str, dict]:
+    """``CLI_OPS`` in-process (typer's CliRunner) and once as a subprocess."""
     from typer.testing import CliRunner
 
     from mltrl import cli
 
+    items: dict[str, dict] = {}
     runner = CliRunner()
     for label, argv, check in CLI_OPS:
         def invoke(argv: list[str] = argv, check=check) -> None:
@@ -253,16 +295,7 @@ def measure(size: str, db_path: Path, runs: int) -> dict:
         check(proc.stdout, counts)
         items[f"cli: {label} (subprocess, once)"] = dict(kind="cli-subprocess", median_ms=wall,
                                                         runs_ms=[round(wall, 2)])
-
-    items.update(measure_card_ops(db_path, runs, size, log, profiling))
-    items.update(measure_register_ops(db_path, runs, size, log, profiling, counts))
-    items.update(measure_review_ops(db_path, runs, size, log, profiling, counts))
-    items.update(measure_analytics_ops(db_path, runs, size, log, profiling))
-
-    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"size": size, "n_technologies": n, "counts": counts, "db": db_path.name,
-            "runs": runs, "items": items, "peak_rss_mb": maxrss_mb,
-            "load_before": load_before, "load_after": os.getloadavg()[0]}
+    return items
 
 
 # --- the parent: sizes, table, files --------------------------------------------------------------
@@ -350,7 +383,9 @@ def render(results: list[dict], total_s: float) -> str:
         f"switchbacks (checked: at most {SWIMLANE_TRACES} traces, at most {SWIMLANE_PAGE} lanes of at least "
         f"{MIN_LANE_PX} px, in the order worked out from the raw rows). The `reviews:` and `timelines:` rows call "
         "the services on a copy of the database, each checked once against the raw rows before it is timed, and "
-        "are held to the page time target; `decide()` graduates a generated open review each call.",
+        "are held to the page time target; `decide()` graduates a generated open review each call. The `cli start-up:` "
+        "rows run the console script as a new process each time (`bench/cli.py`), on a copy of the database, and are "
+        "reported for reference: their CPU ms is the child process's.",
     ]
     failures = [(res["size"], name, item["check_failed"]) for res in results for name, item in res["items"].items()
                 if item.get("check_failed") and not name.endswith("(warm)")]
@@ -417,6 +452,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown size(s) {unknown}: use {', '.join(generate.SIZES)}")
     sizes = [s for s in SIZE_ORDER if s in sizes]
+    named = {a.strip().lower() for a in os.environ.get("BENCH_AREAS", "").split(",") if a.strip()}
+    if named - set(AREAS):
+        parser.error(f"unknown area(s) {sorted(named - set(AREAS))}: use {', '.join(AREAS)}")
     results = []
     for size in sizes:
         t0 = time.perf_counter()

@@ -10,6 +10,10 @@ One module per noun, each a typer group added here: ``db``, ``demo``, ``project`
 ``level``, ``card``, ``requirements`` and ``risks`` (``registers``), ``review``, ``okr``,
 ``analytics``, ``user``; ``export`` / ``import`` (the whole database) are in ``backup``. Commands
 call the services' public functions only.
+
+Start-up stays light: a noun module imports at its top only services that load no pandas, numpy,
+plotly, streamlit, jinja2, markdown or nh3 (nor the accounts service, which hashes on import); the
+others are imported inside the commands that use them (``tests/services/test_cli_startup.py``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""``mltrl card``: TRL cards (export, import, history)."""
+"""``mltrl card``: TRL cards (export, import, history).
+
+The card service (and with it the Markdown renderer and the HTML sanitiser) is imported inside
+each command, so the rest of the CLI starts without them."""
 
 from __future__ import annotations
 
@@ -20,7 +23,6 @@ from mltrl.cli.common import (
     write,
     write_output,
 )
-from mltrl.services import cards
 
 app = noun("TRL cards: export, import, history.")
 
@@ -41,6 +43,8 @@ def card_export(
     force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Print (or write) a technology's TRL card as Markdown or HTML."""
+    from mltrl.services import cards
+
     if level is not None and revision is not None:
         raise typer.BadParameter("give --level or --revision, not both", param_hint="--revision")
     target = output_file(output, field="output", force=force)
@@ -60,6 +64,8 @@ def card_import(
     summary: Annotated[str | None, typer.Option("--summary", help="Change summary for the new revision.")] = None,
 ) -> None:
     """Import a card as the next revision of its technology (created when its ID is new)."""
+    from mltrl.services import cards
+
     text = read_input(file, field="file")
     outcome = write(cards.import_card, text=text, code=project, summary=summary or "")
     warn(outcome.warnings)
@@ -73,6 +79,8 @@ def card_history(
     as_json: JsonOption = False,
 ) -> None:
     """A card's revisions, newest first."""
+    from mltrl.services import cards
+
     with session() as s:
         revs = cards.revisions(s, code)
         records = [{"number": r.number, "at": r.at.isoformat(), "author": r.author, "action": r.action,

@@ -1,7 +1,9 @@
 """``mltrl user``: accounts and roles.
 
 A new account's password comes from a hidden prompt typed twice, or, when stdin is not a
-terminal, from its first two lines; no stdin, a closed one or an empty one is refused by name."""
+terminal, from its first two lines; no stdin, a closed one or an empty one is refused by name.
+The accounts service is imported inside each command: importing it computes an argon2 hash (the
+equal-timing dummy), which the rest of the CLI need not wait for."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ import typer
 
 from mltrl.cli.common import JsonOption, noun, say, say_json, session, write
 from mltrl.domain.errors import InvalidInput
-from mltrl.services import users
 
 app = noun("Accounts and roles (viewer, editor, reviewer, admin).")
 
@@ -56,6 +57,8 @@ def user_add(
 ) -> None:
     """Add an account. The password is read from a prompt, or from stdin twice when piped.
     The first account must be an admin."""
+    from mltrl.services import users
+
     password = None if no_password else _read_new_password()
     account = write(users.add_user, name=name, role=role, password=password,
                     display_name=display_name, email=email)
@@ -65,6 +68,8 @@ def user_add(
 @app.command("list")
 def user_list(as_json: JsonOption = False) -> None:
     """Every account with its role and whether it is disabled (never a password)."""
+    from mltrl.services import users
+
     with session() as s:
         rows = [
             {"name": u.name, "display_name": u.display_name, "email": u.email, "role": u.role,
@@ -84,6 +89,8 @@ def user_list(as_json: JsonOption = False) -> None:
 @app.command("role")
 def user_role(name: NameArgument, role: RoleArgument) -> None:
     """Change a user's role (admins only)."""
+    from mltrl.services import users
+
     account = write(users.set_role, name=name, role=role)
     say(f"{account.name} is now {account.role}")
 
@@ -91,6 +98,8 @@ def user_role(name: NameArgument, role: RoleArgument) -> None:
 @app.command("disable")
 def user_disable(name: NameArgument) -> None:
     """Disable an account; its history stays (admins only)."""
+    from mltrl.services import users
+
     account = write(users.set_disabled, name=name, disabled=True)
     say(f"{account.name} is disabled")
 
@@ -98,5 +107,7 @@ def user_disable(name: NameArgument) -> None:
 @app.command("enable")
 def user_enable(name: NameArgument) -> None:
     """Enable a disabled account again (admins only)."""
+    from mltrl.services import users
+
     account = write(users.set_disabled, name=name, disabled=False)
     say(f"{account.name} is enabled")

@@ -4,17 +4,20 @@ No streamlit, no database: the services read the rows, this module does the math
 
 The level history's arithmetic (stays, moves, paths, cycles, a period's report card) is
 ``mltrl.domain.history``; forecasts, key result statuses and the burn-up are
-``mltrl.domain.forecast``. Both are re-exported here, so ``analytics.X`` reaches every name.
+``mltrl.domain.forecast``. Both are re-exported here, so ``analytics.X`` reaches every name; so is
+``tree_order`` (the component tree's display order), which lives in ``mltrl.domain.levels`` beside
+the system levels so that callers without pandas (the CLI's ``project list``) can use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pandas as pd
 
 from mltrl.domain import levels as engine
+from mltrl.domain.levels import tree_order
 from mltrl.domain.forecast import (
     Forecast,
     KeyResultState,
@@ -56,7 +59,9 @@ from mltrl.domain.history import (
 __all__ = [
     # portfolio arithmetic (this module)
     "all_owners", "days_between", "filter_portfolio", "heatmap_counts", "phase_labels", "risk_trend",
-    "tree_order", "with_system_levels",
+    "with_system_levels",
+    # the component tree's order (mltrl.domain.levels)
+    "tree_order",
     # the level history (mltrl.domain.history)
     "DAY_SECONDS", "MOVES", "PeriodCard", "bottlenecks", "by_project", "changes_between", "frequent_cycles",
     "frequent_paths", "frequent_stretches", "level_intervals", "level_paths", "level_time_stats", "levels_on",
@@ -66,39 +71,6 @@ __all__ = [
     "Forecast", "KeyResultState", "KeyResultStatus", "LevelHistory", "achieved_by_day", "completed_stays",
     "day_ends", "end_of_day", "forecast", "key_result_status",
 ]
-
-
-def tree_order(
-    nodes: Sequence[Hashable], parents: Mapping[Hashable, Hashable | None]
-) -> list[tuple[Hashable, int]]:
-    """Nodes in display order for a component tree, each with its depth (0 at a root).
-
-    Roots keep the order of ``nodes``; each node's components follow it directly, in the order
-    of ``nodes``. A node whose parent is unknown is treated as a root.
-    """
-    known = set(nodes)
-    children: dict[Hashable, list[Hashable]] = {n: [] for n in nodes}
-    roots: list[Hashable] = []
-    for node in nodes:
-        parent = parents.get(node)
-        if parent is None or parent not in known or parent == node:
-            roots.append(node)
-        else:
-            children[parent].append(node)
-    out: list[tuple[Hashable, int]] = []
-    seen: set[Hashable] = set()
-    for root in roots:
-        stack = [(root, 0)]
-        while stack:
-            node, depth = stack.pop()
-            if node in seen:
-                continue
-            seen.add(node)
-            out.append((node, depth))
-            stack.extend((child, depth + 1) for child in reversed(children[node]))
-    # Anything left sits on a parent loop; show it rather than lose it.
-    out.extend((n, 0) for n in nodes if n not in seen)
-    return out
 
 
 def days_between(start: pd.Series, as_of: datetime | None = None) -> pd.Series:

@@ -520,3 +520,36 @@ def system_levels(parents: Mapping[K, K | None], levels: Mapping[K, int | None])
 def system_level(node: K, parents: Mapping[K, K | None], levels: Mapping[K, int | None]) -> int | None:
     """The system level of one node (see ``system_levels``)."""
     return system_levels(parents, levels)[node]
+
+
+def tree_order(
+    nodes: Sequence[Hashable], parents: Mapping[Hashable, Hashable | None]
+) -> list[tuple[Hashable, int]]:
+    """Nodes in display order for a component tree, each with its depth (0 at a root).
+
+    Roots keep the order of ``nodes``; each node's components follow it directly, in the order
+    of ``nodes``. A node whose parent is unknown is treated as a root.
+    """
+    known = set(nodes)
+    children: dict[Hashable, list[Hashable]] = {n: [] for n in nodes}
+    roots: list[Hashable] = []
+    for node in nodes:
+        parent = parents.get(node)
+        if parent is None or parent not in known or parent == node:
+            roots.append(node)
+        else:
+            children[parent].append(node)
+    out: list[tuple[Hashable, int]] = []
+    seen: set[Hashable] = set()
+    for root in roots:
+        stack = [(root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            out.append((node, depth))
+            stack.extend((child, depth + 1) for child in reversed(children[node]))
+    # Anything left sits on a parent loop; show it rather than lose it.
+    out.extend((n, 0) for n in nodes if n not in seen)
+    return out

@@ -2,22 +2,29 @@
 
 Two queries (projects, owners), then the arithmetic in ``mltrl.domain.analytics``. Pages cache the result
 keyed on ``mltrl.db.data_version`` so a rerun after a click does not recompute it.
+
+``project_list`` (the CLI's ``project list``) reads only what it prints, in plain Python: one
+query, the system levels and the tree order from ``mltrl.domain.levels``. pandas, the analytics
+and the card rules (with the Markdown renderer) are imported inside ``portfolio_frame``, so the
+CLI starts without them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from mltrl.domain import analytics
-from mltrl.domain import cards as card_rules
+from mltrl.domain import levels as engine
 from mltrl.domain.levels import MAX_LEVEL
 from mltrl.models import CardRevision, GateOverride, Project, ProjectOwner, Review, utcnow
 from mltrl.services._core import as_utc
 from mltrl.services.policy import current_policy
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = [
     "id", "code", "name", "parent_id", "parent", "status", "level", "system_level", "phase",
@@ -28,6 +35,11 @@ COLUMNS = [
 
 def portfolio_frame(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
     """One row per technology in tree order (components right after their parent)."""
+    import pandas as pd
+
+    from mltrl.domain import analytics
+    from mltrl.domain import cards as card_rules
+
     conn = session.connection()
     # Plain tuples: pandas probing SQLAlchemy Row objects one by one costs more than the query.
     rows = [tuple(r) for r in conn.execute(
@@ -116,16 +128,24 @@ def _review_notes(session: Session, rows: list[tuple], now: datetime) -> tuple[d
 
 
 def project_list(session: Session) -> list[dict]:
-    """The CLI's ``project list --json`` records, in tree order."""
-    frame = portfolio_frame(session)
+    """The CLI's ``project list --json`` records, in tree order: the same rows, order and values as
+    ``portfolio_frame``'s code, name, parent, level, system level and status columns, without pandas."""
+    rows = [tuple(r) for r in session.connection().execute(
+        select(Project.id, Project.code, Project.name, Project.parent_id, Project.status, Project.level)
+        .order_by(Project.code)
+    )]
+    code_by_id = {r[0]: r[1] for r in rows}
+    parent_by_id = {r[0]: r[3] for r in rows}
+    system = engine.system_levels(parent_by_id, {r[0]: r[5] for r in rows})
+    by_id = {r[0]: r for r in rows}
     return [
         {
-            "code": row.code,
-            "name": row.name,
-            "parent": None if pd.isna(row.parent) else row.parent,
-            "level": None if pd.isna(row.level) else int(row.level),
-            "system_level": None if pd.isna(row.system_level) else int(row.system_level),
-            "status": row.status,
+            "code": by_id[pid][1],
+            "name": by_id[pid][2],
+            "parent": code_by_id.get(by_id[pid][3]),
+            "level": None if by_id[pid][5] is None else int(by_id[pid][5]),
+            "system_level": None if system[pid] is None else int(system[pid]),
+            "status": by_id[pid][4],
         }
-        for row in frame.itertuples(index=False)
+        for pid, _ in engine.tree_order(list(by_id), parent_by_id)
     ]

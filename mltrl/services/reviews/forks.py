@@ -1,6 +1,7 @@
 """Forks (bifurcation): a new technology linked to its parent, starting at the level the parent
 held, with its owners and a copy of its card; the parent's history before the fork is derived as
-the fork's past (``lineage_events``), never copied.
+the fork's past (``lineage_events``), never copied. The card service is imported by ``fork``, which
+copies the card, so reading reviews does not load the card renderer.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from mltrl.domain.days import as_utc
 from mltrl.domain.errors import InvalidInput
 from mltrl.domain.permissions import Permission
 from mltrl.models import LevelEvent, Project, utcnow
-from mltrl.services import cards, level_moves, projects
+from mltrl.services import level_moves, projects
 from mltrl.services._core import Actor, audit, within, write_service
 from mltrl.services.projects import get_project
 from mltrl.services.reviews._common import _note
@@ -24,6 +25,8 @@ def fork(*, session: Session, actor: Actor, code: str, new_code: str, name: str,
          at: datetime | None = None) -> Project:
     """Bifurcate: a new technology ``new_code`` going on from ``code`` at its current level, with
     its owners, a copy of its card, and the parent's history before now as its past."""
+    from mltrl.services import cards
+
     parent = get_project(session, code)
     when = as_utc(at) or utcnow()
     held = [e for e in level_moves.history(session, parent.code) if as_utc(e.at) <= when]

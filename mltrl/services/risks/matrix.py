@@ -1,7 +1,7 @@
 """Reads of the registers in SQL: the 5x5 matrix counts (with the bands of ``mltrl.domain.risk``),
 what a cell holds, a risk's review state, and the portfolio's risk views (the highest risks, the
 overdue reviews, the technologies whose open risk grew since their level change, a technology's
-risk history for the trend).
+risk history for the trend, the one read that needs pandas: it imports it when called).
 
 * Matrix cells are counted in SQL with ``CASE`` expressions built from the band edges, so no code
   loops over the risks.
@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import and_, func, literal_column, or_, select
 from sqlmodel import Session, col
 
@@ -29,6 +28,9 @@ from mltrl.domain.policy import Policy
 from mltrl.models import Project, Requirement, Risk, RiskEvent
 from mltrl.services._core import as_utc
 from mltrl.services.projects import get_project
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def review_state(row: Risk, policy: Policy, *, now: datetime | None = None) -> rules.ReviewState:
@@ -199,6 +201,8 @@ def risk_growth(session: Session, *, project_levels: Iterable[int] | None = None
 def risk_events(session: Session, code: str) -> pd.DataFrame:
     """A technology's risk history as a frame (risk_id, at, p_failure, value, status, category),
     oldest first, for the trend."""
+    import pandas as pd
+
     project = get_project(session, code)
     rows = session.execute(
         select(RiskEvent.risk_id, RiskEvent.at, RiskEvent.p_failure, RiskEvent.value, RiskEvent.status, Risk.category)

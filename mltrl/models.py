@@ -35,6 +35,10 @@ NAME_MAX = 200
 SUMMARY_MAX = 5_000
 NOTE_MAX = 2_000
 PERSON_MAX = 100
+VIA_MAX = 120
+TOKEN_NAME_MAX = 80
+USER_AGENT_MAX = 300
+ADDRESS_MAX = 64
 
 PROJECT_STATUSES = ("active", "paused", "retired")
 ROLES = ("viewer", "editor", "reviewer", "admin")
@@ -135,6 +139,8 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=32)
     before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # How the actor acted when not in person: "token NAME" for a write made with an API token.
+    via: str | None = Field(default=None, max_length=VIA_MAX)
 
 
 _user_version = version_column()
@@ -159,6 +165,52 @@ class User(SQLModel, table=True):
     created_by: str = Field(max_length=PERSON_MAX)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1, sa_column=_user_version)
+
+
+# A browser's sign-in (local accounts): the cookie holds a random token, this row only its SHA-256.
+# It ends at ``expires_at`` (absolute lifetime), after the idle timeout since ``last_seen_at``, or
+# when revoked (sign-out, a password, role or enabled change, an admin). Not in backups: a restored
+# database signs everyone in again.
+class UserSession(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="appuser.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    user_agent: str = Field(default="", max_length=USER_AGENT_MAX)
+    address: str = Field(default="", max_length=ADDRESS_MAX)
+    revoked_at: datetime | None = Field(default=None)
+    revoked_by: str | None = Field(default=None, max_length=PERSON_MAX)
+    revoked_reason: str | None = Field(default=None, max_length=64)
+
+
+# A failed sign-in, kept for the throttle (per account name and per address) and pruned after a day.
+class SignInFailure(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    name: str = Field(max_length=PERSON_MAX, index=True)
+    address: str = Field(default="", max_length=ADDRESS_MAX, index=True)
+
+
+# A personal API token (or a service account's): shown once, stored as its SHA-256; acts with the
+# lower of its ``role`` and its owner's role, until ``expires_at`` or revocation. ``prefix`` (the
+# token's first characters) lets a person tell their tokens apart without the secret.
+class ApiToken(SQLModel, table=True):
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="appuser.id", index=True)
+    name: str = Field(max_length=TOKEN_NAME_MAX)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    role: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=PERSON_MAX)
+    expires_at: datetime | None = Field(default=None)
+    last_used_at: datetime | None = Field(default=None)
+    revoked_at: datetime | None = Field(default=None)
+    revoked_by: str | None = Field(default=None, max_length=PERSON_MAX)
 
 
 CARD_ACTIONS = ("edit", "import", "restore")

@@ -62,3 +62,15 @@ class RowErrors(InvalidInput):
         more = f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
         super().__init__(what, f"{len(errors)} problem(s), nothing was {verb}: {shown}{more}")
         self.errors = errors
+
+
+class Unauthenticated(MltrlError):
+    """No credentials, or ones that are unknown, expired or revoked (a session cookie, an API token)."""
+
+
+class Throttled(MltrlError):
+    """Too many failed sign-ins for an account or from an address; ``wait`` says for how long."""
+
+    def __init__(self, message: str, wait_seconds: int):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds

@@ -70,3 +70,17 @@ def allows(role: Role | str, permission: Permission | str) -> bool:
     if permission is Permission.SETUP:
         return False
     return ROLE_ORDER.index(role) >= ROLE_ORDER.index(LEAST_ROLE[permission])
+
+
+def effective_role(role: Role | str, cap: Role | str | None) -> Role:
+    """The lower of an account's ``role`` and a ``cap`` (an API token's role); the role itself
+    when there is no cap. A token never acts above its owner, whatever role it was given."""
+    role = Role(role)
+    if cap is None:
+        return role
+    return min(role, Role(cap), key=ROLE_ORDER.index)
+
+
+def at_most(role: Role | str, ceiling: Role | str) -> bool:
+    """Whether ``role`` is no higher than ``ceiling`` (a token's role against its owner's)."""
+    return ROLE_ORDER.index(Role(role)) <= ROLE_ORDER.index(Role(ceiling))

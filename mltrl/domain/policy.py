@@ -12,6 +12,9 @@ changed ones (table ``orgsetting``) and lays them over these defaults.
 * Review readiness: a level counts as ready for its gated review when its exit criteria average at
   least this percentage (80).
 * Deployed cadence: a level 9 technology is reviewed again every this many days (90).
+* Sign-in sessions: a browser session ends after this many hours without use (idle timeout, 12)
+  and, used or not, this many days after sign-in (absolute lifetime, 14). The idle timeout may not
+  be longer than the lifetime.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ def _cadence_spec(g: risk_rules.Grade) -> SettingSpec:
 DEFAULT_CARD_STALE_DAYS = 90
 
 
+# A browser's sign-in ends after this many idle hours, or this many days after it began.
+DEFAULT_SESSION_IDLE_HOURS = 12
+DEFAULT_SESSION_LIFETIME_DAYS = 14
+
+
 def specs(card_stale_default: int = DEFAULT_CARD_STALE_DAYS) -> tuple[SettingSpec, ...]:
     """Every setting, in the order the admin page shows them."""
     return (*(_cadence_spec(g) for g in risk_rules.GRADES),
@@ -56,7 +64,13 @@ def specs(card_stale_default: int = DEFAULT_CARD_STALE_DAYS) -> tuple[SettingSpe
                              "for its gated review.", default=80, minimum=1, maximum=100, unit="percent"),
             SettingSpec(key="deployed_review_days", label="Review a deployed (level 9) technology every",
                         help="Days between two reviews of a deployed technology; later ones are overdue.",
-                        default=90, minimum=1, maximum=730))
+                        default=90, minimum=1, maximum=730),
+            SettingSpec(key="session_idle_hours", label="Sign a browser out after it is idle for",
+                        help="Hours without a page load or click after which a browser's sign-in ends.",
+                        default=DEFAULT_SESSION_IDLE_HOURS, minimum=1, maximum=24 * 30, unit="hours"),
+            SettingSpec(key="session_lifetime_days", label="Sign a browser out, used or not, after",
+                        help="Days after signing in at which a browser's sign-in ends, however busy.",
+                        default=DEFAULT_SESSION_LIFETIME_DAYS, minimum=1, maximum=365))
 
 
 @dataclass(frozen=True)
@@ -68,18 +82,23 @@ class Policy:
     card_stale_days: int = DEFAULT_CARD_STALE_DAYS
     review_ready_threshold: int = 80
     deployed_review_days: int = 90
+    session_idle_hours: int = DEFAULT_SESSION_IDLE_HOURS
+    session_lifetime_days: int = DEFAULT_SESSION_LIFETIME_DAYS
 
     @classmethod
     def from_values(cls, values: Mapping[str, int]) -> Policy:
         return cls(risk_review_days={g.name: int(values[f"risk_review_days.{g.name}"]) for g in risk_rules.GRADES},
                    card_stale_days=int(values["card_stale_days"]),
                    review_ready_threshold=int(values["review_ready_threshold"]),
-                   deployed_review_days=int(values["deployed_review_days"]))
+                   deployed_review_days=int(values["deployed_review_days"]),
+                   session_idle_hours=int(values["session_idle_hours"]),
+                   session_lifetime_days=int(values["session_lifetime_days"]))
 
     def values(self) -> dict[str, int]:
         return {**{f"risk_review_days.{k}": v for k, v in self.risk_review_days.items()},
                 "card_stale_days": self.card_stale_days, "review_ready_threshold": self.review_ready_threshold,
-                "deployed_review_days": self.deployed_review_days}
+                "deployed_review_days": self.deployed_review_days,
+                "session_idle_hours": self.session_idle_hours, "session_lifetime_days": self.session_lifetime_days}
 
 
 def defaults(card_stale_default: int = 90) -> dict[str, int]:
@@ -111,4 +130,8 @@ def check(values: Mapping[str, object], card_stale_default: int = 90) -> dict[st
             raise InvalidInput(f"risk_review_days.{higher.name}",
                                f"{hi} days is longer than the {lower.name} cadence ({lo} days): a higher risk is "
                                "reviewed at least as often")
+    idle, lifetime = checked["session_idle_hours"], checked["session_lifetime_days"]
+    if idle > lifetime * 24:
+        raise InvalidInput("session_idle_hours",
+                           f"{idle} hours is longer than the sign-in lifetime ({lifetime} days = {lifetime * 24} hours)")
     return checked

@@ -38,14 +38,14 @@ from sqlmodel import Session, SQLModel
 from mltrl.domain.days import as_utc, parse_when  # noqa: F401  (re-exported for the services)
 from mltrl.domain.errors import Busy, Conflict, InvalidInput, PermissionDenied
 from mltrl.domain.fields import one_line
-from mltrl.models import PERSON_MAX, AuditEntry, User
-from mltrl.domain.permissions import LEAST_ROLE, Permission, Role, allows
+from mltrl.models import PERSON_MAX, VIA_MAX, AuditEntry, User
+from mltrl.domain.permissions import LEAST_ROLE, Permission, Role, allows, effective_role
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 WRITE_SERVICES: list[Callable[..., Any]] = []
-SECRET_FIELDS = frozenset({"password_hash"})
+SECRET_FIELDS = frozenset({"password_hash", "token_hash"})
 
 # Retries of a use case that met a locked database (SQLite) or a deadlock (PostgreSQL); with
 # SQLite's own 5 s busy timeout per attempt this rides out a long burst of writers.
@@ -56,15 +56,25 @@ _TRANSIENT_PGCODES = {"40001", "40P01"}  # serialization failure, deadlock detec
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: recorded on every write and in the audit trail."""
+    """Who is acting: recorded on every write and in the audit trail.
+
+    ``via`` says how, when not in person ("token ci-bot": a write made with an API token; it goes
+    into the audit row beside the name). ``role_cap`` is the most the acting may do, whatever the
+    account's role (a token's role): the account's role and the cap, the lower one, decide."""
 
     name: str
+    via: str | None = None
+    role_cap: Role | None = None
 
     def __post_init__(self) -> None:
         name = one_line(self.name, "user", PERSON_MAX)
         if not name:
             raise InvalidInput("user", "a name is required to act (use --as NAME or MLTRL_USER)")
         object.__setattr__(self, "name", name)
+        if self.via is not None:
+            object.__setattr__(self, "via", one_line(self.via, "via", VIA_MAX) or None)
+        if self.role_cap is not None:
+            object.__setattr__(self, "role_cap", Role(self.role_cap))
 
 
 def account_count(session: Session) -> int:
@@ -88,12 +98,14 @@ def authorize(session: Session, actor: Actor, permission: Permission) -> None:
         )
     if user.disabled:
         raise PermissionDenied(f"The account {actor.name!r} is disabled.")
-    if not allows(user.role, permission):
+    role = effective_role(user.role, actor.role_cap)
+    if not allows(role, permission):
         needed = LEAST_ROLE[permission]
+        who = f"{actor.name} is a {user.role}" if role == user.role else f"{actor.via or 'this access'} acts as a {role}"
         raise PermissionDenied(
-            f"{actor.name} is a {user.role}; this needs the {needed} role"
-            + (" or higher." if needed is not Role.ADMIN else ".")
+            f"{who}; this needs the {needed} role" + (" or higher." if needed is not Role.ADMIN else ".")
         )
+
 
 
 def _transient(exc: DBAPIError) -> bool:
@@ -188,6 +200,7 @@ def audit(
     """Record one change in the audit trail (flushed with the use case, committed with it)."""
     entry = AuditEntry(
         actor=actor.name,
+        via=actor.via,
         entity=entity,
         entity_id=str(entity_id),
         action=action,

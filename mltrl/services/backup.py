@@ -99,9 +99,14 @@ class BackupInfo:
         return sum(self.rows.values())
 
 
+# Left out of backups: browser sign-ins and failed sign-ins live for hours, and a restored
+# database signs everyone in again.
+EPHEMERAL_TABLES = frozenset({"usersession", "signinfailure"})
+
+
 def tables() -> list[Table]:
-    """Every table of the schema, parents before children."""
-    return list(SQLModel.metadata.sorted_tables)
+    """Every table of the schema but the ephemeral ones, parents before children."""
+    return [t for t in SQLModel.metadata.sorted_tables if t.name not in EPHEMERAL_TABLES]
 
 
 def tool_version() -> str:

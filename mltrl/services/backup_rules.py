@@ -257,6 +257,7 @@ RULES: dict[str, Callable[[dict[str, Any]], None]] = {
     "keyresult": lambda row: okr.parse_target_level(row["target_level"]),
     "checkin": lambda row: okr.parse_confidence(row["confidence"]),
     "orgsetting": lambda row: _one_of(row, "key", [s.key for s in policy.specs()]),
+    "apitoken": lambda row: (_one_of(row, "role", permissions.ROLE_ORDER), _required(row, "name")),
 }
 """Each table's rules beyond its column types; a rule raises ``InvalidInput`` naming the field."""
 

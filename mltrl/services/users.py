@@ -15,9 +15,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from mltrl.domain import fields
+from mltrl.domain import credentials, fields
 from mltrl.domain.errors import InvalidInput, NotFound
-from mltrl.models import EMAIL_MAX, NAME_MAX, PERSON_MAX, User, utcnow
+from mltrl.models import EMAIL_MAX, NAME_MAX, PERSON_MAX, User, UserSession, utcnow
 from mltrl.domain.permissions import Permission, Role, parse_role
 from mltrl.services._core import Actor, account_count, audit, snapshot, write_service
 
@@ -147,11 +147,14 @@ def _enabled_admins(session: Session) -> int:
 
 
 def _add(session: Session, actor: Actor, *, name: str, role: Role, password: str | None,
-         display_name: str | None, email: str | None) -> User:
+         display_name: str | None, email: str | None, service: bool = False) -> User:
     name = clean_username(name)
     email = _clean_email(email)
     display = _clean_display(display_name, name)
-    password_hash = _hash(password) if password is not None or not email else None
+    if service and (password is not None or email):
+        raise InvalidInput("password", "a service account signs in with nothing but its API tokens: "
+                                       "give it neither a password nor an e-mail")
+    password_hash = _hash(password) if not service and (password is not None or not email) else None
     if session.execute(select(User).where(User.name == name)).scalar_one_or_none() is not None:
         raise InvalidInput("name", f"{name} is already taken")
     if email and session.execute(select(User).where(User.email == email)).scalar_one_or_none() is not None:
@@ -178,15 +181,16 @@ def create_first_admin(
 @write_service(Permission.ADMIN)
 def add_user(
     *, session: Session, actor: Actor, name: str, role: str | Role, password: str | None = None,
-    display_name: str | None = None, email: str | None = None,
+    display_name: str | None = None, email: str | None = None, service: bool = False,
 ) -> Account:
     """Add an account. A password is required unless the user signs in through the identity
-    provider (an e-mail and no password)."""
+    provider (an e-mail and no password) or is a ``service`` account (a CI job, say: a role and API
+    tokens, no password, never signs in)."""
     role = _clean_role(role)
     if role is not Role.ADMIN and not has_accounts(session):
         raise InvalidInput("role", "the first account must be an admin, so someone can manage the others")
     user = _add(session, actor, name=name, role=role, password=password,
-                display_name=display_name, email=email)
+                display_name=display_name, email=email, service=service)
     return _account(user)
 
 
@@ -212,6 +216,8 @@ def set_role(*, session: Session, actor: Actor, name: str, role: str | Role) -> 
     user = get_user(session, name)
     new_role = _clean_role(role)
     _guard_last_admin(session, user, losing_admin=new_role is not Role.ADMIN)
+    if new_role.value != user.role:
+        revoke_sessions(session, user, reason="role changed", by=actor.name)
     return _account(_change(session, actor, user, "role", role=new_role.value))
 
 
@@ -220,6 +226,8 @@ def set_disabled(*, session: Session, actor: Actor, name: str, disabled: bool = 
     """Disable (or enable again) an account; its history stays."""
     user = get_user(session, name)
     _guard_last_admin(session, user, losing_admin=disabled)
+    if disabled:
+        revoke_sessions(session, user, reason="account disabled", by=actor.name)
     return _account(_change(session, actor, user, "disable" if disabled else "enable", disabled=disabled))
 
 
@@ -227,13 +235,34 @@ def set_disabled(*, session: Session, actor: Actor, name: str, disabled: bool = 
 def reset_password(*, session: Session, actor: Actor, name: str, new_password: str) -> Account:
     """An admin sets a new password for someone who forgot theirs."""
     user = get_user(session, name)
-    return _account(_change(session, actor, user, "password", password_hash=_hash(new_password, field="new_password")))
+    password_hash = _hash(new_password, field="new_password")
+    revoke_sessions(session, user, reason="password reset", by=actor.name)
+    return _account(_change(session, actor, user, "password", password_hash=password_hash))
 
 
 @write_service(Permission.SELF)
-def change_password(*, session: Session, actor: Actor, current_password: str, new_password: str) -> Account:
-    """The acting user changes their own password (the current one is required)."""
+def change_password(*, session: Session, actor: Actor, current_password: str, new_password: str,
+                    keep_session: str | None = None) -> Account:
+    """The acting user changes their own password (the current one is required). Their other
+    sign-ins end; ``keep_session`` (this browser's session secret) stays signed in."""
     user = get_user(session, actor.name)
     if authenticate(session, actor.name, current_password) is None:
         raise InvalidInput("current_password", "that is not your current password")
-    return _account(_change(session, actor, user, "password", password_hash=_hash(new_password, field="new_password")))
+    password_hash = _hash(new_password, field="new_password")
+    revoke_sessions(session, user, reason="password changed", by=actor.name, keep=keep_session)
+    return _account(_change(session, actor, user, "password", password_hash=password_hash))
+
+
+def revoke_sessions(session: Session, user: User, *, reason: str, by: str, keep: str | None = None) -> int:
+    """End every live browser sign-in of ``user`` (but the one whose secret is ``keep``), within
+    the caller's transaction; returns how many ended."""
+    query = select(UserSession).where(UserSession.user_id == user.id, col(UserSession.revoked_at).is_(None))
+    if keep:
+        query = query.where(UserSession.token_hash != credentials.digest(keep))
+    ended = 0
+    now = utcnow()
+    for row in session.execute(query).scalars():
+        row.revoked_at, row.revoked_by, row.revoked_reason = now, by, reason
+        session.add(row)
+        ended += 1
+    return ended

@@ -25,6 +25,8 @@ from mltrl.services import (
     projects,
     reviews,
     risks,
+    sessions,  # noqa: F401  (imported so WRITE_SERVICES holds its use cases)
+    tokens,  # noqa: F401
     users,
 )
 from tests.factories import everything, make_project

@@ -140,8 +140,8 @@ def test_every_table_in_the_metadata_is_exported_with_every_column(session: Sess
     document = json.loads(backup.export_backup(session=session, actor=TESTER))
     exported = [t["name"] for t in document["tables"]]
     # A table added to the models later must show up here without touching the exporter.
-    assert set(exported) == set(SQLModel.metadata.tables)
-    assert exported == [t.name for t in SQLModel.metadata.sorted_tables]  # parents first
+    assert set(exported) == set(SQLModel.metadata.tables) - {"usersession", "signinfailure"}
+    assert exported == [t.name for t in SQLModel.metadata.sorted_tables if t.name in exported]  # parents first
     for entry in document["tables"]:
         table = SQLModel.metadata.tables[entry["name"]]
         assert entry["columns"] == [c.name for c in table.columns]

@@ -17,7 +17,19 @@ def test_defaults_round_trip_through_a_policy():
     assert policy.Policy.from_values(values).values() == values
     assert policy.Policy.from_values(values).card_stale_days == 45
     assert [s.key for s in policy.specs()] == [f"risk_review_days.{g.name}" for g in rules.GRADES] + [
-        "card_stale_days", "review_ready_threshold", "deployed_review_days"]
+        "card_stale_days", "review_ready_threshold", "deployed_review_days",
+        "session_idle_hours", "session_lifetime_days"]
+
+
+@given(st.integers(1, 720), st.integers(1, 365))
+def test_the_idle_timeout_is_accepted_exactly_when_it_fits_in_the_sign_in_lifetime(idle_hours, lifetime_days):
+    values = policy.defaults() | {"session_idle_hours": idle_hours, "session_lifetime_days": lifetime_days}
+    if idle_hours <= lifetime_days * 24:
+        assert policy.check(values)["session_idle_hours"] == idle_hours
+    else:
+        with pytest.raises(InvalidInput, match="longer than the sign-in lifetime") as refused:
+            policy.check(values)
+        assert refused.value.field == "session_idle_hours"
 
 
 @given(st.lists(st.integers(1, 730), min_size=len(rules.GRADES), max_size=len(rules.GRADES)))
@@ -38,6 +50,8 @@ def test_cadences_are_accepted_exactly_when_higher_grades_are_reviewed_at_least_
     ({"risk_review_days.low": 731}, "risk_review_days.low", "outside 1-730"),
     ({"risk_review_days.critical": 61}, "risk_review_days.critical", "longer than the high cadence"),
     ({"nonsense": 1}, "nonsense", "not a setting"),
+    ({"session_idle_hours": 0}, "session_idle_hours", "outside 1-720 hours"),
+    ({"session_lifetime_days": 366}, "session_lifetime_days", "outside 1-365 days"),
 ])
 def test_refusals_name_the_setting(changes, field, words):
     with pytest.raises(InvalidInput) as refusal:

@@ -58,7 +58,7 @@ postgres:
 run: install
 	$(VENV)/bin/mltrl db upgrade
 	$(VENV)/bin/mltrl demo load --if-empty
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
+	$(VENV)/bin/streamlit run server.py --server.port $(PORT) --server.address $(ADDRESS) \
 		--server.headless true --browser.gatherUsageStats false
 
 # ruff (pyproject.toml's [tool.ruff]) and the layer contracts (import-linter, [tool.importlinter]).

@@ -121,6 +121,16 @@ def upgrade_db(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
+def schema_heads(connection) -> tuple[set[str], set[str]]:
+    """The database's Alembic revisions and the code's heads: equal when the schema is current."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    heads = set(ScriptDirectory.from_config(alembic_config(str(connection.engine.url))).get_heads())
+    return current, heads
+
+
 def downgrade_db(url: str, revision: str = "base") -> None:
     engine = make_engine(url, foreign_keys=False, poolclass=NullPool)
     try:

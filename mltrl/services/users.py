@@ -7,6 +7,7 @@ never locks itself out.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -127,7 +128,7 @@ def authenticate(session: Session, name: str, password: str) -> Account | None:
     stored = user.password_hash if user is not None and user.password_hash else None
     try:
         if stored is None:
-            _hasher.verify(_DUMMY_HASH, password or "")
+            _hasher.verify(_dummy_hash(), password or "")
             return None
         _hasher.verify(stored, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -137,7 +138,10 @@ def authenticate(session: Session, name: str, password: str) -> Account | None:
     return _account(user)
 
 
-_DUMMY_HASH = _hasher.hash("not a real password, only for equal timing")
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown name (equal timing), made on first need, not at import."""
+    return _hasher.hash("not a real password, only for equal timing")
 
 
 def _enabled_admins(session: Session) -> int:

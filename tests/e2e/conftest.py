@@ -76,7 +76,7 @@ def _wait_healthy(proc: subprocess.Popen, base_url: str, log: Path) -> None:
 @contextmanager
 def demo_server(tmp_path_factory: pytest.TempPathFactory, name: str,
                 seed: Callable[[str], None] | None = None) -> Iterator[str]:
-    """A ``streamlit run app.py`` server on a free port over a fresh database holding the demo
+    """A ``streamlit run server.py`` server on a free port over a fresh database holding the demo
     (then whatever ``seed(database_url)`` adds); yields the base URL (``http://127.0.0.1:PORT``)
     and stops the server afterwards. Its output goes to ``artifacts/server-NAME.log``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -113,12 +113,12 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def launch_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on a free loopback port with ``env``, output to ``log``;
+    """Start ``streamlit run server.py`` (the pages and the HTTP routes, as ``make run``) on a free loopback port with ``env``, output to ``log``;
     returns the process and its base URL once it answers its health check."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     cmd = [
-        str(BIN / "streamlit"), "run", "app.py",
+        str(BIN / "streamlit"), "run", "server.py",
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         "--global.developmentMode", "false",

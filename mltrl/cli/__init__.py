@@ -8,7 +8,7 @@ The acting user is ``--as NAME``, else ``MLTRL_USER``, else the login name.
 
 One module per noun, each a typer group added here: ``db``, ``demo``, ``project`` (and ``fork``),
 ``level``, ``card``, ``requirements`` and ``risks`` (``registers``), ``review``, ``okr``,
-``analytics``, ``user``; ``export`` / ``import`` (the whole database) are in ``backup``. Commands
+``analytics``, ``user``, ``token``; ``export`` / ``import`` (the whole database) are in ``backup``. Commands
 call the services' public functions only.
 
 Start-up stays light: a noun module imports at its top only services that load no pandas, numpy,
@@ -22,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from mltrl.cli import analytics, backup, card, common, demo, level, okr, project, registers, review, user
+from mltrl.cli import analytics, backup, card, common, demo, level, okr, project, registers, review, token, user
 from mltrl.cli import db as db_noun
 
 app = typer.Typer(cls=common.Refusing, no_args_is_help=True, add_completion=False,
@@ -45,6 +45,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(project.app, name="project")
 app.add_typer(level.app, name="level")
 app.add_typer(user.app, name="user")
+app.add_typer(token.app, name="token")
 app.add_typer(card.app, name="card")
 app.add_typer(registers.requirements_app, name="requirements")
 app.add_typer(registers.risks_app, name="risks")

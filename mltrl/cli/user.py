@@ -54,15 +54,17 @@ def user_add(
     display_name: Annotated[str | None, typer.Option("--display-name", help="Full name to show.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="E-mail, to match identity-provider sign-in.")] = None,
     no_password: Annotated[bool, typer.Option("--no-password", help="Identity-provider sign-in only (needs --email).")] = False,
+    service: Annotated[bool, typer.Option("--service", help="A service account (a CI job): a role and API tokens "
+                                                            "(`mltrl token create --owner`), never a password.")] = False,
 ) -> None:
     """Add an account. The password is read from a prompt, or from stdin twice when piped.
     The first account must be an admin."""
     from mltrl.services import users
 
-    password = None if no_password else _read_new_password()
+    password = None if no_password or service else _read_new_password()
     account = write(users.add_user, name=name, role=role, password=password,
-                    display_name=display_name, email=email)
-    say(f"added {account.name} ({account.role})")
+                    display_name=display_name, email=email, service=service)
+    say(f"added {account.name} ({account.role}{', service account' if service else ''})")
 
 
 @app.command("list")

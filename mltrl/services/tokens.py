@@ -2,7 +2,7 @@
 
 A token is shown once, when created; ``apitoken`` keeps its SHA-256 and its first characters (to
 tell tokens apart). It acts as its owner, with the lower of its own role and the owner's
-(``Actor.role_cap``), until it expires (the end of its expiry day, UTC) or is revoked by its owner
+(``Actor.role_cap``), until it expires (the last instant of its expiry day, UTC) or is revoked by its owner
 or an admin. A disabled owner's tokens are refused. Every write made with a token is audited
 under the owner's name with ``via`` = "token NAME"; its last use is noted (at most once a minute).
 """
@@ -42,7 +42,7 @@ class TokenInfo:
 
     @property
     def live(self) -> bool:
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > utcnow())
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at >= utcnow())
 
 
 def _info(row: ApiToken, owner: str) -> TokenInfo:
@@ -59,7 +59,7 @@ def _expiry(expires: date | str | None) -> datetime | None:
         days.parse_day(expires, field="expires")
     if day < days.today():
         raise InvalidInput("expires", f"{day.isoformat()} has passed: give today or a later day")
-    return days.day_end(day)
+    return days.last_instant(day)
 
 
 @write_service(Permission.SELF)
@@ -136,7 +136,7 @@ def actor_for(session: Session, secret: str | None, *, now: datetime | None = No
         raise Unauthenticated("An API token is required: send it as `Authorization: Bearer <token>`.")
     row = session.execute(select(ApiToken).where(ApiToken.token_hash == credentials.digest(secret))).scalar_one_or_none()
     now = days.as_utc(now) if now is not None else utcnow()
-    if row is None or row.revoked_at is not None or (row.expires_at is not None and days.as_utc(row.expires_at) <= now):
+    if row is None or row.revoked_at is not None or (row.expires_at is not None and days.as_utc(row.expires_at) < now):
         raise Unauthenticated(BAD_TOKEN)
     owner = session.get(User, row.user_id)
     if owner is None or owner.disabled:

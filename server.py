@@ -4,10 +4,27 @@ routes beside them (``mltrl.web``), in one process over the same services.
 ``make run`` serves it with ``streamlit run server.py`` (Streamlit finds ``app`` below); any ASGI
 server can too: ``uvicorn server:app --host 0.0.0.0 --port 8501`` (one worker per process; run
 several processes behind a proxy for more, see the README's "For a team").
+
+With local accounts people sign in through ``/sign-in`` (a session cookie); when an identity
+provider is configured (``[auth]`` in ``.streamlit/secrets.toml``) ``st.login`` signs them in and
+the sign-in middleware stays out of the way.
 """
 
 import streamlit as st
+from starlette.middleware import Middleware
 
-from mltrl.web import health_routes
+from mltrl.web import SignInRequired, health_routes, sign_in_routes
 
-app = st.App("app.py", routes=[*health_routes])
+
+def _identity_provider() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+app = st.App(
+    "app.py",
+    routes=[*health_routes, *sign_in_routes],
+    middleware=[] if _identity_provider() else [Middleware(SignInRequired)],
+)

@@ -28,7 +28,8 @@ else:
                 with context.session() as s:
                     feedback.run_use_case(
                         lambda: users.change_password(session=s, actor=context.actor(),
-                                                      current_password=current, new_password=new),
-                        success="Your password was changed.",
+                                                      current_password=current, new_password=new,
+                                                      keep_session=access.session_secret()),
+                        success="Your password was changed; your other sign-ins have ended.",
                         reset={"pw_current": "", "pw_new": "", "pw_again": ""},
                     )

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+SESSION_COOKIE = "mltrl_session"  # the browser's sign-in cookie (set by the /sign-in route, read by the pages)
 TOKEN_PREFIX = "mltrl_"
 TOKEN_SHOWN = 10  # characters of a token shown to tell tokens apart (its prefix and a little more)
 

@@ -2,9 +2,11 @@
 
 * **Single-user mode** (no accounts in the database): no sign-in; the name in the sidebar acts and
   has every right. The Admin page offers to create the first admin.
-* **Local accounts**: a sign-in form (user name and password, checked with argon2). The signed-in
-  name lives in ``st.session_state``, which belongs to the browser tab's websocket session: a
-  browser refresh starts a new session, so the user signs in again.
+* **Local accounts**: the ``/sign-in`` route (``mltrl.web.signin``) checks the password and sets a
+  session cookie; every run reads it (``st.context.cookies``) and asks ``services.sessions`` who it
+  is, so a refresh, a new tab and the app's own links keep the person signed in until they sign
+  out, the session ends or is revoked. A page load without a live session is sent to ``/sign-in``
+  by the server; a tab whose session ended meanwhile shows a link to sign in again.
 * **Identity provider** (``[auth]`` in ``.streamlit/secrets.toml``): ``st.login`` signs in, and
   the account whose e-mail matches ``st.user.email`` decides the role. Streamlit keeps the identity
   in a signed cookie, so a refresh keeps the user signed in (until ``st.logout`` or expiry).
@@ -17,16 +19,22 @@ refuse it anyway.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 
 import streamlit as st
 
+from mltrl.domain import credentials
 from mltrl.domain.errors import MltrlError
 from mltrl.domain.permissions import Permission, Role, allows
-from mltrl.services import users
+from mltrl.services import sessions, users
 from mltrl.ui import context
 
 SIGNED_IN_KEY = "signed_in"
 VIEWER_KEY = "_viewer"
+# The session secret when no cookie carries it: AppTest cannot send cookies, so page tests sign in
+# through services.sessions and put the secret here (a browser cannot set session state).
+SECRET_KEY = "_session_secret"
+SIGNED_OUT_KEY = "_signed_out"
 PRESENT_KEY = "presenting"
 
 
@@ -81,9 +89,24 @@ def _remember(v: Viewer) -> Viewer:
     return v
 
 
+def session_secret() -> str | None:
+    """This browser's session secret: the cookie the /sign-in route set (or, in AppTest, ``SECRET_KEY``)."""
+    try:
+        secret = st.context.cookies.get(credentials.SESSION_COOKIE)
+    except Exception:  # no request context (a bare script run)
+        secret = None
+    if not isinstance(secret, str):  # AppTest answers with a stand-in object, not a cookie
+        secret = None
+    return secret or st.session_state.get(SECRET_KEY)
+
+
 def sign_out() -> None:
-    for key in (SIGNED_IN_KEY, VIEWER_KEY):
+    """End this browser's session server-side (the cookie, replayed, signs nobody in)."""
+    with context.session() as s:
+        sessions.sign_out(s, session_secret())
+    for key in (SIGNED_IN_KEY, VIEWER_KEY, SECRET_KEY):
         st.session_state.pop(key, None)
+    st.session_state[SIGNED_OUT_KEY] = True
 
 
 def _stop(pages: list) -> None:
@@ -120,14 +143,20 @@ def gate(pages: list | None = None) -> Viewer:
                 _stop(pages)
             return _remember(Viewer(account.name, account.display_name, account.role, True))
 
-        name = st.session_state.get(SIGNED_IN_KEY)
-        account = users.account_of(s, name) if name else None
-        if account is not None:
+        secret = session_secret()
+        signed = sessions.current(s, secret) if secret else None
+        if signed is not None:
+            st.session_state.pop(SIGNED_OUT_KEY, None)
+            account = signed.account
             return _remember(Viewer(account.name, account.display_name, account.role))
-        if name:  # signed in, but the account was disabled or removed since
-            sign_out()
-            st.warning("Your account is no longer enabled; you have been signed out.", icon=":material/logout:")
-        _sign_in_screen_local(s)
+        was = st.session_state.pop(SIGNED_IN_KEY, None)
+        st.session_state.pop(VIEWER_KEY, None)
+        if st.session_state.get(SIGNED_OUT_KEY):
+            st.success("You have signed out.", icon=":material/logout:")
+        elif was or secret:  # signed in, but the session ended or the account was disabled since
+            st.warning("Your sign-in has ended (signed out elsewhere, idle too long, your password or role "
+                       "changed, or your account was disabled); sign in again.", icon=":material/logout:")
+        _sign_in_screen_local()
         _stop(pages)
 
 
@@ -138,23 +167,24 @@ def _sign_in_screen_oidc() -> None:
               icon=":material/login:", type="primary")
 
 
-def _sign_in_screen_local(session) -> None:
+def _sign_in_screen_local() -> None:
+    from mltrl.ui.feedback import show_flash
+
     st.title("MLTRL Dashboard")
-    left, _ = st.columns([2, 3])
-    with left, st.form("sign_in", border=True):
-        st.subheader("Sign in", anchor=False)
-        name = st.text_input("User name", key="sign_in_name", autocomplete="username")
-        password = st.text_input("Password", type="password", key="sign_in_password",
-                                 autocomplete="current-password")
-        if st.form_submit_button("Sign in", type="primary", icon=":material/login:"):
-            account = users.authenticate(session, name, password)
-            if account is None:
-                st.error("Wrong user name or password, or the account is disabled.", icon=":material/block:")
-            else:
-                st.session_state[SIGNED_IN_KEY] = account.name
-                st.session_state.pop("sign_in_password", None)
-                st.rerun()
-    st.caption("A browser refresh signs you out: the sign-in lives in this tab's session.")
+    show_flash()
+    here = _here()
+    st.markdown(f'<a href="/sign-in?next={quote(here, safe="")}" target="_self" '
+                'style="font-size:1.15rem">Sign in</a> to see the portfolio.', unsafe_allow_html=True)
+    st.caption("You stay signed in in this browser, across tabs and refreshes, until you sign out.")
+
+
+def _here() -> str:
+    """The path and query of this page, to come back to after signing in."""
+    try:
+        url = urlsplit(st.context.url or "")
+    except Exception:
+        return "/"
+    return (url.path or "/") + (f"?{url.query}" if url.query else "")
 
 
 def create_first_admin_form() -> None:
@@ -172,7 +202,7 @@ def create_first_admin_form() -> None:
         p1, p2 = st.columns(2)
         password = p1.text_input("Password (8 characters or more)", type="password", key="first_admin_password")
         again = p2.text_input("Password again", type="password", key="first_admin_again")
-        if st.form_submit_button("Create admin and sign in", type="primary", icon=":material/shield_person:"):
+        if st.form_submit_button("Create the first admin", type="primary", icon=":material/shield_person:"):
             if password != again:
                 st.error("Please check **password**: the two entries differ.", icon=":material/block:")
                 return
@@ -186,8 +216,8 @@ def create_first_admin_form() -> None:
 
                 st.error(explain(exc), icon=":material/block:")
                 return
-            st.session_state[SIGNED_IN_KEY] = account.name
-            st.session_state["_flash"] = (f"Welcome, {account.display_name}: you are the first admin.", [])
+            st.session_state["_flash"] = (f"Welcome, {account.display_name}: you are the first admin. "
+                                          "Sign in with your new account.", [])
             st.rerun()
 
 

@@ -4,8 +4,12 @@ the services' public functions; they never import streamlit (only ``server.py`` 
 
 * ``health`` -- ``/healthz`` (the process answers) and ``/readyz`` (the database answers and its
   schema is at the code's head), for a load balancer.
+* ``signin`` -- ``/sign-in`` and ``/sign-out``: the session cookie of local accounts, and the
+  middleware sending a page load without a live session to the sign-in form.
 """
 
 from mltrl.web.health import routes as health_routes
+from mltrl.web.signin import SESSION_COOKIE, SignInRequired
+from mltrl.web.signin import routes as sign_in_routes
 
-__all__ = ["health_routes"]
+__all__ = ["SESSION_COOKIE", "SignInRequired", "health_routes", "sign_in_routes"]

@@ -163,6 +163,9 @@ KNOWN_CONSOLE_ERRORS = [
     # On a deep link (/project?code=...) Streamlit's frontend first probes /project/_stcore/...
     # to discover the base path, and gets a 404 before it finds the right one.
     r"status of 404 .* @ http://127\.0\.0\.1:\d+/[\w-]+/_stcore/(host-config|health)",
+    # The sign-in form answers a throttled attempt with 429 Too Many Requests (and Retry-After):
+    # Chromium logs the status of any page it loads with one.
+    r"status of 429 \(Too Many Requests\) @ http://127\.0\.0\.1:\d+/sign-in$",
 ]
 
 

@@ -5,14 +5,16 @@ restore), so this module starts its own ``streamlit run`` servers with ``start_s
 following ``conftest.app_server``'s recipe and reusing its helpers. Passwords are at least 8
 characters (the services refuse shorter ones).
 
-A full page navigation (``page.goto``) starts a new Streamlit session, which is signed out: after
-signing in, the journeys move with the sidebar's links only.
+Local sign-in goes through the server's ``/sign-in`` form, which sets a session cookie: a
+refresh, a new tab and a full navigation keep the person signed in; signing out ends the session on
+the server, so the cookie, replayed, signs nobody in.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,7 +53,7 @@ def mltrl(db: Path, *args: str, stdin: str | None = None) -> str:
 
 @pytest.fixture
 def start_server(request: pytest.FixtureRequest) -> Iterator[Callable[[Path], str]]:
-    """``start_server(db)`` starts ``streamlit run app.py`` over the SQLite file ``db`` (which may
+    """``start_server(db)`` starts ``streamlit run server.py`` over the SQLite file ``db`` (which may
     not exist yet: the app then runs over an empty database) and returns its base URL. Every
     server started is stopped when the test ends."""
     procs: list[subprocess.Popen] = []
@@ -94,11 +96,20 @@ def success(page: Page, pattern: str | re.Pattern[str]) -> Locator:
     return page.get_by_test_id("stMain").get_by_test_id("stAlertContentSuccess").filter(has_text=pattern)
 
 
-def sign_in(page: Page, name: str, password: str) -> None:
-    text_input(page, "User name").fill(name)
-    text_input(page, "Password").fill(password)
-    button(page, "Sign in").click()
-    wait_for_app(page)
+def sign_in(page: Page, name: str, password: str, *, lands_in_app: bool = True) -> None:
+    """Fill the server's sign-in form (a plain HTML page, not a Streamlit one) and send it."""
+    expect(page.get_by_role("heading", name="MLTRL Dashboard")).to_be_visible()
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if lands_in_app:
+        page.get_by_test_id("stAppViewContainer").wait_for(state="attached")
+        wait_for_app(page)
+
+
+def sign_in_error(page: Page) -> Locator:
+    return page.get_by_role("alert")
 
 
 def showing_caption(page: Page) -> Locator:
@@ -128,10 +139,13 @@ def test_first_admin_setup(page: Page, start_server, tmp_path: Path) -> None:
     text_input(form, "Password (8 characters or more)").fill("grace-secret-1")
     text_input(form, "Password again").fill("grace-secret-1")
     shot(page, "form-filled")
-    button(page, "Create admin and sign in").click()
+    button(page, "Create the first admin").click()
     wait_for_app(page)
 
-    expect(success(page, "Welcome, Grace Hopper: you are the first admin.")).to_be_visible()
+    expect(success(page, "Welcome, Grace Hopper: you are the first admin. Sign in with your new account.")
+           ).to_be_visible()
+    page.get_by_role("link", name="Sign in").click()
+    sign_in(page, "grace", "grace-secret-1")
     expect(sidebar(page).get_by_text("Grace Hopper · admin")).to_be_visible()
     expect(button(sidebar(page), "Sign out")).to_be_visible()
     expect(sidebar(page).get_by_test_id("stPageLink").filter(has_text="Set up accounts")).to_have_count(0)
@@ -148,26 +162,36 @@ def test_sign_in_and_viewer_is_read_only(page: Page, start_server, tmp_path: Pat
           stdin=f"{VIC_PASSWORD}\n{VIC_PASSWORD}\n")
     url = start_server(db)
 
-    open_app(page, url)
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    expect(text_input(page, "User name")).to_be_visible()
-    expect(showing_caption(page)).to_have_count(0)
-    expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
+    page.goto(url + "/timelines")  # any page of the app: the server sends the browser to sign in first
+    expect(page).to_have_url(re.compile(r"/sign-in\?next=%2Ftimelines$"))
+    expect(page.get_by_label("User name")).to_be_visible()
     expect(page.get_by_text("Portfolio", exact=True)).to_have_count(0)
     shot(page, "sign-in-screen")
 
-    sign_in(page, "vic", "not-the-password")
-    expect(page.get_by_test_id("stAlertContentError").filter(has_text="Wrong user name or password")).to_be_visible()
-    expect(showing_caption(page)).to_have_count(0)
+    sign_in(page, "vic", "not-the-password", lands_in_app=False)
+    expect(sign_in_error(page)).to_have_text("Wrong user name or password, or the account is disabled.")
     shot(page, "wrong-password")
 
     sign_in(page, "vic", VIC_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/timelines(\?|$)"))  # back where the person was going
+    nav_link(page, "Portfolio").click()
+    wait_for_app(page)
     expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()
     expect(showing_caption(page)).to_contain_text(f"Showing {DEMO_SIZE} of {DEMO_SIZE} technologies")
     expect(sidebar(page).get_by_text("Vic Viewer · viewer")).to_be_visible()
     expect(nav_link(page, "Portfolio")).to_have_count(1)
     expect(nav_link(page, "Admin")).to_have_count(0)
     shot(page, "viewer-portfolio")
+
+    page.reload()  # a refresh keeps the person signed in
+    page.get_by_test_id("stAppViewContainer").wait_for(state="attached")
+    wait_for_app(page)
+    expect(sidebar(page).get_by_text("Vic Viewer · viewer")).to_be_visible()
+    other = page.context.new_page()  # so does a new tab, straight to a technology
+    open_app(other, url + "/project?code=R10.1")
+    expect(other.get_by_role("heading", name=re.compile("Etalumis"))).to_be_visible()
+    expect(sidebar(other).get_by_text("Vic Viewer · viewer")).to_be_visible()
+    other.close()
 
     page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Open a technology", exact=True)).click()
     page.get_by_role("option", name=re.compile(r"^R10\.1 · ")).click()
@@ -180,6 +204,31 @@ def test_sign_in_and_viewer_is_read_only(page: Page, start_server, tmp_path: Pat
         expect(button(page, label)).to_have_count(0)
     expect(nav_link(page, "Admin")).to_have_count(0)
     shot(page, "viewer-project-read-only")
+
+    button(sidebar(page), "Sign out").click()
+    wait_for_app(page)
+    expect(success(page, "You have signed out.")).to_be_visible()
+    page.goto(url)  # the old cookie is still in the browser, but its session has ended
+    expect(page).to_have_url(re.compile(r"/sign-in\?next=%2F$"))
+    assert page.errors.unexpected() == []
+
+
+def test_five_wrong_passwords_and_the_throttle_says_when_to_try_again(page: Page, start_server, tmp_path: Path) -> None:
+    db = tmp_path / "throttle.db"
+    mltrl(db, "user", "add", "ada", "--role", "admin", stdin=f"{ADA_PASSWORD}\n{ADA_PASSWORD}\n")
+    url = start_server(db)
+    page.goto(url)
+    for attempt in range(5):
+        sign_in(page, "ada", f"wrong-{attempt}", lands_in_app=False)
+        expect(sign_in_error(page)).to_have_text("Wrong user name or password, or the account is disabled.")
+    sign_in(page, "ada", ADA_PASSWORD, lands_in_app=False)  # even the right password waits now
+    expect(sign_in_error(page)).to_have_text(
+        re.compile(r"^Too many failed sign-ins for this account: try again in 1[45] minutes\.$"))
+    shot(page, "throttled")
+    with sqlite3.connect(db) as conn:  # each refusal is in the audit trail, under "anonymous"
+        rows = conn.execute("SELECT actor, entity, entity_id, action FROM auditentry WHERE entity = 'sign-in' "
+                            "ORDER BY id").fetchall()
+    assert rows == [("anonymous", "sign-in", "ada", "failed")] * 5 + [("anonymous", "sign-in", "ada", "throttled")]
     assert page.errors.unexpected() == []
 
 

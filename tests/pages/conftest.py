@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from mltrl import db
-from mltrl.services import Actor, demo, users
+from mltrl.services import Actor, demo, sessions, users
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -46,7 +46,7 @@ def open_page(db_url: str) -> Callable[..., AppTest]:
         at = AppTest.from_file(APP, default_timeout=60)
         at.session_state["actor_name"] = actor
         if signed_in:
-            at.session_state["signed_in"] = signed_in
+            at.session_state["_session_secret"] = signed_in_secret(signed_in)
         for key, value in query.items():
             at.query_params[key] = value
         at.run()
@@ -59,6 +59,14 @@ def open_page(db_url: str) -> Callable[..., AppTest]:
 
 
 PASSWORD = "correct horse"
+
+
+def signed_in_secret(name: str, password: str = PASSWORD) -> str:
+    """A real session for ``name`` (through services.sessions, as the /sign-in route makes one);
+    AppTest cannot send its cookie, so the tests put the secret in session state instead."""
+    with db.session_scope(db.get_engine()) as s:
+        secret, _ = sessions.sign_in(s, name, password)
+    return secret
 
 
 @pytest.fixture

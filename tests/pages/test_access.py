@@ -6,11 +6,13 @@ from mltrl.services import users
 import pytest
 
 from tests.factories import make_project
-from tests.pages.conftest import APP, PASSWORD
+from tests.pages.conftest import APP, PASSWORD, signed_in_secret
 
 
-def _fresh(**state) -> AppTest:
+def _fresh(signed_in: str | None = None, **state) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    if signed_in:
+        at.session_state["_session_secret"] = signed_in_secret(signed_in)
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
@@ -28,16 +30,17 @@ def test_single_user_mode_needs_no_sign_in(db_url):
     assert "Set up accounts" in [link.label for link in at.sidebar.get("page_link")] or at.sidebar.get("page_link")
 
 
-def test_first_admin_is_created_from_the_admin_page_and_signed_in(open_page, session):
+def test_first_admin_is_created_from_the_admin_page_then_signs_in(open_page, session):
     at = open_page("views/admin.py")
     assert "Single-user mode" in at.info[0].value
     at.text_input(key="first_admin_name").input("ada")
     at.text_input(key="first_admin_display").input("Ada Lovelace")
     at.text_input(key="first_admin_password").input(PASSWORD)
     at.text_input(key="first_admin_again").input(PASSWORD)
-    _submit(at, "Create admin and sign in")
-    assert at.success[0].value == "Welcome, Ada Lovelace: you are the first admin."
-    assert "**Ada Lovelace** · admin" in [m.value for m in at.sidebar.markdown]
+    _submit(at, "Create the first admin")
+    assert at.success[0].value == "Welcome, Ada Lovelace: you are the first admin. Sign in with your new account."
+    assert at.title[0].value == "MLTRL Dashboard"  # the sign-in screen: the cookie comes from /sign-in
+    assert any('href="/sign-in?next=' in m.value for m in at.markdown)
     assert users.authenticate(session, "ada", PASSWORD).role == "admin"
 
 
@@ -46,51 +49,45 @@ def test_first_admin_form_refuses_mismatched_passwords(open_page, session):
     at.text_input(key="first_admin_name").input("ada")
     at.text_input(key="first_admin_password").input(PASSWORD)
     at.text_input(key="first_admin_again").input("something else")
-    _submit(at, "Create admin and sign in")
+    _submit(at, "Create the first admin")
     assert "the two entries differ" in at.error[0].value
     assert not users.has_accounts(session)
 
 
-def test_with_accounts_the_app_asks_to_sign_in(db_url, team):
+def test_with_accounts_the_app_asks_to_sign_in_through_the_sign_in_route(db_url, team):
     at = _fresh()
     assert at.title[0].value == "MLTRL Dashboard"
-    assert [b.label for b in at.button] == ["Sign in"]
+    link = next(m.value for m in at.markdown if "/sign-in" in m.value)
+    assert 'href="/sign-in?next=' in link and 'target="_self"' in link
+    assert not at.button and not at.text_input  # no password is typed into the websocket page
     assert len(at.dataframe) == 0  # nothing of the portfolio leaks out
 
 
-def test_wrong_password_is_refused_and_right_one_signs_in(db_url, team):
-    at = _fresh()
-    at.text_input(key="sign_in_name").input("eve")
-    at.text_input(key="sign_in_password").input("wrong password")
-    _submit(at, "Sign in")
-    assert at.error[0].value == "Wrong user name or password, or the account is disabled."
-    at.text_input(key="sign_in_name").input("eve")
-    at.text_input(key="sign_in_password").input(PASSWORD)
-    _submit(at, "Sign in")
+def test_a_live_session_signs_in_and_a_made_up_one_does_not(db_url, team):
+    at = _fresh(signed_in="eve")
     assert at.title[0].value == "Portfolio"
     assert "**Eve Editor** · editor" in [m.value for m in at.sidebar.markdown]
+    at = _fresh(_session_secret="made-up")
+    assert at.title[0].value == "MLTRL Dashboard"
+    assert "sign in again" in at.warning[0].value
 
 
-def test_disabled_user_cannot_sign_in(db_url, team):
-    at = _fresh()
-    at.text_input(key="sign_in_name").input("dan")
-    at.text_input(key="sign_in_password").input(PASSWORD)
-    _submit(at, "Sign in")
-    assert "disabled" in at.error[0].value
-
-
-def test_sign_out_returns_to_the_sign_in_screen(db_url, team):
-    at = _fresh(signed_in="eve")
+def test_sign_out_ends_the_session_and_the_secret_replayed_signs_nobody_in(db_url, team):
+    secret = signed_in_secret("eve")
+    at = _fresh(_session_secret=secret)
     assert at.title[0].value == "Portfolio"
     at.sidebar.button(key="sign_out").click().run()
     assert at.title[0].value == "MLTRL Dashboard"
+    assert at.success[0].value == "You have signed out."
+    replayed = _fresh(_session_secret=secret)
+    assert replayed.title[0].value == "MLTRL Dashboard"
 
 
 def test_a_user_disabled_meanwhile_is_signed_out_on_the_next_click(db_url, session, team):
     at = _fresh(signed_in="eve")
     users.set_disabled(session=session, actor=users.Actor("ada"), name="eve")
     at.run()
-    assert "no longer enabled" in at.warning[0].value
+    assert "your account was disabled" in at.warning[0].value
     assert at.title[0].value == "MLTRL Dashboard"
 
 

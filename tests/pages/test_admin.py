@@ -75,7 +75,7 @@ def test_audit_trail_filters_and_shows_before_and_after(open_page, session, team
 def test_single_user_mode_admin_page_offers_the_first_admin(open_page):
     at = open_page("views/admin.py")
     assert "Single-user mode" in at.info[0].value
-    assert any(b.label == "Create admin and sign in" for b in at.button)
+    assert any(b.label == "Create the first admin" for b in at.button)
 
 
 def test_backup_tab_offers_download_and_restore(open_page):

@@ -10,7 +10,7 @@ from mltrl.domain import days, levels
 from mltrl.domain import policy as policy_rules
 from mltrl import db
 from mltrl.domain.permissions import ROLE_HELP, ROLE_ORDER
-from mltrl.services import audit_trail, backup, users
+from mltrl.services import audit_trail, backup, sessions, users
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
 from mltrl.ui import access, context, feedback
@@ -74,6 +74,31 @@ with users_tab, context.session() as s:
                 feedback.run_use_case(
                     lambda: users.reset_password(session=s, actor=context.actor(), name=who, new_password=new_password),
                     success=lambda a: f"New password set for {a.name}.", reset={"change_user_password": ""})
+
+        st.subheader("Signed in now", anchor=False)
+        live = sessions.live_sessions(s)
+        if not live:
+            st.caption("Nobody is signed in with a password right now.")
+        else:
+            st.dataframe(
+                pd.DataFrame({
+                    "User": [x.user for x in live],
+                    "Signed in": [x.created_at.strftime("%Y-%m-%d %H:%M UTC") for x in live],
+                    "Last seen": [x.last_seen_at.strftime("%Y-%m-%d %H:%M UTC") for x in live],
+                    "Ends": [x.ends_at.strftime("%Y-%m-%d %H:%M UTC") for x in live],
+                    "Browser": [x.user_agent or "-" for x in live],
+                    "Address": [x.address or "-" for x in live],
+                }),
+                hide_index=True, width="stretch", key="sessions_table",
+            )
+            labels = {x.id: f"{x.user} · since {x.created_at:%Y-%m-%d %H:%M} · {x.address or 'unknown address'}"
+                      for x in live}
+            with st.form("end_session", border=False):
+                chosen = st.selectbox("Sign-in", list(labels), format_func=labels.get, key="end_session_id")
+                if st.form_submit_button("End this sign-in", icon=":material/logout:"):
+                    feedback.run_use_case(
+                        lambda: sessions.revoke_session(session=s, actor=context.actor(), session_id=chosen),
+                        success=f"Ended {labels[chosen]}: that browser must sign in again.")
 
 with settings_tab, context.session() as s:
     in_force = org_policy.current_policy(s).values()

@@ -132,3 +132,20 @@ def test_admin_saves_review_templates_as_new_versions(open_page, session, team):
     assert version == 2 and [c[0] for c in content["4"]] == keys[1:] + ["pilot"]
     _submit(at, "Save the ethics checklist as version 2")
     assert at.success[0].value == "Saved ethics checklist version 2."
+
+
+def test_an_admin_sees_who_is_signed_in_and_ends_a_sign_in(open_page, session, team):
+    from mltrl.services import sessions
+    from tests.pages.conftest import signed_in_secret
+
+    eves = signed_in_secret("eve")
+    at = open_page("views/admin.py", signed_in="ada")
+    table = _table(at, "Last seen")
+    assert sorted(table["User"]) == ["ada", "eve"]
+    eve_id = next(x.id for x in sessions.live_sessions(session) if x.user == "eve")
+    at.selectbox(key="end_session_id").set_value(eve_id)
+    next(b for b in at.button if b.label == "End this sign-in").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value.startswith("Ended eve · since ")
+    assert sessions.current(session, eves) is None
+    assert list(_table(at, "Last seen")["User"]) == ["ada"]

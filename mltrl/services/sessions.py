@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from mltrl.domain import credentials
@@ -195,10 +195,3 @@ def revoke_session(*, session: Session, actor: Actor, session_id: int) -> None:
         session.add(row)
         audit(session, actor, entity="usersession", entity_id=row.id, action="revoke",
               before=None, after={"user": owner.name})
-
-
-def failures_since(session: Session, since: datetime) -> int:
-    """Failed sign-ins recorded since ``since`` (for the admin page)."""
-    return session.execute(select(func.count()).select_from(SignInFailure)
-                           .where(SignInFailure.at >= since)).scalar_one()
-

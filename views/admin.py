@@ -86,13 +86,14 @@ with users_tab, context.session() as s:
                     "Signed in": [x.created_at.strftime("%Y-%m-%d %H:%M UTC") for x in live],
                     "Last seen": [x.last_seen_at.strftime("%Y-%m-%d %H:%M UTC") for x in live],
                     "Ends": [x.ends_at.strftime("%Y-%m-%d %H:%M UTC") for x in live],
-                    "Browser": [x.user_agent or "-" for x in live],
                     "Address": [x.address or "-" for x in live],
+                    "Browser": [(x.user_agent[:60] + "…" if len(x.user_agent) > 60 else x.user_agent) or "-"
+                                for x in live],
                 }),
                 hide_index=True, width="stretch", key="sessions_table",
             )
-            labels = {x.id: f"{x.user} · since {x.created_at:%Y-%m-%d %H:%M} · {x.address or 'unknown address'}"
-                      for x in live}
+            labels = {x.id: f"#{x.id} {x.user} · since {x.created_at:%Y-%m-%d %H:%M} · "
+                            f"{x.address or 'unknown address'}" for x in live}
             with st.form("end_session", border=False):
                 chosen = st.selectbox("Sign-in", list(labels), format_func=labels.get, key="end_session_id")
                 if st.form_submit_button("End this sign-in", icon=":material/logout:"):

@@ -146,6 +146,6 @@ def test_an_admin_sees_who_is_signed_in_and_ends_a_sign_in(open_page, session, t
     at.selectbox(key="end_session_id").set_value(eve_id)
     next(b for b in at.button if b.label == "End this sign-in").click().run()
     assert not at.exception, at.exception
-    assert at.success[0].value.startswith("Ended eve · since ")
+    assert at.success[0].value.startswith(f"Ended #{eve_id} eve · since ")
     assert sessions.current(session, eves) is None
     assert list(_table(at, "Last seen")["User"]) == ["ada"]

@@ -8,12 +8,17 @@ several processes behind a proxy for more, see the README's "For a team").
 With local accounts people sign in through ``/sign-in`` (a session cookie); when an identity
 provider is configured (``[auth]`` in ``.streamlit/secrets.toml``) ``st.login`` signs them in and
 the sign-in middleware stays out of the way.
+
+``/api/v1`` is the HTTP API (``mltrl.api``, a FastAPI application mounted here): JSON for scripts
+and CI jobs, each request signed with an API token; its docs are at ``/api/v1/docs``.
 """
 
 import streamlit as st
 from starlette.middleware import Middleware
+from starlette.routing import Mount
 
-from mltrl.web import SignInRequired, health_routes, sign_in_routes
+from mltrl.api import api
+from mltrl.web import SignInRequired, acting_as_routes, health_routes, sign_in_routes
 
 
 def _identity_provider() -> bool:
@@ -25,6 +30,6 @@ def _identity_provider() -> bool:
 
 app = st.App(
     "app.py",
-    routes=[*health_routes, *sign_in_routes],
+    routes=[*health_routes, *sign_in_routes, *acting_as_routes, Mount("/api/v1", app=api)],
     middleware=[] if _identity_provider() else [Middleware(SignInRequired)],
 )

@@ -40,7 +40,12 @@ class RuleViolation(MltrlError):
 
 
 class Conflict(MltrlError):
-    """An edit was made from a stale copy: somebody else saved in between."""
+    """An edit was made from a stale copy: somebody else saved in between. ``current_version``,
+    when known, is the version stored now (the HTTP API returns it with its 409)."""
+
+    def __init__(self, message: str, *, current_version: int | None = None):
+        super().__init__(message)
+        self.current_version = current_version
 
 
 class PermissionDenied(MltrlError):

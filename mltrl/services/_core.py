@@ -218,7 +218,8 @@ def check_version(row: Any, expected_version: int | None, what: str) -> None:
     if expected_version is not None and row.version != expected_version:
         raise Conflict(
             f"{what} changed since you opened it (version {expected_version} -> {row.version}); "
-            "reload to see the change, then try again."
+            "reload to see the change, then try again.",
+            current_version=row.version,
         )
 
 

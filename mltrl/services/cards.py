@@ -80,7 +80,7 @@ class CardConflict(Conflict):
     """Somebody saved the card after the revision this edit started from."""
 
     def __init__(self, message: str, *, theirs: CardRevision, base: int):
-        super().__init__(message)
+        super().__init__(message, current_version=theirs.number)
         self.theirs_number = theirs.number
         self.theirs_author = theirs.author
         self.theirs_at = theirs.at

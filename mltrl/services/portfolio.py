@@ -149,3 +149,34 @@ def project_list(session: Session) -> list[dict]:
         }
         for pid, _ in engine.tree_order(list(by_id), parent_by_id)
     ]
+
+
+def find_projects(session: Session, *, status: str | None = None, level: int | None = None,
+                  min_level: int | None = None, max_level: int | None = None, parent: str | None = None,
+                  owner: str | None = None, text: str | None = None) -> list[dict]:
+    """``project_list``'s records that match every filter given, in the same order: ``status``;
+    the ``level`` exactly or within ``min_level``..``max_level``; the components of ``parent``
+    (``""`` for systems, those with no parent); an ``owner`` (case-insensitive); ``text`` found in
+    the code or the name (case-insensitive)."""
+    records = project_list(session)
+    if owner is not None:
+        wanted = owner.strip().casefold()
+        rows = session.connection().execute(select(Project.code, ProjectOwner.name)
+                                            .join(ProjectOwner, ProjectOwner.project_id == Project.id))
+        owned = {code for code, name in rows if name.casefold() == wanted}
+        records = [r for r in records if r["code"] in owned]
+    if status is not None:
+        records = [r for r in records if r["status"] == status]
+    if level is not None:
+        records = [r for r in records if r["level"] == level]
+    if min_level is not None:
+        records = [r for r in records if r["level"] is not None and r["level"] >= min_level]
+    if max_level is not None:
+        records = [r for r in records if r["level"] is not None and r["level"] <= max_level]
+    if parent is not None:
+        wanted_parent = parent.strip().casefold()
+        records = [r for r in records if (r["parent"] or "").casefold() == wanted_parent]
+    if text:
+        needle = text.casefold()
+        records = [r for r in records if needle in r["code"].casefold() or needle in r["name"].casefold()]
+    return records

@@ -238,6 +238,16 @@ class PostgresServer:
             self._create(self._admin, name, TEMPLATE if migrated else "template0")
         return self.url(name)
 
+    def copy_database(self, template: str, *, prefix: str = "c") -> str:
+        """A new database copied from ``template`` (one a test suite built, e.g. with the demo
+        loaded) and its URL; drop it with ``drop_database``."""
+        name = f"{prefix}_{os.getpid()}_{next(self._counter)}"
+        with self._admin_lock:
+            if self._admin is None or self._admin.closed:
+                self._admin = self._connect()
+            self._create(self._admin, name, template)
+        return self.url(name)
+
     def drop_database(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
         if self._spare_thread is not None and self._spare_thread.is_alive():

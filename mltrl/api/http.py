@@ -83,11 +83,8 @@ def problem(status: int, kind: str, title: str, detail: str, headers: dict[str, 
 
 
 def problem_for(exc: MltrlError) -> JSONResponse:
-    for cls, status, kind, title in _KINDS:
-        if isinstance(exc, cls):
-            break
-    else:  # a refusal of a kind not listed: still the person's input
-        status, kind, title = 422, "refused", "Refused"
+    status, kind, title = next(((status, kind, title) for cls, status, kind, title in _KINDS if isinstance(exc, cls)),
+                               (422, "refused", "Refused"))  # a refusal of a kind not listed: still the input
     extra: dict[str, Any] = {}
     headers: dict[str, str] = {}
     if isinstance(exc, InvalidInput):
@@ -217,3 +214,22 @@ def page(request: Request, response: Response, items: list[Any], limit: int, off
     if links:
         response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items())
     return {"items": chunk, "total": total, "limit": limit, "offset": offset, **links}
+
+
+async def read_text(request: Request, *, field: str, limit: int) -> str:
+    """A request body of text (a card, a CSV file): at most ``limit`` bytes of UTF-8, refused
+    naming ``field`` otherwise."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidInput(field, f"the body is larger than {limit // 1024} KiB")
+        chunks.append(chunk)
+    try:
+        text = b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(field, "the body is not UTF-8 text") from None
+    if not text.strip():
+        raise InvalidInput(field, "the body is empty: send the file's text")
+    return text

@@ -8,7 +8,20 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from mltrl.api.http import ActorDep, IfMatch, Limit, Offset, SessionDep, expected_version, page, tagged
+from starlette.concurrency import run_in_threadpool
+
+from mltrl import db
+from mltrl.api.http import (
+    ActorDep,
+    IfMatch,
+    Limit,
+    Offset,
+    SessionDep,
+    expected_version,
+    page,
+    read_text,
+    tagged,
+)
 from mltrl.domain import days
 from mltrl.domain.cards import Card
 from mltrl.domain.errors import InvalidInput, NotFound
@@ -271,3 +284,42 @@ def save_card(code: str, body: CardSave, response: Response, session: SessionDep
                           summary=body.summary)
     tagged(response, rev.number)
     return {"code": code, "revision": rev.number, "saved_at": _iso(rev.at), "saved_by": rev.author}
+
+
+class Restore(Body):
+    base_revision: int | None = Field(default=None, description="The current revision you read (or If-Match).")
+    summary: str = ""
+
+
+@router.post("/projects/{code}/card/revisions/{number}/restore", summary="Save an old revision again, on top")
+def restore_card(code: str, number: int, body: Restore, response: Response, session: SessionDep,
+                 actor: ActorDep, if_match: IfMatch = None) -> dict[str, Any]:
+    base = expected_version(if_match, body.base_revision)
+    if base is None:
+        base = cards.current_card(session, code).number
+    rev = cards.restore_revision(session=session, actor=actor, code=code, number=number, base_revision=base,
+                                 summary=body.summary)
+    tagged(response, rev.number)
+    return {"code": code, "revision": rev.number, "saved_at": _iso(rev.at), "saved_by": rev.author,
+            "restored_from": number}
+
+
+CARD_TEXT_MAX = 4 * 1024 * 1024  # far above any real card; the card rules check sections' sizes
+
+
+@router.post("/cards/import", summary="Import a card written in the MLTRL Markdown layout",
+             openapi_extra={"requestBody": {"required": True,
+                                            "content": {"text/markdown": {"schema": {"type": "string"}}}}})
+async def import_card(request: Request, actor: ActorDep,
+                      project: Annotated[str | None, Query(description="Import into this code instead of "
+                                                                          "the one the card names.")] = None,
+                      summary: Annotated[str, Query(max_length=500)] = "") -> dict[str, Any]:
+    text = await read_text(request, field="card", limit=CARD_TEXT_MAX)
+    outcome = await run_in_threadpool(_import_card, actor, text, project, summary)
+    return {"code": outcome.code, "created": outcome.created, "revision": outcome.number,
+            "warnings": list(outcome.warnings)}
+
+
+def _import_card(actor, text: str, project: str | None, summary: str) -> cards.ImportOutcome:
+    with db.session_scope(db.get_engine()) as session:
+        return cards.import_card(session=session, actor=actor, text=text, code=project, summary=summary)

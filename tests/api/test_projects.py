@@ -191,3 +191,31 @@ def test_the_openapi_document_lists_every_endpoint(bare_client):
         assert path in paths, path
     docs = bare_client.get("/api/v1/docs")
     assert docs.status_code == 200 and "/api/v1/openapi.json" in docs.text
+
+
+CARD = """| Tech name (project ID) | Imported tech (N9.1) |
+|---|---|
+| Current Level | 2 |
+
+## TL;DR
+Arrived through the API.
+"""
+
+
+def test_import_a_card_as_markdown_and_restore_an_old_revision(client, session, engine):
+    imported = client.post("/api/v1/cards/import", content=CARD.encode(), headers={"Content-Type": "text/markdown"})
+    assert imported.status_code == 200, imported.text
+    assert imported.json() == {"code": "N9.1", "created": True, "revision": 1, "warnings": []}
+    assert projects.view_project(session, "N9.1").project.level == 2
+    client.put("/api/v1/projects/N9.1/card", json={"card": {"tldr": "Rewritten."}}).raise_for_status()
+    restored = client.post("/api/v1/projects/N9.1/card/revisions/1/restore", json={}, headers={"If-Match": '"2"'})
+    assert restored.json()["revision"] == 3 and restored.headers["etag"] == '"3"'
+    assert client.get("/api/v1/projects/N9.1/card").json()["card"]["tldr"] == "Arrived through the API."
+
+    before = everything(engine)
+    assert problem(client.post("/api/v1/cards/import", content=b""), 422)["field"] == "card"
+    assert problem(client.post("/api/v1/cards/import", content=b"\xff\xfe"), 422)["field"] == "card"
+    nameless = problem(client.post("/api/v1/cards/import", content=b"## TL;DR\nno table\n"), 422)
+    assert nameless["field"] == "Tech name (project ID)"
+    assert problem(client.post("/api/v1/projects/N9.1/card/revisions/9/restore", json={}), 404)
+    assert everything(engine) == before

@@ -29,7 +29,7 @@ from mltrl.api.http import PAGE_MAX, ActorDep, IfMatch, Limit, Offset, SessionDe
 from mltrl.domain import csvcells, days
 from mltrl.domain import levels as level_rules
 from mltrl.domain import risk as rules
-from mltrl.domain.errors import Conflict, InvalidInput, NotFound
+from mltrl.domain.errors import InvalidInput, NotFound
 from mltrl.domain.policy import Policy
 from mltrl.models import Requirement, Risk
 from mltrl.services import policy as org_policy
@@ -219,14 +219,8 @@ def edit_requirement(code: str, number: RequirementNumber, body: RequirementChan
 @router.delete("/projects/{code}/requirements/{number}", status_code=204, summary="Delete a requirement")
 def delete_requirement(code: str, number: RequirementNumber, session: SessionDep, actor: ActorDep,
                        if_match: IfMatch = None) -> Response:
-    version = expected_version(if_match)
-    if version is not None:  # the service deletes what is stored now: the version is checked here
-        row = _requirement(session, code, number)
-        if row.version != version:
-            raise Conflict(f"Requirement {row.number} of {code} changed since you opened it (version {version} -> "
-                           f"{row.version}); reload to see the change, then try again.",
-                           current_version=row.version)
-    registers.delete_requirement(session=session, actor=actor, code=code, number=number)
+    registers.delete_requirement(session=session, actor=actor, code=code, number=number,
+                                 expected_version=expected_version(if_match))
     return Response(status_code=204)
 
 

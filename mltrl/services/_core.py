@@ -211,6 +211,17 @@ def audit(
     return entry
 
 
+ROW_ID_MAX = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL (a larger number names no row)
+
+
+def row_by_id(session: Session, model: type[SQLModel], row_id: object) -> Any:
+    """The row of ``model`` with id ``row_id``, or ``None``: an id that is not an int within
+    1..``ROW_ID_MAX`` names no row (PostgreSQL would refuse to compare it with a 32-bit column)."""
+    if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 < row_id <= ROW_ID_MAX:
+        return None
+    return session.get(model, row_id)
+
+
 def check_version(row: Any, expected_version: int | None, what: str) -> None:
     """The optimistic version check, written once: an edit made from a stale copy (the version the
     person saw is not the row's) is refused as a ``Conflict`` naming both versions. ``None`` means

@@ -46,6 +46,7 @@ from mltrl.services._core import (
     audit,
     one_line,
     parse_when,
+    row_by_id,
     snapshot,
     write_service,
 )
@@ -70,14 +71,14 @@ def _text(text: object, field: str, *, required: bool = False) -> str:
 
 
 def _objective(session: Session, objective_id: int) -> Objective:
-    row = session.get(Objective, objective_id) if isinstance(objective_id, int) else None
+    row = row_by_id(session, Objective, objective_id)
     if row is None:
         raise NotFound(f"There is no objective {objective_id}.")
     return row
 
 
 def _key_result(session: Session, key_result_id: int) -> KeyResult:
-    row = session.get(KeyResult, key_result_id) if isinstance(key_result_id, int) else None
+    row = row_by_id(session, KeyResult, key_result_id)
     if row is None:
         raise NotFound(f"There is no key result {key_result_id}.")
     return row

@@ -19,7 +19,6 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from mltrl import db
-from mltrl.domain.permissions import Permission
 from mltrl.models import ApiToken, utcnow
 from mltrl.services import WRITE_SERVICES, Actor, backup, demo, policy, sessions, tokens, users  # noqa: F401
 from tests.api import walk_projects
@@ -52,6 +51,7 @@ NOT_EXPOSED = {
     "edit_requirements": "the grid's batch edit; the API edits one requirement at a time",
     "edit_risks": "the grid's batch edit; the API edits one risk at a time",
     "import_backup": "a whole-database restore is an admin's, with `mltrl import` on the server",
+    "load_demo": "the demo portfolio is loaded on the server (`make run`, `mltrl demo load`)",
 }
 
 _TEMPLATES: dict[str, tuple[str, dict[str, str]]] = {}

@@ -40,7 +40,7 @@ from mltrl.models import (
     RiskEvent,
     utcnow,
 )
-from mltrl.services._core import Actor, as_utc, audit, check_version, snapshot, write_service
+from mltrl.services._core import Actor, as_utc, audit, check_version, row_by_id, snapshot, write_service
 from mltrl.services.projects import find_project, get_project
 
 REQUIREMENT_COLUMNS = ["number", "kind", "statement", "level", "verification_method", "verification_status",
@@ -157,11 +157,14 @@ def update_requirement(*, session: Session, actor: Actor, code: str, number: str
 
 
 @write_service(Permission.EDIT)
-def delete_requirement(*, session: Session, actor: Actor, code: str, number: str) -> None:
+def delete_requirement(*, session: Session, actor: Actor, code: str, number: str,
+                       expected_version: int | None = None) -> None:
+    """Delete a requirement no risk is linked to (seen at ``expected_version``, when given)."""
     project = get_project(session, code)
     row = _requirement(session, project, rules.parse_number(number))
     if row is None:
         raise NotFound(f"{project.code} has no requirement {number}.")
+    check_version(row, expected_version, f"requirement {row.number}")
     linked = session.exec(select(func.count()).select_from(Risk).where(Risk.requirement_id == row.id)).scalar_one()
     if linked:
         raise InvalidInput("number", f"requirement {row.number} has {linked} risk(s) linked to it: unlink them first")
@@ -289,7 +292,7 @@ def _update_risk(session: Session, actor: Actor, project: Project, row: Risk, va
 
 
 def _risk(session: Session, project: Project, risk_id: int) -> Risk:
-    row = session.get(Risk, risk_id)
+    row = row_by_id(session, Risk, risk_id)
     if row is None or row.project_id != project.id:
         raise NotFound(f"{project.code} has no risk {risk_id}.")
     return row

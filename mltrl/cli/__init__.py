@@ -4,7 +4,9 @@ Exit codes: 0 success; 1 when a rule or a check refuses the request (the reason 
 stderr); 2 for usage errors (unknown options, a malformed date, number or id: one line naming the
 option and what is allowed). Warnings go to stderr. Never a traceback: every command runs through
 the one refusal handler of ``mltrl.cli.common`` (the root group is ``common.Refusing``).
-The acting user is ``--as NAME``, else ``MLTRL_USER``, else the login name.
+The acting user is ``--as NAME``, else ``MLTRL_USER``, else the login name. With ``--server`` /
+``MLTRL_SERVER`` and ``--token`` / ``MLTRL_TOKEN`` the commands that have a remote form act on a
+running dashboard through its API (``mltrl.cli.remote``), as the token's owner.
 
 One module per noun, each a typer group added here: ``db``, ``demo``, ``project`` (and ``fork``),
 ``level``, ``card``, ``requirements`` and ``risks`` (``registers``), ``review``, ``okr``,
@@ -35,9 +37,20 @@ def _main(
         str | None,
         typer.Option("--as", help="Act as this user (default: $MLTRL_USER, else your login name)."),
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", help="Act on a running dashboard through its API (default: $MLTRL_SERVER; "
+                                      "none: the local database).", show_default=False),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", help="The API token for --server (default: $MLTRL_TOKEN; prefer the "
+                                     "variable, a command line is visible to other users).", show_default=False),
+    ] = None,
 ) -> None:
     """MLTRL Dashboard command line: technologies, levels and the demo portfolio."""
     common.set_acting(as_)
+    common.set_remote(server, token)
 
 
 app.add_typer(db_noun.app, name="db")

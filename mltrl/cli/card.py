@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from enum import Enum
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 
 from mltrl.cli.common import (
     ID_MAX,
     JsonOption,
+    iso,
+    remote_client,
     noun,
     output_file,
     read_input,
@@ -23,8 +26,17 @@ from mltrl.cli.common import (
     write,
     write_output,
 )
+from mltrl.domain.errors import InvalidInput
 
 app = noun("TRL cards: export, import, history.")
+
+
+def _cards():
+    """The card service, imported when a command runs locally (with it the Markdown renderer and
+    the sanitiser); against a server none of it is needed."""
+    from mltrl.services import cards
+
+    return cards
 
 
 class CardFormat(str, Enum):
@@ -43,13 +55,20 @@ def card_export(
     force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Print (or write) a technology's TRL card as Markdown or HTML."""
-    from mltrl.services import cards
 
     if level is not None and revision is not None:
         raise typer.BadParameter("give --level or --revision, not both", param_hint="--revision")
     target = output_file(output, field="output", force=force)
-    with session() as s:
-        text = cards.export_card(s, code, fmt=fmt.value, level=level, number=revision)
+    client = remote_client()
+    if client is not None:
+        if fmt is not CardFormat.md:
+            raise InvalidInput("--format", "a server gives the card as Markdown (md); HTML is printed from the "
+                                           "dashboard's Cards page, or run the command on the server")
+        text = client.request("GET", f"/projects/{quote(code, safe='')}/card", raw=True,
+                              params={"format": "markdown", "level": level, "revision": revision})
+    else:
+        with session() as s:
+            text = _cards().export_card(s, code, fmt=fmt.value, level=level, number=revision)
     if target is None:
         say(text, nl=False)
         return
@@ -64,10 +83,8 @@ def card_import(
     summary: Annotated[str | None, typer.Option("--summary", help="Change summary for the new revision.")] = None,
 ) -> None:
     """Import a card as the next revision of its technology (created when its ID is new)."""
-    from mltrl.services import cards
-
     text = read_input(file, field="file")
-    outcome = write(cards.import_card, text=text, code=project, summary=summary or "")
+    outcome = write(_cards().import_card, text=text, code=project, summary=summary or "")
     warn(outcome.warnings)
     made = "created the technology and " if outcome.created else ""
     say(f"{outcome.code}: {made}saved card revision {outcome.number}")
@@ -79,12 +96,15 @@ def card_history(
     as_json: JsonOption = False,
 ) -> None:
     """A card's revisions, newest first."""
-    from mltrl.services import cards
-
-    with session() as s:
-        revs = cards.revisions(s, code)
-        records = [{"number": r.number, "at": r.at.isoformat(), "author": r.author, "action": r.action,
-                    "level": r.level, "summary": r.summary} for r in revs]
+    client = remote_client()
+    if client is not None:
+        records = [{"number": r["revision"], "at": r["at"], "author": r["author"], "action": r["action"],
+                    "level": r["level"], "summary": r["summary"]}
+                   for r in client.request("GET", f"/projects/{quote(code, safe='')}/card/revisions")]
+    else:
+        with session() as s:
+            records = [{"number": r.number, "at": iso(r.at), "author": r.author, "action": r.action,
+                        "level": r.level, "summary": r.summary} for r in _cards().revisions(s, code)]
     if as_json:
         say_json(records)
         return

@@ -188,11 +188,37 @@ def noun(help_text: str) -> typer.Typer:
 
 # --- acting user, sessions, writes ---------------------------------------------------------------
 
-_state: dict[str, str | None] = {"as": None}
+_state: dict[str, str | None] = {"as": None, "server": None, "token": None}
 
 
 def set_acting(name: str | None) -> None:
     _state["as"] = name
+
+
+def set_remote(server: str | None, token: str | None) -> None:
+    _state["server"], _state["token"] = server, token
+
+
+def remote_client():
+    """The API client when a server is set (``--server`` or ``MLTRL_SERVER``), else ``None``
+    (``mltrl.cli.remote`` is imported only then, so a local run starts without it)."""
+    if not (_state["server"] or os.environ.get("MLTRL_SERVER", "").strip()):
+        return None
+    from mltrl.cli import remote
+
+    return remote.configured(_state["server"], _state["token"])
+
+
+def remote_records(client, path: str, **params: Any) -> list[dict]:
+    """Every item of a paged API list (``{"items": [...], "next": ...}``), page by page."""
+    records: list[dict] = []
+    offset = 0
+    while True:
+        answer = client.request("GET", path, params={**params, "limit": 500, "offset": offset})
+        records.extend(answer["items"])
+        offset += len(answer["items"])
+        if not answer["items"] or offset >= answer["total"]:
+            return records
 
 
 def actor() -> Actor:
@@ -202,12 +228,24 @@ def actor() -> Actor:
 
 @contextmanager
 def session() -> Iterator[Session]:
+    """A session on the local database; refused when a server is set (a command that has no
+    remote form must not quietly act on a local file)."""
+    if remote_client() is not None:
+        from mltrl.cli import remote
+
+        raise remote.local_only()
     with db.session_scope(db.get_engine()) as s:
         yield s
 
 
 def write(use_case, **kwargs):
-    """Run a write use case as the acting user (a refusal reaches the handler: exit 1)."""
+    """Run a write use case as the acting user (a refusal reaches the handler: exit 1); with a
+    server set, through its API as the token's owner."""
+    client = remote_client()
+    if client is not None:
+        from mltrl.cli import remote
+
+        return remote.write(client, use_case.__name__, kwargs)
     with session() as s:
         return use_case(session=s, actor=actor(), **kwargs)
 

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 
-from mltrl.cli.common import AtOption, JsonOption, NoteOption, noun, say, say_json, session, warn, write
+from mltrl.cli.common import (
+    AtOption,
+    JsonOption,
+    NoteOption,
+    iso,
+    noun,
+    remote_client,
+    say,
+    say_json,
+    session,
+    warn,
+    write,
+)
 from mltrl.services import level_moves
 
 app = noun("Level history: start, graduate, switch back.")
@@ -72,13 +85,17 @@ def level_history(
     as_json: JsonOption = False,
 ) -> None:
     """A technology's level history, oldest first."""
-    with session() as s:
-        events = level_moves.history(s, code)
-        records = [
-            {"at": e.at.isoformat(), "from_level": e.from_level, "to_level": e.to_level,
-             "kind": level_moves.event_kind_label(e), "note": e.note}
-            for e in events
-        ]
+    client = remote_client()
+    if client is not None:
+        records = client.request("GET", f"/projects/{quote(code, safe='')}/history")
+    else:
+        with session() as s:
+            events = level_moves.history(s, code)
+            records = [
+                {"at": iso(e.at), "from_level": e.from_level, "to_level": e.to_level,
+                 "kind": level_moves.event_kind_label(e), "note": e.note}
+                for e in events
+            ]
     if as_json:
         say_json(records)
         return

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mltrl.cli.common import JsonOption, NoteOption, noun, say, say_json, session, write
+from mltrl.cli.common import JsonOption, NoteOption, noun, remote_client, remote_records, say, say_json, session, write
 from mltrl.services import portfolio, projects
 
 app = noun("Technologies: projects and their components.")
@@ -29,8 +29,12 @@ def project_add(
 @app.command("list")
 def project_list(as_json: JsonOption = False) -> None:
     """Every technology with its level and system level, components under their system."""
-    with session() as s:
-        records = portfolio.project_list(s)
+    client = remote_client()
+    if client is not None:
+        records = remote_records(client, "/projects")
+    else:
+        with session() as s:
+            records = portfolio.project_list(s)
     if as_json:
         say_json(records)
         return

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 
 from mltrl.cli.common import (
     ForceOption,
     JsonOption,
-    actor,
     noun,
     output_file,
     read_input,
+    remote_client,
     say,
     say_json,
     session,
+    write,
     write_output,
 )
 
@@ -29,8 +31,13 @@ InFile = Annotated[str, typer.Argument(help="CSV file with a header row.")]
 
 def _export_register(export, code: str, file: str, force: bool) -> None:
     target = output_file(file, field="file", force=force, stdout_dash=True)
-    with session() as s:
-        text = export(s, code)
+    client = remote_client()
+    if client is not None:
+        register = "requirements" if export.__name__ == "export_requirements" else "risks"
+        text = client.request("GET", f"/projects/{quote(code, safe='')}/{register}.csv", raw=True)
+    else:
+        with session() as s:
+            text = export(s, code)
     if target is None:
         say(text, nl=False)
         return
@@ -42,8 +49,7 @@ def _import_register(use_case, code: str, file: str) -> None:
     from mltrl.domain import csvcells
 
     text = read_input(file, field="file", limit=csvcells.FILE_MAX_BYTES)  # refused before it is read whole
-    with session() as s:
-        summary = use_case(session=s, actor=actor(), code=code, text=text)
+    summary = write(use_case, code=code, text=text)
     say(f"{code}: {summary.added} added, {summary.updated} updated")
 
 
@@ -85,10 +91,17 @@ def risks_matrix(code: Annotated[str | None, typer.Argument(help="Project ID (de
                  as_json: JsonOption = False) -> None:
     """The 5x5 cell counts of risks that are not closed (or of requirements)."""
     from mltrl.domain import risk as rules
-    from mltrl.services import risks
 
-    with session() as s:
-        counts = risks.matrix_counts(s, code, requirements_matrix=requirements)
+    client = remote_client()
+    if client is not None:
+        path = "/risk-matrix" if code is None else f"/projects/{quote(code, safe='')}/risk-matrix"
+        answer = client.request("GET", path, params={"requirements_matrix": "true" if requirements else None})
+        counts = {(c["p_band"], c["value_band"]): c["count"] for c in answer["cells"] if c["count"]}
+    else:
+        from mltrl.services import risks
+
+        with session() as s:
+            counts = risks.matrix_counts(s, code, requirements_matrix=requirements)
     cells = rules.matrix_cells(counts)
     if as_json:
         say_json(cells)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mltrl.domain.permissions import Permission
-from mltrl.ui import access, context
+from mltrl.ui import access
 
 st.set_page_config(
     page_title="MLTRL Dashboard", page_icon="📈", layout="wide",
@@ -49,11 +49,7 @@ navigation = st.navigation(sections, expanded=True)
 with st.sidebar:
     if not access.presenting():
         if viewer.single_user:
-            st.text_input(
-                "Acting as", key=context.ACTOR_KEY,
-                help="Single-user mode (no accounts yet): every change is recorded under this name "
-                     "in the level history and the audit trail.",
-            )
+            access.acting_as_sidebar()  # the name this browser gave (/acting-as), or a request for one
             st.page_link("views/admin.py", label="Set up accounts", icon=":material/group_add:")
         else:
             st.markdown(f"**{viewer.display_name}** · {viewer.role}")

@@ -165,44 +165,48 @@ with templates_tab, context.session() as s:
             success=lambda v: f"Saved ethics checklist version {v}.", reset={"tpl_ethics_note": ""})
 
 with audit_tab, context.session() as s:
-    facets = audit_trail.facets(s)
-    f1, f2, f3, f4 = st.columns([2, 2, 2, 3])
-    who = f1.multiselect("Person", facets.actors, key="audit_actor")
-    what = f2.multiselect("Entity", facets.entities, key="audit_entity")
-    how = f3.multiselect("Action", facets.actions, key="audit_action")
-    first = facets.first.date() if facets.first else days.today()
-    last = facets.last.date() if facets.last else days.today()
-    span = f4.date_input("Dates", value=(first, last), key="audit_dates")
-    start, end = (span[0], span[1]) if isinstance(span, tuple) and len(span) == 2 else (None, None)
-    rows, total = audit_trail.entries(s, actor=context.actor(), actors=who, entities=what, actions=how,
-                                      start=start, end=end)
-    st.caption(f"{total} matching changes" + (f"; the newest {len(rows)} shown" if total > len(rows) else "") + ".")
-    if rows:
-        table = pd.DataFrame({
-            "When": [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in rows],
-            "Person": [r.actor for r in rows],
-            "Entity": [r.entity for r in rows],
-            "Id": [r.entity_id for r in rows],
-            "Action": [r.action for r in rows],
-            "Changed": [", ".join(audit_trail.changed_fields(r)) for r in rows],
-        })
-        event = st.dataframe(table, hide_index=True, width="stretch", key="audit_table",
-                             on_select="rerun", selection_mode="single-row")
-        picked = event["selection"]["rows"][0] if event and event["selection"]["rows"] else 0
-        entry = rows[picked]
-        st.markdown(f"**{entry.action} {entry.entity} {entry.entity_id}** by {entry.actor} at "
-                    f"{entry.at.strftime('%Y-%m-%d %H:%M:%S')} UTC (select a row above to see another)")
-        changed = set(audit_trail.changed_fields(entry))
-        keys = sorted(set(entry.before or {}) | set(entry.after or {}))
-        side_by_side = pd.DataFrame({
-            "Field": keys,
-            "Before": [json.dumps((entry.before or {}).get(k), ensure_ascii=False) if entry.before else "" for k in keys],
-            "After": [json.dumps((entry.after or {}).get(k), ensure_ascii=False) if entry.after else "" for k in keys],
-            "Changed": ["●" if k in changed else "" for k in keys],
-        })
-        st.dataframe(
-            side_by_side.style.apply(lambda row: ["background-color: rgba(242,153,74,0.18)" if row["Changed"] else ""] * len(row), axis=1),
-            hide_index=True, width="stretch", key="audit_detail")
+    if context.acting_name() is None:  # single-user mode, and this browser has given no name yet
+        access.ask_for_name("the audit trail is read, like it is written, under a name.")
+    else:
+        facets = audit_trail.facets(s)
+        f1, f2, f3, f4 = st.columns([2, 2, 2, 3])
+        who = f1.multiselect("Person", facets.actors, key="audit_actor")
+        what = f2.multiselect("Entity", facets.entities, key="audit_entity")
+        how = f3.multiselect("Action", facets.actions, key="audit_action")
+        first = facets.first.date() if facets.first else days.today()
+        last = facets.last.date() if facets.last else days.today()
+        span = f4.date_input("Dates", value=(first, last), key="audit_dates")
+        start, end = (span[0], span[1]) if isinstance(span, tuple) and len(span) == 2 else (None, None)
+        rows, total = audit_trail.entries(s, actor=context.actor(), actors=who, entities=what, actions=how,
+                                          start=start, end=end)
+        st.caption(f"{total} matching changes" + (f"; the newest {len(rows)} shown" if total > len(rows) else "") + ".")
+        if rows:
+            table = pd.DataFrame({
+                "When": [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in rows],
+                "Person": [r.actor for r in rows],
+                "Entity": [r.entity for r in rows],
+                "Id": [r.entity_id for r in rows],
+                "Action": [r.action for r in rows],
+                "Changed": [", ".join(audit_trail.changed_fields(r)) for r in rows],
+            })
+            event = st.dataframe(table, hide_index=True, width="stretch", key="audit_table",
+                                 on_select="rerun", selection_mode="single-row")
+            picked = event["selection"]["rows"][0] if event and event["selection"]["rows"] else 0
+            entry = rows[picked]
+            st.markdown(f"**{entry.action} {entry.entity} {entry.entity_id}** by {entry.actor} at "
+                        f"{entry.at.strftime('%Y-%m-%d %H:%M:%S')} UTC (select a row above to see another)")
+            changed = set(audit_trail.changed_fields(entry))
+            keys = sorted(set(entry.before or {}) | set(entry.after or {}))
+            side_by_side = pd.DataFrame({
+                "Field": keys,
+                "Before": [json.dumps((entry.before or {}).get(k), ensure_ascii=False) if entry.before else "" for k in keys],
+                "After": [json.dumps((entry.after or {}).get(k), ensure_ascii=False) if entry.after else "" for k in keys],
+                "Changed": ["●" if k in changed else "" for k in keys],
+            })
+            st.dataframe(
+                side_by_side.style.apply(lambda row: ["background-color: rgba(242,153,74,0.18)" if row["Changed"] else ""] * len(row), axis=1),
+                hide_index=True, width="stretch", key="audit_detail")
+
 
 def _export_bytes() -> bytes:
     with context.session() as s:
@@ -214,8 +218,11 @@ with backup_tab:
         "**Download** the whole database as one JSON file (every table, with its format version "
         "and schema revision). It holds the accounts' password hashes: keep it as safe as the database."
     )
-    st.download_button("Download backup", data=_export_bytes, file_name=f"mltrl-backup-{days.today()}.json",
-                       mime="application/json", key="backup_download", icon=":material/download:")
+    if context.acting_name() is None:  # the file records who exported it
+        access.ask_for_name("a backup file records who exported it.")
+    else:
+        st.download_button("Download backup", data=_export_bytes, file_name=f"mltrl-backup-{days.today()}.json",
+                           mime="application/json", key="backup_download", icon=":material/download:")
     st.divider()
     st.markdown(
         "**Restore** a backup into an **empty** database (a new server, for example). All or "

@@ -26,7 +26,7 @@ if not known.codes:
 can_edit = access.can(Permission.EDIT)
 can_review = access.can(Permission.REVIEW)
 can_admin = access.can(Permission.ADMIN)
-me = context.actor().name
+me = context.acting_name()  # None in single-user mode until this browser gives a name
 
 GATE_BADGE = {"passed": "green", "blocked": "red", "overridden": "orange", "override expired": "red"}
 DECISION_HELP = {
@@ -47,7 +47,7 @@ def _through(d: date | None) -> datetime | None:
 def people(s) -> list[str]:
     """Names to offer for a panel: the accounts (or, in single-user mode, just the acting user)."""
     names = [u.name for u in users.list_users(s) if not u.disabled] if users.has_accounts(s) else []
-    return sorted(set(names) | {me})
+    return sorted(set(names) | ({me} if me else set()))
 
 
 def review_table(rows: list, key: str, *, decided: bool = False) -> None:
@@ -67,14 +67,15 @@ def review_table(rows: list, key: str, *, decided: bool = False) -> None:
 def overview(s) -> None:
     policy = org_policy.current_policy(s)
     open_rows = review_service.reviews(s, status="open")
-    waiting = review_service.waiting_for(s, me)
+    waiting = review_service.waiting_for(s, me) if me else []
     decided = review_service.reviews(s, status="decided", limit=20)
     deployed = review_service.deployed_reviews(s, policy)
     late = [d for d in deployed if d.overdue]
     m1, m2, m3, m4 = st.columns(4)
     open_count = review_service.count_reviews(s, status="open")
     m1.metric("Open reviews", open_count)
-    m2.metric("Waiting for my vote", len(waiting), help=f"Open reviews with {me} on the panel and no vote from them")
+    m2.metric("Waiting for my vote", len(waiting),
+              help=f"Open reviews with {me or 'you (give your name first)'} on the panel and no vote from them")
     m3.metric("Decided", review_service.count_reviews(s, status="decided"), help="The newest 20 are listed below")
     m4.metric("Level 9 reviews overdue", len(late), help=f"Deployed technologies are reviewed every "
                                                           f"{policy.deployed_review_days} days (Admin › Settings)")

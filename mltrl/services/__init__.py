@@ -5,6 +5,7 @@
 * ``portfolio``   -- the portfolio table (read only)
 * ``okrs``        -- objectives of a quarter, key results, check-ins, copies
 * ``demo``        -- the demo portfolio
+* ``acting``      -- single-user mode's acting name, kept per browser (checked, cookie-encoded)
 * ``_core``       -- the acting user, one transaction per use case, the audit row
 """
 

@@ -1,7 +1,9 @@
 """Who is looking at the app, what they may do, and presentation mode.
 
-* **Single-user mode** (no accounts in the database): no sign-in; the name in the sidebar acts and
-  has every right. The Admin page offers to create the first admin.
+* **Single-user mode** (no accounts in the database): no sign-in; the name this browser gave acts
+  and has every right. The name is asked for by the ``/acting-as`` route (``mltrl.web.acting_as``)
+  and kept in a cookie, so a refresh or a new tab keeps it; until it is given, the sidebar asks for
+  it and every write is refused (``context.actor``). The Admin page offers to create the first admin.
 * **Local accounts**: the ``/sign-in`` route (``mltrl.web.signin``) checks the password and sets a
   session cookie; every run reads it (``st.context.cookies``) and asks ``services.sessions`` who it
   is, so a refresh, a new tab and the app's own links keep the person signed in until they sign
@@ -19,7 +21,7 @@ refuse it anyway.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
 
@@ -124,7 +126,7 @@ def gate(pages: list | None = None) -> Viewer:
     with context.session() as s:
         if not users.has_accounts(s):
             st.session_state.pop(SIGNED_IN_KEY, None)
-            name = context.actor().name
+            name = context.acting_name() or ""
             return _remember(Viewer(name, name, None))
 
         if identity_provider_configured():
@@ -172,19 +174,54 @@ def _sign_in_screen_local() -> None:
 
     st.title("MLTRL Dashboard")
     show_flash()
-    here = _here()
+    here = current_path()
     st.markdown(f'<a href="/sign-in?next={quote(here, safe="")}" target="_self" '
                 'style="font-size:1.15rem">Sign in</a> to see the portfolio.', unsafe_allow_html=True)
     st.caption("You stay signed in in this browser, across tabs and refreshes, until you sign out.")
 
 
-def _here() -> str:
-    """The path and query of this page, to come back to after signing in."""
+def current_path() -> str:
+    """The path and query of this page, to come back to after signing in or giving a name
+    (``st.context.url`` carries the page's path but not its query: that comes from ``st.query_params``)."""
     try:
         url = urlsplit(st.context.url or "")
+        query = url.query or urlencode(st.query_params.to_dict())
     except Exception:
         return "/"
-    return (url.path or "/") + (f"?{url.query}" if url.query else "")
+    return (url.path or "/") + (f"?{query}" if query else "")
+
+
+ACTING_AS_HELP = ("Single-user mode (no accounts yet): every change you make is recorded under this name in the "
+                  "level history and the audit trail. This browser remembers it, across tabs and refreshes.")
+
+
+def acting_as_link() -> str:
+    """The ``/acting-as`` form, coming back to this page."""
+    return f"/acting-as?next={quote(current_path(), safe='')}"
+
+
+def _literal(text: str) -> str:
+    """``text`` shown as typed inside st.markdown: every character but letters, digits and spaces
+    as an HTML character reference, so no markdown, math or HTML in a name takes effect."""
+    return "".join(ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};" for ch in text)
+
+
+def ask_for_name(reason: str) -> None:
+    """Single-user mode, no name given yet: say why one is needed here, with the link to give it."""
+    st.markdown(f':orange[:material/person_alert:] **Give your name first:** {reason} '
+                f'<a href="{acting_as_link()}" target="_self">Give your name</a>', unsafe_allow_html=True)
+
+
+def acting_as_sidebar() -> None:
+    """Single-user mode's *Acting as* line (a link to change it), or the request for a name."""
+    name = context.acting_name()
+    link = acting_as_link()
+    if name:
+        st.markdown(f'Acting as **{_literal(name)}** · <a href="{link}" target="_self">change</a>',
+                    unsafe_allow_html=True, help=ACTING_AS_HELP)
+    else:
+        st.markdown(f':orange[:material/person_alert:] **<a href="{link}" target="_self">Give your name</a> '
+                    'before you change anything.**', unsafe_allow_html=True, help=ACTING_AS_HELP)
 
 
 def create_first_admin_form() -> None:

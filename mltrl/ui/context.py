@@ -7,8 +7,6 @@ rerun after a click costs one tiny query.
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +19,22 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from mltrl import db
-from mltrl.services import Actor, portfolio, projects
+from mltrl.domain.errors import Unauthenticated
+from mltrl.services import Actor, acting, portfolio, projects
 
+# Single-user mode's acting name when no cookie carries it: AppTest cannot send cookies, so page
+# tests put the name here (no widget has this key, and a browser cannot set session state).
 ACTOR_KEY = "actor_name"
+NAME_NEEDED = ("Give your name before you change anything: nothing was saved. Use *Give your name* in the "
+               "sidebar; this browser then remembers it.")
+
+
+class NameRequired(Unauthenticated):
+    """A write from a browser that has not said who is acting (single-user mode): refused, since
+    the history and the audit trail must name the person who made each change."""
+
+    def __init__(self) -> None:
+        super().__init__(NAME_NEEDED)
 
 
 def database_url() -> str:
@@ -51,23 +62,33 @@ def data_version() -> int:
         return db.data_version(s)
 
 
-def default_actor_name() -> str:
-    """As the CLI: $MLTRL_USER, else the login name of the process."""
+def acting_name() -> str | None:
+    """Who is acting, or None when nobody has said: the signed-in account; in single-user mode the
+    name this browser gave through ``/acting-as`` (its cookie, read with ``st.context.cookies``;
+    in AppTest ``ACTOR_KEY``). Never the server's login name or ``$MLTRL_USER``: those name whoever
+    started the process, not the person at the browser (the CLI keeps them as its default)."""
+    signed_in = st.session_state.get("signed_in")
+    if signed_in:
+        return signed_in
     try:
-        return os.environ.get("MLTRL_USER") or getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "me"
+        raw = st.context.cookies.get(acting.ACTING_AS_COOKIE)
+    except Exception:  # no request context (a bare script run)
+        raw = None
+    name = acting.name_from_cookie(raw) if isinstance(raw, str) else None  # AppTest answers with a stand-in
+    if name is None:
+        seam = st.session_state.get(ACTOR_KEY)
+        name = acting.valid_name(seam)
+    return name
 
 
 def actor() -> Actor:
-    """The acting user: the signed-in account; in single-user mode the name in the sidebar
-    (default as the CLI: $MLTRL_USER, else the login name)."""
-    signed_in = st.session_state.get("signed_in")
-    if signed_in:
-        return Actor(signed_in)
-    if ACTOR_KEY not in st.session_state:
-        st.session_state[ACTOR_KEY] = default_actor_name()
-    return Actor(st.session_state[ACTOR_KEY] or "me")
+    """The acting user, for a write (or a read the services authorize): see ``acting_name``. A
+    browser that gave no name is refused with ``NameRequired`` (an ``MltrlError``, so the page's
+    ``feedback.run_use_case`` shows it and nothing is written)."""
+    name = acting_name()
+    if name is None:
+        raise NameRequired()
+    return Actor(name)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -6,10 +6,16 @@ the services' public functions; they never import streamlit (only ``server.py`` 
   schema is at the code's head), for a load balancer.
 * ``signin`` -- ``/sign-in`` and ``/sign-out``: the session cookie of local accounts, and the
   middleware sending a page load without a live session to the sign-in form.
+* ``acting_as`` -- ``/acting-as``: in single-user mode (no accounts), the name this browser acts
+  under, kept in a cookie so a refresh or a new tab keeps it.
+* ``forms`` -- what these HTML forms share: templates, the anti-forgery check, safe ``next`` paths.
 """
 
+from mltrl.web.acting_as import ACTING_AS_COOKIE
+from mltrl.web.acting_as import routes as acting_as_routes
 from mltrl.web.health import routes as health_routes
 from mltrl.web.signin import SESSION_COOKIE, SignInRequired
 from mltrl.web.signin import routes as sign_in_routes
 
-__all__ = ["SESSION_COOKIE", "SignInRequired", "health_routes", "sign_in_routes"]
+__all__ = ["ACTING_AS_COOKIE", "SESSION_COOKIE", "SignInRequired", "acting_as_routes", "health_routes",
+           "sign_in_routes"]

@@ -15,11 +15,8 @@
 
 from __future__ import annotations
 
-import hmac
-import secrets
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -31,29 +28,10 @@ from mltrl.domain import credentials
 from mltrl.domain.errors import Throttled, Unauthenticated
 from mltrl.services import sessions, users
 from mltrl.services.policy import current_policy
+from mltrl.web.forms import CSRF_COOKIE, TEMPLATES, genuine, https, new_csrf_token, read_form, safe_next, set_csrf_cookie
 
 SESSION_COOKIE = credentials.SESSION_COOKIE
-CSRF_COOKIE = "mltrl_csrf"
-FORM_LIMIT = 16_384  # bytes of a sign-in form: a name and a password, nothing more
-
-_TEMPLATES = Environment(loader=PackageLoader("mltrl", "templates"), autoescape=True, undefined=StrictUndefined)
-
-
-def safe_next(value: str | None) -> str:
-    """``value`` when it is a path on this site (``/portfolio?x=1``), else ``/``."""
-    if not value or not isinstance(value, str) or len(value) > 2000:
-        return "/"
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    if any(ord(ch) < 32 for ch in value):
-        return "/"
-    return value
-
-
-def _https(request: Request) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return request.url.scheme == "https" or forwarded == "https"
+__all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "SignInRequired", "routes", "safe_next"]
 
 
 def _address(request: Request) -> str:
@@ -67,12 +45,11 @@ def _idle_hours() -> int:
 
 def _form(request: Request, *, error: str = "", name: str = "", next_path: str = "/", status: int = 200,
           headers: dict[str, str] | None = None) -> HTMLResponse:
-    token = secrets.token_urlsafe(24)
-    page = _TEMPLATES.get_template("sign_in.html").render(
+    token = new_csrf_token()
+    page = TEMPLATES.get_template("sign_in.html").render(
         error=error, name=name[:100], next=next_path, csrf=token, action="/sign-in", idle_hours=_idle_hours())
     response = HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_https(request),
-                        path="/sign-in", max_age=3600)
+    set_csrf_cookie(response, request, token, "/sign-in")
     return response
 
 
@@ -88,14 +65,6 @@ async def sign_in_form(request: Request) -> Response:
     return await run_in_threadpool(_form, request, next_path=next_path)
 
 
-def _same_origin(request: Request) -> bool:
-    origin = request.headers.get("origin")
-    if origin is None:  # browsers send it on a cross-site post; its absence means a same-site form or a script
-        return True
-    host = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
-    return urlsplit(origin).netloc == host
-
-
 def _sign_in(name: str, password: str, address: str, agent: str) -> tuple[str, int]:
     with db.session_scope(db.get_engine()) as s:
         secret, _ = sessions.sign_in(s, name, password, address=address, user_agent=agent)
@@ -103,16 +72,12 @@ def _sign_in(name: str, password: str, address: str, agent: str) -> tuple[str, i
 
 
 async def sign_in_post(request: Request) -> Response:
-    if int(request.headers.get("content-length") or 0) > FORM_LIMIT:
-        return Response("The sign-in form is too large.", status_code=413)
-    try:
-        form = await request.form(max_files=0, max_fields=8)
-    except Exception:  # a body that is not a form
-        return Response("The sign-in form could not be read.", status_code=400)
+    form = await read_form(request, "sign-in")
+    if isinstance(form, Response):
+        return form
     name, password = str(form.get("name") or ""), str(form.get("password") or "")
     next_path = safe_next(str(form.get("next") or "/"))
-    sent, kept = str(form.get("csrf") or ""), request.cookies.get(CSRF_COOKIE, "")
-    if not (sent and kept and hmac.compare_digest(sent, kept)) or not _same_origin(request):
+    if not genuine(request, form):
         return await run_in_threadpool(
             _form, request, error="This sign-in form has expired or came from another site: please sign in again.",
             name=name, next_path=next_path, status=403)
@@ -126,7 +91,7 @@ async def sign_in_post(request: Request) -> Response:
         # 200, as a form shown again with its error (401 would need a WWW-Authenticate scheme)
         return await run_in_threadpool(_form, request, error=exc.message, name=name, next_path=next_path)
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax", secure=_https(request), path="/",
+    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax", secure=https(request), path="/",
                         max_age=lifetime_days * 86_400)
     response.delete_cookie(CSRF_COOKIE, path="/sign-in")
     return response
@@ -140,7 +105,7 @@ def _sign_out(secret: str | None) -> None:
 async def sign_out(request: Request) -> Response:
     await run_in_threadpool(_sign_out, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/sign-in", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_https(request))
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=https(request))
     return response
 
 
@@ -171,8 +136,8 @@ class SignInRequired:
         await self.app(scope, receive, send)
 
 
-_NOT_PAGES = ("/_stcore", "/static", "/app/static", "/media", "/component", "/sign-in", "/sign-out", "/healthz",
-              "/readyz", "/api", "/auth", "/oauth2callback")
+_NOT_PAGES = ("/_stcore", "/static", "/app/static", "/media", "/component", "/sign-in", "/sign-out", "/acting-as",
+              "/healthz", "/readyz", "/api", "/auth", "/oauth2callback")
 
 
 def _is_page_load(scope: Scope) -> bool:

@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -175,10 +176,21 @@ def page(browser: Browser) -> Iterator[Page]:
     yield from new_page(browser)
 
 
-def new_page(browser: Browser) -> Iterator[Page]:
+# The name a journey's browser has given in single-user mode (the cookie /acting-as sets): pages
+# act under the name the browser gave, never the server's MLTRL_USER or login name.
+E2E_NAME = "e2e"
+ACTING_AS_COOKIE = "mltrl_acting_as"
+
+
+def new_page(browser: Browser, acting_as: str | None = E2E_NAME) -> Iterator[Page]:
     """A page in a browser context of its own (its own Streamlit session: another person), with
-    ``page.errors``; closed when the generator is."""
+    ``page.errors``; closed when the generator is. The browser has given the name ``acting_as``
+    (None: no name yet), as the ``/acting-as`` form would have (cookies ignore the port, so this
+    holds for every server on 127.0.0.1)."""
     context = browser.new_context(viewport=VIEWPORT)
+    if acting_as is not None:
+        context.add_cookies([{"name": ACTING_AS_COOKIE, "value": quote(acting_as, safe=""), "domain": "127.0.0.1",
+                              "path": "/", "httpOnly": True, "sameSite": "Lax"}])
     pg = context.new_page()
     pg.set_default_timeout(RUN_TIMEOUT_MS)
     log = ConsoleLog()
@@ -205,6 +217,19 @@ def wait_for_app(page: Page) -> None:
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
         state="attached", timeout=RUN_TIMEOUT_MS)
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=RUN_TIMEOUT_MS)
+
+
+def act_as(page: Page, name: str) -> None:
+    """Single-user mode: give who is acting through the sidebar's link to the /acting-as form,
+    which brings the browser back to the page it came from."""
+    page.get_by_test_id("stSidebar").locator('a[href^="/acting-as"]').click()
+    page.wait_for_url(re.compile(r"/acting-as\?next="))
+    page.get_by_label("Your name").fill(name)
+    page.get_by_role("button", name=re.compile("Give my name|Act under this name")).click()
+    page.wait_for_url(lambda url: "/acting-as" not in url)
+    page.get_by_test_id("stAppViewContainer").wait_for(state="attached", timeout=RUN_TIMEOUT_MS)
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(f"Acting as {name}")
 
 
 def open_app(page: Page, url: str) -> None:

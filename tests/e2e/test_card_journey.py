@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
 from tests.e2e.conftest import (
     ARTIFACTS,
+    act_as,
     new_page,
     open_app,
     shot,
@@ -65,15 +66,6 @@ def second_page(browser: Browser) -> Iterator[Page]:
 def open_card(page: Page, base_url: str, code: str) -> None:
     open_app(page, f"{base_url}/card?code={code}")
     expect(page.get_by_role("heading", name="TRL card", level=1, exact=True)).to_be_visible()
-
-
-def act_as(page: Page, name: str) -> None:
-    """Single-user mode: type who is acting in the sidebar's 'Acting as' field."""
-    field = page.get_by_test_id("stSidebar").get_by_role("textbox", name="Acting as")
-    field.fill(name)
-    field.press("Enter")
-    wait_for_app(page)
-    expect(field).to_have_value(name)
 
 
 def open_tab(page: Page, name: str) -> Locator:

@@ -13,7 +13,8 @@ Measured, median of ``BENCH_RUNS`` (default 5) timed runs after one untimed warm
   (cached data: what a user clicking around sees); the pages and their checks are listed in
   ``bench/pages.py`` (``PAGES``);
 * ``mltrl project list --json`` in-process (typer's CliRunner) and once as a subprocess
-  (with the interpreter's start-up and imports); the CLI's start-up (``bench/cli.py``): ``mltrl
+  (with the interpreter's start-up and imports); the HTTP API's list, level move and card save
+(``bench/api.py``, through the ASGI app in process); the CLI's start-up (``bench/cli.py``): ``mltrl
   --help`` and ``mltrl project list`` as subprocesses, checked to import none of the heavy
   modules (pandas, numpy, plotly, streamlit, jinja2, markdown, nh3);
 * each area's operations, through its services, each module's docstring saying what it measures
@@ -33,7 +34,7 @@ portfolio); card import is reported without a target. The register operations ar
 same time target, without a floor ratio, as are the review and timeline operations.
 
 Environment: ``BENCH_SIZES=S,M`` (default S,M,L), ``BENCH_AREAS=cli,cards`` (default every area:
-pages, cli, cards, registers, reviews, analytics; the floor is always measured), ``BENCH_RUNS=5``,
+pages, cli, api, cards, registers, reviews, analytics; the floor is always measured), ``BENCH_RUNS=5``,
 ``BENCH_PROFILE=1`` (cProfile one cold and one warm run of each page at every size measured, to
 ``bench/results/profile-*.txt``), ``BENCH_TRACEMALLOC=1`` (one extra cold portfolio run under
 tracemalloc: Python's allocation peak). One area at one size, without the hostile inputs and the
@@ -72,6 +73,7 @@ from pathlib import Path
 from bench import cardgen, generate, hostile, registergen, writes
 from bench.analytics import measure_analytics_ops
 from bench.cards import measure_card_ops
+from bench.api import measure_api_ops
 from bench.cli import measure_cli_ops
 from bench.common import RESULTS, ROOT, PageSpec, median_ms, profile_run, project_id_sql, soft_check
 from bench.pages import CLI_OPS, FLOOR_SQL, LATEST_EVENT_SQL, PAGES, profile_hook, share_script_cache
@@ -88,7 +90,7 @@ from bench.reviews import (
 
 SIZE_ORDER = ["S", "M", "L"]
 # The areas a size's measuring process runs, in this order (BENCH_AREAS picks some; the floor always runs).
-AREAS = ("pages", "cli", "cards", "registers", "reviews", "analytics")
+AREAS = ("pages", "cli", "api", "cards", "registers", "reviews", "analytics")
 TIME_TARGET_MS = {"S": 300.0, "M": 300.0, "L": 1000.0}  # S: held to the M target
 FLOOR_RATIO_TARGET = 3.0
 
@@ -187,6 +189,8 @@ def measure(size: str, db_path: Path, runs: int) -> dict:
     if "cli" in areas:
         items.update(_measure_cli_in_process(url, counts, runs, log))
         items.update(measure_cli_ops(db_path, runs, size, log, counts))
+    if "api" in areas:
+        items.update(measure_api_ops(db_path, runs, size, log, counts))
     if "cards" in areas:
         items.update(measure_card_ops(db_path, runs, size, log, profiling))
     if "registers" in areas:
@@ -306,11 +310,11 @@ def _verdict(size: str, item: dict, floor_ms: float) -> tuple[str, str]:
     kind = item["kind"]
     if kind == "card-op" and not item.get("targeted", True):
         return "— (reference)", "—"
-    if kind not in ("page", "cli", "card-op", "register-op", "review-op", "analytics-op"):
+    if kind not in ("page", "cli", "card-op", "register-op", "review-op", "analytics-op", "api-op"):
         return "—", "—"
     limit = item.get("limit_ms") or TIME_TARGET_MS[size]
     failed = "CHECK FAILED; " if item.get("check_failed") else ""
-    if kind in ("card-op", "register-op", "review-op", "analytics-op"):
+    if kind in ("card-op", "register-op", "review-op", "analytics-op", "api-op"):
         return f"< {limit:.0f} ms", failed + ("within" if item["median_ms"] < limit else "over: time")
     checks_ratio = kind == "cli" or item.get("reads_portfolio", True)
     target = f"< {limit:.0f} ms" + (f", ≤ {FLOOR_RATIO_TARGET:.0f}x floor" if checks_ratio else " (reads no data)")

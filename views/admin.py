@@ -184,6 +184,7 @@ with audit_tab, context.session() as s:
             table = pd.DataFrame({
                 "When": [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in rows],
                 "Person": [r.actor for r in rows],
+                "How": [r.via or "in person" for r in rows],
                 "Entity": [r.entity for r in rows],
                 "Id": [r.entity_id for r in rows],
                 "Action": [r.action for r in rows],
@@ -193,7 +194,8 @@ with audit_tab, context.session() as s:
                                  on_select="rerun", selection_mode="single-row")
             picked = event["selection"]["rows"][0] if event and event["selection"]["rows"] else 0
             entry = rows[picked]
-            st.markdown(f"**{entry.action} {entry.entity} {entry.entity_id}** by {entry.actor} at "
+            st.markdown(f"**{entry.action} {entry.entity} {access.literal(entry.entity_id)}** by "
+                        f"{access.literal(entry.actor)}{f' ({access.literal(entry.via)})' if entry.via else ''} at "
                         f"{entry.at.strftime('%Y-%m-%d %H:%M:%S')} UTC (select a row above to see another)")
             changed = set(audit_trail.changed_fields(entry))
             keys = sorted(set(entry.before or {}) | set(entry.after or {}))

@@ -97,12 +97,10 @@ def _iso(value: Any) -> str | None:
 
 def project_json(session, project: Project) -> dict[str, Any]:
     view = projects.view_project(session, project.code)
-    record = next((r for r in portfolio.find_projects(session, text=project.code)
-                   if r["code"] == project.code), {"system_level": project.level})
     return {
         "code": project.code, "name": project.name, "summary": project.summary, "status": project.status,
         "parent": view.parent_code, "owners": view.owners, "level": project.level,
-        "level_since": _iso(project.level_since), "system_level": record["system_level"],
+        "level_since": _iso(project.level_since), "system_level": portfolio.system_level_of(session, project.id),
         "components": [{"code": c.code, "name": c.name, "level": c.level}
                        for c in projects.children_of(session, project.id)],
         "version": project.version, "created_at": _iso(project.created_at), "updated_at": _iso(project.updated_at),

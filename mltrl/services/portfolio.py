@@ -180,3 +180,25 @@ def find_projects(session: Session, *, status: str | None = None, level: int | N
         needle = text.casefold()
         records = [r for r in records if needle in r["code"].casefold() or needle in r["name"].casefold()]
     return records
+
+
+def system_level_of(session: Session, project_id: int) -> int | None:
+    """The system level of one technology: the lowest level in it and its components, at any
+    depth (one light query of ids, parents and levels; no names, no tree order)."""
+    rows = session.connection().execute(select(Project.id, Project.parent_id, Project.level)).all()
+    children: dict[int, list[int]] = {}
+    level_by_id: dict[int, int | None] = {}
+    for pid, parent, level in rows:
+        level_by_id[pid] = level
+        if parent is not None:
+            children.setdefault(parent, []).append(pid)
+    levels, stack, seen = [], [project_id], set()
+    while stack:
+        node = stack.pop()
+        if node in seen:  # a parent loop cannot be stored, but a walk never trusts that
+            continue
+        seen.add(node)
+        if level_by_id.get(node) is not None:
+            levels.append(level_by_id[node])
+        stack.extend(children.get(node, ()))
+    return min(levels) if levels else None

@@ -200,7 +200,7 @@ def acting_as_link() -> str:
     return f"/acting-as?next={quote(current_path(), safe='')}"
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     """``text`` shown as typed inside st.markdown: every character but letters, digits and spaces
     as an HTML character reference, so no markdown, math or HTML in a name takes effect."""
     return "".join(ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};" for ch in text)
@@ -217,7 +217,7 @@ def acting_as_sidebar() -> None:
     name = context.acting_name()
     link = acting_as_link()
     if name:
-        st.markdown(f'Acting as **{_literal(name)}** · <a href="{link}" target="_self">change</a>',
+        st.markdown(f'Acting as **{literal(name)}** · <a href="{link}" target="_self">change</a>',
                     unsafe_allow_html=True, help=ACTING_AS_HELP)
     else:
         st.markdown(f':orange[:material/person_alert:] **<a href="{link}" target="_self">Give your name</a> '

@@ -1,6 +1,6 @@
 """Admin page: users and roles, the audit trail with before/after."""
 
-from mltrl.services import users
+from mltrl.services import Actor, users
 from tests.factories import make_project
 from tests.pages.conftest import PASSWORD
 
@@ -149,3 +149,16 @@ def test_an_admin_sees_who_is_signed_in_and_ends_a_sign_in(open_page, session, t
     assert at.success[0].value.startswith(f"Ended #{eve_id} eve · since ")
     assert sessions.current(session, eves) is None
     assert list(_table(at, "Last seen")["User"]) == ["ada"]
+
+
+def test_audit_trail_says_how_a_change_was_made(open_page, session, team):
+    """A write made with an API token is listed under its owner, with the token named."""
+    from mltrl.services import tokens
+
+    secret, _ = tokens.create_token(session=session, actor=Actor("eve"), name="nightly *ci*")
+    make_project(session, "T1", actor=tokens.actor_for(session, secret))
+    at = open_page("views/admin.py", signed_in="ada")
+    at.multiselect(key="audit_entity").set_value(["project"]).run()
+    table = at.dataframe(key="audit_table").value
+    assert list(table[["Person", "How"]].itertuples(index=False, name=None)) == [("eve", "token nightly *ci*")]
+    assert any("by eve (token nightly &#42;ci&#42;) at" in m.value for m in at.markdown)

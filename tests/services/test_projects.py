@@ -391,3 +391,16 @@ def test_factories_history_helper_builds_through_the_services(session: Session) 
     make_history(session, "R01.1", [("start", 2, None, "2024-01-01"), ("graduation", None, None, "2024-02-01")])
     project = projects.get_project(session, "R01.1")
     assert (project.level, project.level_since) == (3, day("2024-02-01"))
+
+
+def test_system_level_of_agrees_with_the_portfolio_list(session):
+    """The one-technology system level and project_list's agree for every node of a small tree."""
+    actor = Actor("tester")
+    for code, parent, level in [("S", None, 6), ("S.a", "S", 4), ("S.a.x", "S.a", 2), ("S.b", "S", None),
+                                ("T", None, None), ("T.a", "T", 7)]:
+        make_project(session, code, actor=actor, parent_code=parent)
+        if level is not None:
+            level_moves.record_start(session=session, actor=actor, code=code, level=level)
+    expected = {r["code"]: r["system_level"] for r in portfolio.project_list(session)}
+    got = {code: portfolio.system_level_of(session, projects.get_project(session, code).id) for code in expected}
+    assert got == expected == {"S": 2, "S.a": 2, "S.a.x": 2, "S.b": None, "T": 7, "T.a": 7}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
@@ -25,8 +25,11 @@ from mltrl.api.http import (
 from mltrl.domain import days
 from mltrl.domain.cards import Card
 from mltrl.domain.errors import InvalidInput, NotFound
-from mltrl.models import LevelEvent, Project
 from mltrl.services import cards, level_moves, portfolio, projects, reviews
+
+
+if TYPE_CHECKING:  # annotations only: the API writes through the services
+    from mltrl.models import LevelEvent, Project
 
 router = APIRouter(tags=["projects"])
 

@@ -18,7 +18,7 @@ portfolio.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
@@ -31,9 +31,12 @@ from mltrl.domain import levels as level_rules
 from mltrl.domain import risk as rules
 from mltrl.domain.errors import InvalidInput, NotFound
 from mltrl.domain.policy import Policy
-from mltrl.models import Requirement, Risk
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
+
+
+if TYPE_CHECKING:  # annotations only: the API writes through the services
+    from mltrl.models import Requirement, Risk
 
 router = APIRouter(tags=["registers"])
 

@@ -2,7 +2,7 @@
 
 ``server.py`` mounts ``api`` at ``/api/v1`` beside the Streamlit pages (one process, one
 ``st.App``). The OpenAPI document is ``/api/v1/openapi.json`` and the interactive docs
-``/api/v1/docs``. What every endpoint shares (the token, problems, versions, pages) is in
+``/api/v1/docs`` (Swagger UI, served from the installed ``fastapi-offline``: no CDN). What every endpoint shares (the token, problems, versions, pages) is in
 ``mltrl.api.http``; one module per area holds its endpoints:
 
 * ``projects``: technologies (list with filters and pages, one, add, edit), the level history and
@@ -19,6 +19,7 @@ imports streamlit (only ``server.py`` does) nor the models to write them.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from mltrl.api import okrs, projects, registers, reviews
 from mltrl.api.http import install_problem_handlers
@@ -38,8 +39,10 @@ send it back as `If-Match` on a write to be told when somebody else changed them
 
 
 def create_api() -> FastAPI:
-    app = FastAPI(title="MLTRL Dashboard API", version="1", description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+    # The interactive docs from files this package installs (fastapi-offline: Swagger UI 5, which
+    # reads OpenAPI 3.1), not from a CDN: a dashboard on a closed network still shows them.
+    app = FastAPIOffline(title="MLTRL Dashboard API", version="1", description=DESCRIPTION,
+                         docs_url="/docs", redoc_url=None, openapi_url="/openapi.json", static_url="/docs-static")
     install_problem_handlers(app)
     for module in (projects, registers, reviews, okrs):
         app.include_router(module.router)

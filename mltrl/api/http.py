@@ -37,6 +37,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
@@ -152,13 +153,14 @@ def get_session() -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def bearer(authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthenticated("Send the API token as `Authorization: Bearer <token>`.")
-    return value.strip()
+_BEARER = HTTPBearer(auto_error=False, scheme_name="API token",
+                     description="An API token (mltrl_...) from My account or `mltrl token create`.")
+
+
+def bearer(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> str | None:
+    """The token of ``Authorization: Bearer <token>`` (declared in the OpenAPI document, so the
+    interactive docs offer *Authorize*); another scheme counts as none."""
+    return credentials.credentials.strip() if credentials is not None else None
 
 
 def get_actor(session: SessionDep, secret: Annotated[str | None, Depends(bearer)]) -> Actor:

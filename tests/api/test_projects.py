@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from mltrl.models import AuditEntry, LevelEvent
@@ -189,8 +191,16 @@ def test_the_openapi_document_lists_every_endpoint(bare_client):
                  "/projects/{code}/level/deployed-change", "/projects/{code}/fork", "/projects/{code}/card",
                  "/projects/{code}/card/revisions"):
         assert path in paths, path
+    assert document["components"]["securitySchemes"]["API token"] == {
+        "type": "http", "scheme": "bearer",
+        "description": "An API token (mltrl_...) from My account or `mltrl token create`."}
+    assert paths["/projects"]["get"]["security"] == [{"API token": []}]
     docs = bare_client.get("/api/v1/docs")
     assert docs.status_code == 200 and "/api/v1/openapi.json" in docs.text
+    assert "cdn" not in docs.text.lower()  # the UI's files come from this server
+    for asset in re.findall(r'(?:src|href)="(/api/v1/docs-static/[^"]+)"', docs.text):
+        assert bare_client.get(asset).status_code == 200, asset
+    assert len(re.findall(r'"/api/v1/docs-static/', docs.text)) >= 2
 
 
 CARD = """| Tech name (project ID) | Imported tech (N9.1) |

@@ -121,6 +121,13 @@ def test_a_ci_script_with_a_token_moves_a_level_and_saves_a_card(server, page: P
     assert status == 200, saved
     assert level_of(db, code) == before + 1
 
+    # The interactive docs render in the browser from the server's own files (no CDN here).
+    page.goto(base_url + "/api/v1/docs")
+    expect(page.get_by_role("heading", name=re.compile("MLTRL Dashboard API"))).to_be_visible()
+    expect(page.get_by_text("/projects/{code}/level/graduate", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Authorize"))).to_be_visible()
+    shot(page, "api-docs")
+
     # A person sees it in the dashboard.
     sign_in(page, base_url, f"/project?code={code}")
     main = page.get_by_test_id("stMain")

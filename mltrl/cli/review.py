@@ -178,14 +178,17 @@ def _print_review(r: dict) -> None:
 def review_list(
     code: Annotated[str | None, typer.Option("--code", help="Only this technology's reviews.")] = None,
     status: Annotated[ReviewStatus | None, typer.Option("--status", help="Only reviews in this state.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000, help="At most this many, the newest.")] = 200,
     as_json: JsonOption = False,
 ) -> None:
     """Reviews, newest first: level, status, panel and decision."""
     from mltrl.services import reviews
 
     with session() as s:
-        rows = reviews.reviews(s, code=code, status=status.value if status else None)
-        records = [_review_summary(review, c) for review, c in rows]
+        rows = reviews.reviews(s, code=code, status=status.value if status else None, limit=limit + 1)
+        records = [_review_summary(review, c) for review, c in rows[:limit]]
+    if len(rows) > limit:
+        say(f"showing the newest {limit} reviews; there are more (use --limit, --code or --status)", err=True)
     if as_json:
         say_json(records)
         return

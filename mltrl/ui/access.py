@@ -177,7 +177,7 @@ def _sign_in_screen_local() -> None:
     here = current_path()
     st.markdown(f'<a href="/sign-in?next={quote(here, safe="")}" target="_self" '
                 'style="font-size:1.15rem">Sign in</a> to see the portfolio.', unsafe_allow_html=True)
-    st.caption("You stay signed in in this browser, across tabs and refreshes, until you sign out.")
+    st.caption("You stay signed in on this browser, across tabs and refreshes, until you sign out.")
 
 
 def current_path() -> str:

@@ -149,6 +149,10 @@ def test_list_filters_by_code_and_status(cli_db: str) -> None:
     assert "NOPE" in run("review", "list", "--code", "NOPE").stderr
     bad = run("review", "list", "--status", "closed")
     assert bad.exit_code == 2 and "Invalid value" in bad.stderr
+    limited = run("review", "list", "--limit", "2", "--json")
+    assert [r["id"] for r in json.loads(limited.stdout)] == [other, second]
+    assert "showing the newest 2 reviews; there are more" in limited.stderr
+    assert "there are more" not in run("review", "list", "--limit", "3").stderr
 
 
 def test_show_of_an_unknown_review_exits_1(cli_db: str) -> None:

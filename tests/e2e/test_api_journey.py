@@ -135,6 +135,18 @@ def test_a_ci_script_with_a_token_moves_a_level_and_saves_a_card(server, page: P
     open_app(page, f"{base_url}/card?code={code}")
     expect(page.get_by_test_id("stMain")).to_contain_text("Nightly suite: 412 passed, 0 failed.")
     expect(page.get_by_test_id("stMain")).to_contain_text("ci-bot")
+    # The card's own links open in a new tab, still signed in (the cookie, not the Streamlit session).
+    open_app(page, f"{base_url}/card?code=R10.1")
+    with page.expect_popup() as opened:
+        page.get_by_test_id("stMain").get_by_role("link", name="#R11.1").first.click()
+    tab = opened.value
+    tab.get_by_test_id("stAppViewContainer").wait_for(state="attached")
+    wait_for_app(tab)
+    expect(tab).to_have_url(re.compile(r"/project\?code=R11\.1$"))
+    expect(tab.get_by_test_id("stSidebar")).to_contain_text("ada · admin")
+    expect(tab.get_by_role("heading", name=re.compile(r"^R11\.1 · "))).to_be_visible()
+    tab.close()
+
     open_app(page, f"{base_url}/admin")
     page.get_by_role("tab", name="Audit trail").click()
     wait_for_app(page)

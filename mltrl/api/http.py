@@ -38,6 +38,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
@@ -140,6 +141,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(500, "internal", "Internal error",
                        f"an internal error ({type(exc).__name__}) stopped this request; nothing was saved. "
                        "Please report it.")
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused, naming them."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 # --- session and actor ---------------------------------------------------------------------------

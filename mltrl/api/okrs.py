@@ -21,11 +21,11 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlmodel import Session
 
 from mltrl import reports
-from mltrl.api.http import ActorDep, IfMatch, SessionDep, expected_version, tagged
+from mltrl.api.http import Body, ActorDep, IfMatch, SessionDep, expected_version, tagged
 from mltrl.domain import days
 from mltrl.domain.errors import NotFound
 from mltrl.services import analytics, okr_report, okrs
@@ -37,10 +37,6 @@ SAMPLES_MAX = 100_000  # the CLI allows more; a request to the server is kept to
 SEED_MAX = 2**32 - 1
 
 
-class Body(BaseModel):
-    """A request body: unknown fields are refused, naming them."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class NewObjective(Body):

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from starlette.concurrency import run_in_threadpool
 
 from mltrl import db
 from mltrl.api.http import (
+    Body,
     ActorDep,
     IfMatch,
     Limit,
@@ -34,10 +35,6 @@ if TYPE_CHECKING:  # annotations only: the API writes through the services
 router = APIRouter(tags=["projects"])
 
 
-class Body(BaseModel):
-    """A request body: unknown fields are refused, naming them."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class NewProject(Body):

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import Field, WithJsonSchema
 from sqlmodel import Session
 
-from mltrl.api.http import PAGE_MAX, ActorDep, IfMatch, Limit, Offset, SessionDep, expected_version, page, tagged
+from mltrl.api.http import Body, PAGE_MAX, ActorDep, IfMatch, Limit, Offset, SessionDep, expected_version, page, tagged
 from mltrl.domain import csvcells, days
 from mltrl.domain import levels as level_rules
 from mltrl.domain import risk as rules
@@ -52,10 +52,6 @@ RiskId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The risk's id (as 
 RequirementNumber = Annotated[str, Path(max_length=40, description="The requirement's number, e.g. 2.1.")]
 
 
-class Body(BaseModel):
-    """A request body: unknown fields are refused, naming them."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class RequirementFields(Body):

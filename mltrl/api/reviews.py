@@ -2,8 +2,8 @@
 panel, votes, ethics answers, the decision, cancelling) and the team's scores of a level's exit
 criteria with the readiness and the gates they feed.
 
-The records are the CLI's (``mltrl review list/show --json``), with the review's ``version``
-(also its ``ETag``). A review that is decided shows the scores and gates that stood at the
+The records are the CLI's (``mltrl review list/show --json``; ``services.reviews.records``), with the
+review's ``version`` (also its ``ETag``). A review that is decided shows the scores and gates that stood at the
 decision; an open or cancelled one, what stands now.
 
 Roles, as the services decide them: opening, the panel, ethics answers, cancelling and scoring
@@ -16,15 +16,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlmodel import Session
 
-from mltrl.api.http import ActorDep, IfMatch, Limit, Offset, SessionDep, expected_version, page, tagged
+from mltrl.api.http import Body, ActorDep, IfMatch, Limit, Offset, SessionDep, expected_version, page, tagged
 from mltrl.domain import days
 from mltrl.domain import gates as rules
-from mltrl.domain import levels as engine
 from mltrl.domain.errors import InvalidInput
-from mltrl.services import level_moves, projects, reviews
+from mltrl.services import projects, reviews
 from mltrl.services.policy import current_policy
 
 router = APIRouter(tags=["reviews"])
@@ -33,10 +32,6 @@ ReviewStatus = Literal["open", "decided", "cancelled"]
 LevelPath = Annotated[int, Path(ge=0, le=9, description="A level, 0-9.")]
 
 
-class Body(BaseModel):
-    """A request body: unknown fields are refused, naming them."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class NewReview(Body):
@@ -85,102 +80,8 @@ class ScoreBody(Body):
 # --- records -------------------------------------------------------------------------------------
 
 
-def _iso(value: Any) -> str | None:
-    value = days.as_utc(value)
-    return None if value is None else value.isoformat()
-
-
-def _choice_word(word: str) -> str:
-    """``switch-back`` and ``not_yet`` read as ``switch back`` and ``not yet``."""
-    return " ".join(str(word).replace("-", " ").replace("_", " ").split())
-
-
-def review_summary(review, code: str) -> dict[str, Any]:
-    return {"id": review.id, "code": code, "level": review.level, "status": review.status,
-            "opened_at": _iso(review.opened_at), "opened_by": review.opened_by, "panel": list(review.panel),
-            "decision": review.decision, "decided_at": _iso(review.decided_at), "decided_by": review.decided_by,
-            "version": review.version}
-
-
-def gate_json(gate: rules.Gate) -> dict[str, Any]:
-    record = {"key": gate.key, "title": gate.title, "state": gate.state.value, "blockers": list(gate.blockers),
-              "advice": gate.advice, "override": None}
-    if gate.override is not None:
-        o = gate.override
-        record["override"] = {"by": o.by, "justification": o.justification, "at": _iso(o.at),
-                              "expires_at": _iso(o.expires_at)}
-    return record
-
-
-def _readiness_json(readiness: rules.Readiness) -> dict[str, Any]:
-    return {"average": float(readiness.average), "threshold": readiness.threshold, "ready": readiness.ready,
-            "scored": readiness.scored, "total": readiness.total}
-
-
-def _criteria_json(criteria, scores) -> list[dict[str, Any]]:
-    return [{"key": c.key, "criterion": c.text, "guidance": c.guidance,
-             "percent": scores[c.key].percent if c.key in scores else None,
-             "evidence": scores[c.key].evidence if c.key in scores else "",
-             "comment": scores[c.key].comment if c.key in scores else ""} for c in criteria]
-
-
-def review_record(session: Session, review_id: int) -> dict[str, Any]:
-    """Everything about one review (what ``mltrl review show --json`` prints, with its version)."""
-    view = reviews.review_view(session, review_id)
-    review = view.review
-    project = projects.get_project(session, view.code)
-    decided = review.status == "decided"
-    if decided:
-        scores = rules.decided_scores(review.scores)
-        gates = [dict({"advice": None, "override": None}, **g) for g in review.gates or []]
-    else:
-        scores = reviews.scores_of(session, project.id, review.level)
-        gates = [gate_json(g) for g in reviews.gates_of(session, project, review.level)]
-    criteria = rules.criteria_of(review.criteria)
-    readiness = rules.readiness(criteria, scores, current_policy(session).review_ready_threshold)
-    changed = view.changed_answers
-    ethics = []
-    for part in reviews.ETHICS_PARTS:
-        for question in review.ethics.get(part, []):
-            key = f"{part}:{question[0]}"
-            answer = view.answers.get(key)
-            ethics.append({"key": key, "part": part, "question": question[1],
-                           "answer": answer.answer if answer else "",
-                           "answered_by": answer.answered_by if answer else None,
-                           "answered_at": _iso(answer.answered_at) if answer else None,
-                           "previous_answer": view.previous_answers.get(key, ""), "changed": key in changed})
-    event = view.event
-    return {
-        **review_summary(review, view.code),
-        "technology": {"code": view.code, "name": view.name, "level": view.current_level, "status": project.status},
-        "suggested_panel": list(engine.level(review.level).panel),
-        "criteria_version": review.criteria_version,
-        "scores_as_of": "decision" if decided else "now",
-        "criteria": _criteria_json(criteria, scores),
-        "readiness": _readiness_json(readiness),
-        "gates_as_of": "decision" if decided else "now",
-        "gates": gates,
-        "ethics_version": review.ethics_version,
-        "ethics": ethics,
-        "ethics_changed": sorted(changed),
-        "votes": [{"voter": v.voter, "vote": v.vote, "comment": v.comment, "at": _iso(v.at)} for v in view.votes],
-        "latest_votes": {name: {"vote": v.vote, "comment": v.comment, "at": _iso(v.at)}
-                         for name, v in view.latest_votes.items()},
-        "note": review.decision_note,
-        "target_level": review.target_level,
-        "switchback_kind": review.switchback_kind,
-        "tasks": [dict(t) for t in view.tasks],
-        "event": None if event is None else event_json(event),
-    }
-
-
-def event_json(event) -> dict[str, Any]:
-    return {"id": event.id, "at": _iso(event.at), "from_level": event.from_level, "to_level": event.to_level,
-            "kind": level_moves.event_kind_label(event), "note": event.note}
-
-
 def _review(session: Session, response: Response, review_id: int) -> dict[str, Any]:
-    record = review_record(session, review_id)
+    record = reviews.review_record(session, review_id)
     tagged(response, record["version"])
     return record
 
@@ -201,8 +102,8 @@ def checklist_record(session: Session, code: str, level: int) -> dict[str, Any]:
         readiness = rules.readiness(criteria, scores, current_policy(session).review_ready_threshold)
         gates = reviews.gates_of(session, project, level)
     return {"code": project.code, "level": level, "current_level": project.level, "status": project.status,
-            "criteria_version": version, "criteria": _criteria_json(criteria, scores),
-            "readiness": _readiness_json(readiness), "gates": [gate_json(g) for g in gates],
+            "criteria_version": version, "criteria": reviews.criteria_records(criteria, scores),
+            "readiness": reviews.readiness_record(readiness), "gates": [reviews.gate_record(g) for g in gates],
             "refusing_gates": [g.key for g in gates if g.refuses], "open_review": open_review}
 
 
@@ -217,7 +118,7 @@ def list_reviews(
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, Any]:
     rows = reviews.reviews(session, code=code, status=status, limit=None)
-    return page(request, response, [review_summary(r, c) for r, c in rows], limit, offset)
+    return page(request, response, [reviews.review_summary(r, c) for r, c in rows], limit, offset)
 
 
 @router.get("/reviews/{review_id}", summary="One review: criteria, gates, ethics, votes, decision")
@@ -243,10 +144,10 @@ def set_panel(review_id: int, body: PanelBody, response: Response, session: Sess
 
 @router.post("/reviews/{review_id}/votes", status_code=201, summary="Vote on an open review (reviewers)")
 def cast_vote(review_id: int, body: VoteBody, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
-    row = reviews.cast_vote(session=session, actor=actor, review_id=review_id, vote=_choice_word(body.vote),
+    row = reviews.cast_vote(session=session, actor=actor, review_id=review_id, vote=reviews.choice_word(body.vote),
                             comment=body.comment)
     return {"id": row.id, "review_id": row.review_id, "voter": row.voter, "vote": row.vote,
-            "comment": row.comment, "at": _iso(row.at)}
+            "comment": row.comment, "at": reviews.records.iso(row.at)}
 
 
 @router.post("/reviews/{review_id}/ethics", summary="Answer questions of the review's ethics checklist")
@@ -259,7 +160,7 @@ def answer_ethics(review_id: int, body: EthicsBody, response: Response, session:
 @router.post("/reviews/{review_id}/decision", summary="Decide: graduate, hold, switch back or pause (reviewers)")
 def decide(review_id: int, body: DecisionBody, response: Response, session: SessionDep, actor: ActorDep,
            if_match: IfMatch = None) -> dict[str, Any]:
-    word = _choice_word(body.decision)
+    word = reviews.choice_word(body.decision)
     known = {d.value for d in rules.Decision}
     if word.lower() in known:  # an unknown word is the service's to refuse, naming "decision"
         if body.target_level is not None and word.lower() != rules.Decision.SWITCH_BACK:
@@ -273,7 +174,7 @@ def decide(review_id: int, body: DecisionBody, response: Response, session: Sess
                              tasks=[t.model_dump() for t in body.tasks], at=at)
     event = outcome.event
     return {"review": _review(session, response, review_id),
-            "event": None if event is None else event_json(event),
+            "event": None if event is None else reviews.event_record(event),
             "warnings": list(outcome.warnings), "debrief": outcome.debrief}
 
 

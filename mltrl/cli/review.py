@@ -1,6 +1,6 @@
 """``mltrl review``: gated reviews (list, show, open, vote, decide) and gate overrides.
 
-``show`` reads everything about a review through the services (``reviews.review_view``, the scores
+``show`` prints ``services.reviews.review_record`` (the same record the API answers: the scores
 and gates of its technology now, or as stored at the decision: ``gates.decided_scores``)."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
 from mltrl.cli.common import (
     Id,
@@ -25,7 +24,7 @@ from mltrl.cli.common import (
     when_callback,
     write,
 )
-from mltrl.services import level_moves, projects
+from mltrl.services import level_moves
 
 app = noun("Gated reviews: open, vote, decide; gate overrides.")
 
@@ -36,90 +35,6 @@ class ReviewStatus(str, Enum):
     open = "open"
     decided = "decided"
     cancelled = "cancelled"
-
-
-def _choice_word(word: str) -> str:
-    """``switch-back`` and ``not_yet`` read as ``switch back`` and ``not yet`` (easier in a shell)."""
-    return " ".join(str(word).replace("-", " ").replace("_", " ").split())
-
-
-def _review_summary(review, code: str) -> dict:
-    return {"id": review.id, "code": code, "level": review.level, "status": review.status,
-            "opened_at": iso(review.opened_at), "opened_by": review.opened_by, "panel": list(review.panel),
-            "decision": review.decision, "decided_at": iso(review.decided_at), "decided_by": review.decided_by}
-
-
-def _gate_json(gate) -> dict:
-    record = {"key": gate.key, "title": gate.title, "state": gate.state.value, "blockers": list(gate.blockers),
-              "advice": gate.advice, "override": None}
-    if gate.override is not None:
-        o = gate.override
-        record["override"] = {"by": o.by, "justification": o.justification, "at": iso(o.at),
-                              "expires_at": iso(o.expires_at)}
-    return record
-
-
-def _review_record(s: Session, review_id: int) -> dict:
-    """Everything about one review, as plain JSON-ready data."""
-    from mltrl.domain import gates as rules
-    from mltrl.domain import levels as engine
-    from mltrl.services import reviews
-    from mltrl.services.policy import current_policy
-
-    view = reviews.review_view(s, review_id)
-    review = view.review
-    project = projects.get_project(s, view.code)
-    decided = review.status == "decided"
-    # A decided review shows what stood at the decision; an open (or cancelled) one, what stands now.
-    if decided:
-        scores = rules.decided_scores(review.scores)
-        gates = [dict({"advice": None, "override": None}, **g) for g in review.gates or []]
-    else:
-        scores = reviews.scores_of(s, project.id, review.level)
-        gates = [_gate_json(g) for g in reviews.gates_of(s, project, review.level)]
-    criteria = rules.criteria_of(review.criteria)
-    readiness = rules.readiness(criteria, scores, current_policy(s).review_ready_threshold)
-    changed = view.changed_answers
-    ethics = []
-    for part in reviews.ETHICS_PARTS:
-        for question in review.ethics.get(part, []):
-            key = f"{part}:{question[0]}"
-            answer = view.answers.get(key)
-            ethics.append({"key": key, "part": part, "question": question[1],
-                           "answer": answer.answer if answer else "",
-                           "answered_by": answer.answered_by if answer else None,
-                           "answered_at": iso(answer.answered_at) if answer else None,
-                           "previous_answer": view.previous_answers.get(key, ""),
-                           "changed": key in changed})
-    event = view.event
-    return {
-        **_review_summary(review, view.code),
-        "technology": {"code": view.code, "name": view.name, "level": view.current_level, "status": project.status},
-        "suggested_panel": list(engine.level(review.level).panel),
-        "criteria_version": review.criteria_version,
-        "scores_as_of": "decision" if decided else "now",
-        "criteria": [{"key": c.key, "criterion": c.text, "guidance": c.guidance,
-                      "percent": scores[c.key].percent if c.key in scores else None,
-                      "evidence": scores[c.key].evidence if c.key in scores else "",
-                      "comment": scores[c.key].comment if c.key in scores else ""} for c in criteria],
-        "readiness": {"average": readiness.average, "threshold": readiness.threshold, "ready": readiness.ready,
-                      "scored": readiness.scored, "total": readiness.total},
-        "gates_as_of": "decision" if decided else "now",
-        "gates": gates,
-        "ethics_version": review.ethics_version,
-        "ethics": ethics,
-        "ethics_changed": sorted(changed),
-        "votes": [{"voter": v.voter, "vote": v.vote, "comment": v.comment, "at": iso(v.at)} for v in view.votes],
-        "latest_votes": {name: {"vote": v.vote, "comment": v.comment, "at": iso(v.at)}
-                         for name, v in view.latest_votes.items()},
-        "note": review.decision_note,
-        "target_level": review.target_level,
-        "switchback_kind": review.switchback_kind,
-        "tasks": [dict(t) for t in view.tasks],
-        "event": None if event is None else {
-            "id": event.id, "from_level": event.from_level, "to_level": event.to_level,
-            "kind": level_moves.event_kind_label(event), "at": iso(event.at)},
-    }
 
 
 def _print_review(r: dict) -> None:
@@ -186,7 +101,7 @@ def review_list(
 
     with session() as s:
         rows = reviews.reviews(s, code=code, status=status.value if status else None, limit=limit + 1)
-        records = [_review_summary(review, c) for review, c in rows[:limit]]
+        records = [reviews.review_summary(review, c) for review, c in rows[:limit]]
     if len(rows) > limit:
         say(f"showing the newest {limit} reviews; there are more (use --limit, --code or --status)", err=True)
     if as_json:
@@ -208,8 +123,10 @@ def review_show(
     as_json: JsonOption = False,
 ) -> None:
     """Everything about one review: criteria and scores, gates, ethics answers, votes, decision."""
+    from mltrl.services import reviews
+
     with session() as s:
-        record = _review_record(s, review_id)
+        record = reviews.review_record(s, review_id)
     if as_json:
         say_json(record)
         return
@@ -241,7 +158,7 @@ def review_vote(
     """Vote on an open review as a panel member (a new vote replaces yours in the count; both are kept)."""
     from mltrl.services import reviews
 
-    row = write(reviews.cast_vote, review_id=review_id, vote=_choice_word(vote), comment=comment)
+    row = write(reviews.cast_vote, review_id=review_id, vote=reviews.choice_word(vote), comment=comment)
     say(f"review {review_id}: {row.voter} votes {row.vote}")
 
 
@@ -262,7 +179,7 @@ def review_decide(
     from mltrl.domain.gates import Decision
     from mltrl.services import reviews
 
-    word = _choice_word(decision)
+    word = reviews.choice_word(decision)
     if word.lower() in {d.value for d in Decision}:
         if to is not None and word.lower() != Decision.SWITCH_BACK:
             raise typer.BadParameter("--to goes with switch back only", param_hint="--to")

@@ -23,7 +23,7 @@ from tests.services.test_cli import (
 )
 
 SUMMARY_KEYS = {"id", "code", "level", "status", "opened_at", "opened_by", "panel", "decision", "decided_at",
-                "decided_by"}
+                "decided_by", "version"}
 SHOW_KEYS = SUMMARY_KEYS | {
     "technology", "suggested_panel", "criteria_version", "scores_as_of", "criteria", "readiness", "gates_as_of",
     "gates", "ethics_version", "ethics", "ethics_changed", "votes", "latest_votes", "note", "target_level",

@@ -24,6 +24,7 @@ every module, so each ``@write_service`` is registered in ``WRITE_SERVICES``:
 * ``gates``      -- gates, an admin's overrides, a technology's standing against leaving its level
 * ``decisions``  -- open a review, its panel, votes, ethics answers, the decision, cancelling
 * ``reading``    -- one review in full, lists, counts, the reviews waiting for someone's vote
+* ``records``    -- a review as JSON-ready records (the CLI's ``--json`` and the API's answers)
 * ``deployed``   -- level 9: the review cadence and a change to the deployed version
 * ``forks``      -- forks and the past they inherit
 """
@@ -54,6 +55,15 @@ from mltrl.services.reviews.decisions import (
 from mltrl.services.reviews.deployed import DeployedDue, change_deployed_version, deployed_reviews
 from mltrl.services.reviews.forks import fork, lineage_events
 from mltrl.services.reviews.gates import Standing, gates_of, override_gate, overrides_of, requirement_facts, standing
+from mltrl.services.reviews.records import (
+    choice_word,
+    criteria_records,
+    event_record,
+    gate_record,
+    readiness_record,
+    review_record,
+    review_summary,
+)
 from mltrl.services.reviews.reading import (
     ReviewView,
     count_reviews,
@@ -65,6 +75,13 @@ from mltrl.services.reviews.reading import (
 )
 
 __all__ = [
+    "choice_word",
+    "criteria_records",
+    "event_record",
+    "gate_record",
+    "readiness_record",
+    "review_record",
+    "review_summary",
     "_check_items",
     "BUILT_IN_VERSION",
     "ETHICS_PARTS",

@@ -1,0 +1,116 @@
+"""A review as plain JSON-ready records: one home for what ``mltrl review list/show --json`` prints
+and what ``/api/v1/reviews`` answers.
+
+A decided review shows the scores and gates that stood at the decision; an open (or cancelled) one,
+what stands now. Instants are ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from mltrl.domain import days
+from mltrl.domain import gates as rules
+from mltrl.domain import levels as engine
+from mltrl.services import level_moves, projects
+from mltrl.services.policy import current_policy
+from mltrl.services.reviews.checklists import ETHICS_PARTS, scores_of
+from mltrl.services.reviews.gates import gates_of
+from mltrl.services.reviews.reading import review_view
+
+
+def iso(value: Any) -> str | None:
+    value = days.as_utc(value)
+    return None if value is None else value.isoformat()
+
+
+def choice_word(word: str) -> str:
+    """``switch-back`` and ``not_yet`` read as ``switch back`` and ``not yet`` (easier in a shell)."""
+    return " ".join(str(word).replace("-", " ").replace("_", " ").split())
+
+
+def review_summary(review, code: str) -> dict[str, Any]:
+    return {"id": review.id, "code": code, "level": review.level, "status": review.status,
+            "opened_at": iso(review.opened_at), "opened_by": review.opened_by, "panel": list(review.panel),
+            "decision": review.decision, "decided_at": iso(review.decided_at), "decided_by": review.decided_by,
+            "version": review.version}
+
+
+def gate_record(gate: rules.Gate) -> dict[str, Any]:
+    record = {"key": gate.key, "title": gate.title, "state": gate.state.value, "blockers": list(gate.blockers),
+              "advice": gate.advice, "override": None}
+    if gate.override is not None:
+        o = gate.override
+        record["override"] = {"by": o.by, "justification": o.justification, "at": iso(o.at),
+                              "expires_at": iso(o.expires_at)}
+    return record
+
+
+def readiness_record(readiness: rules.Readiness) -> dict[str, Any]:
+    return {"average": float(readiness.average), "threshold": readiness.threshold, "ready": readiness.ready,
+            "scored": readiness.scored, "total": readiness.total}
+
+
+def criteria_records(criteria, scores) -> list[dict[str, Any]]:
+    return [{"key": c.key, "criterion": c.text, "guidance": c.guidance,
+             "percent": scores[c.key].percent if c.key in scores else None,
+             "evidence": scores[c.key].evidence if c.key in scores else "",
+             "comment": scores[c.key].comment if c.key in scores else ""} for c in criteria]
+
+
+def event_record(event) -> dict[str, Any]:
+    return {"id": event.id, "at": iso(event.at), "from_level": event.from_level, "to_level": event.to_level,
+            "kind": level_moves.event_kind_label(event), "note": event.note}
+
+
+def review_record(session: Session, review_id: int) -> dict[str, Any]:
+    """Everything about one review: criteria and scores, readiness, gates, ethics answers, votes,
+    the decision and its level event."""
+    view = review_view(session, review_id)
+    review = view.review
+    project = projects.get_project(session, view.code)
+    decided = review.status == "decided"
+    if decided:
+        scores = rules.decided_scores(review.scores)
+        gates = [dict({"advice": None, "override": None}, **g) for g in review.gates or []]
+    else:
+        scores = scores_of(session, project.id, review.level)
+        gates = [gate_record(g) for g in gates_of(session, project, review.level)]
+    criteria = rules.criteria_of(review.criteria)
+    readiness = rules.readiness(criteria, scores, current_policy(session).review_ready_threshold)
+    changed = view.changed_answers
+    ethics = []
+    for part in ETHICS_PARTS:
+        for question in review.ethics.get(part, []):
+            key = f"{part}:{question[0]}"
+            answer = view.answers.get(key)
+            ethics.append({"key": key, "part": part, "question": question[1],
+                           "answer": answer.answer if answer else "",
+                           "answered_by": answer.answered_by if answer else None,
+                           "answered_at": iso(answer.answered_at) if answer else None,
+                           "previous_answer": view.previous_answers.get(key, ""), "changed": key in changed})
+    event = view.event
+    return {
+        **review_summary(review, view.code),
+        "technology": {"code": view.code, "name": view.name, "level": view.current_level, "status": project.status},
+        "suggested_panel": list(engine.level(review.level).panel),
+        "criteria_version": review.criteria_version,
+        "scores_as_of": "decision" if decided else "now",
+        "criteria": criteria_records(criteria, scores),
+        "readiness": readiness_record(readiness),
+        "gates_as_of": "decision" if decided else "now",
+        "gates": gates,
+        "ethics_version": review.ethics_version,
+        "ethics": ethics,
+        "ethics_changed": sorted(changed),
+        "votes": [{"voter": v.voter, "vote": v.vote, "comment": v.comment, "at": iso(v.at)} for v in view.votes],
+        "latest_votes": {name: {"vote": v.vote, "comment": v.comment, "at": iso(v.at)}
+                         for name, v in view.latest_votes.items()},
+        "note": review.decision_note,
+        "target_level": review.target_level,
+        "switchback_kind": review.switchback_kind,
+        "tasks": [dict(t) for t in view.tasks],
+        "event": None if event is None else event_record(event),
+    }

@@ -10,7 +10,7 @@ from mltrl.domain.errors import MltrlError
 from mltrl.domain.permissions import Permission
 from mltrl.services import cards as card_service
 from mltrl.services import reviews as review_service
-from mltrl.ui import access, cardview, context, feedback
+from mltrl.ui import access, cardview, context, current, feedback
 
 st.title("TRL card")
 feedback.show_flash()
@@ -22,7 +22,7 @@ if not codes:
             icon=":material/info:")
     st.stop()
 
-code = context.pick_technology(codes, names, key="card_code")
+code = current.technology_picker(codes, names, key="card_code")
 version = context.data_version()
 editable = access.can(Permission.EDIT) and not access.presenting()
 

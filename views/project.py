@@ -13,7 +13,7 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves, projects
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
-from mltrl.ui import access, context, feedback, tables
+from mltrl.ui import access, context, current, feedback, tables
 
 st.title("Project")
 feedback.show_flash()
@@ -64,7 +64,7 @@ if not codes:
         st.info("No technologies yet.", icon=":material/info:")
     st.stop()
 
-code = context.pick_technology(codes, names, key="project_code")
+code = current.technology_picker(codes, names, key="project_code")
 
 with context.session() as s:
     view = projects.view_project(s, code)

@@ -14,7 +14,7 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
 from mltrl.services import users
-from mltrl.ui import access, context, feedback
+from mltrl.ui import access, context, current, feedback
 
 st.title("Reviews")
 feedback.show_flash()
@@ -387,7 +387,7 @@ with context.session() as s:
 
     if checklist_tab.open:
         with checklist_tab:
-            code = context.pick_technology(known.codes, known.names, key="checklist_code")
+            code = current.technology_picker(known.codes, known.names, key="checklist_code")
             state = review_service.standing(s, code)
             if state.level is None:
                 st.info(f"{code} has no level yet.", icon=":material/info:")
@@ -404,7 +404,7 @@ with context.session() as s:
             if not can_edit:
                 st.caption("Editors open reviews.")
             else:
-                code = context.pick_technology(known.codes, known.names, key="open_code")
+                code = current.technology_picker(known.codes, known.names, key="open_code")
                 state = review_service.standing(s, code)
                 if state.level is None:
                     st.info(f"{code} has no level yet: record its start on the Project page.", icon=":material/info:")

@@ -14,7 +14,7 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
-from mltrl.ui import access, context, feedback, grid, tables
+from mltrl.ui import access, context, current, feedback, grid, tables
 from mltrl.ui import matrix as risk_matrix
 
 st.title("Requirements & risks")
@@ -25,7 +25,7 @@ codes, names = known.codes, known.names
 if not codes:
     st.info("No technologies yet.", icon=":material/info:")
     st.stop()
-code = context.pick_technology(codes, names, key="risk_code")
+code = current.technology_picker(codes, names, key="risk_code")
 editable = access.can(Permission.EDIT) and not access.presenting()
 
 VV = [v.value for v in rules.VVStatus]

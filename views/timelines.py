@@ -12,7 +12,7 @@ from mltrl import charts
 from mltrl.domain import analytics, levels
 from mltrl.domain.levels import Phase
 from mltrl.services import timelines
-from mltrl.ui import access, context, feedback
+from mltrl.ui import access, context, current, feedback
 
 TABS = ("Technology", "System", "Portfolio")
 LANES_PER_PAGE = 60
@@ -52,8 +52,7 @@ def review_link(review_id: int, *, label: str | None = None) -> None:
 def open_technology(code: str) -> None:
     """Callback: show ``code`` on the Technology tab."""
     st.session_state["tl_tab"] = "Technology"
-    st.session_state.pop("tl_code", None)  # the picker starts again from ?code=
-    st.query_params["code"] = code
+    current.choose(code)  # the current technology everywhere, and in the URL
 
 
 def selected_points(key: str) -> list[dict]:
@@ -128,7 +127,7 @@ tech_tab, system_tab, portfolio_tab = st.tabs(list(TABS), key="tl_tab", on_chang
 # --- one technology -----------------------------------------------------------------------------
 if tech_tab.open:
     with tech_tab:
-        code = context.pick_technology(codes, names, key="tl_code")
+        code = current.technology_picker(codes, names, key="tl_code")
         timeline = context.cached_read(timelines.technology_timeline, code)
         events = timeline.events
         if timeline.forked_from:

@@ -14,12 +14,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from mltrl.domain import levels as engine
 from mltrl.domain.levels import MAX_LEVEL
-from mltrl.models import CardRevision, GateOverride, Project, ProjectOwner, Review, utcnow
+from mltrl.models import (
+    CardRevision,
+    GateOverride,
+    LevelEvent,
+    Project,
+    ProjectOwner,
+    Requirement,
+    Review,
+    Risk,
+    utcnow,
+)
 from mltrl.services._core import as_utc
 from mltrl.services.policy import current_policy
 
@@ -202,3 +212,49 @@ def system_level_of(session: Session, project_id: int) -> int | None:
             levels.append(level_by_id[node])
         stack.extend(children.get(node, ()))
     return min(levels) if levels else None
+
+
+def telling_order(session: Session, *, limit: int | None = None) -> list[str]:
+    """Technologies' codes, the one with the most to show first: what a page opens on when nobody
+    has chosen a technology yet (``most_telling``), so a first look shows a level, a card and a
+    register rather than the first code's empty pages.
+
+    Ranked by, in turn: how many of the three things every page shows it has (a level, a card, a
+    register: requirements or risks still open); how many of these it has: a level, a card,
+    requirements, open risks, an open review; active before paused or retired; the length of its
+    level history; the size of its registers (requirements and open risks); then the code. Grouped
+    counts in one query, sorted in SQL: no row per event or risk comes back.
+    """
+    def counted(column, *where):
+        return select(column.label("project_id"), func.count().label("n")).where(*where).group_by(column).subquery()
+
+    events = counted(LevelEvent.project_id)
+    revisions = counted(CardRevision.project_id)
+    requirements = counted(Requirement.project_id)
+    risks = counted(Risk.project_id, Risk.status != "closed")
+    reviews = counted(Review.project_id, Review.status == "open")
+    n = {name: func.coalesce(sub.c.n, 0) for name, sub in
+         (("events", events), ("cards", revisions), ("requirements", requirements), ("risks", risks),
+          ("reviews", reviews))}
+
+    def has(value):
+        return case((value > 0, 1), else_=0)
+
+    has_level = case((Project.level.is_not(None), 1), else_=0)
+    core = has_level + has(n["cards"]) + has(n["requirements"] + n["risks"])
+    facets = has_level + has(n["cards"]) + has(n["requirements"]) + has(n["risks"]) + has(n["reviews"])
+    query = select(Project.code)
+    for sub in (events, revisions, requirements, risks, reviews):
+        query = query.outerjoin(sub, sub.c.project_id == Project.id)
+    query = query.order_by(core.desc(), facets.desc(), case((Project.status == "active", 1), else_=0).desc(),
+                           n["events"].desc(), (n["requirements"] + n["risks"]).desc(), Project.code)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.connection().execute(query).scalars())
+
+
+def most_telling(session: Session) -> str | None:
+    """The technology a page opens on when none is chosen (see ``telling_order``); None when there
+    is none at all."""
+    first = telling_order(session, limit=1)
+    return first[0] if first else None

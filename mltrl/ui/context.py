@@ -150,17 +150,6 @@ def version_seen(code: str, current: int) -> int:
     return seen
 
 
-def pick_technology(codes: list[str], names: dict[str, str], *, key: str) -> str:
-    """The page's technology: a selectbox that starts at ``?code=`` and keeps the URL in step, so
-    a page can be linked to and reloaded on the same technology."""
-    wanted = st.query_params.get("code")
-    code = st.selectbox("Technology", codes, index=codes.index(wanted) if wanted in codes else 0, key=key,
-                        format_func=lambda c: f"{c} · {names.get(c, '')}")
-    if code != wanted:
-        st.query_params["code"] = code
-    return code
-
-
 def quarter_report(quarter: str, *, as_of: datetime, samples: int, seed: int) -> Any:
     """The quarterly review (``services.okr_report.quarter_report``) from the cached event table
     (shared with the Analytics page), itself cached until the next write."""

@@ -10,7 +10,7 @@ from mltrl.domain import days, levels
 from mltrl.domain import policy as policy_rules
 from mltrl import db
 from mltrl.domain.permissions import ROLE_HELP, ROLE_ORDER
-from mltrl.services import audit_trail, backup, sessions, users
+from mltrl.services import audit_trail, backup, sessions, undo, users
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
 from mltrl.ui import access, context, feedback
@@ -18,8 +18,9 @@ from mltrl.ui import access, context, feedback
 st.title("Admin")
 feedback.show_flash()
 
+# Keyed, so the open tab stays open when an action's message appears above it.
 users_tab, settings_tab, templates_tab, audit_tab, backup_tab = st.tabs(
-    ["Users", "Settings", "Review templates", "Audit trail", "Backup"])
+    ["Users", "Settings", "Review templates", "Audit trail", "Backup"], key="admin_tab")
 
 with users_tab, context.session() as s:
     if not users.has_accounts(s):
@@ -55,25 +56,44 @@ with users_tab, context.session() as s:
                     success=lambda a: f"Added {a.name} ({a.role}).",
                     reset={"add_user_name": "", "add_user_display": "", "add_user_email": "", "add_user_password": ""},
                 )
-        with change_col, st.form("change_user", border=True):
+        with change_col, st.container(border=True):
             st.markdown("**Change a user**")
-            who = st.selectbox("User", [u.name for u in people], key="change_user_name")
-            new_role = st.selectbox("Role", [r.value for r in ROLE_ORDER], key="change_user_role")
-            new_password = st.text_input("New password (for a forgotten one)", type="password", key="change_user_password")
-            b1, b2, b3, b4 = st.columns(4)
-            if b1.form_submit_button("Set role"):
-                feedback.run_use_case(lambda: users.set_role(session=s, actor=context.actor(), name=who, role=new_role),
-                                      success=lambda a: f"{a.name} is now {a.role}.")
-            if b2.form_submit_button("Disable"):
-                feedback.run_use_case(lambda: users.set_disabled(session=s, actor=context.actor(), name=who),
-                                      success=lambda a: f"{a.name} is disabled; their history stays.")
-            if b3.form_submit_button("Enable"):
-                feedback.run_use_case(lambda: users.set_disabled(session=s, actor=context.actor(), name=who, disabled=False),
-                                      success=lambda a: f"{a.name} is enabled again.")
-            if b4.form_submit_button("Set password"):
+            by_name = {u.name: u for u in people}
+            # Outside the form, so choosing another user redraws the role field at once.
+            who = st.selectbox("User", list(by_name), key="change_user_name")
+            chosen = by_name[who]
+            roles = [r.value for r in ROLE_ORDER]
+            with st.form("change_user", border=False):
+                r1, r2 = st.columns([3, 2], vertical_alignment="bottom")
+                # Keyed on the user and their role: it shows the chosen user's role now, never the
+                # last one picked for somebody else.
+                new_role = r1.selectbox("Role", roles, index=roles.index(chosen.role) if chosen.role in roles else 0,
+                                        key=f"change_user_role:{who}:{chosen.role}")
+                set_role = r2.form_submit_button("Set role", icon=":material/badge:", width="stretch")
+                p1, p2 = st.columns([3, 2], vertical_alignment="bottom")
+                new_password = p1.text_input("New password (for a forgotten one)", type="password",
+                                             key="change_user_password")
+                set_password = p2.form_submit_button("Set password", icon=":material/password:", width="stretch")
+                toggle = st.form_submit_button("Enable again" if chosen.disabled else "Disable",
+                                               icon=":material/person_check:" if chosen.disabled
+                                               else ":material/person_off:")
+            if set_role:
+                if new_role == chosen.role:
+                    st.info(f"{access.literal(who)} is already {new_role}: nothing changed.", icon=":material/info:")
+                else:
+                    feedback.run_use_case(
+                        lambda: users.set_role(session=s, actor=context.actor(), name=who, role=new_role),
+                        success=lambda a: f"{a.name} is now {a.role}.")
+            if set_password:
                 feedback.run_use_case(
                     lambda: users.reset_password(session=s, actor=context.actor(), name=who, new_password=new_password),
                     success=lambda a: f"New password set for {a.name}.", reset={"change_user_password": ""})
+            if toggle and chosen.disabled:
+                feedback.run_use_case(lambda: users.set_disabled(session=s, actor=context.actor(), name=who, disabled=False),
+                                      success=lambda a: f"{a.name} is enabled again.")
+            elif toggle:
+                feedback.run_use_case(lambda: users.set_disabled(session=s, actor=context.actor(), name=who),
+                                      success=lambda a: f"{a.name} is disabled; their history stays.")
 
         st.subheader("Signed in now", anchor=False)
         live = sessions.live_sessions(s)
@@ -164,6 +184,20 @@ with templates_tab, context.session() as s:
                 positions=_rows(*parts["positions"]), note=e_note),
             success=lambda v: f"Saved ethics checklist version {v}.", reset={"tpl_ethics_note": ""})
 
+def restore_box(s, offer: undo.Restorable) -> None:
+    """Restore a deleted objective, key result or requirement from its delete entry, or say why not."""
+    with st.container(border=True, key="audit_restore_box"):
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.markdown(f":material/restore_from_trash: {access.literal(offer.deleted_by)} deleted the "
+                      f"{access.literal(offer.what)}. "
+                      + (access.literal(offer.problem) if offer.problem else "**Restore** puts it back as it was."))
+        if button.button("Restore", key=f"audit_restore_{offer.entry_id}", icon=":material/restore:",
+                         disabled=offer.problem is not None, type="primary", width="stretch"):
+            feedback.run_use_case(
+                lambda: undo.restore_deleted(session=s, actor=context.actor(), entry_ids=[offer.entry_id]),
+                success=lambda r: f"Restored {r.text}.")
+
+
 with audit_tab, context.session() as s:
     if context.acting_name() is None:  # single-user mode, and this browser has given no name yet
         access.ask_for_name("the audit trail is read, like it is written, under a name.")
@@ -197,6 +231,8 @@ with audit_tab, context.session() as s:
             st.markdown(f"**{entry.action} {entry.entity} {access.literal(entry.entity_id)}** by "
                         f"{access.literal(entry.actor)}{f' ({access.literal(entry.via)})' if entry.via else ''} at "
                         f"{entry.at.strftime('%Y-%m-%d %H:%M:%S')} UTC (select a row above to see another)")
+            if entry.action == "delete" and (offer := undo.restorable(s, entry.id)) is not None:
+                restore_box(s, offer)
             changed = set(audit_trail.changed_fields(entry))
             keys = sorted(set(entry.before or {}) | set(entry.after or {}))
             side_by_side = pd.DataFrame({

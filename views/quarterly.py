@@ -14,8 +14,8 @@ from mltrl.domain import days, okr
 from mltrl.domain.analytics import KeyResultStatus
 from mltrl.domain.errors import MltrlError
 from mltrl.domain.permissions import Permission
-from mltrl.services import okr_report, okrs
-from mltrl.ui import access, context, feedback
+from mltrl.services import okr_report, okrs, undo
+from mltrl.ui import access, context, deleting, feedback
 
 TABS = ("Roll-up", "Key results", "Objectives", "Export")
 STATUS_HELP = {
@@ -30,6 +30,7 @@ st.title("Quarterly review")
 st.caption("Objectives and key results of the form “technology X reaches level ≥ L by date D”, judged from "
            "the level history.")
 feedback.show_flash()
+deleting.offer("quarterly")
 
 today = days.today()
 current = okr.quarter_of(today)
@@ -75,6 +76,31 @@ def call(service, **kwargs):
     """Run a write ``service`` as the acting user in its own session."""
     with context.session() as s:
         return service(session=s, actor=context.actor(), **kwargs)
+
+
+def confirm_delete(o) -> None:
+    """Ask before deleting objective ``o``, naming what goes (counted afresh from the database:
+    the report may be judged as of an earlier day); delete it when confirmed, with an Undo."""
+    try:
+        with context.session() as s:
+            fresh = okrs.objective(s, o.id)
+    except MltrlError as exc:  # deleted by someone else meanwhile
+        st.error(feedback.explain(exc), icon=":material/block:")
+        deleting.stop_asking()
+        return
+    n_krs = len(fresh.key_results)
+    n_checks = sum(len(k.check_ins) for k in fresh.key_results)
+    what = (f"objective “{access.literal(o.title)}” with {undo.plural(n_krs, 'key result')} and "
+            f"{undo.plural(n_checks, 'check-in')}")
+    targets = ", ".join(f"{k.code} ≥ {k.key_result.target_level}" for k in fresh.key_results)
+    if deleting.confirm("quarterly", o.id, f"Delete the {what}?", key="qr_confirm",
+                        button=f"Delete objective and {undo.plural(n_krs, 'key result')}" if n_krs
+                        else "Delete objective",
+                        detail=(f"Key results: {access.literal(targets)}. " if targets else "")
+                        + "You can undo it afterwards."):
+        deleting.run_delete("quarterly", lambda: call(okrs.delete_objective, objective_id=o.id,
+                                                      expected_version=o.version),
+                            reset={"qr_manage": None})
 
 
 def status_badge(status: str) -> str:
@@ -219,21 +245,26 @@ if objectives_tab.open:
                     "objective": st.column_config.TextColumn(width="medium"),
                     "copied from": st.column_config.NumberColumn("copied from objective", format="%d")})
             if editable:  # one objective at a time: a quarter can hold a hundred
-                managed = {v.objective.id: v.objective for v in report.objectives}
+                managed = {v.objective.id: v for v in report.objectives}
                 b0, b1, b2 = st.columns([4, 2, 2], vertical_alignment="bottom")
-                chosen_id = b0.selectbox("Objective to copy or delete", list(managed), key="qr_manage",
-                                         format_func=lambda i: managed[i].title)
-                o = managed[chosen_id]
-                if b1.button(f"Copy into {q.next()}", key=f"qr_copy_{o.id}", icon=":material/content_copy:",
+                # Nothing chosen at first and after a delete: never one click from deleting another.
+                chosen_id = b0.selectbox("Objective to copy or delete", list(managed), key="qr_manage", index=None,
+                                         placeholder="Choose an objective",
+                                         format_func=lambda i: managed[i].objective.title)
+                o = managed[chosen_id].objective if chosen_id in managed else None
+                suffix = o.id if o is not None else "none"
+                if b1.button(f"Copy into {q.next()}", key=f"qr_copy_{suffix}", icon=":material/content_copy:",
+                             disabled=o is None, width="stretch",
                              help="The objective and its key results (dates moved into the next quarter), "
                                   "without check-ins"):
                     feedback.run_use_case(lambda: call(okrs.copy_objective, objective_id=o.id),
                                           success=f"Copied “{o.title}” into {q.next()}.")
-                if b2.button("Delete", key=f"qr_delete_{o.id}", icon=":material/delete:",
-                             help="The objective, its key results and their check-ins (kept in the audit trail)"):
-                    feedback.run_use_case(
-                        lambda: call(okrs.delete_objective, objective_id=o.id, expected_version=o.version),
-                        success=f"Deleted “{o.title}”.")
+                if b2.button("Delete…", key=f"qr_delete_{suffix}", icon=":material/delete:", disabled=o is None,
+                             width="stretch", help="Asks first; the objective, its key results and their check-ins "
+                                                   "(kept in the audit trail, and you can undo)"):
+                    deleting.ask("quarterly", o.id)
+                if o is not None and deleting.asking("quarterly", o.id):
+                    confirm_delete(o)
         if not editable:
             st.caption("Editors add objectives and key results.")
         else:

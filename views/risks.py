@@ -14,7 +14,8 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
-from mltrl.ui import access, context, current, feedback, grid, tables
+from mltrl.services import undo
+from mltrl.ui import access, context, current, deleting, feedback, grid, tables
 from mltrl.ui import matrix as risk_matrix
 
 st.title("Requirements & risks")
@@ -98,21 +99,40 @@ def register_grid(kind: str, table: pd.DataFrame, rows: list[tuple[str, int]], c
         st.dataframe(table, column_config=columns, hide_index=True, width="stretch", key=f"{kind}_table")
         return
     key = grid.grid_key(f"{kind}_grid:{code}", rows)
+    deleting.offer(f"risks:{code}")  # the Undo of this browser's last deletion here
     st.data_editor(table, column_config=columns, hide_index=True, width="stretch", key=key,
                    disabled=sorted(COMPUTED & set(table.columns)), num_rows="delete" if kind == "req" else "fixed")
     edits, deletions = grid.pending(key, rows, [c for c in table.columns if c not in COMPUTED])
     waiting = len(edits) + len(deletions)
+
+    def saved(r) -> str:
+        deleting.remember(f"risks:{code}", r.deletion)
+        return f"Saved {code}: {r.updated} row(s) changed" + (f", {r.deleted} deleted" if r.deleted else "") + "."
+
+    def save_now() -> None:
+        deleting.stop_asking()
+        feedback.run_use_case(lambda: save(edits, deletions), success=saved,
+                              on_refusal=lambda exc: row_report(exc, f"{kind}_grid_errors"))
+
     left, right = st.columns([1, 3], vertical_alignment="center")
     if left.button("Save changes", key=f"{kind}_save", icon=":material/save:", type="primary", disabled=not waiting):
-        with right:
-            feedback.run_use_case(
-                lambda: save(edits, deletions),
-                success=lambda r: f"Saved {code}: {r.updated} row(s) changed"
-                                  + (f", {r.deleted} deleted" if r.deleted else "") + ".",
-                on_refusal=lambda exc: row_report(exc, f"{kind}_grid_errors"),
-            )
+        if deletions:  # ask first, naming each requirement that goes
+            deleting.ask("risks", key)
+        else:
+            with right:
+                save_now()
     right.caption(f"{waiting} unsaved change(s): Save checks every row and saves all or none."
                   if waiting else "Edit cells in place, then Save. Values outside their range are refused as you type.")
+    if deletions and deleting.asking("risks", key):
+        statements = dict(zip(table["number"], table["statement"])) if "statement" in table else {}
+        listed = "\n".join(f"- {access.literal(d.key)} “{access.literal(str(statements.get(d.key, '')))}”"
+                              for d in deletions)
+        others = f" and save {len(edits)} other change(s)" if edits else ""
+        n = undo.plural(len(deletions), "requirement")
+        if deleting.confirm("risks", key, f"Delete {n} from {access.literal(code)}{others}?",
+                            detail=f"{listed}\n\nYou can undo it afterwards.", key=f"{kind}_confirm",
+                            button=f"Delete {n}" + (" and save" if edits else "")):
+            save_now()
 
 
 def risk_panel(s, items: list, states: dict) -> None:

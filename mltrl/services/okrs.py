@@ -10,7 +10,9 @@ reads; key result statuses, forecasts and the quarterly report are computed in `
   by default), each due date moved to the same place in the new quarter (``okr.move_due``). Check-ins
   and the review's notes stay with the quarter they were written in; the copy names its source.
 * Deleting an objective deletes its key results and their check-ins (each audited with what it
-  held) and unlinks the objective's copies.
+  held) and unlinks the objective's copies; its delete entry holds all of it, so
+  ``undo.restore_deleted`` can put it back exactly. A delete returns a ``Deletion`` (what went, in
+  words, and the entry to restore from).
 
 Every write is ``@write_service(Permission.EDIT)``: keyword-only, authorized, one transaction,
 audited; an edit names the version it was made from and a newer one is a ``Conflict``.
@@ -30,6 +32,7 @@ from mltrl.domain import okr
 from mltrl.domain.errors import InvalidInput, NotFound
 from mltrl.models import (
     NAME_MAX,
+    AuditEntry,
     NOTE_MAX,
     PERSON_MAX,
     CheckIn,
@@ -51,6 +54,7 @@ from mltrl.services._core import (
     write_service,
 )
 from mltrl.services.projects import get_project
+from mltrl.services.undo import Deletion, deletion
 
 _UNCHANGED = None
 
@@ -144,22 +148,27 @@ def edit_objective(*, session: Session, actor: Actor, objective_id: int, expecte
     return row
 
 
-def _delete_key_result(session: Session, actor: Actor, row: KeyResult) -> None:
+def _delete_key_result(session: Session, actor: Actor, row: KeyResult) -> tuple[AuditEntry, dict]:
+    """Delete a key result and its check-ins; its delete entry and snapshot (what an undo needs)."""
     check_ins = _check_ins(session, row.id)
-    audit(session, actor, entity="keyresult", entity_id=row.id, action="delete", after=None,
-          before=_kr_snapshot(session, row, check_ins=[snapshot(c) for c in check_ins]))
+    before = _kr_snapshot(session, row, check_ins=[snapshot(c) for c in check_ins])
+    entry = audit(session, actor, entity="keyresult", entity_id=row.id, action="delete", after=None, before=before)
     for check_in_row in check_ins:
         session.delete(check_in_row)
     session.flush()
     session.delete(row)
     session.flush()
+    return entry, before
 
 
 @write_service(Permission.EDIT)
-def delete_objective(*, session: Session, actor: Actor, objective_id: int, expected_version: int) -> None:
-    """Delete an objective with its key results and their check-ins; its copies lose the link."""
+def delete_objective(*, session: Session, actor: Actor, objective_id: int, expected_version: int) -> Deletion:
+    """Delete an objective with its key results and their check-ins; its copies lose the link.
+    The delete entry holds all of it (``key_result_rows``, ``copies``), so ``undo.restore_deleted``
+    can put it back."""
     row = _objective(session, objective_id)
     check_version(row, expected_version, f"Objective {row.id}")
+    copies = []
     for copy in session.exec(select(Objective).where(Objective.copied_from_id == row.id)).all():
         before = snapshot(copy)
         copy.copied_from_id = None
@@ -167,13 +176,14 @@ def delete_objective(*, session: Session, actor: Actor, objective_id: int, expec
         session.flush()
         audit(session, actor, entity="objective", entity_id=copy.id, action="unlink", before=before,
               after=snapshot(copy))
+        copies.append({"id": copy.id, "version_before": before["version"], "version": copy.version})
     key_results = _key_results_of(session, [row.id])
-    for kr in key_results:
-        _delete_key_result(session, actor, kr)
-    audit(session, actor, entity="objective", entity_id=row.id, action="delete", after=None,
-          before=snapshot(row, key_results=[k.id for k in key_results]))
+    rows = [_delete_key_result(session, actor, kr)[1] for kr in key_results]
+    entry = audit(session, actor, entity="objective", entity_id=row.id, action="delete", after=None,
+                  before=snapshot(row, key_results=[k["id"] for k in rows], key_result_rows=rows, copies=copies))
     session.delete(row)
     session.flush()
+    return deletion(session, [entry])
 
 
 @write_service(Permission.EDIT)
@@ -255,11 +265,11 @@ def edit_key_result(*, session: Session, actor: Actor, key_result_id: int, expec
 
 
 @write_service(Permission.EDIT)
-def delete_key_result(*, session: Session, actor: Actor, key_result_id: int, expected_version: int) -> None:
-    """Delete a key result and its check-ins (kept in the audit trail)."""
+def delete_key_result(*, session: Session, actor: Actor, key_result_id: int, expected_version: int) -> Deletion:
+    """Delete a key result and its check-ins (kept in the audit trail, whence an undo restores them)."""
     row = _key_result(session, key_result_id)
     check_version(row, expected_version, f"Key result {row.id}")
-    _delete_key_result(session, actor, row)
+    return deletion(session, [_delete_key_result(session, actor, row)[0]])
 
 
 @write_service(Permission.EDIT)

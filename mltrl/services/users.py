@@ -216,12 +216,13 @@ def _guard_last_admin(session: Session, user: User, *, losing_admin: bool) -> No
 
 @write_service(Permission.ADMIN)
 def set_role(*, session: Session, actor: Actor, name: str, role: str | Role) -> Account:
-    """Change a user's role."""
+    """Change a user's role (the role they have already: nothing is written)."""
     user = get_user(session, name)
     new_role = _clean_role(role)
+    if new_role.value == user.role:
+        return _account(user)
     _guard_last_admin(session, user, losing_admin=new_role is not Role.ADMIN)
-    if new_role.value != user.role:
-        revoke_sessions(session, user, reason="role changed", by=actor.name)
+    revoke_sessions(session, user, reason="role changed", by=actor.name)
     return _account(_change(session, actor, user, "role", role=new_role.value))
 
 

@@ -52,6 +52,7 @@ NOT_EXPOSED = {
     "edit_risks": "the grid's batch edit; the API edits one risk at a time",
     "import_backup": "a whole-database restore is an admin's, with `mltrl import` on the server",
     "load_demo": "the demo portfolio is loaded on the server (`make run`, `mltrl demo load`)",
+    "restore_deleted": "undo is offered on the page that deleted, and to admins on the audit trail",
 }
 
 _TEMPLATES: dict[str, tuple[str, dict[str, str]]] = {}

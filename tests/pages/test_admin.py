@@ -1,13 +1,23 @@
 """Admin page: users and roles, the audit trail with before/after."""
 
-from mltrl.services import Actor, users
-from tests.factories import make_project
+import html
+
+from sqlmodel import select
+
+from mltrl.models import AuditEntry
+from mltrl.services import Actor, okrs, users
+from tests.factories import everything, make_project
 from tests.pages.conftest import PASSWORD
 
 
 def _table(at, column):
     """The first table on the page with ``column``."""
     return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _role(at):
+    """The Change a user form's role field (keyed on the chosen user and their role)."""
+    return next(b for b in at.selectbox if (b.key or "").startswith("change_user_role:"))
 
 
 def _submit(at, label):
@@ -27,11 +37,11 @@ def test_admin_adds_a_user_and_changes_roles(open_page, session, team):
     assert at.success[0].value == "Added rey (reviewer)."
     assert "rey" in list(at.dataframe[0].value["User"])
 
-    at.selectbox(key="change_user_name").set_value("vic")
-    at.selectbox(key="change_user_role").set_value("editor")
+    at.selectbox(key="change_user_name").set_value("vic").run()
+    _role(at).set_value("editor")
     _submit(at, "Set role")
     assert at.success[0].value == "vic is now editor."
-    at.selectbox(key="change_user_name").set_value("eve")
+    at.selectbox(key="change_user_name").set_value("eve").run()
     _submit(at, "Disable")
     assert at.success[0].value == "eve is disabled; their history stays."
     assert users.account_of(session, "eve") is None
@@ -48,8 +58,8 @@ def test_bad_new_user_is_refused_naming_the_field(open_page, session, team):
 
 def test_last_admin_cannot_demote_themselves(open_page, session, team):
     at = open_page("views/admin.py", signed_in="ada")
-    at.selectbox(key="change_user_name").set_value("ada")
-    at.selectbox(key="change_user_role").set_value("viewer")
+    at.selectbox(key="change_user_name").set_value("ada").run()
+    _role(at).set_value("viewer")
     _submit(at, "Set role")
     assert "last enabled admin" in at.error[0].value
 
@@ -162,3 +172,58 @@ def test_audit_trail_says_how_a_change_was_made(open_page, session, team):
     table = at.dataframe(key="audit_table").value
     assert list(table[["Person", "How"]].itertuples(index=False, name=None)) == [("eve", "token nightly *ci*")]
     assert any("by eve (token nightly &#42;ci&#42;) at" in m.value for m in at.markdown)
+
+
+def test_change_a_user_shows_the_chosen_users_role_and_an_unchanged_role_writes_nothing(open_page, session, team):
+    at = open_page("views/admin.py", signed_in="ada")
+    assert at.selectbox(key="change_user_name").value == "ada" and _role(at).value == "admin"
+    at.selectbox(key="change_user_name").set_value("eve").run()
+    assert _role(at).value == "editor"
+    _role(at).set_value("reviewer").run()  # picked, not set: then another user is chosen
+    at.selectbox(key="change_user_name").set_value("vic").run()
+    assert _role(at).value == "viewer"
+    at.selectbox(key="change_user_name").set_value("eve").run()
+    assert _role(at).value == "editor"
+    audits = len(session.exec(select(AuditEntry)).all())
+    _submit(at, "Set role")
+    assert at.info[0].value == "eve is already editor: nothing changed."
+    assert not at.success and not at.error
+    session.expire_all()
+    assert len(session.exec(select(AuditEntry)).all()) == audits
+    assert users.account_of(session, "eve").role == "editor"
+    # the disabled user's button enables them again
+    at.selectbox(key="change_user_name").set_value("dan").run()
+    _submit(at, "Enable again")
+    assert at.success[0].value == "dan is enabled again."
+
+
+def _rows(engine):
+    """Every row but the audit trail's and the sign-ins' (the admin signs in meanwhile)."""
+    return {t: rows for t, rows in everything(engine).items() if t not in ("auditentry", "usersession")}
+
+
+def test_an_admin_restores_a_delete_from_the_audit_trail(open_page, session, engine, team):
+    make_project(session, "R01.1", actor=Actor("eve"))
+    objective = okrs.add_objective(session=session, actor=Actor("eve"), quarter="2027-Q1", title="Ship *it*")
+    kr = okrs.add_key_result(session=session, actor=Actor("eve"), objective_id=objective.id, code="R01.1",
+                             target_level=3)
+    okrs.check_in(session=session, actor=Actor("eve"), key_result_id=kr.id, comment="Fine.", confidence=7)
+    before = _rows(engine)
+    okrs.delete_objective(session=session, actor=Actor("eve"), objective_id=objective.id,
+                          expected_version=objective.version)
+    at = open_page("views/admin.py", signed_in="ada")
+    at.multiselect(key="audit_entity").set_value(["objective"]).run()
+    assert list(at.dataframe(key="audit_table").value["Action"])[0] == "delete"
+    shown = " ".join(html.unescape(m.value) for m in at.markdown)
+    assert "eve deleted the objective “Ship *it*” with 1 key result and 1 check-in. **Restore** puts it back" in shown
+    restore = next(b for b in at.button if b.label == "Restore")
+    restore.click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "Restored objective “Ship *it*” with 1 key result and 1 check-in."
+    assert _rows(engine) == before
+    # the delete entry, chosen again, says it was restored and offers nothing more
+    at.multiselect(key="audit_action").set_value(["delete"]).run()
+    shown = " ".join(html.unescape(m.value) for m in at.markdown)
+    assert "eve deleted the objective “Ship *it*” with 1 key result and 1 check-in. It was restored already, by ada" \
+        in shown
+    assert next(b for b in at.button if b.label == "Restore").disabled

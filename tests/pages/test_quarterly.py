@@ -5,6 +5,7 @@ into the next quarter, and the three exports."""
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from sqlmodel import select
 
 from mltrl.models import CheckIn, KeyResult, Objective
 from mltrl.services import Actor, okrs
-from tests.factories import make_history, make_project
+from tests.factories import everything, make_history, make_project
 
 PAGE = "views/quarterly.py"
 ANA = Actor("alice")
@@ -112,6 +113,9 @@ def test_objectives_added_refused_and_copied(open_page, session, quarter):
     assert len(session.exec(select(KeyResult)).all()) == before + 1
     at.session_state["qr_tab"] = "Objectives"
     at.run()
+    assert at.selectbox(key="qr_manage").value is None  # nothing chosen: Copy and Delete wait
+    assert at.button(key="qr_copy_none").disabled and at.button(key="qr_delete_none").disabled
+    at.selectbox(key="qr_manage").set_value(quarter).run()
     next(b for b in at.button if b.key == f"qr_copy_{quarter}").click().run()
     assert at.success[0].value == "Copied “Ship the detectors” into 2026-Q2."
     session.expire_all()
@@ -140,3 +144,63 @@ def test_as_of_a_day_counts_that_day_and_not_the_next(open_page, quarter):
     assert metrics(at)["Achieved"] == "0"
     at.date_input(key="qr_as_of").set_value("2026-02-10").run()
     assert metrics(at)["Achieved"] == "1"
+
+
+def _objectives_tab(at):
+    at.session_state["qr_tab"] = "Objectives"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _shown(at) -> str:
+    """Every markdown text on the page, as a reader sees it (names are escaped as entities)."""
+    return " ".join(html.unescape(m.value) for m in at.markdown)
+
+
+def test_deleting_an_objective_asks_naming_what_goes_and_can_be_undone(open_page, session, engine, quarter):
+    krs = session.exec(select(KeyResult).order_by(KeyResult.id)).all()
+    for kr, comment in [(krs[0], "Shipped."), (krs[0], "Holding."), (krs[2], "Stuck on data.")]:
+        okrs.check_in(session=session, actor=ANA, key_result_id=kr.id, comment=comment, confidence=6)
+    okrs.add_objective(session=session, actor=ANA, quarter="2026-Q1", title="Main objective")
+    before = {t: rows for t, rows in everything(engine).items() if t != "auditentry"}
+    at = _objectives_tab(open_quarter(open_page))
+    at.selectbox(key="qr_manage").set_value(quarter).run()
+    at.button(key=f"qr_delete_{quarter}").click().run()
+    question = "Delete the objective “Ship the detectors” with 3 key results and 3 check-ins?"
+    assert question in _shown(at) and "Key results: A ≥ 5, B ≥ 5, C ≥ 5." in _shown(at)
+    assert at.button(key="qr_confirm_yes").label == "Delete objective and 3 key results"
+    # Cancel: nothing is deleted and the question goes
+    at.button(key="qr_confirm_no").click().run()
+    assert question not in _shown(at)
+    session.expire_all()
+    assert session.get(Objective, quarter) is not None
+
+    at.button(key=f"qr_delete_{quarter}").click().run()
+    at.button(key="qr_confirm_yes").click().run()
+    assert not at.exception, at.exception
+    session.expire_all()
+    assert session.get(Objective, quarter) is None and session.exec(select(KeyResult)).all() == []
+    assert at.selectbox(key="qr_manage").options == ["Main objective"]
+    assert "Deleted objective “Ship the detectors” with 3 key results and 3 check-ins." in _shown(at)
+    assert at.selectbox(key="qr_manage").value is None  # not one click from deleting another
+    assert question not in _shown(at)
+
+    at.button(key="undo_button").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "Restored objective “Ship the detectors” with 3 key results and 3 check-ins."
+    assert {t: rows for t, rows in everything(engine).items() if t != "auditentry"} == before
+    assert "Deleted objective" not in _shown(at)  # the offer is gone once used
+
+
+def test_a_changed_objective_is_asked_about_again(open_page, session, quarter):
+    at = _objectives_tab(open_quarter(open_page))
+    at.selectbox(key="qr_manage").set_value(quarter).run()
+    at.button(key=f"qr_delete_{quarter}").click().run()
+    kr = session.exec(select(KeyResult)).first()
+    okrs.check_in(session=session, actor=ANA, key_result_id=kr.id, comment="Meanwhile.", confidence=5)
+    at.button(key="qr_confirm_yes").click().run()
+    assert at.warning and "changed since you were asked" in at.warning[0].value
+    session.expire_all()
+    assert session.get(Objective, quarter) is not None
+    assert "with 3 key results and 1 check-in?" in _shown(at)

@@ -3,6 +3,7 @@ toggle and cell selection."""
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -144,7 +145,11 @@ def test_requirements_grid_saves_edits_and_deletions_and_refuses_a_bad_cell(open
                                   "added_rows": [], "deleted_rows": [1]}
     at.run()
     assert "2 unsaved change(s)" in " ".join(c.value for c in at.caption)
-    _save(at)
+    _save(at)  # a deletion is asked about first, naming the requirement
+    shown = " ".join(html.unescape(m.value) for m in at.markdown)
+    assert "Delete 1 requirement from R02.1 and save 1 other change(s)?" in shown and "- 2 “Spare.”" in shown
+    assert at.button(key="req_confirm_yes").label == "Delete 1 requirement and save"
+    at.button(key="req_confirm_yes").click().run()
     assert "requirement 1, value" in at.error[0].value and "nothing was saved" in at.error[0].value
     report = at.dataframe[-1].value
     assert list(zip(report["Row"], report["Field"])) == [("requirement 1", "value")]
@@ -155,11 +160,19 @@ def test_requirements_grid_saves_edits_and_deletions_and_refuses_a_bad_cell(open
                                   "added_rows": [], "deleted_rows": [1]}
     at.run()
     _save(at)
+    at.button(key="req_confirm_yes").click().run()
     assert at.success[0].value == "Saved R02.1: 1 row(s) changed, 1 deleted."
     session.expire_all()
     assert [(r.number, r.value, r.verification_status) for r in risks.requirements(session, "R02.1")] == [
         ("1", 7, "passed")]
     assert list(_editor(at, "req_grid:R02.1").value["value"]) == [7]
+    # the person who deleted may undo it: the requirement comes back as it was, the edit stays
+    assert "Deleted requirement 2 “Spare.” of R02.1." in " ".join(html.unescape(m.value) for m in at.markdown)
+    at.button(key="undo_button").click().run()
+    assert at.success[0].value == "Restored requirement 2 “Spare.” of R02.1."
+    session.expire_all()
+    assert [(r.number, r.value, r.statement) for r in risks.requirements(session, "R02.1")] == [
+        ("1", 7, "It shall optimise."), ("2", 2, "Spare.")]
 
 
 def test_risks_grid_edits_and_refuses_accepting_in_the_grid(open_page, session):

@@ -72,6 +72,14 @@ def test_roles_change_and_disabled_users_cannot_sign_in(session, admin):
     assert users.authenticate(session, "eve", PASSWORD).role == "reviewer"
 
 
+def test_setting_the_role_a_user_has_writes_nothing(session, engine, admin):
+    users.add_user(session=session, actor=ADMIN, name="eve", role="editor", password=PASSWORD)
+    before = everything(engine)
+    assert users.set_role(session=session, actor=ADMIN, name="eve", role="editor").role == "editor"
+    assert users.set_role(session=session, actor=ADMIN, name="ada", role="admin").role == "admin"
+    assert everything(engine) == before  # no audit row, no sign-in ended
+
+
 def test_the_last_enabled_admin_cannot_be_demoted_or_disabled(session, engine, admin):
     before = everything(engine)
     with pytest.raises(InvalidInput, match="last enabled admin"):

@@ -42,6 +42,7 @@ from mltrl.models import (
 )
 from mltrl.services._core import Actor, as_utc, audit, check_version, row_by_id, snapshot, write_service
 from mltrl.services.projects import find_project, get_project
+from mltrl.services.undo import Deletion, deletion
 
 REQUIREMENT_COLUMNS = ["number", "kind", "statement", "level", "verification_method", "verification_status",
                        "validation_method", "validation_status", "p_failure", "value"]
@@ -158,8 +159,9 @@ def update_requirement(*, session: Session, actor: Actor, code: str, number: str
 
 @write_service(Permission.EDIT)
 def delete_requirement(*, session: Session, actor: Actor, code: str, number: str,
-                       expected_version: int | None = None) -> None:
-    """Delete a requirement no risk is linked to (seen at ``expected_version``, when given)."""
+                       expected_version: int | None = None) -> Deletion:
+    """Delete a requirement no risk is linked to (seen at ``expected_version``, when given); the
+    delete entry holds it, whence ``undo.restore_deleted`` can put it back."""
     project = get_project(session, code)
     row = _requirement(session, project, rules.parse_number(number))
     if row is None:
@@ -168,9 +170,11 @@ def delete_requirement(*, session: Session, actor: Actor, code: str, number: str
     linked = session.exec(select(func.count()).select_from(Risk).where(Risk.requirement_id == row.id)).scalar_one()
     if linked:
         raise InvalidInput("number", f"requirement {row.number} has {linked} risk(s) linked to it: unlink them first")
-    audit(session, actor, entity="requirement", entity_id=row.id, action="delete", before=snapshot(row), after=None)
+    entry = audit(session, actor, entity="requirement", entity_id=row.id, action="delete",
+                  before=snapshot(row, code=project.code), after=None)
     session.delete(row)
     session.flush()
+    return deletion(session, [entry])
 
 
 # --- risks --------------------------------------------------------------------------------------
@@ -415,6 +419,7 @@ class RowEdit:
 class EditSummary:
     updated: int
     deleted: int
+    deletion: Deletion | None = None  # what the deletions removed, to undo them
 
 
 def _stale(row: Requirement | Risk, item: RowEdit, label: str) -> str | None:
@@ -471,13 +476,16 @@ def edit_requirements(*, session: Session, actor: Actor, code: str, edits: list[
         holders[number] = row_id
     if errors:
         raise RowErrors("requirements", errors, verb="saved")
+    entries = []
     for row in deleted:
-        audit(session, actor, entity="requirement", entity_id=row.id, action="delete", before=snapshot(row), after=None)
+        entries.append(audit(session, actor, entity="requirement", entity_id=row.id, action="delete",
+                             before=snapshot(row, code=project.code), after=None))
         session.delete(row)
     session.flush()
     for row, values in cleaned:
         _update_requirement(session, actor, project, row, values)
-    return EditSummary(updated=len(cleaned), deleted=len(deleted))
+    return EditSummary(updated=len(cleaned), deleted=len(deleted),
+                       deletion=deletion(session, entries) if entries else None)
 
 
 @write_service(Permission.EDIT)

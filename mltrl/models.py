@@ -16,11 +16,13 @@ Conventions:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from mltrl.domain import days
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -48,7 +50,9 @@ SWITCHBACK_KINDS = ("discovery", "review", "embedded")
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The present instant (``mltrl.domain.days.now``: the clock, or the moment the demo loader
+    records a step at)."""
+    return days.now()
 
 
 def version_column() -> Column:

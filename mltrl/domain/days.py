@@ -6,6 +6,10 @@
   event counts when it is before ``day_end(D)``; ``last_instant(D)`` is the same bound for the
   code that compares with "at or before" (one microsecond earlier, the database's resolution).
 * "Today" is the UTC day (``today``), the same for the server, the CLI and every browser.
+* ``recorded_at(moment)`` sets "the present" for the code it wraps (``now``, ``today`` and
+  ``mltrl.models.utcnow``, so every stamp a use case writes, audit rows included), in this thread
+  only: the demo loader records each step of its stories as of the day it happened, then the whole
+  portfolio as of the day it is loaded for. Nothing else moves the clock.
 * Instants a person types are accepted between ``EARLIEST`` and ``LATEST``; outside that window the
   arithmetic of Python and pandas overflows (years 1 and 9999, pandas' 1677-2262), so such values
   are refused with a message naming the field and the window rather than failing later.
@@ -15,6 +19,9 @@ Pure: no streamlit, no database.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 
 from mltrl.domain.errors import InvalidInput
@@ -26,9 +33,24 @@ ONE_DAY = timedelta(days=1)
 RESOLUTION = timedelta(microseconds=1)
 
 
+_PRESENT: ContextVar[datetime | None] = ContextVar("mltrl_present", default=None)
+
+
 def now() -> datetime:
-    """The present instant, aware UTC."""
-    return datetime.now(UTC)
+    """The present instant, aware UTC (the one ``recorded_at`` sets, inside it)."""
+    return _PRESENT.get() or datetime.now(UTC)
+
+
+@contextmanager
+def recorded_at(moment: datetime) -> Iterator[datetime]:
+    """Inside the block, "now" is ``moment`` (aware UTC) for ``now``, ``today`` and every stamp
+    the services write; outside it, the clock again. Nests; per thread (a ``ContextVar``)."""
+    moment = as_utc(moment, field="at")
+    token = _PRESENT.set(moment)
+    try:
+        yield moment
+    finally:
+        _PRESENT.reset(token)
 
 
 def today() -> date:

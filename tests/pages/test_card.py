@@ -11,6 +11,7 @@ from sqlmodel import func, select
 from mltrl.domain.cards import Card
 from mltrl.models import AuditEntry, CardRevision
 from mltrl.services import Actor, cards, level_moves
+from tests import demo_files
 from tests.factories import make_history, make_project
 
 PAGE = "views/card.py"
@@ -52,7 +53,8 @@ def test_read_view_renders_the_demo_card_like_a_document(open_page, demo_db):
 def test_prior_level_cards_can_be_shown(open_page, demo_db):
     at = open_page(PAGE, code="P05.1")
     show = at.selectbox(key="card_show")
-    assert show.options[1].startswith("Card of level 8, as it stood when it left on 2025-12-01")
+    left = [at for at, step in demo_files.events("P05.1") if step["to"] == 9][-1]  # it last left level 8
+    assert show.options[1].startswith(f"Card of level 8, as it stood when it left on {left:%Y-%m-%d}")
     show.set_value(8).run()
     body = html(at)
     assert "Frozen card of level 8" in body and "| Current Level" not in body

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from mltrl.services import Actor, level_moves, projects, reviews
+from tests import demo_files
 from tests.factories import day, make_history, make_project
 
 PAGE = "views/timelines.py"
@@ -184,7 +185,8 @@ def test_selecting_a_components_switchback_shows_it(open_page, demo_db, session)
     at = open_page(PAGE, code="P05.1", tab="System")
     event = next(e for e in level_moves.history(session, "P06.1") if e.switchback_kind == "discovery")
     select_point(at, "tl_system_chart", ["7", "", "<br>recorded without a review", event.id, None, "P06.1", 4])
-    assert "P06.1 · 2025-03-17 · Switchback: discovery: 7 → 4" in texts(at) and event.note in texts(at)
+    placed = next(at for at, step in demo_files.events("P06.1") if step.get("switchback_kind") == "discovery")
+    assert f"P06.1 · {placed:%Y-%m-%d} · Switchback: discovery: 7 → 4" in texts(at) and event.note in texts(at)
     _click(at, "Open P06.1's timeline")
     assert at.session_state["tl_tab"] == "Technology" and at.selectbox(key="tl_code").value == "P06.1"
 

@@ -11,6 +11,7 @@ status, and the count or the new revision.
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 from collections.abc import Callable
@@ -42,8 +43,6 @@ def measure_api_ops(db_path: Path, runs: int, size: str, log: Callable[[str], No
             users.create_first_admin(session=s, actor=Actor(ADMIN), name=ADMIN, password="bench-password-1")
             secret, _ = tokens.create_token(session=s, actor=Actor(ADMIN), name="bench")
         engine.dispose()
-        import os
-
         old = os.environ.get("MLTRL_DATABASE_URL")
         os.environ["MLTRL_DATABASE_URL"] = url
         try:

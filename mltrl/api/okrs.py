@@ -27,12 +27,10 @@ from sqlmodel import Session
 from mltrl import reports
 from mltrl.api.http import Body, ActorDep, IfMatch, SessionDep, expected_version, tagged
 from mltrl.domain import days
-from mltrl.domain.errors import NotFound
 from mltrl.services import analytics, okr_report, okrs
 
 router = APIRouter(tags=["okrs"])
 
-ID_MAX = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL: a larger number names no row
 SAMPLES_MAX = 100_000  # the CLI allows more; a request to the server is kept to a few seconds
 SEED_MAX = 2**32 - 1
 
@@ -113,13 +111,6 @@ def plain(value: Any) -> Any:
 def _iso(value: Any) -> str | None:
     value = days.as_utc(value)
     return None if value is None else value.isoformat()
-
-
-def _id(value: int, what: str) -> int:
-    """An id from the path; one no row can have is not found (never a database error)."""
-    if not 0 < value <= ID_MAX:
-        raise NotFound(f"There is no {what} {value}.")
-    return value
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -209,13 +200,13 @@ def add_objective(body: NewObjective, response: Response, session: SessionDep, a
 
 @router.get("/okrs/objectives/{objective_id}", summary="One objective with its key results")
 def get_objective(objective_id: int, response: Response, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
-    return _objective(session, response, _id(objective_id, "objective"))
+    return _objective(session, response, objective_id)
 
 
 @router.patch("/okrs/objectives/{objective_id}", summary="Edit an objective's title or owner")
 def edit_objective(objective_id: int, body: ObjectiveChanges, response: Response, session: SessionDep,
                    actor: ActorDep, if_match: IfMatch = None) -> dict[str, Any]:
-    okrs.edit_objective(session=session, actor=actor, objective_id=_id(objective_id, "objective"),
+    okrs.edit_objective(session=session, actor=actor, objective_id=objective_id,
                         expected_version=expected_version(if_match, body.version), title=body.title,
                         owner=body.owner)
     return _objective(session, response, objective_id)
@@ -224,7 +215,7 @@ def edit_objective(objective_id: int, body: ObjectiveChanges, response: Response
 @router.delete("/okrs/objectives/{objective_id}", status_code=204,
                summary="Delete an objective with its key results and check-ins")
 def delete_objective(objective_id: int, session: SessionDep, actor: ActorDep, if_match: IfMatch = None) -> Response:
-    okrs.delete_objective(session=session, actor=actor, objective_id=_id(objective_id, "objective"),
+    okrs.delete_objective(session=session, actor=actor, objective_id=objective_id,
                           expected_version=expected_version(if_match))
     return Response(status_code=204)
 
@@ -233,7 +224,7 @@ def delete_objective(objective_id: int, session: SessionDep, actor: ActorDep, if
              summary="Copy an objective and its key results into another quarter")
 def copy_objective(objective_id: int, body: CopyBody, response: Response, session: SessionDep,
                    actor: ActorDep) -> dict[str, Any]:
-    row = okrs.copy_objective(session=session, actor=actor, objective_id=_id(objective_id, "objective"),
+    row = okrs.copy_objective(session=session, actor=actor, objective_id=objective_id,
                               quarter=body.quarter)
     response.headers["Location"] = f"/api/v1/okrs/objectives/{row.id}"
     return _objective(session, response, row.id)
@@ -246,7 +237,7 @@ def copy_objective(objective_id: int, body: CopyBody, response: Response, sessio
              summary="Add a key result: a technology reaches a level by a date")
 def add_key_result(objective_id: int, body: NewKeyResult, response: Response, session: SessionDep,
                    actor: ActorDep) -> dict[str, Any]:
-    row = okrs.add_key_result(session=session, actor=actor, objective_id=_id(objective_id, "objective"),
+    row = okrs.add_key_result(session=session, actor=actor, objective_id=objective_id,
                               code=body.code, target_level=body.target_level, due=body.due, owner=body.owner,
                               note=body.note)
     response.headers["Location"] = f"/api/v1/okrs/key-results/{row.id}"
@@ -255,13 +246,13 @@ def add_key_result(objective_id: int, body: NewKeyResult, response: Response, se
 
 @router.get("/okrs/key-results/{key_result_id}", summary="One key result with its check-ins")
 def get_key_result(key_result_id: int, response: Response, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
-    return _key_result(session, response, _id(key_result_id, "key result"))
+    return _key_result(session, response, key_result_id)
 
 
 @router.patch("/okrs/key-results/{key_result_id}", summary="Edit a key result's level, date, owner or note")
 def edit_key_result(key_result_id: int, body: KeyResultChanges, response: Response, session: SessionDep,
                     actor: ActorDep, if_match: IfMatch = None) -> dict[str, Any]:
-    okrs.edit_key_result(session=session, actor=actor, key_result_id=_id(key_result_id, "key result"),
+    okrs.edit_key_result(session=session, actor=actor, key_result_id=key_result_id,
                          expected_version=expected_version(if_match, body.version), target_level=body.target_level,
                          due=body.due, owner=body.owner, note=body.note)
     return _key_result(session, response, key_result_id)
@@ -270,7 +261,7 @@ def edit_key_result(key_result_id: int, body: KeyResultChanges, response: Respon
 @router.delete("/okrs/key-results/{key_result_id}", status_code=204,
                summary="Delete a key result and its check-ins")
 def delete_key_result(key_result_id: int, session: SessionDep, actor: ActorDep, if_match: IfMatch = None) -> Response:
-    okrs.delete_key_result(session=session, actor=actor, key_result_id=_id(key_result_id, "key result"),
+    okrs.delete_key_result(session=session, actor=actor, key_result_id=key_result_id,
                            expected_version=expected_version(if_match))
     return Response(status_code=204)
 
@@ -278,7 +269,7 @@ def delete_key_result(key_result_id: int, session: SessionDep, actor: ActorDep, 
 @router.post("/okrs/key-results/{key_result_id}/check-ins", status_code=201,
              summary="Check in on a key result: a comment and a confidence 0-10")
 def check_in(key_result_id: int, body: NewCheckIn, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
-    row = okrs.check_in(session=session, actor=actor, key_result_id=_id(key_result_id, "key result"),
+    row = okrs.check_in(session=session, actor=actor, key_result_id=key_result_id,
                         comment=body.comment, confidence=body.confidence, at=body.at)
     return check_in_json(row)
 

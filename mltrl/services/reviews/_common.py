@@ -13,8 +13,6 @@ from mltrl.domain.errors import InvalidInput
 from mltrl.domain.fields import one_line
 from mltrl.models import NOTE_MAX, Review
 
-ROW_ID_MAX = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL (a larger number names no row)
-
 
 def _note(text: object, field: str, limit: int = NOTE_MAX, *, required: bool = False) -> str:
     return one_line(text, field, limit, required=required)

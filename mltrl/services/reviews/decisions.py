@@ -22,10 +22,10 @@ from mltrl.domain.levels import EventKind, Move
 from mltrl.domain.permissions import Permission
 from mltrl.models import PERSON_MAX, TEXT_MAX, EthicsAnswer, LevelEvent, Project, Review, ReviewVote, utcnow
 from mltrl.services import level_moves, projects
-from mltrl.services._core import Actor, audit, check_version, within, write_service
+from mltrl.services._core import Actor, audit, check_version, row_by_id, within, write_service
 from mltrl.services.projects import get_project
 from mltrl.domain.fields import block
-from mltrl.services.reviews._common import ROW_ID_MAX, _listed, _mapped, _note, _open_review
+from mltrl.services.reviews._common import _listed, _mapped, _note, _open_review
 from mltrl.services.reviews.checklists import ethics_keys, ethics_template, level_criteria, scores_of
 from mltrl.services.reviews.gates import gates_of
 
@@ -43,7 +43,7 @@ def _panel(names: Iterable[str]) -> list[str]:
 def _review(session: Session, review_id: int) -> Review:
     if isinstance(review_id, bool) or not isinstance(review_id, int):
         raise InvalidInput("review", f"a review number, got {type(review_id).__name__}")
-    row = session.get(Review, review_id) if 0 < review_id <= ROW_ID_MAX else None  # beyond: no such row
+    row = row_by_id(session, Review, review_id)
     if row is None:
         raise NotFound(f"There is no review {review_id}.")
     return row

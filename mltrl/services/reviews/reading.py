@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from mltrl.models import EthicsAnswer, LevelEvent, Project, Review, ReviewVote
 from mltrl.services.projects import get_project
-from mltrl.services.reviews._common import ROW_ID_MAX
+from mltrl.services._core import ROW_ID_MAX
 from mltrl.services.reviews.decisions import _review
 
 @dataclass(frozen=True)

@@ -146,8 +146,7 @@ def set_panel(review_id: int, body: PanelBody, response: Response, session: Sess
 def cast_vote(review_id: int, body: VoteBody, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     row = reviews.cast_vote(session=session, actor=actor, review_id=review_id, vote=reviews.choice_word(body.vote),
                             comment=body.comment)
-    return {"id": row.id, "review_id": row.review_id, "voter": row.voter, "vote": row.vote,
-            "comment": row.comment, "at": reviews.records.iso(row.at)}
+    return {"id": row.id, "review_id": row.review_id, **reviews.vote_record(row)}
 
 
 @router.post("/reviews/{review_id}/ethics", summary="Answer questions of the review's ethics checklist")

@@ -63,6 +63,7 @@ from mltrl.services.reviews.records import (
     readiness_record,
     review_record,
     review_summary,
+    vote_record,
 )
 from mltrl.services.reviews.reading import (
     ReviewView,
@@ -82,6 +83,7 @@ __all__ = [
     "readiness_record",
     "review_record",
     "review_summary",
+    "vote_record",
     "_check_items",
     "BUILT_IN_VERSION",
     "ETHICS_PARTS",

@@ -21,9 +21,14 @@ from mltrl.services.reviews.gates import gates_of
 from mltrl.services.reviews.reading import review_view
 
 
-def iso(value: Any) -> str | None:
+def _iso(value: Any) -> str | None:
     value = days.as_utc(value)
     return None if value is None else value.isoformat()
+
+
+def vote_record(vote: Any) -> dict[str, Any]:
+    """One vote as a JSON-ready record (who, what, why, when)."""
+    return {"voter": vote.voter, "vote": vote.vote, "comment": vote.comment, "at": _iso(vote.at)}
 
 
 def choice_word(word: str) -> str:
@@ -33,8 +38,8 @@ def choice_word(word: str) -> str:
 
 def review_summary(review, code: str) -> dict[str, Any]:
     return {"id": review.id, "code": code, "level": review.level, "status": review.status,
-            "opened_at": iso(review.opened_at), "opened_by": review.opened_by, "panel": list(review.panel),
-            "decision": review.decision, "decided_at": iso(review.decided_at), "decided_by": review.decided_by,
+            "opened_at": _iso(review.opened_at), "opened_by": review.opened_by, "panel": list(review.panel),
+            "decision": review.decision, "decided_at": _iso(review.decided_at), "decided_by": review.decided_by,
             "version": review.version}
 
 
@@ -43,8 +48,8 @@ def gate_record(gate: rules.Gate) -> dict[str, Any]:
               "advice": gate.advice, "override": None}
     if gate.override is not None:
         o = gate.override
-        record["override"] = {"by": o.by, "justification": o.justification, "at": iso(o.at),
-                              "expires_at": iso(o.expires_at)}
+        record["override"] = {"by": o.by, "justification": o.justification, "at": _iso(o.at),
+                              "expires_at": _iso(o.expires_at)}
     return record
 
 
@@ -61,7 +66,7 @@ def criteria_records(criteria, scores) -> list[dict[str, Any]]:
 
 
 def event_record(event) -> dict[str, Any]:
-    return {"id": event.id, "at": iso(event.at), "from_level": event.from_level, "to_level": event.to_level,
+    return {"id": event.id, "at": _iso(event.at), "from_level": event.from_level, "to_level": event.to_level,
             "kind": level_moves.event_kind_label(event), "note": event.note}
 
 
@@ -89,7 +94,7 @@ def review_record(session: Session, review_id: int) -> dict[str, Any]:
             ethics.append({"key": key, "part": part, "question": question[1],
                            "answer": answer.answer if answer else "",
                            "answered_by": answer.answered_by if answer else None,
-                           "answered_at": iso(answer.answered_at) if answer else None,
+                           "answered_at": _iso(answer.answered_at) if answer else None,
                            "previous_answer": view.previous_answers.get(key, ""), "changed": key in changed})
     event = view.event
     return {
@@ -105,8 +110,8 @@ def review_record(session: Session, review_id: int) -> dict[str, Any]:
         "ethics_version": review.ethics_version,
         "ethics": ethics,
         "ethics_changed": sorted(changed),
-        "votes": [{"voter": v.voter, "vote": v.vote, "comment": v.comment, "at": iso(v.at)} for v in view.votes],
-        "latest_votes": {name: {"vote": v.vote, "comment": v.comment, "at": iso(v.at)}
+        "votes": [vote_record(v) for v in view.votes],
+        "latest_votes": {name: {"vote": v.vote, "comment": v.comment, "at": _iso(v.at)}
                          for name, v in view.latest_votes.items()},
         "note": review.decision_note,
         "target_level": review.target_level,

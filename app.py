@@ -58,9 +58,7 @@ with st.sidebar:
             elif st.button("Sign out", key="sign_out", icon=":material/logout:"):
                 access.sign_out()
                 st.rerun()
-    st.toggle("Presentation mode", key=access.PRESENT_KEY,
-              help="Read-only, larger type and charts, a clean sidebar: for stakeholder demos. "
-                   "Share it as a link with ?present=1.")
+    access.presentation_switch()  # a link that reloads the page in the other mode
     if not access.presenting():
         st.caption("MLTRL: Machine Learning Technology Readiness Levels, 0 (first principles) to 9 (deployment).")
 

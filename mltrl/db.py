@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from alembic import command
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
     # Signs backups (MLTRL_BACKUP_KEY): when set, `export` adds an HMAC-SHA256 signature and
     # `import` refuses a file without a valid one (see docs/BACKUPS.md). Empty: unsigned backups.
     backup_key: SecretStr = SecretStr("")
+    # The day a server lives on (MLTRL_TODAY, YYYY-MM-DD): for reproducible demos and screenshots,
+    # with `mltrl demo load --as-of` the same day. Unset: the clock. Only server.py applies it.
+    today: date | None = None
 
 
 def settings() -> Settings:

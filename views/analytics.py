@@ -12,7 +12,7 @@ from mltrl import charts
 from mltrl.domain import analytics, days, levels
 from mltrl.domain.levels import Phase
 from mltrl.services import analytics as reads
-from mltrl.ui import context, feedback
+from mltrl.ui import access, context, feedback
 
 TABS = ("Time per level", "Moves", "Paths & cycles", "Bottlenecks", "Heat map", "On a date")
 DEFINITIONS = """
@@ -47,10 +47,15 @@ first_day = events["at"].min().date() if len(events) else today
 
 with st.container(border=True):
     c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 3, 2])
-    since = c1.date_input("From", value=first_day, key="an_from", format="YYYY-MM-DD",
-                          help="Moves and stays that began on or after this date")
-    until = c2.date_input("To", value=today, key="an_to", format="YYYY-MM-DD",
-                          help="The as-of date: later events are ignored; ongoing stays run to the end of it")
+    since = access.unless_presenting(first_day, lambda: c1.date_input(
+        "From", value=first_day, key="an_from", format="YYYY-MM-DD",
+        help="Moves and stays that began on or after this date"))
+    until = access.unless_presenting(today, lambda: c2.date_input(
+        "To", value=today, key="an_to", format="YYYY-MM-DD",
+        help="The as-of date: later events are ignored; ongoing stays run to the end of it"))
+    if access.presenting():
+        c1.markdown(f"**From** {since:%Y-%m-%d}")
+        c2.markdown(f"**To** {until:%Y-%m-%d}")
     phases = c3.multiselect("Phase", [p.value for p in Phase] + ["no level"], key="an_phase",
                             placeholder="every phase", help="The technologies' current phase")
     owners = c4.multiselect("Owner", analytics.all_owners(techs), key="an_owner", placeholder="every owner")
@@ -95,6 +100,8 @@ def with_codes(frame: pd.DataFrame) -> pd.DataFrame:
 def table(frame: pd.DataFrame, name: str, key: str, **kwargs) -> None:
     """A table and its CSV download (named after the table and the as-of date; days to 3 decimals)."""
     st.dataframe(frame, hide_index=True, width="stretch", key=key, **kwargs)
+    if access.presenting():
+        return
     st.download_button(f"Download {name} (CSV)", frame.round(3).to_csv(index=False).encode(), mime="text/csv",
                        file_name=f"{name.replace(' ', '_')}_{until:%Y-%m-%d}.csv", key=f"{key}_csv",
                        icon=":material/download:")
@@ -162,7 +169,7 @@ if paths_tab.open:
         in_range = pd.concat([held_then, mine.loc[mine["at"] >= pd.Timestamp(start)]])
         paths = analytics.level_paths(in_range, as_of=as_of)
         o1, o2, _ = st.columns([2, 2, 3])
-        top = o1.number_input("How many", 5, 100, 10, step=5, key="an_top")
+        top = o1.selectbox("How many", [5, 10, 20, 50, 100], index=1, key="an_top")
         span = o2.segmented_control("Paths", ["whole", "3", "4"], default="whole", key="an_span",
                                     format_func={"whole": "Whole", "3": "Runs of 3", "4": "Runs of 4"}.get,
                                     help="Whole paths are often unique; runs of 3 or 4 consecutive levels show "
@@ -235,9 +242,11 @@ if heat_tab.open:
 if date_tab.open:
     with date_tab:
         d1, d2 = st.columns(2)
-        on = d1.date_input("The portfolio on", value=until, key="an_on", format="YYYY-MM-DD")
-        then = d2.date_input("Compared with", value=until - timedelta(days=90), key="an_then", format="YYYY-MM-DD",
-                             help="What changed between this date and the first")
+        on = access.unless_presenting(until, lambda: d1.date_input("The portfolio on", value=until, key="an_on",
+                                                                   format="YYYY-MM-DD"))
+        then = access.unless_presenting(until - timedelta(days=90), lambda: d2.date_input(
+            "Compared with", value=until - timedelta(days=90), key="an_then", format="YYYY-MM-DD",
+            help="What changed between this date and the first"))
         everything = events.loc[events["project_id"].isin(set(chosen["project_id"]))]
         # levels_on counts events at or before the moment: the day's last instant
         level_then = analytics.levels_on(everything, days.last_instant(on))

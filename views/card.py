@@ -107,8 +107,9 @@ def brief_tab(s) -> None:
     brief = card_service.brief_html(s, code)
     cardview.show_html(brief)
     printable = cards.html_document(f"{code} brief", card_service.brief_html(s, code, for_export=True))
-    st.download_button("Download the brief (printable HTML)", printable,
-                       file_name=f"{code}-brief.html", mime="text/html", icon=":material/print:", key="dl_brief")
+    if not access.presenting():
+        st.download_button("Download the brief (printable HTML)", printable,
+                           file_name=f"{code}-brief.html", mime="text/html", icon=":material/print:", key="dl_brief")
 
 
 def edit_tab(s, state) -> None:
@@ -214,7 +215,7 @@ with context.session() as s:
                    f"Cards go stale {card_service.stale_days(s)} days after their last save, or when the level changes.")
     links_row = st.columns([1, 1, 1, 3])
     links_row[0].page_link("views/project.py", label="Project page", icon=":material/timeline:", query_params={"code": code})
-    if state.number:
+    if state.number and not access.presenting():
         cardview.download(links_row[1], "Markdown", code, "md", key="dl_md")
         cardview.download(links_row[2], "HTML", code, "html", key="dl_html")
 

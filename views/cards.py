@@ -4,9 +4,9 @@ technologies' cards side by side."""
 import pandas as pd
 import streamlit as st
 
-from mltrl.domain import cards
+from mltrl.domain import analytics, cards
 from mltrl.services import cards as card_service
-from mltrl.ui import cardview, context, feedback
+from mltrl.ui import access, cardview, context, feedback
 
 st.title("Cards")
 feedback.show_flash()
@@ -48,9 +48,15 @@ with context.session() as s:
         )
 
     with person_tab:
-        person = st.text_input("Person", value=st.query_params.get("person", ""), key="person",
-                               help="A name or an @handle: the full name without spaces, or the first name.",
-                               placeholder="e.g. elena or Elena Marchetti")
+        if access.presenting():  # choose among the people named on the portfolio: nothing to type
+            people = analytics.all_owners(context.portfolio_frame())
+            asked = st.query_params.get("person", "")
+            person = st.selectbox("Person", people, index=people.index(asked) if asked in people else None,
+                                  key="person_pick", placeholder="choose a person") or asked
+        else:
+            person = st.text_input("Person", value=st.query_params.get("person", ""), key="person",
+                                   help="A name or an @handle: the full name without spaces, or the first name.",
+                                   placeholder="e.g. elena or Elena Marchetti")
         if person.strip():
             st.query_params["person"] = person.strip()
             found = card_service.cards_of_person(s, person.strip().lstrip("@"))

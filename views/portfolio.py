@@ -27,7 +27,8 @@ if frame.empty:
 summary = st.container()
 with st.container(border=True):
     f1, f2, f3, f4 = st.columns([3, 2, 2, 2])
-    text = f1.text_input("Search", key="pf_text", placeholder="code, name or summary")
+    # Typing is no choice for a projector: presentation mode offers the selectors only.
+    text = "" if access.presenting() else f1.text_input("Search", key="pf_text", placeholder="code, name or summary")
     phases = f2.multiselect("Phase", [p.value for p in Phase] + ["no level"], key="pf_phase")
     statuses = f3.multiselect("Status", ["active", "paused", "retired"], key="pf_status")
     owners = f4.multiselect("Owner", analytics.all_owners(frame), key="pf_owner")
@@ -46,7 +47,7 @@ st.caption(f"Showing {len(shown)} of {len(frame)} technologies; components are i
 
 if len(shown) > tables.PAGE_SIZE:
     pages = (len(shown) - 1) // tables.PAGE_SIZE + 1
-    page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, key="pf_page")
+    page = st.selectbox(f"Page (of {pages})", range(1, pages + 1), key="pf_page")
     shown = shown.iloc[(page - 1) * tables.PAGE_SIZE: page * tables.PAGE_SIZE]
 
 event = st.dataframe(
@@ -68,8 +69,9 @@ choice = o1.selectbox(
     "Open a technology", shown["code"].tolist(), key="pf_open",
     format_func=lambda code: f"{code} · {names[code]}",
 )
-if o2.button("Open project", key="pf_open_btn", icon=":material/open_in_new:", disabled=choice is None):
-    st.switch_page("views/project.py", query_params={"code": choice})
+if choice is not None:  # a link, not a button: navigation, also in presentation mode
+    o2.page_link("views/project.py", label=f"Open {choice}", icon=":material/open_in_new:",
+                 query_params={"code": choice})
 
 st.subheader("Technologies by level")
 st.plotly_chart(charts.levels_bar(matching, height=access.chart_height(240)), key="pf_levels_chart",

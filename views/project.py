@@ -141,8 +141,9 @@ with context.session() as s:
         else:
             st.caption("Every exit criterion is met and no gate refuses.")
         links = st.columns([1, 1, 2])
-        links[0].page_link("views/reviews.py", label="Score the checklist", icon=":material/checklist:",
-                           query_params={"code": code, "tab": "checklist"})
+        if not access.presenting():  # an invitation to work, not to look
+            links[0].page_link("views/reviews.py", label="Score the checklist", icon=":material/checklist:",
+                               query_params={"code": code, "tab": "checklist"})
         if standing.open_review is not None:
             links[1].page_link("views/reviews.py", label=f"Open review {standing.open_review}",
                                icon=":material/rate_review:", query_params={"review": str(standing.open_review)})

@@ -50,13 +50,20 @@ quarter = c1.selectbox("Quarter", choices, index=choices.index(default), key="qr
 if quarter != wanted:
     st.query_params["quarter"] = quarter
 q = okr.parse_quarter(quarter)
-as_of_day = c2.date_input("As of", value=min(today, q.end) if q.start <= today else today, key="qr_as_of",
-                          format="YYYY-MM-DD", help="Judge the key results as they stood at the end of this day "
-                                                    "(today: as of now). A past date gives the same report every time.")
-samples = c3.number_input("Forecast samples", min_value=100, max_value=100_000, value=okr_report.DEFAULT_SAMPLES,
-                          step=1000, key="qr_samples", help="Resampled paths per key result")
-seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=okr_report.DEFAULT_SEED, key="qr_seed",
-                       help="The same data, date, samples and seed give the same probabilities")
+default_day = min(today, q.end) if q.start <= today else today
+# In presentation mode the review is as of today (or the quarter's end) with the standard forecast.
+as_of_day = access.unless_presenting(default_day, lambda: c2.date_input(
+    "As of", value=default_day, key="qr_as_of", format="YYYY-MM-DD",
+    help="Judge the key results as they stood at the end of this day (today: as of now). A past date gives the "
+         "same report every time."))
+samples = access.unless_presenting(okr_report.DEFAULT_SAMPLES, lambda: c3.number_input(
+    "Forecast samples", min_value=100, max_value=100_000, value=okr_report.DEFAULT_SAMPLES, step=1000,
+    key="qr_samples", help="Resampled paths per key result"))
+seed = access.unless_presenting(okr_report.DEFAULT_SEED, lambda: c4.number_input(
+    "Seed", min_value=0, max_value=2**31 - 1, value=okr_report.DEFAULT_SEED, key="qr_seed",
+    help="The same data, date, samples and seed give the same probabilities"))
+if access.presenting():
+    c2.markdown(f"**As of** {as_of_day:%Y-%m-%d}")
 if as_of_day is None:
     st.error("As of: choose a date (YYYY-MM-DD).", icon=":material/event_busy:")
     st.stop()
@@ -305,14 +312,17 @@ if export_tab.open:
         stem = f"quarterly_review_{quarter}_{report.as_of:%Y-%m-%d}"
         # The files are written when a button is pressed (deferred: a big quarter's HTML, with a
         # chart per key result, takes a while, and most visits download nothing).
-        e1, e2, e3 = st.columns(3)
-        e1.download_button("Download HTML report", lambda: reports.html_document(report).encode(),
-                           file_name=f"{stem}.html", mime="text/html", key="qr_html", icon=":material/download:",
-                           type="primary")
-        e2.download_button("Download Markdown", lambda: reports.markdown(report).encode(), file_name=f"{stem}.md",
-                           mime="text/markdown", key="qr_md", icon=":material/download:")
-        e3.download_button("Download JSON", lambda: json.dumps(reports.as_json(report), indent=2).encode(),
-                           file_name=f"{stem}.json", mime="application/json", key="qr_json",
-                           icon=":material/download:")
+        if access.presenting():
+            st.caption("The downloads are offered outside presentation mode.")
+        else:
+            e1, e2, e3 = st.columns(3)
+            e1.download_button("Download HTML report", lambda: reports.html_document(report).encode(),
+                               file_name=f"{stem}.html", mime="text/html", key="qr_html", icon=":material/download:",
+                               type="primary")
+            e2.download_button("Download Markdown", lambda: reports.markdown(report).encode(), file_name=f"{stem}.md",
+                               mime="text/markdown", key="qr_md", icon=":material/download:")
+            e3.download_button("Download JSON", lambda: json.dumps(reports.as_json(report), indent=2).encode(),
+                               file_name=f"{stem}.json", mime="application/json", key="qr_json",
+                               icon=":material/download:")
         with st.expander("Preview (Markdown)"):
             st.markdown(reports.markdown(report))

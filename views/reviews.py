@@ -245,7 +245,7 @@ def decision_panel(s, view, state) -> None:
             e = view.event
             kind = f"switchback: {e.switchback_kind}" if e.switchback_kind else e.kind
             st.markdown(f"Level event: {e.from_level} → {e.to_level} ({kind}) on {e.at:%Y-%m-%d}.")
-        if review.decision == "graduate":
+        if review.decision == "graduate" and not access.presenting():
             st.page_link("views/card.py", label=f"Write the stage debrief of level {review.level} on the TRL card",
                          icon=":material/edit_note:", query_params={"code": view.code, "tab": "edit"})
         if view.tasks:
@@ -402,7 +402,8 @@ with context.session() as s:
     if open_tab.open:
         with open_tab:
             if not can_edit:
-                st.caption("Editors open reviews.")
+                if not access.presenting():
+                    st.caption("Editors open reviews.")
             else:
                 code = current.technology_picker(known.codes, known.names, key="open_code")
                 state = review_service.standing(s, code)

@@ -216,7 +216,8 @@ with context.session() as s:
                                listing=listing, with_code=False)
 
             st.subheader("Risk trend", anchor=False)
-            split = st.toggle("One line per category", key="trend_split")
+            split = st.segmented_control("Lines", ["Total", "Per category"], default="Total",
+                                         key="trend_split") == "Per category"
             trend = analytics.risk_trend(registers.risk_events(s, code), by_category=split)
             marks = tables.level_events_frame(level_moves.history(s, code))
             st.plotly_chart(charts.risk_trend(trend, marks, height=access.chart_height(320)), key="risk_trend")
@@ -235,8 +236,10 @@ with context.session() as s:
                                   session=s, actor=context.actor(), code=code, edits=edits, deletions=deletions))
             else:
                 st.info("No requirements yet.", icon=":material/checklist:")
-            st.download_button("Download CSV", registers.export_requirements(s, code), file_name=f"{code}-requirements.csv",
-                               mime="text/csv", key="req_csv", icon=":material/download:")
+            if not access.presenting():
+                st.download_button("Download CSV", registers.export_requirements(s, code),
+                                   file_name=f"{code}-requirements.csv", mime="text/csv", key="req_csv",
+                                   icon=":material/download:")
             if editable:
                 with st.form("add_requirement", border=True):
                     st.markdown("**Add a requirement**")
@@ -283,8 +286,9 @@ with context.session() as s:
                 risk_panel(s, items, states)
             else:
                 st.info("No risks yet.", icon=":material/warning:")
-            st.download_button("Download CSV", registers.export_risks(s, code), file_name=f"{code}-risks.csv",
-                               mime="text/csv", key="risk_csv", icon=":material/download:")
+            if not access.presenting():
+                st.download_button("Download CSV", registers.export_risks(s, code), file_name=f"{code}-risks.csv",
+                                   mime="text/csv", key="risk_csv", icon=":material/download:")
             if editable:
                 with st.form("add_risk", border=True):
                     st.markdown("**Add a risk**")

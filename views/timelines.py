@@ -1,7 +1,6 @@
 """Timelines: a technology's level over time (with its reviews and a fork's inherited past), a
 system's technologies under the system level, and the portfolio's swimlanes."""
 
-from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
@@ -9,7 +8,7 @@ from streamlit.errors import StreamlitAPIException
 
 from mltrl import charts
 
-from mltrl.domain import analytics, levels
+from mltrl.domain import analytics, days, levels
 from mltrl.domain.levels import Phase
 from mltrl.services import timelines
 from mltrl.ui import access, context, current, feedback
@@ -33,7 +32,7 @@ if not codes:
     st.info("No technologies yet: add one on the **Project** page, or load the demo portfolio with "
             "`mltrl demo load`.", icon=":material/info:")
     st.stop()
-now = datetime.now(UTC)
+now = days.now()
 
 
 def counted(n: int, noun: str) -> str:
@@ -226,15 +225,17 @@ if portfolio_tab.open:
         frame = context.cached_read(timelines.lane_frame, as_of=now.replace(minute=0, second=0, microsecond=0))
         with st.container(border=True):
             f1, f2, f3, f4 = st.columns([3, 2, 2, 2])
-            text = f1.text_input("Search", key="tl_text", placeholder="code, name or summary")
+            text = access.unless_presenting("", lambda: f1.text_input("Search", key="tl_text",
+                                                                      placeholder="code, name or summary"))
             phases = f2.multiselect("Phase", [p.value for p in Phase] + ["no level"], key="tl_phase")
             statuses = f3.multiselect("Status", ["active", "paused", "retired"], key="tl_status")
             owners = f4.multiselect("Owner", analytics.all_owners(frame), key="tl_owner")
             s1, s2, s3 = st.columns([3, 2, 2], vertical_alignment="bottom")
             by = s1.segmented_control("Sort by", list(SORT_LABELS), default="level", key="tl_sort",
                                       format_func=SORT_LABELS.get, help=SORT_HELP) or "level"
-            reverse = s2.toggle("Reverse order", key="tl_reverse")
-            components_too = s3.toggle("Include components", value=True, key="tl_components")
+            reverse = access.unless_presenting(False, lambda: s2.toggle("Reverse order", key="tl_reverse"))
+            components_too = access.unless_presenting(True, lambda: s3.toggle("Include components", value=True,
+                                                                              key="tl_components"))
         shown = analytics.filter_portfolio(frame, text=text, phases=phases, statuses=statuses, owners=owners)
         if not components_too:
             shown = shown[shown["depth"] == 0]
@@ -244,8 +245,7 @@ if portfolio_tab.open:
             pages = (total - 1) // LANES_PER_PAGE + 1
             if st.session_state.get("tl_page", 1) > pages:  # the filters left fewer pages than before
                 st.session_state["tl_page"] = pages
-            page = st.number_input(f"Page (of {pages}, {LANES_PER_PAGE} lanes each)", min_value=1, max_value=pages,
-                                   value=1, key="tl_page")
+            page = st.selectbox(f"Page (of {pages}, {LANES_PER_PAGE} lanes each)", range(1, pages + 1), key="tl_page")
             lanes = lanes.iloc[(page - 1) * LANES_PER_PAGE: page * LANES_PER_PAGE]
             first = (page - 1) * LANES_PER_PAGE + 1
             st.caption(f"Lanes {first}-{first + len(lanes) - 1} of {total} technologies matching the filters "

@@ -4,7 +4,7 @@ portfolio's technologies per level. Pure: no streamlit, no database.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -23,6 +23,7 @@ from mltrl.charts.common import (
     _plain_ints,
     review_labels,
 )
+from mltrl.domain import days
 from mltrl.domain import levels as engine
 
 
@@ -60,7 +61,7 @@ def level_step_chart(
         fig.add_annotation(text="No level history yet", x=0.5, y=0.5, xref="paper", yref="paper",
                            showarrow=False, font=dict(size=14, color=NO_LEVEL_COLOUR))
         return fig
-    as_of = as_of or datetime.now(UTC)
+    as_of = as_of or days.now()
     events = events.reset_index(drop=True)
     at = pd.to_datetime(events["at"], utc=True)
     inherited = (events["inherited"].fillna(False).astype(bool) if "inherited" in events

@@ -4,12 +4,13 @@ the technology's level changes. Pure: no streamlit, no database.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from mltrl.charts.common import EVENT_LABELS, EVENT_STYLES, NO_LEVEL_COLOUR
+from mltrl.domain import days
 from mltrl.domain import risk as rules
 
 
@@ -72,7 +73,7 @@ def risk_trend(trend: pd.DataFrame, level_events: pd.DataFrame, *, as_of: dateti
         fig.add_annotation(text="No risks recorded yet", x=0.5, y=0.5, xref="paper", yref="paper",
                            showarrow=False, font=dict(size=14, color=NO_LEVEL_COLOUR))
         return fig
-    end = pd.Timestamp(as_of or datetime.now(UTC))
+    end = pd.Timestamp(as_of or days.now())
     groups = trend.groupby("category", sort=True) if "category" in trend else [("Total", trend)]
     for k, (name, part) in enumerate(groups):
         xs = list(pd.to_datetime(part["at"], utc=True)) + [end]

@@ -6,7 +6,7 @@ traces whatever the number of lanes). Pure: no streamlit, no database.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,6 +24,7 @@ from mltrl.charts.common import (
     _plain_ints,
     review_labels,
 )
+from mltrl.domain import days
 from mltrl.domain import levels as engine
 
 
@@ -75,7 +76,7 @@ def system_timeline_chart(
         fig.add_annotation(text="No level history yet in this system", x=0.5, y=0.5, xref="paper", yref="paper",
                            showarrow=False, font=dict(size=14, color=NO_LEVEL_COLOUR))
         return fig
-    end = pd.Timestamp(as_of or datetime.now(UTC))
+    end = pd.Timestamp(as_of or days.now())
     events = events.reset_index(drop=True)
     at = pd.to_datetime(events["at"], utc=True)
     started = [c for c in members["code"] if (events["code"] == c).any()]
@@ -153,7 +154,7 @@ def swimlanes_chart(
     switchback kind; lanes have a fixed height and the figure grows with them. Bars' and markers'
     ``customdata`` start with the technology's code.
     """
-    end = pd.Timestamp(as_of or datetime.now(UTC))
+    end = pd.Timestamp(as_of or days.now())
     labels = [_lane_label(c, n) for c, n in zip(lanes["code"], lanes["name"])]
     label_of = dict(zip(lanes["id"], labels))
     n = len(labels)
@@ -181,10 +182,10 @@ def swimlanes_chart(
     segs = segments[segments["project_id"].isin(label_of)]
     start = pd.to_datetime(segs["start"], utc=True)
     stop = pd.to_datetime(segs["end"], utc=True)
-    days = ((stop - start).dt.total_seconds() / 86_400.0).round(0).astype(int)
+    stay_days = ((stop - start).dt.total_seconds() / 86_400.0).round(0).astype(int)
     # The level is written in a bar wide enough for it: 2.5% of the time shown (about 20 px).
     span = max((end - start.min()).total_seconds() / 86_400.0, 1.0) if len(start) else 1.0
-    labelled = (days >= 0.025 * span).to_numpy()
+    labelled = (stay_days >= 0.025 * span).to_numpy()
     for phase in engine.Phase:
         mask = (segs["level"].map(lambda v: engine.LEVELS[int(v)].phase.value) == phase.value).to_numpy() \
             if len(segs) else []
@@ -207,7 +208,7 @@ def swimlanes_chart(
             customdata=[list(r) for r in zip(codes, [int(v) for v in part["level"]], level_names,
                                                [f"{t:%Y-%m-%d}" for t in start[mask]],
                                                [("today" if t >= end else f"{t:%Y-%m-%d}") for t in stop[mask]],
-                                               [int(d) for d in days[mask]])],
+                                               [int(d) for d in stay_days[mask]])],
             hovertemplate=("<b>%{customdata[0]}</b> · level %{customdata[1]} %{customdata[2]}<br>"
                            "%{customdata[3]} → %{customdata[4]} (%{customdata[5]} days)<extra>"
                            + phase.value + "</extra>"),

@@ -12,10 +12,11 @@ the system levels so that callers without pandas (the CLI's ``project list``) ca
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 
+from mltrl.domain import days
 from mltrl.domain import levels as engine
 from mltrl.domain.levels import tree_order
 from mltrl.domain.forecast import (
@@ -75,7 +76,7 @@ __all__ = [
 
 def days_between(start: pd.Series, as_of: datetime | None = None) -> pd.Series:
     """Fractional days from each timestamp in ``start`` to ``as_of`` (default now); NaN stays NaN."""
-    as_of = as_of or datetime.now(UTC)
+    as_of = as_of or days.now()
     stamps = pd.to_datetime(start, utc=True)
     return (pd.Timestamp(as_of) - stamps).dt.total_seconds() / 86_400.0
 

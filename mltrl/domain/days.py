@@ -9,7 +9,8 @@
 * ``recorded_at(moment)`` sets "the present" for the code it wraps (``now``, ``today`` and
   ``mltrl.models.utcnow``, so every stamp a use case writes, audit rows included), in this thread
   only: the demo loader records each step of its stories as of the day it happened, then the whole
-  portfolio as of the day it is loaded for. Nothing else moves the clock.
+  portfolio as of the day it is loaded for. ``freeze_today(day)`` (a server started with
+  ``MLTRL_TODAY``) makes a whole process live on one day, for reproducible screenshots.
 * Instants a person types are accepted between ``EARLIEST`` and ``LATEST``; outside that window the
   arithmetic of Python and pandas overflows (years 1 and 9999, pandas' 1677-2262), so such values
   are refused with a message naming the field and the window rather than failing later.
@@ -34,11 +35,25 @@ RESOLUTION = timedelta(microseconds=1)
 
 
 _PRESENT: ContextVar[datetime | None] = ContextVar("mltrl_present", default=None)
+_TODAY: date | None = None  # freeze_today's day, for the whole process
+
+
+def freeze_today(day: date | None) -> None:
+    """From now on, in this whole process, "today" is ``day`` while the time of day keeps running
+    (None: the clock again). A server started with ``MLTRL_TODAY`` shows the demo as on that day,
+    for reproducible screenshots and walks; nothing else sets it."""
+    global _TODAY
+    _TODAY = None if day is None else _as_date(day)
 
 
 def now() -> datetime:
-    """The present instant, aware UTC (the one ``recorded_at`` sets, inside it)."""
-    return _PRESENT.get() or datetime.now(UTC)
+    """The present instant, aware UTC (the one ``recorded_at`` sets, inside it; on the frozen day,
+    when ``freeze_today`` set one)."""
+    moment = _PRESENT.get()
+    if moment is not None:
+        return moment
+    real = datetime.now(UTC)
+    return real if _TODAY is None else datetime.combine(_TODAY, real.timetz())
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from mltrl.domain import days
 from mltrl.domain import levels as engine
 
 MOVES = ("graduation", "discovery", "review", "embedded")
@@ -38,7 +39,7 @@ DAY_SECONDS = 86_400.0
 
 
 def _stamp(value: datetime | pd.Timestamp | None) -> pd.Timestamp:
-    stamp = pd.Timestamp(value if value is not None else datetime.now(UTC))
+    stamp = pd.Timestamp(value if value is not None else days.now())
     return stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
 
 

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Integer, String, case, false, func, literal, select, true, type_coerce
 from sqlmodel import Session
 
-from mltrl.domain import analytics
+from mltrl.domain import analytics, days
 from mltrl.domain import levels as engine
 from mltrl.models import LevelEvent, Project, ProjectOwner
 from mltrl.services import reviews
@@ -95,7 +95,7 @@ def lane_segments(events: pd.DataFrame, *, as_of: datetime | None = None) -> pd.
     ``project_id``, ``start``, ``end`` (the next event of the same technology, or ``as_of``),
     ``level`` and ``phase``; intervals of no length (two events at one moment) are dropped.
     """
-    end_of_time = pd.Timestamp(as_of or datetime.now(UTC))
+    end_of_time = pd.Timestamp(as_of or days.now())
     if events.empty:
         return pd.DataFrame({"project_id": pd.Series(dtype="int64"),
                              "start": pd.Series(dtype="datetime64[ns, UTC]"),
@@ -123,7 +123,7 @@ def lane_summary(frame: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime |
     ``phase_since`` (when it entered its current phase for the last time), ``days_in_phase`` and
     ``first_at``. ``events`` are ``level_events``' (``project_id``, ``at``, ``to_level``, ``kind``
     labelled by ``kind_labels``)."""
-    now = pd.Timestamp(as_of or datetime.now(UTC))
+    now = pd.Timestamp(as_of or days.now())
     lanes = frame[["id", "code", "name", "level", "status"]].reset_index(drop=True).copy()
     lanes["position"] = np.arange(len(lanes))
     lanes["level"] = lanes["level"].astype("Int64")
@@ -322,7 +322,7 @@ def lane_frame(session: Session, *, as_of: datetime | None = None) -> pd.DataFra
     window over each technology's events marks where its phase changes), so no event reaches
     Python. Window functions need SQLite 3.25 or PostgreSQL.
     """
-    now = pd.Timestamp(as_of or datetime.now(UTC))
+    now = pd.Timestamp(as_of or days.now())
     conn = session.connection()
     rows = [tuple(r) for r in conn.execute(
         select(Project.id, Project.code, Project.name, Project.parent_id, Project.status, Project.level,

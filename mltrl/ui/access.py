@@ -20,17 +20,21 @@ refuse it anyway.
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
 
-from mltrl.domain import credentials
+from mltrl.domain import credentials, presentation
 from mltrl.domain.errors import MltrlError
 from mltrl.domain.permissions import Permission, Role, allows
 from mltrl.services import sessions, users
 from mltrl.ui import context
 
+T = TypeVar("T")
 SIGNED_IN_KEY = "signed_in"
 VIEWER_KEY = "_viewer"
 # The session secret when no cookie carries it: AppTest cannot send cookies, so page tests sign in
@@ -62,10 +66,40 @@ def identity_provider_configured() -> bool:
 
 
 def presenting() -> bool:
-    """Presentation mode: read-only, larger type and charts, a clean sidebar (``?present=1``)."""
-    if PRESENT_KEY not in st.session_state:
-        st.session_state[PRESENT_KEY] = st.query_params.get("present") in ("1", "true", "yes")
+    """Presentation mode: read-only, larger type and charts, a clean sidebar.
+
+    Switched by a URL (``?present=1`` / ``?present=0``), which the server also remembers in a
+    cookie for this browser (``mltrl.web.presentation``): the URL of this session first, then the
+    cookie, so a link opened in a new tab presents too. Switching is always a page load, never an
+    in-page toggle: the grids size their type once per page load, so only a load gives the same
+    look whichever way the mode was entered."""
+    said = presentation.wanted(st.query_params.get(presentation.PARAM))
+    if said is not None:
+        st.session_state[PRESENT_KEY] = said
+    elif PRESENT_KEY not in st.session_state:
+        st.session_state[PRESENT_KEY] = bool(presentation.wanted(st.context.cookies.get(presentation.PRESENT_COOKIE)))
     return bool(st.session_state[PRESENT_KEY])
+
+
+def unless_presenting(default: T, draw: Callable[[], T]) -> T:
+    """``draw()`` (an input widget) normally; ``default`` in presentation mode, where a projector
+    offers nothing to type or press but navigation and the choice of what to look at."""
+    return default if presenting() else draw()
+
+
+def presentation_switch() -> None:
+    """The sidebar's way in or out of presentation mode: a link that reloads this page (with its
+    technology) in the other mode. A link, not a widget, so presentation mode has nothing to press
+    but navigation."""
+    on = presenting()
+    params = {k: v for k, v in st.query_params.to_dict().items() if k != presentation.PARAM}
+    params[presentation.PARAM] = "0" if on else "1"
+    label = "Leave presentation mode" if on else "Presentation mode"
+    hint = ("Back to the working view." if on else
+            "Read-only, larger type and charts, a clean sidebar: for stakeholder demos. Share a page with "
+            "?present=1 added to its address.")
+    st.html(f'<a class="mltrl-present" href="?{html.escape(urlencode(params))}" title="{html.escape(hint)}" '
+            f'style="{PRESENT_LINK_STYLE}">{"✕" if on else "▶"}&nbsp; {label}</a>')
 
 
 def viewer() -> Viewer | None:
@@ -257,6 +291,9 @@ def create_first_admin_form() -> None:
                                           "Sign in with your new account.", [])
             st.rerun()
 
+
+PRESENT_LINK_STYLE = ("display:inline-block; padding:0.3rem 0.75rem; border:1px solid rgba(49,51,63,0.25); "
+                      "border-radius:0.5rem; text-decoration:none; color:inherit; font-size:0.9rem;")
 
 PRESENTATION_CSS = """
 <style>

@@ -126,7 +126,7 @@ class SignInRequired:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and _is_page_load(scope):
+        if scope["type"] == "http" and scope["method"] == "GET" and is_page_load(scope):
             request = Request(scope)
             if await run_in_threadpool(_needs_sign_in, request.cookies.get(SESSION_COOKIE)):
                 target = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else "")
@@ -140,7 +140,7 @@ _NOT_PAGES = ("/_stcore", "/static", "/app/static", "/media", "/component", "/si
               "/healthz", "/readyz", "/api", "/auth", "/oauth2callback")
 
 
-def _is_page_load(scope: Scope) -> bool:
+def is_page_load(scope: Scope) -> bool:
     path = scope["path"]
     if path.startswith(_NOT_PAGES) or "." in path.rsplit("/", 1)[-1]:
         return False

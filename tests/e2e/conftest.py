@@ -76,14 +76,19 @@ def _wait_healthy(proc: subprocess.Popen, base_url: str, log: Path) -> None:
 
 @contextmanager
 def demo_server(tmp_path_factory: pytest.TempPathFactory, name: str,
-                seed: Callable[[str], None] | None = None) -> Iterator[str]:
+                seed: Callable[[str], None] | None = None, as_of: str | None = None) -> Iterator[str]:
     """A ``streamlit run server.py`` server on a free port over a fresh database holding the demo
-    (then whatever ``seed(database_url)`` adds); yields the base URL (``http://127.0.0.1:PORT``)
-    and stops the server afterwards. Its output goes to ``artifacts/server-NAME.log``."""
+    placed for ``as_of`` (an ISO day, which the server then takes for today; default today), then
+    whatever ``seed(database_url)`` adds;
+    yields the base URL (``http://127.0.0.1:PORT``) and stops the server afterwards. Its output goes
+    to ``artifacts/server-NAME.log``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
     env = {**os.environ, "MLTRL_DATABASE_URL": url, "MLTRL_USER": "e2e", "PYTHONUNBUFFERED": "1"}
-    demo = subprocess.run([str(BIN / "mltrl"), "demo", "load"], cwd=ROOT, env=env,
+    if as_of:  # the server lives on that day too (MLTRL_TODAY), as the demo was placed for it
+        env["MLTRL_TODAY"] = as_of
+    demo = subprocess.run([str(BIN / "mltrl"), "demo", "load", *(["--as-of", as_of] if as_of else [])], cwd=ROOT,
+                          env=env,
                           capture_output=True, text=True, timeout=120)
     if demo.returncode != 0:
         pytest.fail(f"`mltrl demo load` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}",

@@ -196,7 +196,7 @@ def test_sign_in_and_viewer_is_read_only(page: Page, start_server, tmp_path: Pat
     page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Open a technology", exact=True)).click()
     page.get_by_role("option", name=re.compile(r"^R10\.1 · ")).click()
     wait_for_app(page)
-    button(page, "Open project").click()
+    page.get_by_role("link", name="Open R10.1").click()
     wait_for_app(page)
     expect(page.get_by_role("heading", name=re.compile("Etalumis"))).to_be_visible()
     expect(page.get_by_test_id("stCaptionContainer").filter(has_text="Read-only: as a viewer")).to_be_visible()

@@ -107,9 +107,9 @@ def test_find_open_and_graduate_a_technology(app_server: str, page: Page) -> Non
     page.keyboard.press("Escape")
     shot(page, "search-etalumis")
 
-    # 3. Open the project through the selectbox and the button.
+    # 3. Open the project through the selectbox and its link.
     choose(page, "Open a technology", "R10.1 · Etalumis: inference for particle physics simulators")
-    page.get_by_role("button", name="Open project").click()
+    page.get_by_role("link", name="Open R10.1").click()
     wait_for_app(page)
     expect(page).to_have_url(re.compile(r"/project\?code=R10\.1$"))
     expect(page.get_by_role("heading", name="R10.1 · Etalumis: inference for particle physics simulators")).to_be_visible()

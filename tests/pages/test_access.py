@@ -114,13 +114,23 @@ def test_editor_sees_the_forms_but_not_the_admin_page(open_page, session, team):
 def test_presentation_mode_is_read_only_with_larger_charts(open_page, session):
     make_project(session, "R01.1", "Shown")
     at = open_page("views/project.py", code="R01.1", present="1")
-    assert at.sidebar.toggle(key="presenting").value is True
+    assert at.session_state["presenting"] is True
     assert not [b for b in at.button if b.label in ("Record start", "Save details", "Add technology")]
     assert not any("Acting as" in m.value for m in at.sidebar.markdown)  # the clean sidebar: no 'Acting as'
     spec = at.get("plotly_chart")[0].proto.spec
     assert '"height":522' in spec.replace(" ", "")
-    at.sidebar.toggle(key="presenting").set_value(False).run()
+    at.query_params["present"] = "0"  # what the sidebar's "Leave presentation mode" link loads
+    at.run()
     assert any(b.label == "Record start" for b in at.button)
+
+
+def test_presentation_mode_stays_for_the_session_once_the_address_drops_it(open_page, session):
+    make_project(session, "R01.1", "Shown")
+    at = open_page("views/project.py", code="R01.1", present="1")
+    del at.query_params["present"]  # the app's own navigation drops the query
+    at.run()
+    assert at.session_state["presenting"] is True
+    assert not [b for b in at.button if b.label == "Record start"]
 
 
 def test_identity_provider_sign_in_matches_the_email(db_url, team):

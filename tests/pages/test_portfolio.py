@@ -58,10 +58,14 @@ def test_filters_by_text_phase_status_and_owner(open_page, demo_db):
     assert owners and all("Mei Zhao" in o for o in owners)
 
 
-def test_open_project_button_switches_to_the_project_page(open_page, demo_db):
+def test_open_a_technology_links_to_its_project_page(open_page, demo_db):
     at = open_page(PAGE)
     at.selectbox(key="pf_open").set_value("P13.1").run()
-    at.button(key="pf_open_btn").click().run()
+    links = [e.proto for e in at.get("page_link") if e.proto.label == "Open P13.1"]
+    assert len(links) == 1 and links[0].page.endswith("project") and "code=P13.1" in links[0].query_string
+    at.switch_page("views/project.py")
+    at.query_params["code"] = "P13.1"
+    at.run()
     assert not at.exception
     assert at.title[0].value == "Project"
     assert at.header[0].value == "P13.1 · CAMS meteor identification"

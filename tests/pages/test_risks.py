@@ -228,7 +228,7 @@ def test_trend_chart_marks_level_changes(open_page, session):
     names = [t.get("name") for t in spec["data"]]
     assert names[0] == "Total" and "Start" in names
     assert spec["data"][0]["y"][-1] == 4.0  # Drift 0.5 x 8 open; Old closed from the start
-    at.toggle(key="trend_split").set_value(True).run()
+    at.segmented_control(key="trend_split").set_value("Per category").run()
     spec = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert [t["name"] for t in spec["data"] if t.get("mode") == "lines"] == ["data"]
 

@@ -265,7 +265,7 @@ def test_swimlanes_paginate_above_sixty_lanes(open_page, session):
     assert len(shown) == 60 and shown[0] == "T064"  # the one with a level first
     assert chart(at)["layout"]["height"] == 60 * 26 + 150
     assert "Lanes 1-60 of 65" in texts(at)
-    at.number_input(key="tl_page").set_value(2).run()
+    at.selectbox(key="tl_page").set_value(2).run()
     assert lanes(at) == ["T059", "T060", "T061", "T062", "T063"]
 
 

@@ -78,3 +78,25 @@ def test_today_is_the_utc_day():
 def test_the_last_day_before_a_days_end_is_that_day(day):
     assert days.last_day_before(days.day_end(day)) == day
     assert days.last_day_before(days.day_start(day) + timedelta(hours=1)) == day
+
+
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2150, 12, 31)))
+def test_a_frozen_day_is_today_for_the_whole_process_until_thawed(day):
+    days.freeze_today(day)
+    try:
+        assert days.today() == day and days.now().tzinfo is not None and days.now().date() == day
+        inside = datetime(2001, 2, 3, 4, 5, tzinfo=UTC)
+        with days.recorded_at(inside):  # a use case's own present still wins
+            assert days.now() == inside
+    finally:
+        days.freeze_today(None)
+    assert days.today() in {datetime.now(UTC).date(), datetime.now(UTC).date() - timedelta(days=1)}  # the clock again
+
+
+def test_the_server_freezes_the_day_it_is_told(monkeypatch):
+    from mltrl import db
+    monkeypatch.setenv("MLTRL_TODAY", "2026-03-02")
+    assert db.settings().today == date(2026, 3, 2)
+    monkeypatch.setenv("MLTRL_TODAY", "March")
+    with pytest.raises(ValueError, match="today"):
+        db.settings()

@@ -7,7 +7,7 @@ PORT    ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run install dev browser postgres lint test test-fast bench clean
+.PHONY: run install dev browser postgres lint test test-fast bench screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,11 @@ test-fast: dev postgres
 
 bench: dev postgres
 	$(PY) -m bench.run
+
+# The README's screenshots (docs/screenshots/), from the browser walk on the demo placed for a fixed
+# day (the server living on it), in the working view and in presentation mode.
+screenshots: dev browser
+	MLTRL_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q -p no:xdist tests/e2e/test_screen_walk.py -k "fixed-day and reads"
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/e2e/artifacts bench/results

@@ -13,7 +13,7 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves, projects
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
-from mltrl.ui import access, context, current, feedback, tables
+from mltrl.ui import access, context, current, drafts, feedback, tables
 
 st.title("Project")
 feedback.show_flash()
@@ -252,26 +252,30 @@ with context.session() as s:
                         reset={"switchback_note": "", "switchback_kind": None},
                     )
     with edit_tab:
+        # Keys that never carry the version: a save refused for someone else's change keeps the draft.
+        details = drafts.Draft(
+            f"details:{code}", entity="project", entity_id=project.id, version=project.version, what=code,
+            values={"name": project.name, "status": project.status, "parent": view.parent_code,
+                    "owners": ", ".join(view.owners), "summary": project.summary},
+            fields=[drafts.Field("name", "Name"), drafts.Field("status", "Status"),
+                    drafts.Field("parent", "Component of", audit="parent_id", words=known_codes.get),
+                    drafts.Field("owners", "Owners"), drafts.Field("summary", "Summary")])
         with st.form("edit_form", border=True):
-            e_name = st.text_input("Name", value=project.name, key=f"edit_name_{code}_{project.version}", max_chars=200)
+            e_name = st.text_input("Name", key=details.key("name"), max_chars=200)
             e1, e2 = st.columns(2)
-            e_status = e1.selectbox("Status", ["active", "paused", "retired"],
-                                    index=["active", "paused", "retired"].index(project.status), key=f"edit_status_{code}_{project.version}")
-            parent_options = [c for c in codes if c != code]
-            e_parent = e2.selectbox(
-                "Component of", parent_options, key=f"edit_parent_{code}_{project.version}", placeholder="(none: a system of its own)",
-                index=parent_options.index(view.parent_code) if view.parent_code in parent_options else None,
+            e_status = e1.selectbox("Status", ["active", "paused", "retired"], key=details.key("status"))
+            e_parent = e2.selectbox("Component of", [c for c in codes if c != code], key=details.key("parent"),
+                                    index=None, placeholder="(none: a system of its own)")
+            e_owners = st.text_input("Owners", key=details.key("owners"), placeholder="comma-separated names")
+            e_summary = st.text_area("Summary", key=details.key("summary"), height=80)
+            details.submit(
+                "Save details",
+                lambda version: projects.update_project(
+                    session=s, actor=context.actor(), code=code, expected_version=version,
+                    name=e_name, status=e_status, parent_code=e_parent, owners=e_owners.split(","),
+                    summary=e_summary),
+                success=f"Saved {code}.",
             )
-            e_owners = st.text_input("Owners", value=", ".join(view.owners), key=f"edit_owners_{code}_{project.version}")
-            e_summary = st.text_area("Summary", value=project.summary, key=f"edit_summary_{code}_{project.version}", height=80)
-            if st.form_submit_button("Save details", icon=":material/save:"):
-                feedback.run_use_case(
-                    lambda: projects.update_project(
-                        session=s, actor=context.actor(), code=code, expected_version=seen,
-                        name=e_name, status=e_status, parent_code=e_parent, owners=e_owners.split(","),
-                        summary=e_summary),
-                    success=f"Saved {code}.",
-                )
     with fork_tab:
         if lv is None:
             st.caption("A fork goes on from its parent's level: record a start first.")

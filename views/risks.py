@@ -15,7 +15,7 @@ from mltrl.services import level_moves
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
 from mltrl.services import undo
-from mltrl.ui import access, context, current, deleting, feedback, grid, tables
+from mltrl.ui import access, context, current, deleting, drafts, feedback, grid, tables
 from mltrl.ui import matrix as risk_matrix
 
 st.title("Requirements & risks")
@@ -93,16 +93,30 @@ def row_report(exc, key: str) -> None:
                      hide_index=True, width="stretch", key=key)
 
 
-def register_grid(kind: str, table: pd.DataFrame, rows: list[tuple[str, int]], columns: dict, save) -> None:
-    """A register as a grid: editable (with a Save button) for editors, read-only otherwise."""
+def grid_fields(columns: dict, **audit: tuple[str, object]) -> list[drafts.Field]:
+    """The grid's columns as the conflict panel names them (``audit``: column -> (the audit
+    snapshot's key, how its value reads), for columns stored as ids)."""
+    fields = []
+    for name, config in columns.items():
+        key, words = audit.get(name, (None, None))
+        fields.append(drafts.Field(name, (config or {}).get("label") or name, audit=key, words=words))
+    return fields
+
+
+def register_grid(kind: str, table: pd.DataFrame, rows: list[grid.GridRow], columns: dict, save, *,
+                  entity: str, label, fields: list) -> None:
+    """A register as a grid: editable (with a Save button) for editors, read-only otherwise. The
+    draft outlives someone else's save (``ui.grid.GridDraft``)."""
     if not editable:
         st.dataframe(table, column_config=columns, hide_index=True, width="stretch", key=f"{kind}_table")
         return
-    key = grid.grid_key(f"{kind}_grid:{code}", rows)
+    draft = grid.GridDraft(f"{kind}_grid:{code}", table=table, rows=rows, entity=entity, fields=fields, label=label,
+                           columns=[c for c in table.columns if c not in COMPUTED])
+    key = draft.key
     deleting.offer(f"risks:{code}")  # the Undo of this browser's last deletion here
-    st.data_editor(table, column_config=columns, hide_index=True, width="stretch", key=key,
+    st.data_editor(draft.table, column_config=columns, hide_index=True, width="stretch", key=key,
                    disabled=sorted(COMPUTED & set(table.columns)), num_rows="delete" if kind == "req" else "fixed")
-    edits, deletions = grid.pending(key, rows, [c for c in table.columns if c not in COMPUTED])
+    edits, deletions = draft.pending()
     waiting = len(edits) + len(deletions)
 
     def saved(r) -> str:
@@ -111,17 +125,21 @@ def register_grid(kind: str, table: pd.DataFrame, rows: list[tuple[str, int]], c
 
     def save_now() -> None:
         deleting.stop_asking()
-        feedback.run_use_case(lambda: save(edits, deletions), success=saved,
-                              on_refusal=lambda exc: row_report(exc, f"{kind}_grid_errors"))
+        draft.save(save, success=saved, on_refusal=lambda exc: row_report(exc, f"{kind}_grid_errors"))
 
     left, right = st.columns([1, 3], vertical_alignment="center")
-    if left.button("Save changes", key=f"{kind}_save", icon=":material/save:", type="primary", disabled=not waiting):
+    if left.button("Save changes", key=f"{kind}_save", icon=":material/save:", type="primary",
+                   disabled=not waiting or draft.conflict is not None,
+                   help="Apply your draft on top of their versions, or discard it, below" if draft.conflict else None):
         if deletions:  # ask first, naming each requirement that goes
             deleting.ask("risks", key)
         else:
             with right:
                 save_now()
-    right.caption(f"{waiting} unsaved change(s): Save checks every row and saves all or none."
+    waiting_deletes = [d.key for d in deletions]
+    right.caption((f"{waiting} unsaved change(s): Save checks every row and saves all or none."
+                   + (f" Waiting to be deleted: {', '.join(access.literal(k) for k in waiting_deletes)}."
+                      if draft.conflict is not None and waiting_deletes else ""))
                   if waiting else "Edit cells in place, then Save. Values outside their range are refused as you type.")
     if deletions and deleting.asking("risks", key):
         statements = dict(zip(table["number"], table["statement"])) if "statement" in table else {}
@@ -133,6 +151,7 @@ def register_grid(kind: str, table: pd.DataFrame, rows: list[tuple[str, int]], c
                             detail=f"{listed}\n\nYou can undo it afterwards.", key=f"{kind}_confirm",
                             button=f"Delete {n}" + (" and save" if edits else "")):
             save_now()
+    draft.panel(apply=save_now)  # after a refused save: who changed which rows, and the way on
 
 
 def risk_panel(s, items: list, states: dict) -> None:
@@ -230,9 +249,12 @@ with context.session() as s:
                     **{c: getattr(r, c) for c in registers.REQUIREMENT_COLUMNS},
                     "risk": round(rules.score(r.p_failure, r.value), 3),
                 } for r in reqs])[list(REQUIREMENT_GRID)]
-                register_grid("req", table, [(r.number, r.version) for r in reqs], REQUIREMENT_GRID,
+                register_grid("req", table, [grid.GridRow(r.number, r.version, r.id, r.id) for r in reqs],
+                              REQUIREMENT_GRID,
                               lambda edits, deletions: registers.edit_requirements(
-                                  session=s, actor=context.actor(), code=code, edits=edits, deletions=deletions))
+                                  session=s, actor=context.actor(), code=code, edits=edits, deletions=deletions),
+                              entity="requirement", label=lambda number: f"requirement {number}",
+                              fields=grid_fields(REQUIREMENT_GRID))
             else:
                 st.info("No requirements yet.", icon=":material/checklist:")
             st.download_button("Download CSV", registers.export_requirements(s, code), file_name=f"{code}-requirements.csv",
@@ -277,9 +299,14 @@ with context.session() as s:
                     "next_review": states[r.id].next_review.date() if states[r.id].next_review else None,
                     "overdue": states[r.id].overdue,
                 } for r in items])[list(RISK_GRID)]
-                register_grid("risk", table, [(str(r.id), r.version) for r in items], RISK_GRID,
+                titles = {str(r.id): r.title for r in items}
+                register_grid("risk", table, [grid.GridRow(str(r.id), r.version, r.id, r.id) for r in items],
+                              RISK_GRID,
                               lambda edits, _deletions: registers.edit_risks(
-                                  session=s, actor=context.actor(), code=code, edits=edits))
+                                  session=s, actor=context.actor(), code=code, edits=edits),
+                              entity="risk", label=lambda key: f"risk “{titles.get(key, key)}”",
+                              fields=grid_fields(RISK_GRID, requirement=("requirement_id", numbers.get),
+                                                 component=("component_id", codes_by_id.get)))
                 risk_panel(s, items, states)
             else:
                 st.info("No risks yet.", icon=":material/warning:")

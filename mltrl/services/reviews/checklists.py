@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from mltrl.domain import gates as rules
 from mltrl.domain import levels as engine
 from mltrl.domain.criteria_default import DEFAULT_CRITERIA
-from mltrl.domain.errors import InvalidInput, NotFound, RowErrors
+from mltrl.domain.errors import InvalidInput, NotFound, RowErrors, StaleRow
 from mltrl.domain.ethics_default import DEFAULT_ETHICS_TEMPLATE
 from mltrl.domain.permissions import Permission
 from mltrl.models import NOTE_MAX, CriteriaSet, CriterionScore, EthicsTemplate, Project, utcnow
@@ -150,6 +150,15 @@ def scores_of(session: Session, project_id: int, level: int) -> dict[str, rules.
     return {r.key: rules.Score(r.key, r.percent, r.evidence, r.comment) for r in rows}
 
 
+def score_versions(session: Session, code: str, level: int) -> dict[str, tuple[int, int]]:
+    """Each scored criterion of ``code`` at ``level``: its score's (id, version), what a checklist
+    grid saves with (``score_criteria``'s ``expected_versions``) and names in the audit trail."""
+    project = get_project(session, code)
+    rows = session.exec(select(CriterionScore.key, CriterionScore.id, CriterionScore.version).where(
+        CriterionScore.project_id == project.id, CriterionScore.level == level)).all()
+    return {key: (row_id, version) for key, row_id, version in rows}
+
+
 def _known_keys(session: Session, project: Project, level: int) -> list[str]:
     review = _open_review(session, project.id)
     return ([c[0] for c in review.criteria] if review is not None and review.level == level
@@ -168,21 +177,33 @@ def score_criterion(*, session: Session, actor: Actor, code: str, level: int, ke
 
 @write_service(Permission.EDIT)
 def score_criteria(*, session: Session, actor: Actor, code: str, level: int,
-                   scores: Mapping[str, Mapping[str, object]]) -> int:
+                   scores: Mapping[str, Mapping[str, object]],
+                   expected_versions: Mapping[str, int] | None = None) -> int:
     """Score several criteria at once (key -> {percent, evidence, comment}); all or nothing, every
-    bad row named. Returns how many were recorded."""
+    bad row named. ``expected_versions`` (key -> the version of its score the person saw, 0 for
+    none yet), when given, refuses a score somebody else saved meanwhile: field "version", listed
+    in the refusal's ``stale``. Returns how many were recorded."""
     project = get_project(session, code)
     engine.check_level_number(level)
     known = _known_keys(session, project, level)
     scores = _mapped(scores, "scores", "criterion key -> {percent, evidence, comment}")
-    errors = []
+    seen = dict(expected_versions or {})
+    stored = {r.key: r for r in session.exec(select(CriterionScore).where(
+        CriterionScore.project_id == project.id, CriterionScore.level == level)).all()} if seen else {}
+    errors, stale = [], []
     for key, values in scores.items():
+        row = stored.get(key)
+        now = row.version if row is not None else 0
+        if key in seen and seen[key] != now:
+            errors.append((f"criterion {key}", "version", f"changed since you opened it (version {seen[key]} -> {now})"))
+            stale.append(StaleRow(str(key), row.id if row is not None else None, now))
+            continue
         try:
             _check_score(known, level, key, values)
         except InvalidInput as exc:
             errors.append((f"criterion {key}", exc.field, exc.message.split(": ", 1)[-1]))
     if errors:
-        raise RowErrors("checklist", errors, verb="saved")
+        raise RowErrors("checklist", errors, verb="saved", stale=stale)
     for key, values in scores.items():
         _score(session, actor, project, level, known, key, values)
     return len(scores)

@@ -14,7 +14,7 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
 from mltrl.services import users
-from mltrl.ui import access, context, current, feedback
+from mltrl.ui import access, context, current, drafts, feedback, grid
 
 st.title("Reviews")
 feedback.show_flash()
@@ -126,23 +126,36 @@ def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) ->
     if not can_edit:
         st.dataframe(table, column_config=columns, hide_index=True, width="stretch", key=f"{key}_view")
         return
-    grid_key = f"{key}:{code}:{level}:{hash(tuple(sorted((k, v.percent, v.evidence, v.comment) for k, v in scores.items())))}"
-    st.data_editor(table, column_config=columns, hide_index=True, width="stretch", key=grid_key,
+    # The draft outlives someone else's scoring: each row is saved with the version of its score
+    # the person saw, and a refused save keeps the edits and says who scored what (ui.grid).
+    versions = review_service.score_versions(s, code, level)
+    texts = {c.key: c.text for c in criteria}
+    draft = grid.GridDraft(
+        f"{key}:{code}:{level}", table=table, columns=["percent", "evidence", "comment"],
+        rows=[grid.GridRow(c.key, versions.get(c.key, (None, 0))[1], c.key, versions.get(c.key, (None, 0))[0])
+              for c in criteria],
+        entity="criterionscore", label=lambda k: f"criterion “{texts.get(k, k)[:60]}”",
+        fields=[drafts.Field("percent", "Done %"), drafts.Field("evidence", "Evidence"),
+                drafts.Field("comment", "Comment")])
+    st.data_editor(draft.table, column_config=columns, hide_index=True, width="stretch", key=draft.key,
                    disabled=["criterion", "guidance"])
-    edited = (st.session_state.get(grid_key) or {}).get("edited_rows") or {}
-    changes = {}
-    for index, row_changes in edited.items():
-        base = table.iloc[int(index)]
-        merged = {c: row_changes.get(c, base[c]) for c in ("percent", "evidence", "comment")}
-        changes[base["key"]] = {k: ("" if v is None else v) for k, v in merged.items()}
-    if st.button("Save checklist", key=f"{key}_save", icon=":material/save:", disabled=not changes):
-        feedback.run_use_case(
-            lambda: review_service.score_criteria(session=s, actor=context.actor(), code=code, level=level,
-                                                  scores=changes),
+    edits, _ = draft.pending()
+
+    def save() -> None:
+        draft.save(
+            lambda changed, _deleted: review_service.score_criteria(
+                session=s, actor=context.actor(), code=code, level=level,
+                scores={e.key: draft.edited_values(e) for e in changed},
+                expected_versions={e.key: e.expected_version for e in changed}),
             success=lambda n: f"Saved {n} score(s) of level {level}'s checklist for {code}.",
             on_refusal=lambda exc: st.dataframe(
                 pd.DataFrame([(str(r), f, p) for r, f, p in exc.errors], columns=["Criterion", "Field", "Problem"]),
                 hide_index=True, width="stretch", key=f"{key}_errors") if isinstance(exc, RowErrors) else None)
+
+    if st.button("Save checklist", key=f"{key}_save", icon=":material/save:",
+                 disabled=not edits or draft.conflict is not None):
+        save()
+    draft.panel(apply=save)
 
 
 def readiness_line(state) -> None:

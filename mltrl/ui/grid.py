@@ -62,6 +62,15 @@ def _put(table: pd.DataFrame, n: int, column: str, value: object) -> None:
         table.at[n, column] = value
 
 
+def _what_happened(entry: dict[str, Any]) -> str:
+    label = access.literal(entry["label"])
+    if entry["version"] is None:
+        return f"{label} was deleted"
+    if not entry["opened"]:
+        return f"{label} was saved for the first time (version {entry['version']})"
+    return f"{label} was changed (version {entry['opened']} → {entry['version']})"
+
+
 class GridDraft:
     """The draft of one grid (see the module docstring). ``name`` is unique on the page and names
     the register (``req_grid:R02.1``); ``table`` and ``rows`` (one ``GridRow`` per table row, in
@@ -232,11 +241,8 @@ class GridDraft:
         stale = pending["stale"]
         present = [e for e in stale if e["version"] is not None]
         with st.container(border=True, key=f"{self.name}:conflict"):
-            changed = "; ".join(f"{access.literal(e['label'])} (version {e['opened']} → {e['version']})"
-                                if e["version"] is not None else f"{access.literal(e['label'])} (deleted)"
-                                for e in stale)
-            st.error(f"Not saved, to protect someone else's change: {changed} changed since you opened "
-                     f"{'it' if len(stale) == 1 else 'them'}. Nothing was saved.", icon=":material/block:")
+            st.error("Not saved, to protect someone else's change: since you opened this grid, "
+                     + "; ".join(_what_happened(e) for e in stale) + ". Nothing was saved.", icon=":material/block:")
             for entry in stale:
                 lines = drafts.change_lines(entry["changes"], self.fields, entry["mine"])
                 head = f"**{access.literal(entry['label'][:1].upper() + entry['label'][1:])}**"

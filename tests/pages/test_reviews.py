@@ -4,6 +4,7 @@ each role is offered."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, date, datetime
 
 from sqlmodel import select
@@ -79,6 +80,58 @@ def test_checklist_scores_are_saved_all_or_nothing(open_page, session):
     session.expire_all()
     assert {(r.key, r.percent) for r in session.exec(select(CriterionScore))} == {(keys[0], 100), (keys[1], 60)}
     assert "Exit criteria average" in " ".join(m.value for m in at.markdown)
+
+
+def _text(at) -> str:
+    return html.unescape("\n".join(e.value for e in [*at.error, *at.markdown, *at.caption]))
+
+
+def test_a_checklist_scored_meanwhile_keeps_the_draft_and_applies_it_on_top(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["reviews_tab"] = "Checklist"
+    at.run()
+    grid = next(e for e in at.data_editor if e.key.startswith("self_checklist:"))
+    keys, texts = list(grid.value["key"]), list(grid.value["criterion"])
+    # Bob scores the first criterion while Alice scores the first two.
+    reviews.score_criterion(session=session, actor=Actor("bob"), code="R02.1", level=4, key=keys[0], percent=40,
+                            comment="Half way")
+    at.session_state[grid.key] = {"edited_rows": {0: {"percent": 90}, 1: {"percent": 60}}, "added_rows": [],
+                                  "deleted_rows": []}
+    at.run()
+    _click(at, "Save checklist")
+    session.expire_all()
+    assert [(r.key, r.percent, r.updated_by) for r in session.exec(select(CriterionScore))] == [(keys[0], 40, "bob")]
+    text = _text(at)
+    assert f"since you opened this grid, criterion “{texts[0][:60]}” was saved for the first time (version 1)" in text
+    assert "**bob** created it on" in text
+    assert "Done %: (empty) → “40” · your draft: “90”" in text and "Comment: (empty) → “Half way”" in text
+    shown = next(e for e in at.data_editor if e.key.startswith("self_checklist:")).value
+    assert list(shown["percent"])[:2] == [90, 60] and list(shown["comment"])[0] == "Half way"
+    _click(at, "Apply my draft on top of version 1")
+    assert at.success[0].value == "Saved 2 score(s) of level 4's checklist for R02.1."
+    session.expire_all()
+    assert {(r.key, r.percent, r.comment) for r in session.exec(select(CriterionScore))} == {
+        (keys[0], 90, "Half way"), (keys[1], 60, "")}
+
+
+def test_discarding_a_checklist_draft_loads_the_other_score(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["reviews_tab"] = "Checklist"
+    at.run()
+    grid = next(e for e in at.data_editor if e.key.startswith("self_checklist:"))
+    keys = list(grid.value["key"])
+    reviews.score_criterion(session=session, actor=Actor("bob"), code="R02.1", level=4, key=keys[0], percent=40)
+    at.session_state[grid.key] = {"edited_rows": {0: {"percent": 90}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    _click(at, "Save checklist")
+    _click(at, "Discard my draft and load version 1")
+    shown = next(e for e in at.data_editor if e.key.startswith("self_checklist:")).value
+    assert list(shown["percent"])[0] == 40
+    assert next(b for b in at.button if b.label == "Save checklist").disabled  # nothing left to save
+    session.expire_all()
+    assert [(r.percent, r.version) for r in session.exec(select(CriterionScore))] == [(40, 1)]
 
 
 def test_vote_then_graduate_and_ask_for_the_debrief(open_page, session):

@@ -355,8 +355,8 @@ def test_a_stale_requirement_keeps_the_grid_draft_and_applies_it_on_top(open_pag
     at, before = _stale_requirements(open_page, session)
     assert _requirements(session) == before  # nothing written
     text = _page_text(at)
-    assert ("Not saved, to protect someone else's change: requirement 1 (version 1 → 2) changed since you opened it."
-            in text)
+    assert ("Not saved, to protect someone else's change: since you opened this grid, requirement 1 was changed "
+            "(version 1 → 2). Nothing was saved." in text)
     assert "**bob** saved version 2 on" in text
     assert "Statement: “It shall optimise.” → “Bobs statement” · your draft: “Alices statement”" in text
     assert "p(failure): “0.9” → “0.4”" in text
@@ -412,7 +412,7 @@ def test_a_stale_risk_keeps_the_grid_draft_and_names_the_other_person(open_page,
     version = risks.risks(session, "R02.1")[0].version
     _save(at)
     text = _page_text(at)
-    assert "risk “Drift” (version 1 → 2) changed since you opened it" in text
+    assert "since you opened this grid, risk “Drift” was changed (version 1 → 2)" in text
     assert "**bob** (token ci-bot) saved version 2 on" in text
     assert "Owner: (empty) → “bob” · your draft: “ana”" in text and "Mitigation: (empty) → “Retrain weekly”" in text
     session.expire_all()

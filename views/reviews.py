@@ -152,10 +152,10 @@ def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) ->
                 pd.DataFrame([(str(r), f, p) for r, f, p in exc.errors], columns=["Criterion", "Field", "Problem"]),
                 hide_index=True, width="stretch", key=f"{key}_errors") if isinstance(exc, RowErrors) else None)
 
+    draft.panel(apply=save)  # after a refused save: who scored what, where Save was
     if st.button("Save checklist", key=f"{key}_save", icon=":material/save:",
                  disabled=not edits or draft.conflict is not None):
         save()
-    draft.panel(apply=save)
 
 
 def readiness_line(state) -> None:

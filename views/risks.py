@@ -127,10 +127,11 @@ def register_grid(kind: str, table: pd.DataFrame, rows: list[grid.GridRow], colu
         deleting.stop_asking()
         draft.save(save, success=saved, on_refusal=lambda exc: row_report(exc, f"{kind}_grid_errors"))
 
+    draft.panel(apply=save_now)  # after a refused save: who changed which rows, where Save was
     left, right = st.columns([1, 3], vertical_alignment="center")
     if left.button("Save changes", key=f"{kind}_save", icon=":material/save:", type="primary",
                    disabled=not waiting or draft.conflict is not None,
-                   help="Apply your draft on top of their versions, or discard it, below" if draft.conflict else None):
+                   help="Apply your draft on top of their versions, or discard it, above" if draft.conflict else None):
         if deletions:  # ask first, naming each requirement that goes
             deleting.ask("risks", key)
         else:
@@ -151,7 +152,6 @@ def register_grid(kind: str, table: pd.DataFrame, rows: list[grid.GridRow], colu
                             detail=f"{listed}\n\nYou can undo it afterwards.", key=f"{kind}_confirm",
                             button=f"Delete {n}" + (" and save" if edits else "")):
             save_now()
-    draft.panel(apply=save_now)  # after a refused save: who changed which rows, and the way on
 
 
 def risk_panel(s, items: list, states: dict) -> None:

@@ -210,12 +210,12 @@ class Draft:
         (the use case, saving the draft with ``expected_version=version``) when one is pressed."""
         pending = self.conflict
         button = st.form_submit_button if self.form else st.button
+        apply = discard = False
+        if pending:  # drawn where the Save button was, so it is where the person is looking
+            apply, discard = self._panel(pending, button)
         save = button(label, icon=icon, key=f"{self.name}:save", type="primary" if not pending else "secondary",
                       disabled=disabled or bool(pending),
-                      help="Apply your draft on top of their version, or discard it, below" if pending else None)
-        apply = discard = False
-        if pending:
-            apply, discard = self._panel(pending, button)
+                      help="Apply your draft on top of their version, or discard it, above" if pending else None)
         if discard:
             self.reload()
             st.rerun()

@@ -270,9 +270,14 @@ def decision_panel(s, view, state) -> None:
         st.caption("A reviewer or an admin decides the review.")
         return
     refusing = [g for g in state.gates if g.refuses] if state else []
+    # Saved with the review's version as the person saw it: a panel changed meanwhile refuses the
+    # decision, keeps it and says who changed what (ui.drafts).
+    decision = drafts.Draft(f"decision:{review.id}", entity="review", entity_id=review.id, version=review.version,
+                            what=f"review {review.id}", values={"choice": None, "note": ""},
+                            fields=[drafts.Field("choice", "Decision"), drafts.Field("note", "Note")], form=False)
     with st.container(border=True):
-        choice = st.radio("Decision", [d.value for d in gate_rules.Decision], key="decision", horizontal=True,
-                          index=None, captions=[DECISION_HELP[d.value] for d in gate_rules.Decision])
+        choice = st.radio("Decision", [d.value for d in gate_rules.Decision], key=decision.key("choice"),
+                          horizontal=True, index=None, captions=[DECISION_HELP[d.value] for d in gate_rules.Decision])
         target = None
         task_rows: list[dict] = []
         if choice == "graduate" and refusing:
@@ -301,17 +306,18 @@ def decision_panel(s, view, state) -> None:
             cautions = gate_rules.decision_cautions(choice, review.panel, votes, state.readiness if state else None)
             if cautions:
                 st.warning("Before deciding:\n" + "\n".join(f"- {c}" for c in cautions), icon=":material/warning:")
-        note = st.text_area("Note", key="decision_note", height=68)
+        note = st.text_area("Note", key=decision.key("note"), height=68)
         if choice is None:
             st.caption("Choose a decision to decide the review.")
-        if st.button("Decide", key="decide", type="primary", icon=":material/gavel:", disabled=choice is None):
-            feedback.run_use_case(
-                lambda: review_service.decide(session=s, actor=context.actor(), review_id=review.id,
-                                              expected_version=review.version, decision=choice, note=note,
-                                              target_level=target, tasks=task_rows),
-                success=lambda o: f"Review {review.id} decided: {o.review.decision}"
-                + (f" (level {o.event.from_level} → {o.event.to_level})" if o.event else "") + "."
-                + (" Now write the stage debrief on the TRL card." if o.debrief else ""))
+        decision.submit(
+            "Decide",
+            lambda version: review_service.decide(session=s, actor=context.actor(), review_id=review.id,
+                                                  expected_version=version, decision=choice, note=note,
+                                                  target_level=target, tasks=task_rows),
+            success=lambda o: f"Review {review.id} decided: {o.review.decision}"
+            + (f" (level {o.event.from_level} → {o.event.to_level})" if o.event else "") + "."
+            + (" Now write the stage debrief on the TRL card." if o.debrief else ""),
+            icon=":material/gavel:", disabled=choice is None)
 
 
 def review_detail(s, review_id: int) -> None:
@@ -326,13 +332,18 @@ def review_detail(s, review_id: int) -> None:
     st.markdown("#### Panel")
     st.caption("Suggested for this level: " + ", ".join(meta.panel) + ".")
     if can_edit and review.status == "open":
-        chosen = st.multiselect("Panel members", sorted(set(people(s)) | set(review.panel)), default=review.panel,
-                                key=f"panel_{review.id}", accept_new_options=True)
-        if chosen != list(review.panel) and st.button("Save panel", key="panel_save", icon=":material/group:"):
-            feedback.run_use_case(
-                lambda: review_service.set_panel(session=s, actor=context.actor(), review_id=review.id,
-                                                 expected_version=review.version, panel=chosen),
-                success="Panel saved.")
+        # A draft that outlives someone else's change of the panel (ui.drafts).
+        panel_draft = drafts.Draft(f"panel:{review.id}", entity="review", entity_id=review.id, version=review.version,
+                                   what=f"review {review.id}", values={"panel": list(review.panel)},
+                                   fields=[drafts.Field("panel", "Panel")], form=False)
+        typed = st.session_state.get(panel_draft.key("panel")) or []
+        chosen = st.multiselect("Panel members", sorted(set(people(s)) | set(review.panel) | set(typed)),
+                                key=panel_draft.key("panel"), accept_new_options=True)
+        panel_draft.submit("Save panel", lambda version: review_service.set_panel(
+                               session=s, actor=context.actor(), review_id=review.id, expected_version=version,
+                               panel=chosen),
+                           success="Panel saved.", icon=":material/group:",
+                           disabled=chosen == list(review.panel))
     else:
         st.markdown(", ".join(review.panel) or "_nobody chosen_")
 

@@ -231,12 +231,22 @@ class Draft:
             return success(result) if callable(success) else success
 
         def refused(exc: MltrlError) -> None:
-            if isinstance(exc, Conflict):
+            if isinstance(exc, Conflict) and self._moved_on(opened, exc):
                 self._on_conflict(opened, exc)
             elif on_refusal is not None:
                 on_refusal(exc)
 
         feedback.run_use_case(lambda: call(opened), success=saved, on_refusal=refused)
+
+    def _now(self, opened: int, exc: Conflict) -> int:
+        """The version to apply the draft on: this run's read stands for it (its values are the
+        ones merged); when it is still the opened one, the version the refusal names."""
+        return self.version if self.version != opened else (exc.current_version or self.version)
+
+    def _moved_on(self, opened: int, exc: Conflict) -> bool:
+        """Whether the refusal is this record's: a conflict elsewhere (another record of the same
+        use case, say) leaves nothing to apply the draft on, and is shown as it is."""
+        return self._now(opened, exc) != opened
 
     def _on_conflict(self, opened: int, exc: Conflict) -> None:
         """Keep the draft, merged field by field over the version now stored, and say who changed
@@ -246,9 +256,9 @@ class Draft:
         mine = {name for name, value in draft.items() if value != base_values.get(name)}
         with context.session() as s:
             changes = audit_trail.changes_since(s, entity=self.entity, entity_id=self.entity_id, version=opened)
-        # The values of this run's read stand for the version to apply on: when the stored version
-        # is newer still (saved in the last instant), applying meets it and says so again.
-        now = self.version if self.version != opened else (exc.current_version or self.version)
+        # When the stored version is newer still than this run's read (saved in the last instant),
+        # applying meets it and says so again.
+        now = self._now(opened, exc)
         merged = {name: draft[name] if name in mine else self.values.get(name) for name in draft}
         st.session_state[STATE_PREFIX + self.name] = {
             "base": now, "values": dict(self.values), "fill": merged,

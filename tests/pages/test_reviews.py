@@ -141,7 +141,7 @@ def test_vote_then_graduate_and_ask_for_the_debrief(open_page, session):
     at.text_area(key="vote_comment").input("Ready.")
     _click(at, "Cast vote")
     assert at.success[0].value == "Vote recorded: alice votes graduate."
-    at.radio(key="decision").set_value("graduate").run()
+    at.radio(key=f"decision:{review.id}:choice").set_value("graduate").run()
     _click(at, "Decide")
     assert at.success[0].value == f"Review {review.id} decided: graduate (level 4 → 5). Now write the stage debrief on the TRL card."
     session.expire_all()
@@ -156,9 +156,9 @@ def test_nothing_is_decided_until_a_decision_is_chosen_and_cautions_are_shown(op
     review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice", "bob"])
     at = _review_page(open_page, review.id)
     decide = next(b for b in at.button if b.label == "Decide")
-    assert at.radio(key="decision").value is None and decide.disabled
+    assert at.radio(key=f"decision:{review.id}:choice").value is None and decide.disabled
     assert "Choose a decision to decide the review." in [c.value for c in at.caption]
-    at.radio(key="decision").set_value("graduate").run()
+    at.radio(key=f"decision:{review.id}:choice").set_value("graduate").run()
     warning = at.warning[0].value
     assert warning.startswith("Before deciding:") and "- Nobody on the panel has voted yet." in warning
     assert "- The exit criteria average 0%, under the 80% readiness threshold." in warning
@@ -166,6 +166,41 @@ def test_nothing_is_decided_until_a_decision_is_chosen_and_cautions_are_shown(op
     # Cautions advise, they do not refuse: the decision still goes through.
     _click(at, "Decide")
     assert at.success[0].value.startswith(f"Review {review.id} decided: graduate")
+
+
+def test_a_panel_changed_meanwhile_keeps_the_decision_and_the_panel_drafts(open_page, session):
+    _setup(session)
+    review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    at = _review_page(open_page, review.id)
+    reviews.set_panel(session=session, actor=Actor("bob"), review_id=review.id, expected_version=1,
+                      panel=["alice", "bob"])
+    # Alice's own panel edit is refused and kept, with who changed it.
+    at.multiselect(key=f"panel:{review.id}:panel").set_value(["alice", "cy"]).run()
+    _click(at, "Save panel")
+    text = _text(at)
+    assert "Not saved, to protect someone else's change: review" in text and "(version 1 → 2)" in text
+    assert "Panel: “alice” → “alice, bob” · your draft: “alice, cy”" in text
+    assert at.multiselect(key=f"panel:{review.id}:panel").value == ["alice", "cy"]
+    _click(at, "Discard my draft and load version 2")
+    assert at.multiselect(key=f"panel:{review.id}:panel").value == ["alice", "bob"]
+    # Her decision, started before Bob's change, is refused the same way and kept.
+    at = _review_page(open_page, review.id)
+    reviews.set_panel(session=session, actor=Actor("bob"), review_id=review.id, expected_version=2,
+                      panel=["alice", "bob", "dee"])
+    at.radio(key=f"decision:{review.id}:choice").set_value("pause").run()
+    at.text_area(key=f"decision:{review.id}:note").input("Waiting for the data deal.")
+    _click(at, "Decide")
+    session.expire_all()
+    assert session.get(Review, review.id).status == "open"  # nothing decided
+    assert "Panel: “alice, bob” → “alice, bob, dee”" in _text(at)
+    assert at.radio(key=f"decision:{review.id}:choice").value == "pause"
+    assert at.text_area(key=f"decision:{review.id}:note").value == "Waiting for the data deal."
+    _click(at, "Apply my draft on top of version 3")
+    assert at.success[0].value == f"Review {review.id} decided: pause."
+    session.expire_all()
+    decided = session.get(Review, review.id)
+    assert (decided.decision, decided.decision_note, decided.panel) == ("pause", "Waiting for the data deal.",
+                                                                         ["alice", "bob", "dee"])
 
 
 def test_a_blocked_gate_refuses_and_an_admin_overrides_it(open_page, session, team):
@@ -177,9 +212,9 @@ def test_a_blocked_gate_refuses_and_an_admin_overrides_it(open_page, session, te
     at = _review_page(open_page, review.id, signed_in="eve")
     assert "requirement 1: validation in progress" in " ".join(m.value for m in at.markdown)
     assert not [e for e in at.expander if "Override" in e.label]  # editors cannot override
-    assert not [r for r in at.radio if r.key == "decision"]  # nor decide
+    assert not [r for r in at.radio if r.key == f"decision:{review.id}:choice"]  # nor decide
     at = _review_page(open_page, review.id, signed_in="ada")
-    at.radio(key="decision").set_value("graduate").run()
+    at.radio(key=f"decision:{review.id}:choice").set_value("graduate").run()
     assert "Graduation is blocked by a gate" in at.error[0].value
     _click(at, "Decide")
     refusal = at.error[-1].value
@@ -190,7 +225,7 @@ def test_a_blocked_gate_refuses_and_an_admin_overrides_it(open_page, session, te
     next(b for b in at.button if b.label == "Override").click().run()
     assert at.success[0].value == "Gate overridden: Every requirement has passed validation."
     assert "overridden" in " ".join(m.value for m in at.markdown)
-    at.radio(key="decision").set_value("graduate").run()
+    at.radio(key=f"decision:{review.id}:choice").set_value("graduate").run()
     _click(at, "Decide")
     assert "decided: graduate (level 8 → 9)" in at.success[0].value
 
@@ -199,7 +234,7 @@ def test_hold_with_tasks_switch_back_and_pause(open_page, session):
     _setup(session)
     review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
     at = _review_page(open_page, review.id)
-    at.radio(key="decision").set_value("hold").run()
+    at.radio(key=f"decision:{review.id}:choice").set_value("hold").run()
     _click(at, "Decide")
     assert "tasks" in at.error[0].value
     at.session_state["decision_tasks"] = {"edited_rows": {}, "deleted_rows": [],
@@ -210,14 +245,14 @@ def test_hold_with_tasks_switch_back_and_pause(open_page, session):
     assert any("Collect field data" in list(d.value.get("task", [])) for d in at.dataframe)
     second = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
     at = _review_page(open_page, second.id)
-    at.radio(key="decision").set_value("switch back").run()
+    at.radio(key=f"decision:{second.id}:choice").set_value("switch back").run()
     at.selectbox(key="decision_target").set_value(2).run()
     assert "Recorded as an embedded switchback." in " ".join(c.value for c in at.caption)
     _click(at, "Decide")
     assert "decided: switch back (level 4 → 2)" in at.success[0].value
     third = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
     at = _review_page(open_page, third.id)
-    at.radio(key="decision").set_value("pause").run()
+    at.radio(key=f"decision:{third.id}:choice").set_value("pause").run()
     _click(at, "Decide")
     session.expire_all()
     assert projects.get_project(session, "R02.1").status == "paused"

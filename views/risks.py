@@ -180,24 +180,37 @@ def risk_panel(s, items: list, states: dict) -> None:
     }), hide_index=True, width="stretch", key="risk_history")
     if not editable or row.status == rules.RiskStatus.CLOSED:
         return
+    # The review and the acceptance judge the risk as the person saw it: saved with the version
+    # the previous run showed (a click arrives in a new run), refused if someone changed it since.
+    seen = context.version_seen(f"risk:{row.id}", row.version)
     act, accept = st.columns([1, 2])
     if act.button("Mark reviewed today", key="risk_review", icon=":material/task_alt:"):
         feedback.run_use_case(
             lambda: registers.review_risk(session=s, actor=context.actor(), code=code, risk_id=row.id,
-                                          expected_version=row.version),
+                                          expected_version=seen),
             success=f"Reviewed {row.title!r}: next review in {state.cadence_days} days.")
-    with accept.expander("Accept this risk", icon=":material/gavel:"):
+    with accept.expander("Accept this risk", icon=":material/gavel:", expanded=draft_pending(row.id)):
+        acceptance = drafts.Draft(
+            f"accept:{row.id}", entity="risk", entity_id=row.id, version=row.version, what=f"the risk {row.title!r}",
+            values={"reason": "", "until": days.today() + timedelta(days=90)},
+            fields=[drafts.Field("reason", "Why is it accepted?", audit="accepted_reason"),
+                    drafts.Field("until", "Accepted until", audit="accepted_until")],
+            labels={name: config["label"] for name, config in RISK_GRID.items()})
         with st.form("accept_risk", border=False):
-            reason = st.text_input("Why is it accepted?", key="accept_reason")
-            until = st.date_input("Accepted until", value=days.today() + timedelta(days=90),
-                                  min_value=days.today() + timedelta(days=1), key="accept_until",
-                                  help="The acceptance stands to the end of this day (UTC)")
-            if st.form_submit_button("Accept risk", icon=":material/gavel:"):
-                feedback.run_use_case(
-                    lambda: registers.accept_risk(
-                        session=s, actor=context.actor(), code=code, risk_id=row.id, expected_version=row.version,
-                        reason=reason, until=days.last_instant(until)),
-                    success=f"Accepted {row.title!r} until {until:%Y-%m-%d}.", reset={"accept_reason": ""})
+            reason = st.text_input("Why is it accepted?", key=acceptance.key("reason"))
+            until = st.date_input("Accepted until", min_value=days.today() + timedelta(days=1),
+                                  key=acceptance.key("until"), help="The acceptance stands to the end of this day (UTC)")
+            acceptance.submit(
+                "Accept risk",
+                lambda version: registers.accept_risk(
+                    session=s, actor=context.actor(), code=code, risk_id=row.id, expected_version=version,
+                    reason=reason, until=days.last_instant(until)),
+                success=f"Accepted {row.title!r} until {until:%Y-%m-%d}.", icon=":material/gavel:")
+
+
+def draft_pending(risk_id: int) -> bool:
+    """Whether the acceptance of ``risk_id`` was refused for someone else's change (its panel open)."""
+    return bool((st.session_state.get(f"{drafts.STATE_PREFIX}accept:{risk_id}") or {}).get("conflict"))
 
 
 with context.session() as s:

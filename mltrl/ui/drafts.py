@@ -99,12 +99,12 @@ def field_label(key: str, labels: Mapping[str, str]) -> str:
 
 
 def change_lines(changes: Sequence[audit_trail.RecordChange], fields: Sequence[Field],
-                 mine: Mapping[str, Any] | None = None) -> list[str]:
+                 mine: Mapping[str, Any] | None = None, labels: Mapping[str, str] | None = None) -> list[str]:
     """Markdown lines, one per change and one per field it changed (before -> after in words);
     ``mine`` (field name -> the person's value) adds "your draft: …" where the person's value
-    differs from what the field's last change left."""
+    differs from what the field's last change left; ``labels`` names fields the form does not show."""
     by_key = {f.snapshot_key: f for f in fields}
-    labels = {f.snapshot_key: f.label for f in fields}
+    labels = dict(labels or {}) | {f.snapshot_key: f.label for f in fields}
     last_touch = {}
     for n, change in enumerate(changes):
         for fc in change.fields:
@@ -132,11 +132,14 @@ class Draft:
 
     ``name`` is unique on the page and names the record (``details:R02.1``); ``entity`` and
     ``entity_id`` name it in the audit trail; ``version`` and ``values`` (field name -> the value
-    its widget shows) are the record as this run read it; ``what`` names it in sentences."""
+    its widget shows) are the record as this run read it; ``what`` names it in sentences; ``form``
+    says whether it is drawn in an ``st.form``; ``labels`` names in the panel the record's fields
+    the form does not show (a risk's p(failure) beside its acceptance, say)."""
 
     def __init__(self, name: str, *, entity: str, entity_id: object, version: int, values: Mapping[str, Any],
-                 fields: Sequence[Field], what: str, form: bool = True) -> None:
+                 fields: Sequence[Field], what: str, form: bool = True, labels: Mapping[str, str] | None = None) -> None:
         self.name, self.entity, self.entity_id, self.what, self.form = name, entity, entity_id, what, form
+        self.labels = dict(labels or {})  # how the panel names fields the form does not show
         self.version, self.values, self.fields = version, dict(values), list(fields)
         self._begin()
 
@@ -280,7 +283,7 @@ class Draft:
                         else f"Version {version} was saved by someone else; the audit trail names no change.")
             if changes:
                 mine_values = {name: pending["typed"][name] for name in pending["mine"]}
-                st.markdown("\n".join(change_lines(changes, self.fields, mine_values)))
+                st.markdown("\n".join(change_lines(changes, self.fields, mine_values, self.labels)))
             mine = [labels[name] for name in pending["mine"] if name in labels]
             st.caption(("Your draft is kept in the form: your changes to " + ", ".join(mine) + " over their version"
                         if mine else "You had changed nothing: the form shows their version")

@@ -206,12 +206,13 @@ def test_review_and_accept_a_risk(open_page, session):
     assert at.selectbox(key="risk_pick").value == risks.risks(session, "R02.1")[0].id
     next(b for b in at.button if b.label == "Mark reviewed today").click().run()
     assert at.success[0].value.startswith("Reviewed 'Drift': next review in")
-    at.text_input(key="accept_reason").input("")
+    drift_id = risks.risks(session, "R02.1")[0].id
+    at.text_input(key=f"accept:{drift_id}:reason").input("")
     next(b for b in at.button if b.label == "Accept risk").click().run()
     assert "reason" in at.error[0].value
     session.expire_all()
     assert risks.risks(session, "R02.1")[0].status == "open"
-    at.text_input(key="accept_reason").input("Vendor contract covers it")
+    at.text_input(key=f"accept:{drift_id}:reason").input("Vendor contract covers it")
     next(b for b in at.button if b.label == "Accept risk").click().run()
     assert at.success[0].value.startswith("Accepted 'Drift' until")
     session.expire_all()
@@ -301,11 +302,12 @@ def test_a_downloaded_register_with_an_accepted_risk_uploads_again(open_page, se
     at = open_page(PAGE, code="R02.1")
     at.session_state["risk_tab"] = "Risks"
     at.run()
-    at.text_input(key="accept_reason").input("=vendor covers it")
+    drift_id = risks.risks(session, "R02.1")[0].id
+    at.text_input(key=f"accept:{drift_id}:reason").input("=vendor covers it")
     next(b for b in at.button if b.label == "Accept risk").click().run()
     session.expire_all()
     drift = risks.risks(session, "R02.1")[0]
-    until = at.date_input(key="accept_until").value
+    until = at.date_input(key=f"accept:{drift_id}:until").value
     assert days.as_utc(drift.accepted_until) == days.last_instant(until)  # the whole day, to its last instant
     exported = risks.export_risks(session, "R02.1")
     assert "'=vendor covers it" in exported and until.isoformat() in exported
@@ -433,3 +435,31 @@ def test_a_grid_shows_someone_elses_save_when_nothing_was_typed(open_page, sessi
                              changes={"statement": "Bobs statement"})
     at.run()
     assert list(_editor(at, "req_grid:R02.1").value["statement"]) == ["Bobs statement"]
+
+
+def test_an_acceptance_of_a_risk_changed_meanwhile_keeps_the_reason(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Risks"
+    at.run()
+    drift = risks.risks(session, "R02.1")[0]
+    risks.update_risk(session=session, actor=Actor("bob"), code="R02.1", risk_id=drift.id, expected_version=1,
+                      changes={"p_failure": 0.9})
+    at.text_input(key=f"accept:{drift.id}:reason").input("Vendor contract covers it")
+    next(b for b in at.button if b.label == "Accept risk").click().run()
+    session.expire_all()
+    assert risks.risks(session, "R02.1")[0].status == "open"  # nothing written
+    assert "**bob** saved version 2 on" in _page_text(at) and "p(failure): “0.5” → “0.9”" in _page_text(at)
+    assert at.text_input(key=f"accept:{drift.id}:reason").value == "Vendor contract covers it"
+    next(b for b in at.button if b.label == "Apply my draft on top of version 2").click().run()
+    assert at.success[0].value.startswith("Accepted 'Drift' until")
+    session.expire_all()
+    drift = risks.risks(session, "R02.1")[0]
+    assert (drift.status, drift.p_failure, drift.accepted_reason) == ("accepted", 0.9, "Vendor contract covers it")
+    # Marking it reviewed after someone else changed it is refused once, then goes through.
+    risks.update_risk(session=session, actor=Actor("bob"), code="R02.1", risk_id=drift.id,
+                      expected_version=drift.version, changes={"owner": "bob"})
+    next(b for b in at.button if b.label == "Mark reviewed today").click().run()
+    assert "changed since you opened it" in at.error[0].value
+    next(b for b in at.button if b.label == "Mark reviewed today").click().run()
+    assert at.success[0].value.startswith("Reviewed 'Drift'")

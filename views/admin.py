@@ -13,7 +13,7 @@ from mltrl.domain.permissions import ROLE_HELP, ROLE_ORDER
 from mltrl.services import audit_trail, backup, sessions, undo, users
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
-from mltrl.ui import access, context, feedback
+from mltrl.ui import access, context, drafts, feedback
 
 st.title("Admin")
 feedback.show_flash()
@@ -125,16 +125,26 @@ with settings_tab, context.session() as s:
     in_force = org_policy.current_policy(s).values()
     st.markdown("Settings for the whole organisation. A setting nobody changed keeps its default; every change "
                 "is in the audit trail.")
+    specs = policy_rules.specs(db.settings().card_stale_days)
+    # Settings carry no version, so no save of them can be refused as stale. The form's draft
+    # stands on the values it showed (their tuple tells when another admin changed one: the form
+    # then shows it, unless something was typed), and a save sends only the settings this admin
+    # changed, so it never undoes another admin's change of another setting. Two admins changing
+    # the same setting: the later save wins, as it always did.
+    settings_draft = drafts.Draft("settings", entity="orgsetting", entity_id="", version=tuple(sorted(in_force.items())),
+                                  what="the settings", values=in_force,
+                                  fields=[drafts.Field(spec.key, spec.label) for spec in specs])
     with st.form("settings", border=True):
-        typed = {}
-        for spec in policy_rules.specs(db.settings().card_stale_days):
-            typed[spec.key] = st.number_input(
-                f"{spec.label} ({spec.unit})", min_value=spec.minimum, max_value=spec.maximum, step=1,
-                value=in_force[spec.key], key=f"setting_{spec.key}",
-                help=f"{spec.help} Default {spec.default}; allowed {spec.minimum}-{spec.maximum}.")
-        if st.form_submit_button("Save settings", icon=":material/save:"):
-            feedback.run_use_case(lambda: org_policy.update_policy(session=s, actor=context.actor(), changes=typed),
-                                  success="Settings saved.")
+        for spec in specs:
+            st.number_input(f"{spec.label} ({spec.unit})", min_value=spec.minimum, max_value=spec.maximum, step=1,
+                            key=settings_draft.key(spec.key),
+                            help=f"{spec.help} Default {spec.default}; allowed {spec.minimum}-{spec.maximum}.")
+        settings_draft.submit(
+            "Save settings",
+            lambda _shown: org_policy.update_policy(
+                session=s, actor=context.actor(),
+                changes={k: settings_draft.typed()[k] for k in settings_draft.touched()}),
+            success="Settings saved.")
     st.caption("Risk review cadences go by the grade of a risk's matrix cell; a higher grade is reviewed at least "
                "as often as a lower one.")
 

@@ -101,21 +101,41 @@ def test_admin_changes_settings_and_a_bad_cadence_is_refused_by_name(open_page, 
     from mltrl.services import policy as org_policy
 
     at = open_page("views/admin.py", signed_in="ada")
-    assert at.number_input(key="setting_risk_review_days.critical").value == 14
-    assert at.number_input(key="setting_card_stale_days").value == 90
-    at.number_input(key="setting_risk_review_days.critical").set_value(45)  # longer than high's 30 days
+    assert at.number_input(key="settings:risk_review_days.critical").value == 14
+    assert at.number_input(key="settings:card_stale_days").value == 90
+    at.number_input(key="settings:risk_review_days.critical").set_value(45)  # longer than high's 30 days
     _submit(at, "Save settings")
     assert "risk_review_days.critical" in at.error[0].value and "longer than the high cadence" in at.error[0].value
     session.expire_all()
     assert org_policy.current_policy(session).risk_review_days["critical"] == 14
-    at.number_input(key="setting_risk_review_days.critical").set_value(7)
-    at.number_input(key="setting_card_stale_days").set_value(60)
+    at.number_input(key="settings:risk_review_days.critical").set_value(7)
+    at.number_input(key="settings:card_stale_days").set_value(60)
     _submit(at, "Save settings")
     assert at.success[0].value == "Settings saved."
     session.expire_all()
     saved = org_policy.current_policy(session)
     assert (saved.risk_review_days["critical"], saved.card_stale_days) == (7, 60)
-    assert at.number_input(key="setting_risk_review_days.critical").value == 7
+    assert at.number_input(key="settings:risk_review_days.critical").value == 7
+
+
+def test_a_settings_save_never_undoes_another_admins_change(open_page, session, team):
+    from mltrl.services import policy as org_policy
+
+    at = open_page("views/admin.py", signed_in="ada")
+    assert at.number_input(key="settings:card_stale_days").value == 90
+    # Another admin shortens the card staleness while Ada's form is open, showing 90.
+    org_policy.update_policy(session=session, actor=Actor("ada"), changes={"card_stale_days": 30})
+    at.number_input(key="settings:risk_review_days.critical").set_value(7)
+    _submit(at, "Save settings")
+    assert at.success[0].value == "Settings saved."
+    session.expire_all()
+    saved = org_policy.current_policy(session)
+    assert (saved.risk_review_days["critical"], saved.card_stale_days) == (7, 30)  # the other change stands
+    assert at.number_input(key="settings:card_stale_days").value == 30
+    # With nothing typed, the form shows a change made meanwhile.
+    org_policy.update_policy(session=session, actor=Actor("ada"), changes={"card_stale_days": 45})
+    at.run()
+    assert at.number_input(key="settings:card_stale_days").value == 45
 
 
 def test_admin_saves_review_templates_as_new_versions(open_page, session, team):

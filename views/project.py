@@ -24,6 +24,9 @@ names = dict(zip(frame["code"], frame["name"]))
 known_codes = dict(zip(frame["id"], frame["code"]))
 
 
+PROJECT_LABELS = {"level_since": "At this level since", "parent_id": "Component of"}
+
+
 def _when(day: date) -> datetime:
     """A date picked in a form, as a UTC instant: today (the UTC day) means now, another day its
     first instant."""
@@ -70,6 +73,13 @@ with context.session() as s:
     view = projects.view_project(s, code)
     project = view.project
     seen = context.version_seen(code, project.version)
+
+    def moved_meanwhile(button: str):
+        """A level move refused for someone else's change: who changed what (the entries stay,
+        and the next press builds on the version now shown)."""
+        return lambda exc: drafts.show_changes(
+            exc, entity="project", entity_id=project.id, since=seen, labels=PROJECT_LABELS,
+            again=f"If it still stands, press {button} again: it is then recorded on top of their change.")
     events = level_moves.history(s, code)
     children = projects.children_of(s, project.id)
     row = frame[frame["code"] == code].iloc[0]
@@ -209,7 +219,7 @@ with context.session() as s:
                             session=s, actor=context.actor(), code=code, level=start_level,
                             at=_when(start_day), note=start_note, expected_version=seen),
                         success=lambda o: f"{code} starts at level {o.event.to_level}.",
-                        reset={"start_note": ""},
+                        reset={"start_note": ""}, on_refusal=moved_meanwhile("Record start"),
                     )
         else:
             g_col, s_col = st.columns(2)
@@ -229,7 +239,7 @@ with context.session() as s:
                             session=s, actor=context.actor(), code=code, at=_when(g_day), note=g_note,
                             expected_version=seen),
                         success=lambda o: f"{code} graduated to level {o.event.to_level}.",
-                        reset={"graduate_note": ""},
+                        reset={"graduate_note": ""}, on_refusal=moved_meanwhile("Graduate"),
                     )
             with s_col, st.form("switchback_form", border=True):
                 st.markdown(f"**Switch back** from level {lv} to a lower level.")
@@ -250,6 +260,7 @@ with context.session() as s:
                         success=lambda o: (f"{code} switched back to level {o.event.to_level} "
                                            f"({o.event.switchback_kind})."),
                         reset={"switchback_note": "", "switchback_kind": None},
+                        on_refusal=moved_meanwhile("Switch back"),
                     )
     with edit_tab:
         # Keys that never carry the version: a save refused for someone else's change keeps the draft.

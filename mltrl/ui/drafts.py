@@ -41,6 +41,9 @@ from mltrl.ui import access, context, feedback
 T = TypeVar("T")
 STATE_PREFIX = "_draft:"
 WORDS_MAX = 120
+# Audit actions that say more than "saved version N" (see the services' ``audit`` calls).
+ACTION_WORDS = {"level": "moved its level", "accept": "accepted it", "review": "marked it reviewed",
+                "panel": "changed the panel"}
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(\+00:00|Z)?$")
 
 
@@ -114,7 +117,9 @@ def change_lines(changes: Sequence[audit_trail.RecordChange], fields: Sequence[F
         if change.version is None:
             lines.append(f"- {who(change)} deleted it on {when(change)}.")
             continue
-        what = "created it" if change.action == "create" else f"saved version {change.version}"
+        verb = ACTION_WORDS.get(change.action)
+        what = ("created it" if change.action == "create" else f"{verb} (version {change.version})" if verb
+                else f"saved version {change.version}")
         lines.append(f"- {who(change)} {what} on {when(change)}" + (":" if change.fields else "."))
         for fc in change.fields:
             spec = by_key.get(fc.field)
@@ -296,3 +301,22 @@ class Draft:
                 discard = button(f"Discard my draft and load version {version}", key=f"{self.name}:discard",
                                  icon=":material/undo:", width="stretch")
         return apply, discard
+
+
+def show_changes(exc: MltrlError, *, entity: str, entity_id: object, since: int, again: str,
+                 labels: Mapping[str, str] | None = None) -> None:
+    """After a refused save of a form that needs no ``Draft`` (its widgets keep their keys, so what
+    was typed stays, and its next save builds on the version the page now shows, as the level
+    moves do): say who changed the record since version ``since`` and what, and ``again`` (how to
+    go on). Use it as ``feedback.run_use_case``'s ``on_refusal``; other refusals draw nothing more."""
+    if not isinstance(exc, Conflict):
+        return
+    with context.session() as s:
+        changes = audit_trail.changes_since(s, entity=entity, entity_id=entity_id, version=since)
+    if not changes:
+        return
+    names = sorted({access.literal(c.actor) for c in changes})
+    with st.container(border=True):
+        st.markdown(f"**What {' and '.join(names)} changed:**\n" + "\n".join(change_lines(changes, (), None, labels)))
+        st.caption(f"What you entered is kept. {again}")
+

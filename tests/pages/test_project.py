@@ -217,7 +217,7 @@ def test_a_conflict_with_a_level_move_names_the_level(open_page, session):
     _details(at, "R15.1", "name").input("Renamed")
     _submit(at, "Save details")
     text = _panel(at, "R15.1")
-    assert "**bob** (token ci-bot) saved version 2 on" in text
+    assert "**bob** (token ci-bot) moved its level (version 2) on" in text
     assert "Level: (empty) → “2”" in text
     assert _details(at, "R15.1", "name").value == "Renamed"
     _submit(at, "Apply my draft on top of version 2")
@@ -266,6 +266,9 @@ def test_graduating_from_a_stale_view_is_refused(open_page, session):
     assert "changed since you opened it" in at.error[0].value
     assert _counts(session) == before
     assert [e.to_level for e in level_moves.history(session, "R11.1")] == [3, 4]
+    text = _panel(at, "R11.1")  # who moved it, beside the form
+    assert "**bob** moved its level (version 3) on" in text and "Level: “3” → “4”" in text
+    assert "If it still stands, press Graduate again" in text
     # Now that the page shows level 4, a graduation goes through, to 5.
     _submit(at, "Graduate")
     assert at.success[0].value == "R11.1 graduated to level 5."

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from mltrl.domain.errors import MltrlError, RowErrors
+from mltrl.domain.errors import Conflict, MltrlError, RowErrors
 from mltrl.services import audit_trail
 from mltrl.services.risks import RowEdit
 from mltrl.ui import access, context, drafts, feedback
@@ -273,3 +273,119 @@ class GridDraft:
             if right.button(discard_label, key=f"{self.name}:discard", icon=":material/undo:", width="stretch"):
                 self.discard()
 
+
+
+def item_changes(before: Sequence[Sequence[str]], after: Sequence[Sequence[str]]) -> list[str]:
+    """What changed between two lists of template items ([key, text, ...]), as markdown lines:
+    items added, removed and changed (by key), in the newer list's order."""
+    old = {str(item[0]): [str(x) for x in item] for item in before}
+    new = {str(item[0]): [str(x) for x in item] for item in after}
+    lines = []
+    for key, item in new.items():
+        if key not in old:
+            lines.append(f"- added {drafts.quoted(key)}: {drafts.quoted(item[1] if len(item) > 1 else '')}")
+        elif old[key] != item:
+            lines.append(f"- changed {drafts.quoted(key)}: "
+                         + "; ".join(f"{drafts.quoted(a)} → {drafts.quoted(b)}"
+                                     for a, b in zip(old[key][1:], item[1:]) if a != b))
+    lines += [f"- removed {drafts.quoted(key)}" for key in old if key not in new]
+    return lines
+
+
+class DocumentDraft:
+    """Tables edited in ``st.data_editor``s and saved together as a new version of a document (the
+    review templates): the editors show the version the person opened until they save or discard,
+    so another admin's new version never wipes their edits; a save names that version, and a newer
+    one refuses it (``Conflict``). Then the edits stay, and ``panel`` says who saved which version
+    and what changed, with Apply my draft on top of version N / Discard my draft and load version N.
+    ``tables`` (part -> DataFrame) and ``version`` are the document as this run read it."""
+
+    def __init__(self, name: str, *, tables: dict[str, pd.DataFrame], version: int) -> None:
+        self.name, self.version = name, version
+        self.fresh = {part: table.reset_index(drop=True) for part, table in tables.items()}
+        self._begin()
+
+    @property
+    def _state(self) -> dict[str, Any]:
+        return st.session_state[STATE_PREFIX + self.name]
+
+    def key(self, part: str) -> str:
+        return f"{self.name}:{part}:{self._state['round']}"
+
+    def table(self, part: str) -> pd.DataFrame:
+        return self._state["tables"][part]
+
+    @property
+    def base(self) -> int:
+        """The version the draft stands on (the one a save names)."""
+        return self._state["base"]
+
+    @property
+    def conflict(self) -> dict[str, Any] | None:
+        return self._state.get("conflict")
+
+    def _start(self) -> None:
+        old = st.session_state.get(STATE_PREFIX + self.name)
+        st.session_state[STATE_PREFIX + self.name] = {
+            "base": self.version, "tables": dict(self.fresh), "round": old["round"] + 1 if old else 0,
+            "conflict": None}
+
+    def _typed(self) -> bool:
+        for part in self.fresh:
+            widget = st.session_state.get(self.key(part)) or {}
+            if widget.get("edited_rows") or widget.get("added_rows") or widget.get("deleted_rows"):
+                return True
+        return False
+
+    def _begin(self) -> None:
+        state = st.session_state.get(STATE_PREFIX + self.name)
+        if state is None or state.get("reload") or set(state["tables"]) != set(self.fresh):
+            self._start()
+        elif state["conflict"] or self._typed():
+            return  # a draft: keep the tables as the person opened them
+        elif state["base"] != self.version or any(not state["tables"][p].equals(t) for p, t in self.fresh.items()):
+            self._start()
+
+    def reload(self) -> None:
+        st.session_state[STATE_PREFIX + self.name]["reload"] = True
+
+    def save(self, call: Callable[[int], T], *, success: str | Callable[[T], str], version: int | None = None,
+             on_refusal: Callable[[MltrlError], None] | None = None, reset: dict[str, Any] | None = None) -> None:
+        """Run ``call(version)`` (default: the version the draft stands on); a newer version stored
+        keeps the draft and opens the panel (next run). ``reset`` as ``feedback.run_use_case``'s."""
+        opened = self.base if version is None else version
+
+        def saved(result: T) -> str:
+            self.reload()
+            return success(result) if callable(success) else success
+
+        def refused(exc: MltrlError) -> None:
+            if isinstance(exc, Conflict) and exc.current_version not in (None, opened):
+                self._state["conflict"] = {"opened": self.base, "version": exc.current_version}
+                st.rerun()
+            elif on_refusal is not None:
+                on_refusal(exc)
+
+        feedback.run_use_case(lambda: call(opened), success=saved, on_refusal=refused, reset=reset)
+
+    def panel(self, what: str, describe: Callable[[int, int], list[str]]) -> bool:
+        """After a refused save: ``describe(opened, now)`` (markdown lines: who saved which version,
+        what changed) and the two ways on; True when the person chose to apply the draft."""
+        pending = self.conflict
+        if not pending:
+            return False
+        opened, now = pending["opened"], pending["version"]
+        with st.container(border=True, key=f"{self.name}:conflict"):
+            st.error(f"Not saved, to protect someone else's change: the {access.literal(what)} changed since you "
+                     f"opened them (version {opened} → {now}). Nothing was overwritten.", icon=":material/block:")
+            st.markdown("\n".join(describe(opened, now)))
+            st.caption(f"Your draft is kept in the tables above. Applying it saves version {now + 1} with your "
+                       "tables as they stand: copy in what you want to keep of theirs first.")
+            left, right = st.columns(2)
+            apply = left.button(f"Apply my draft on top of version {now}", key=f"{self.name}:apply", type="primary",
+                                icon=":material/merge:", width="stretch")
+            if right.button(f"Discard my draft and load version {now}", key=f"{self.name}:discard",
+                            icon=":material/undo:", width="stretch"):
+                self.reload()
+                st.rerun()
+        return apply

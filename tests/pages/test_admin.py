@@ -143,7 +143,7 @@ def test_admin_saves_review_templates_as_new_versions(open_page, session, team):
 
     at = open_page("views/admin.py", signed_in="ada")
     at.selectbox(key="tpl_level").set_value(4).run()
-    grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria_1_4"))
+    grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria:4:"))
     keys = list(grid.value["key"])
     at.session_state[grid.key] = {"edited_rows": {0: {"key": "Bad Key"}}, "added_rows": [], "deleted_rows": []}
     at.run()
@@ -162,6 +162,37 @@ def test_admin_saves_review_templates_as_new_versions(open_page, session, team):
     assert version == 2 and [c[0] for c in content["4"]] == keys[1:] + ["pilot"]
     _submit(at, "Save the ethics checklist as version 2")
     assert at.success[0].value == "Saved ethics checklist version 2."
+
+
+def test_a_template_saved_meanwhile_keeps_the_draft_and_says_what_changed(open_page, session, team):
+    from mltrl.services import reviews
+
+    at = open_page("views/admin.py", signed_in="ada")
+    at.selectbox(key="tpl_level").set_value(4).run()
+    grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria:4:"))
+    first = grid.value.iloc[0]
+    # Another admin reworded level 4's first criterion while Ada's editor is open at version 1.
+    _, content = reviews.criteria_set(session)
+    theirs = [[k, ("Reworded: " + c) if n == 0 else c, g] for n, (k, c, g) in enumerate(content["4"])]
+    reviews.update_criteria(session=session, actor=Actor("ada"), level=4, criteria=theirs, note="clearer wording")
+    at.session_state[grid.key] = {"edited_rows": {}, "added_rows": [{"key": "pilot", "criterion": "A pilot ran."}],
+                                  "deleted_rows": []}
+    at.run()
+    _submit(at, "Save level 4's criteria as version 2")
+    session.expire_all()
+    assert reviews.criteria_set(session)[0] == 2  # nothing written over theirs
+    text = html.unescape("\n".join(e.value for e in [*at.error, *at.markdown, *at.caption]))
+    assert "the exit criteria changed since you opened them (version 1 → 2)" in text
+    assert "**ada** saved version 2 on" in text and "“clearer wording”" in text
+    assert f"- changed “{first['key']}”: “{first['criterion'][:40]}" in text  # long text cut, with …
+    assert f"” → “Reworded: {first['criterion'][:40]}" in text
+    # The draft is still in the editor.
+    grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria:4:"))
+    assert at.session_state[grid.key]["added_rows"] == [{"key": "pilot", "criterion": "A pilot ran."}]
+    _submit(at, "Apply my draft on top of version 2")
+    assert at.success[0].value == "Saved criteria version 3."
+    session.expire_all()
+    assert [c[0] for c in reviews.criteria_set(session)[1]["4"]][-1] == "pilot"
 
 
 def test_an_admin_sees_who_is_signed_in_and_ends_a_sign_in(open_page, session, team):

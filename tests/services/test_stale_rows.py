@@ -106,3 +106,22 @@ def test_checklist_scores_saved_meanwhile_refuse_the_save(session, engine):
     assert reviews.score_criteria(session=session, actor=ANA, code="R03.1", level=3,
                                   scores={keys[1]: {"percent": 30}}) == 1
     assert {k: v for k, (_, v) in reviews.score_versions(session, "R03.1", 3).items()} == {keys[0]: 2, keys[1]: 2}
+
+
+def test_a_template_saved_from_an_older_version_is_refused(session, engine):
+    from mltrl.domain.errors import Conflict
+
+    _, content = reviews.criteria_set(session)
+    reviews.update_criteria(session=session, actor=BOB, level=4, criteria=content["4"][1:], note="shorter")
+    before = everything(engine)
+    with pytest.raises(Conflict) as refusal:
+        reviews.update_criteria(session=session, actor=ANA, level=4, criteria=content["4"], base_version=1)
+    assert refusal.value.current_version == 2
+    with pytest.raises(Conflict):
+        reviews.update_ethics_template(session=session, actor=ANA, before=[], after=[], positions=[],
+                                       base_version=0)
+    assert everything(engine) == before
+    [saved] = reviews.template_versions(session, "criteria", since=1)
+    assert (saved.version, saved.by, saved.note) == (2, "bob", "shorter")
+    assert reviews.template_versions(session, "ethics", since=1) == []
+    assert reviews.update_criteria(session=session, actor=ANA, level=4, criteria=content["4"], base_version=2) == 3

@@ -32,6 +32,7 @@ every module, so each ``@write_service`` is registered in ``WRITE_SERVICES``:
 from mltrl.services.reviews.checklists import (
     BUILT_IN_VERSION,
     ETHICS_PARTS,
+    TemplateVersion,
     _check_items,  # the checklist items' rule, also applied to restored backups (services.backup_rows)
     criteria_set,
     ethics_keys,
@@ -41,6 +42,7 @@ from mltrl.services.reviews.checklists import (
     score_criterion,
     score_versions,
     scores_of,
+    template_versions,
     update_criteria,
     update_ethics_template,
 )
@@ -92,6 +94,7 @@ __all__ = [
     "DeployedDue",
     "ReviewView",
     "Standing",
+    "TemplateVersion",
     "answer_ethics",
     "cancel_review",
     "cast_vote",
@@ -118,6 +121,7 @@ __all__ = [
     "score_criterion",
     "score_versions",
     "scores_of",
+    "template_versions",
     "set_panel",
     "standing",
     "update_criteria",

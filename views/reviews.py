@@ -202,25 +202,34 @@ def ethics_panel(s, view) -> None:
     st.caption(f"Ethics checklist version {review.ethics_version}. Answers that differ from the previous review "
                "of this technology are marked *changed*.")
     editable = can_edit and review.status == "open"
-    typed = {}
+    questions = [(part, key) for part in ("before", "after") for key, _, _ in template.get(part, [])]
+    stored = {f"{part}:{key}": view.answers[f"{part}:{key}"].answer if f"{part}:{key}" in view.answers else ""
+              for part, key in questions}
+    # Answers carry no version the save checks: the draft stands on the answers it showed (another
+    # reviewer's answer shows when nothing was typed here), and a save sends only the answers this
+    # person changed, so it never puts back an answer someone else changed meanwhile (ui.drafts).
+    answers = drafts.Draft(f"ethics:{review.id}", entity="review", entity_id=review.id,
+                           version=tuple(sorted(stored.items())), what="the ethics answers", values=stored,
+                           fields=[drafts.Field(full, full) for full in stored], form=False) if editable else None
     for part, title in (("before", "Before development"), ("after", "After development")):
         with st.expander(f"{title} ({len(template.get(part, []))} questions)", expanded=False):
             for key, question, help_text in template.get(part, []):
                 full = f"{part}:{key}"
                 answer = view.answers[full].answer if full in view.answers else ""
                 mark = " · *changed*" if full in changed else ""
-                if editable:
-                    typed[full] = st.text_area(f"{question}{mark}", value=answer, help=help_text,
-                                               key=f"eth_{review.id}_{full}", height=80 if part == "after" else 68)
+                if answers is not None:
+                    st.text_area(f"{question}{mark}", help=help_text, key=answers.key(full),
+                                 height=80 if part == "after" else 68)
                 else:
                     st.markdown(f"**{question}**{mark}  \n{answer or '_not answered_'}")
     with st.expander("The organisation's standing positions"):
         for _, statement in template.get("positions", []):
             st.markdown(f"- {statement}")
-    if editable and st.button("Save ethics answers", key="eth_save", icon=":material/save:"):
-        feedback.run_use_case(
-            lambda: review_service.answer_ethics(session=s, actor=context.actor(), review_id=review.id, answers=typed),
-            success=lambda n: f"Saved {n} changed answer(s).")
+    if answers is not None:
+        answers.submit("Save ethics answers", lambda _shown: review_service.answer_ethics(
+                           session=s, actor=context.actor(), review_id=review.id,
+                           answers={full: answers.typed()[full] for full in answers.touched()}),
+                       success=lambda n: f"Saved {n} changed answer(s).")
 
 
 def votes_panel(s, view) -> None:

@@ -267,10 +267,24 @@ def test_ethics_answers_are_saved_and_marked_changed(open_page, session):
                    tasks=[{"task": "t", "owner": "alice"}])
     second = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
     at = _review_page(open_page, second.id)
-    at.text_area(key=f"eth_{second.id}_{key}").input("Shared with a partner now.")
+    at.text_area(key=f"ethics:{second.id}:{key}").input("Shared with a partner now.")
     _click(at, "Save ethics answers")
     assert at.success[0].value == "Saved 1 changed answer(s)."
     assert any("*changed*" in t.label for t in at.text_area)
+
+
+def test_an_ethics_save_never_puts_back_an_answer_changed_meanwhile(open_page, session):
+    _setup(session)
+    review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    first, second = reviews.ethics_keys(review.ethics)[:2]
+    at = _review_page(open_page, review.id)
+    reviews.answer_ethics(session=session, actor=Actor("bob"), review_id=review.id, answers={first: "Bob's answer."})
+    at.text_area(key=f"ethics:{review.id}:{second}").input("Alice's answer.")
+    _click(at, "Save ethics answers")
+    assert at.success[0].value == "Saved 1 changed answer(s)."
+    view = reviews.review_view(session, review.id)
+    assert (view.answers[first].answer, view.answers[second].answer) == ("Bob's answer.", "Alice's answer.")
+    assert at.text_area(key=f"ethics:{review.id}:{first}").value == "Bob's answer."  # shown after the save
 
 
 def test_viewers_read_without_forms(open_page, session, team):

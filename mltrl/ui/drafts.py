@@ -11,8 +11,8 @@ nor quietly overwrite the other person's. ``Draft`` does, for one form:
   own save, after *Discard*, and when the record changed while the person had typed nothing.
 * **On a conflict** the draft is kept: the fields the person changed keep their typed values, the
   fields they left alone take the other person's values (a field-by-field merge, so applying the
-  draft never undoes a change it did not touch), and a bordered panel beside the Save button says
-  who changed what and when (``services.audit_trail.changes_since``: each field before -> after,
+  draft never undoes a change it did not touch), and a bordered panel where the Save button was
+  (just above it, so it is where the person is looking) says who changed what and when (``services.audit_trail.changes_since``: each field before -> after,
   with the person's own value where it differs), with **Apply my draft on top of version N** (saves
   the draft with ``expected_version=N``) and **Discard my draft and load version N**.
 * Saves run through ``feedback.run_use_case``, so every other refusal reads as anywhere else, and
@@ -21,7 +21,11 @@ nor quietly overwrite the other person's. ``Draft`` does, for one form:
 A page draws the form with the draft's keys and hands the use case to ``submit``, which draws the
 buttons and the panel, inside the form when there is one (the panel's buttons are then the form's
 submit buttons, so a draft edited after reading the panel is what gets applied). Registers edited in
-a grid use ``mltrl.ui.grid.GridDraft``, which keeps drafts the same way row by row.
+a grid use ``mltrl.ui.grid.GridDraft``, which keeps drafts the same way row by row; documents saved
+as new versions (the review templates) ``mltrl.ui.grid.DocumentDraft``. A form over a record the
+save cannot check (no version: the organisation's settings) passes a token of the values it showed
+as ``version`` and saves only ``touched()`` fields; ``show_changes`` serves forms whose widgets keep
+their input by themselves (the level moves).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ when the rows changed and nothing was typed), never because someone else saved a
 carries the version of its row as the person opened it, so the service refuses a row somebody else
 saved meanwhile (all or nothing: ``RowErrors`` with the row in ``stale``). The draft then keeps
 every edit: the table is read afresh with the person's edits laid over it (their other cells
-change), and a bordered panel beside the Save button says, row by row, who changed what and when,
+change), and a bordered panel where the Save button was says, row by row, who changed what and when,
 with **Apply my draft on top of version N** and **Discard my draft and load version N** (which
 drops the edits of the rows they changed and keeps the others). Cells are checked as they are typed
 where the column allows it (ranges, choices); the service checks every row again on save.

@@ -92,6 +92,42 @@ def quoted(value: Any) -> str:
     return words if words == "(empty)" else f"“{words}”"
 
 
+CONTEXT = 30  # characters kept on each side of a change inside a long text
+
+
+def excerpts(before: Any, after: Any) -> tuple[str, str]:
+    """Two values in words, quoted; two long texts cut around where they differ (a few words of
+    context on each side), so the change itself is what shows."""
+    if not isinstance(before, str) or not isinstance(after, str):
+        return quoted(before), quoted(after)
+    a, b = " ".join(before.split()), " ".join(after.split())
+    if len(a) <= WORDS_MAX and len(b) <= WORDS_MAX:
+        return quoted(a), quoted(b)
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[len(a) - 1 - end] == b[len(b) - 1 - end]:
+        end += 1
+    begin = max(0, start - CONTEXT)
+    if begin:  # start at a word
+        begin = a.find(" ", begin, start) + 1 or begin
+
+    def cut(text: str) -> str:
+        stop = len(text) - max(0, end - CONTEXT)
+        if stop < len(text):  # end at a word
+            space = text.rfind(" ", len(text) - end, stop)
+            stop = space if space > 0 else stop
+        middle = text[begin:stop]
+        if len(middle) > WORDS_MAX:
+            middle = middle[:WORDS_MAX - 1]
+            stop = len(text) + 1  # cut: say so
+        words = access.literal(middle) if middle else ""
+        return "“" + ("…" if begin else "") + words + ("…" if stop < len(text) or stop > len(text) else "") + "”"
+
+    return cut(a), cut(b)
+
+
 def who(change: audit_trail.RecordChange) -> str:
     via = f" ({access.literal(change.via)})" if change.via else ""
     return f"**{access.literal(change.actor)}**{via}"
@@ -128,7 +164,8 @@ def change_lines(changes: Sequence[audit_trail.RecordChange], fields: Sequence[F
         for fc in change.fields:
             spec = by_key.get(fc.field)
             show = spec.words if spec is not None and spec.words is not None else (lambda v: v)
-            line = f"    - {field_label(fc.field, labels)}: {quoted(show(fc.before))} → {quoted(show(fc.after))}"
+            was, now = excerpts(show(fc.before), show(fc.after))
+            line = f"    - {field_label(fc.field, labels)}: {was} → {now}"
             if mine is not None and spec is not None and spec.name in mine and last_touch.get(fc.field) == n:
                 if as_words(mine[spec.name]) != as_words(show(fc.after)):
                     line += f" · your draft: {quoted(mine[spec.name])}"
@@ -294,9 +331,14 @@ class Draft:
                 mine_values = {name: pending["typed"][name] for name in pending["mine"]}
                 st.markdown("\n".join(change_lines(changes, self.fields, mine_values, self.labels)))
             mine = [labels[name] for name in pending["mine"] if name in labels]
+            theirs = {fc.field for c in changes for fc in c.fields}
+            both = [f.label for f in self.fields if f.name in pending["mine"] and f.snapshot_key in theirs]
             st.caption(("Your draft is kept in the form: your changes to " + ", ".join(mine) + " over their version"
                         if mine else "You had changed nothing: the form shows their version")
                        + f". Apply it to save it as version {version + 1}, or discard it to start again from theirs.")
+            if both:
+                st.caption(f"You both changed {', '.join(both)}: Apply saves your value there. To keep some of "
+                           "theirs, change the field above first.")
             left, right = st.columns(2)
             with left:
                 apply = button(f"Apply my draft on top of version {version}", key=f"{self.name}:apply",

@@ -286,7 +286,7 @@ def item_changes(before: Sequence[Sequence[str]], after: Sequence[Sequence[str]]
             lines.append(f"- added {drafts.quoted(key)}: {drafts.quoted(item[1] if len(item) > 1 else '')}")
         elif old[key] != item:
             lines.append(f"- changed {drafts.quoted(key)}: "
-                         + "; ".join(f"{drafts.quoted(a)} → {drafts.quoted(b)}"
+                         + "; ".join(" → ".join(drafts.excerpts(a, b))
                                      for a, b in zip(old[key][1:], item[1:]) if a != b))
     lines += [f"- removed {drafts.quoted(key)}" for key in old if key not in new]
     return lines

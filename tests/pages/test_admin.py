@@ -184,8 +184,9 @@ def test_a_template_saved_meanwhile_keeps_the_draft_and_says_what_changed(open_p
     text = html.unescape("\n".join(e.value for e in [*at.error, *at.markdown, *at.caption]))
     assert "the exit criteria changed since you opened them (version 1 → 2)" in text
     assert "**ada** saved version 2 on" in text and "“clearer wording”" in text
-    assert f"- changed “{first['key']}”: “{first['criterion'][:40]}" in text  # long text cut, with …
-    assert f"” → “Reworded: {first['criterion'][:40]}" in text
+    # A long text is cut to where it changed: here its start.
+    assert f"- changed “{first['key']}”: “{first['criterion'][:20]}" in text
+    assert f"” → “Reworded: {first['criterion'][:20]}" in text
     # The draft is still in the editor.
     grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria:4:"))
     assert at.session_state[grid.key]["added_rows"] == [{"key": "pilot", "criterion": "A pilot ran."}]

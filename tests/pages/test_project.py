@@ -327,3 +327,17 @@ def test_fork_and_deployed_change_from_the_project_page(open_page, session):
     assert (last.from_level, last.to_level, last.switchback_kind, last.note) == (9, 7, "embedded", "New weights")
     at = open_page(PAGE, code="P09.2")
     assert "Forked from:" in " ".join(m.value for m in at.markdown)
+
+
+def test_the_panel_cuts_a_long_text_where_it_changed():
+    from mltrl.ui.drafts import as_words, excerpts
+
+    long = "Phone app that recognises and classifies household waste in real time. It chains several models " \
+           "with user input and mixes real and synthetic images."
+    was, now = (html.unescape(x) for x in excerpts(long, long + " Now also sorts glass."))
+    assert (was, now) == ("“…real and synthetic images.”", "“…real and synthetic images. Now also sorts glass.”")
+    was, now = (html.unescape(x) for x in excerpts(long, long.replace("household", "office")))
+    assert "household waste" in was and "office waste" in now and was.startswith("“…") and was.endswith("…”")
+    assert excerpts("short", "") == ("“short”", "(empty)")
+    assert html.unescape(as_words(["Ann", "Bo"])) == "Ann, Bo" and as_words("2026-08-17T10:32:05+00:00") == \
+        "2026-08-17 10:32 UTC"

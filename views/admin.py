@@ -13,7 +13,7 @@ from mltrl.domain.permissions import ROLE_HELP, ROLE_ORDER
 from mltrl.services import audit_trail, backup, sessions, undo, users
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
-from mltrl.ui import access, context, feedback
+from mltrl.ui import access, context, drafts, feedback, grid
 
 st.title("Admin")
 feedback.show_flash()
@@ -125,16 +125,26 @@ with settings_tab, context.session() as s:
     in_force = org_policy.current_policy(s).values()
     st.markdown("Settings for the whole organisation. A setting nobody changed keeps its default; every change "
                 "is in the audit trail.")
+    specs = policy_rules.specs(db.settings().card_stale_days)
+    # Settings carry no version, so no save of them can be refused as stale. The form's draft
+    # stands on the values it showed (their tuple tells when another admin changed one: the form
+    # then shows it, unless something was typed), and a save sends only the settings this admin
+    # changed, so it never undoes another admin's change of another setting. Two admins changing
+    # the same setting: the later save wins, as it always did.
+    settings_draft = drafts.Draft("settings", entity="orgsetting", entity_id="", version=tuple(sorted(in_force.items())),
+                                  what="the settings", values=in_force,
+                                  fields=[drafts.Field(spec.key, spec.label) for spec in specs])
     with st.form("settings", border=True):
-        typed = {}
-        for spec in policy_rules.specs(db.settings().card_stale_days):
-            typed[spec.key] = st.number_input(
-                f"{spec.label} ({spec.unit})", min_value=spec.minimum, max_value=spec.maximum, step=1,
-                value=in_force[spec.key], key=f"setting_{spec.key}",
-                help=f"{spec.help} Default {spec.default}; allowed {spec.minimum}-{spec.maximum}.")
-        if st.form_submit_button("Save settings", icon=":material/save:"):
-            feedback.run_use_case(lambda: org_policy.update_policy(session=s, actor=context.actor(), changes=typed),
-                                  success="Settings saved.")
+        for spec in specs:
+            st.number_input(f"{spec.label} ({spec.unit})", min_value=spec.minimum, max_value=spec.maximum, step=1,
+                            key=settings_draft.key(spec.key),
+                            help=f"{spec.help} Default {spec.default}; allowed {spec.minimum}-{spec.maximum}.")
+        settings_draft.submit(
+            "Save settings",
+            lambda _shown: org_policy.update_policy(
+                session=s, actor=context.actor(),
+                changes={k: settings_draft.typed()[k] for k in settings_draft.touched()}),
+            success="Settings saved.")
     st.caption("Risk review cadences go by the grade of a risk's matrix cell; a higher grade is reviewed at least "
                "as often as a lower one.")
 
@@ -142,6 +152,14 @@ def _rows(frame: pd.DataFrame, columns: list[str]) -> list[list[str]]:
     """Rows typed in a template grid, blank ones dropped."""
     rows = [["" if pd.isna(v) else str(v) for v in r] for r in frame[columns].itertuples(index=False)]
     return [r for r in rows if any(x.strip() for x in r)]
+
+
+def template_history(s, kind: str, opened: int, now: int, changed: list[str]) -> list[str]:
+    """Who saved which versions of a template since ``opened``, then ``changed`` (what differs)."""
+    lines = [f"- **{access.literal(v.by)}** saved version {v.version} on {v.at:%Y-%m-%d} at {v.at:%H:%M} UTC"
+             + (f": {drafts.quoted(v.note)}" if v.note else "")
+             for v in review_service.template_versions(s, kind, since=opened) if v.version <= now]
+    return lines + (["", "**What changed:**", *changed] if changed else ["", "Nothing changed in what you are editing."])
 
 
 with templates_tab, context.session() as s:
@@ -152,37 +170,69 @@ with templates_tab, context.session() as s:
     st.markdown(f"#### Exit criteria (version {criteria_version})")
     level = st.selectbox("Level", [lv.number for lv in levels.LEVELS], key="tpl_level",
                          format_func=lambda n: levels.level(n).label)
-    grid = st.data_editor(pd.DataFrame(criteria.get(str(level), []), columns=["key", "criterion", "guidance"]),
-                          num_rows="dynamic", hide_index=True, width="stretch", key=f"tpl_criteria_{criteria_version}_{level}",
-                          column_config={"key": st.column_config.TextColumn("Key", help="a short slug, a-z 0-9 -"),
-                                         "criterion": st.column_config.TextColumn("Criterion", width="large"),
-                                         "guidance": st.column_config.TextColumn("Guidance", width="large")})
+    columns = ["key", "criterion", "guidance"]
+    # The editor shows the version this admin opened until they save or discard it: another
+    # admin's new version refuses the save and says what changed, the draft kept (ui.grid).
+    criteria_draft = grid.DocumentDraft(
+        f"tpl_criteria:{level}", version=criteria_version,
+        tables={"items": pd.DataFrame(criteria.get(str(level), []), columns=columns)})
+    edited = st.data_editor(criteria_draft.table("items"), num_rows="dynamic", hide_index=True, width="stretch",
+                            key=criteria_draft.key("items"),
+                            column_config={"key": st.column_config.TextColumn("Key", help="a short slug, a-z 0-9 -"),
+                                           "criterion": st.column_config.TextColumn("Criterion", width="large"),
+                                           "guidance": st.column_config.TextColumn("Guidance", width="large")})
     note = st.text_input("What changed?", key="tpl_criteria_note")
-    if st.button(f"Save level {level}'s criteria as version {criteria_version + 1}", key="tpl_criteria_save",
-                 icon=":material/save:"):
-        feedback.run_use_case(
-            lambda: review_service.update_criteria(session=s, actor=context.actor(), level=level,
-                                                   criteria=_rows(grid, ["key", "criterion", "guidance"]), note=note),
-            success=lambda v: f"Saved criteria version {v}.", reset={"tpl_criteria_note": ""})
+
+    def save_criteria(version: int | None = None) -> None:
+        criteria_draft.save(
+            lambda base: review_service.update_criteria(session=s, actor=context.actor(), level=level,
+                                                        criteria=_rows(edited, columns), note=note, base_version=base),
+            version=version, success=lambda v: f"Saved criteria version {v}.", reset={"tpl_criteria_note": ""})
+
+    if criteria_draft.panel("exit criteria", lambda opened, now: template_history(
+            s, "criteria", opened, now, grid.item_changes(review_service.criteria_set(s, opened)[1].get(str(level), []),
+                                                          review_service.criteria_set(s, now)[1].get(str(level), [])))):
+        save_criteria(criteria_draft.conflict["version"])
+    if st.button(f"Save level {level}'s criteria as version {criteria_draft.base + 1}", key="tpl_criteria_save",
+                 icon=":material/save:", disabled=criteria_draft.conflict is not None):
+        save_criteria()
     st.markdown(f"#### Ethics checklist (version {ethics_version})")
-    parts = {}
-    for part, title, columns in (("before", "Before development", ["key", "question", "help"]),
-                                 ("after", "After development", ["key", "question", "help"]),
-                                 ("positions", "Standing positions", ["key", "statement"])):
+    parts = {"before": ("Before development", ["key", "question", "help"]),
+             "after": ("After development", ["key", "question", "help"]),
+             "positions": ("Standing positions", ["key", "statement"])}
+    ethics_draft = grid.DocumentDraft("tpl_ethics", version=ethics_version, tables={
+        part: pd.DataFrame(ethics.get(part, []), columns=cols) for part, (_, cols) in parts.items()})
+    typed_parts = {}
+    for part, (title, cols) in parts.items():
         st.markdown(f"**{title}**")
-        parts[part] = (st.data_editor(pd.DataFrame(ethics.get(part, []), columns=columns), num_rows="dynamic",
-                                      hide_index=True, width="stretch", key=f"tpl_{part}_{ethics_version}",
-                                      column_config={c: st.column_config.TextColumn(
-                                          c.capitalize(), width="small" if c == "key" else "large") for c in columns}),
-                       columns)
+        typed_parts[part] = st.data_editor(
+            ethics_draft.table(part), num_rows="dynamic", hide_index=True, width="stretch",
+            key=ethics_draft.key(part), column_config={c: st.column_config.TextColumn(
+                c.capitalize(), width="small" if c == "key" else "large") for c in cols})
     e_note = st.text_input("What changed?", key="tpl_ethics_note")
-    if st.button(f"Save the ethics checklist as version {ethics_version + 1}", key="tpl_ethics_save",
-                 icon=":material/save:"):
-        feedback.run_use_case(
-            lambda: review_service.update_ethics_template(
-                session=s, actor=context.actor(), before=_rows(*parts["before"]), after=_rows(*parts["after"]),
-                positions=_rows(*parts["positions"]), note=e_note),
-            success=lambda v: f"Saved ethics checklist version {v}.", reset={"tpl_ethics_note": ""})
+
+    def save_ethics(version: int | None = None) -> None:
+        ethics_draft.save(
+            lambda base: review_service.update_ethics_template(
+                session=s, actor=context.actor(), before=_rows(typed_parts["before"], parts["before"][1]),
+                after=_rows(typed_parts["after"], parts["after"][1]),
+                positions=_rows(typed_parts["positions"], parts["positions"][1]), note=e_note, base_version=base),
+            version=version, success=lambda v: f"Saved ethics checklist version {v}.", reset={"tpl_ethics_note": ""})
+
+    def ethics_changes(opened: int, now: int) -> list[str]:
+        before, after = review_service.ethics_template(s, opened)[1], review_service.ethics_template(s, now)[1]
+        changed = []
+        for part, (title, _) in parts.items():
+            lines = grid.item_changes(before.get(part, []), after.get(part, []))
+            changed += [f"- {title}:", *[f"  {line}" for line in lines]] if lines else []
+        return template_history(s, "ethics", opened, now, changed)
+
+    if ethics_draft.panel("ethics checklist questions", ethics_changes):
+        save_ethics(ethics_draft.conflict["version"])
+    if st.button(f"Save the ethics checklist as version {ethics_draft.base + 1}", key="tpl_ethics_save",
+                 icon=":material/save:", disabled=ethics_draft.conflict is not None):
+        save_ethics()
+
 
 def restore_box(s, offer: undo.Restorable) -> None:
     """Restore a deleted objective, key result or requirement from its delete entry, or say why not."""

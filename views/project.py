@@ -13,7 +13,7 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves, projects
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
-from mltrl.ui import access, context, current, feedback, tables
+from mltrl.ui import access, context, current, drafts, feedback, tables
 
 st.title("Project")
 feedback.show_flash()
@@ -22,6 +22,9 @@ frame = context.portfolio_frame()
 codes = sorted(frame["code"].tolist())
 names = dict(zip(frame["code"], frame["name"]))
 known_codes = dict(zip(frame["id"], frame["code"]))
+
+
+PROJECT_LABELS = {"level_since": "At this level since", "parent_id": "Component of"}
 
 
 def _when(day: date) -> datetime:
@@ -70,6 +73,13 @@ with context.session() as s:
     view = projects.view_project(s, code)
     project = view.project
     seen = context.version_seen(code, project.version)
+
+    def moved_meanwhile(button: str):
+        """A level move refused for someone else's change: who changed what (the entries stay,
+        and the next press builds on the version now shown)."""
+        return lambda exc: drafts.show_changes(
+            exc, entity="project", entity_id=project.id, since=seen, labels=PROJECT_LABELS,
+            again=f"If it still stands, press {button} again: it is then recorded on top of their change.")
     events = level_moves.history(s, code)
     children = projects.children_of(s, project.id)
     row = frame[frame["code"] == code].iloc[0]
@@ -210,7 +220,7 @@ with context.session() as s:
                             session=s, actor=context.actor(), code=code, level=start_level,
                             at=_when(start_day), note=start_note, expected_version=seen),
                         success=lambda o: f"{code} starts at level {o.event.to_level}.",
-                        reset={"start_note": ""},
+                        reset={"start_note": ""}, on_refusal=moved_meanwhile("Record start"),
                     )
         else:
             g_col, s_col = st.columns(2)
@@ -230,7 +240,7 @@ with context.session() as s:
                             session=s, actor=context.actor(), code=code, at=_when(g_day), note=g_note,
                             expected_version=seen),
                         success=lambda o: f"{code} graduated to level {o.event.to_level}.",
-                        reset={"graduate_note": ""},
+                        reset={"graduate_note": ""}, on_refusal=moved_meanwhile("Graduate"),
                     )
             with s_col, st.form("switchback_form", border=True):
                 st.markdown(f"**Switch back** from level {lv} to a lower level.")
@@ -251,28 +261,33 @@ with context.session() as s:
                         success=lambda o: (f"{code} switched back to level {o.event.to_level} "
                                            f"({o.event.switchback_kind})."),
                         reset={"switchback_note": "", "switchback_kind": None},
+                        on_refusal=moved_meanwhile("Switch back"),
                     )
     with edit_tab:
+        # Keys that never carry the version: a save refused for someone else's change keeps the draft.
+        details = drafts.Draft(
+            f"details:{code}", entity="project", entity_id=project.id, version=project.version, what=code,
+            values={"name": project.name, "status": project.status, "parent": view.parent_code,
+                    "owners": ", ".join(view.owners), "summary": project.summary},
+            fields=[drafts.Field("name", "Name"), drafts.Field("status", "Status"),
+                    drafts.Field("parent", "Component of", audit="parent_id", words=known_codes.get),
+                    drafts.Field("owners", "Owners"), drafts.Field("summary", "Summary")])
         with st.form("edit_form", border=True):
-            e_name = st.text_input("Name", value=project.name, key=f"edit_name_{code}_{project.version}", max_chars=200)
+            e_name = st.text_input("Name", key=details.key("name"), max_chars=200)
             e1, e2 = st.columns(2)
-            e_status = e1.selectbox("Status", ["active", "paused", "retired"],
-                                    index=["active", "paused", "retired"].index(project.status), key=f"edit_status_{code}_{project.version}")
-            parent_options = [c for c in codes if c != code]
-            e_parent = e2.selectbox(
-                "Component of", parent_options, key=f"edit_parent_{code}_{project.version}", placeholder="(none: a system of its own)",
-                index=parent_options.index(view.parent_code) if view.parent_code in parent_options else None,
+            e_status = e1.selectbox("Status", ["active", "paused", "retired"], key=details.key("status"))
+            e_parent = e2.selectbox("Component of", [c for c in codes if c != code], key=details.key("parent"),
+                                    index=None, placeholder="(none: a system of its own)")
+            e_owners = st.text_input("Owners", key=details.key("owners"), placeholder="comma-separated names")
+            e_summary = st.text_area("Summary", key=details.key("summary"), height=80)
+            details.submit(
+                "Save details",
+                lambda version: projects.update_project(
+                    session=s, actor=context.actor(), code=code, expected_version=version,
+                    name=e_name, status=e_status, parent_code=e_parent, owners=e_owners.split(","),
+                    summary=e_summary),
+                success=f"Saved {code}.",
             )
-            e_owners = st.text_input("Owners", value=", ".join(view.owners), key=f"edit_owners_{code}_{project.version}")
-            e_summary = st.text_area("Summary", value=project.summary, key=f"edit_summary_{code}_{project.version}", height=80)
-            if st.form_submit_button("Save details", icon=":material/save:"):
-                feedback.run_use_case(
-                    lambda: projects.update_project(
-                        session=s, actor=context.actor(), code=code, expected_version=seen,
-                        name=e_name, status=e_status, parent_code=e_parent, owners=e_owners.split(","),
-                        summary=e_summary),
-                    success=f"Saved {code}.",
-                )
     with fork_tab:
         if lv is None:
             st.caption("A fork goes on from its parent's level: record a start first.")

@@ -15,7 +15,7 @@ from mltrl.domain.analytics import KeyResultStatus
 from mltrl.domain.errors import MltrlError
 from mltrl.domain.permissions import Permission
 from mltrl.services import okr_report, okrs, undo
-from mltrl.ui import access, context, deleting, feedback
+from mltrl.ui import access, context, deleting, drafts, feedback
 
 TABS = ("Roll-up", "Key results", "Objectives", "Export")
 STATUS_HELP = {
@@ -108,6 +108,28 @@ def confirm_delete(o) -> None:
         deleting.run_delete("quarterly", lambda: call(okrs.delete_objective, objective_id=o.id,
                                                       expected_version=o.version),
                             reset={"qr_manage": None})
+
+
+def edit_objective(objective_id: int) -> None:
+    """The objective's title and owner, as stored now; a save refused for someone else's change
+    keeps what was typed and says who changed what (``ui.drafts``)."""
+    try:
+        with context.session() as s:
+            row = okrs.objective(s, objective_id).objective
+    except MltrlError:  # deleted meanwhile: the selector no longer offers it on the next run
+        return
+    draft = drafts.Draft(f"qr_obj:{row.id}", entity="objective", entity_id=row.id, version=row.version,
+                         what=f"the objective “{row.title}”", values={"title": row.title, "owner": row.owner},
+                         fields=[drafts.Field("title", "Objective"), drafts.Field("owner", "Owner")])
+    with st.form(f"qr_edit_objective_{row.id}", border=True):
+        st.markdown("**Edit the objective**")
+        e1, e2 = st.columns([3, 2])
+        title = e1.text_input("Objective", key=draft.key("title"))
+        owner = e2.text_input("Owner", key=draft.key("owner"))
+        draft.submit("Save objective",
+                     lambda version: call(okrs.edit_objective, objective_id=row.id, expected_version=version,
+                                          title=title, owner=owner),
+                     success=lambda saved: f"Saved the objective “{saved.title}”.")
 
 
 def status_badge(status: str) -> str:
@@ -229,14 +251,33 @@ if krs_tab.open:
                                                  confidence=confidence),
                                     success=f"Check-in recorded on {line.label}.",
                                     reset={f"qr_ci_text_{line.id}": "", f"qr_ci_conf_{line.id}": 5})
+                        with context.session() as s:
+                            kr = okrs.key_result(s, line.id).key_result  # as stored now, not as of the report's day
+                        # Keys that never carry the version: a save refused for someone else's
+                        # change keeps what was typed and says who changed what (ui.drafts).
+                        kr_draft = drafts.Draft(
+                            f"qr_kr:{kr.id}", entity="keyresult", entity_id=kr.id, version=kr.version,
+                            what=f"the key result {line.code} ≥ {kr.target_level}",
+                            values={"target_level": kr.target_level, "due": kr.due, "owner": kr.owner,
+                                    "note": kr.note},
+                            fields=[drafts.Field("target_level", "Target level"), drafts.Field("due", "By"),
+                                    drafts.Field("owner", "Owner"), drafts.Field("note", "Review note")])
                         with n2.form(f"qr_note_{line.id}", border=True):
-                            note = st.text_area("Review note", value=line.note, key=f"qr_note_text_{line.id}",
-                                                height=80, help="What the review says about this key result")
-                            if st.form_submit_button("Save note", icon=":material/save:"):
-                                feedback.run_use_case(
-                                    lambda: call(okrs.edit_key_result, key_result_id=line.id,
-                                                 expected_version=line.version, note=note),
-                                    success=f"Note saved on {line.label}.")
+                            k1, k2, k3 = st.columns([1, 1, 2])
+                            target = k1.number_input("Reaches level ≥", 0, 9, key=kr_draft.key("target_level"))
+                            due = k2.date_input("By", key=kr_draft.key("due"), format="YYYY-MM-DD",
+                                                help="Inclusive: by the end of this day")
+                            kr_owner = k3.text_input("Owner", key=kr_draft.key("owner"),
+                                                     help="Empty: the objective's owner")
+                            note = st.text_area("Review note", key=kr_draft.key("note"), height=80,
+                                                help="What the review says about this key result")
+                            kr_draft.submit(
+                                "Save key result",
+                                lambda version: call(okrs.edit_key_result, key_result_id=line.id,
+                                                     expected_version=version, target_level=target, due=due,
+                                                     owner=kr_owner, note=note),
+                                success=lambda saved: f"Saved the key result {line.code} reaches level ≥ "
+                                                      f"{saved.target_level} by {saved.due:%Y-%m-%d}.")
                     elif line.note:
                         st.markdown(f"**Note:** {line.note}")
 
@@ -255,7 +296,7 @@ if objectives_tab.open:
                 managed = {v.objective.id: v for v in report.objectives}
                 b0, b1, b2 = st.columns([4, 2, 2], vertical_alignment="bottom")
                 # Nothing chosen at first and after a delete: never one click from deleting another.
-                chosen_id = b0.selectbox("Objective to copy or delete", list(managed), key="qr_manage", index=None,
+                chosen_id = b0.selectbox("Objective to edit, copy or delete", list(managed), key="qr_manage", index=None,
                                          placeholder="Choose an objective",
                                          format_func=lambda i: managed[i].objective.title)
                 o = managed[chosen_id].objective if chosen_id in managed else None
@@ -272,6 +313,8 @@ if objectives_tab.open:
                     deleting.ask("quarterly", o.id)
                 if o is not None and deleting.asking("quarterly", o.id):
                     confirm_delete(o)
+                elif o is not None:
+                    edit_objective(o.id)
         if not editable:
             st.caption("Editors add objectives and key results.")
         else:

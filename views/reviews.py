@@ -14,7 +14,7 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
 from mltrl.services import users
-from mltrl.ui import access, context, current, feedback
+from mltrl.ui import access, context, current, drafts, feedback, grid
 
 st.title("Reviews")
 feedback.show_flash()
@@ -126,23 +126,36 @@ def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) ->
     if not can_edit:
         st.dataframe(table, column_config=columns, hide_index=True, width="stretch", key=f"{key}_view")
         return
-    grid_key = f"{key}:{code}:{level}:{hash(tuple(sorted((k, v.percent, v.evidence, v.comment) for k, v in scores.items())))}"
-    st.data_editor(table, column_config=columns, hide_index=True, width="stretch", key=grid_key,
+    # The draft outlives someone else's scoring: each row is saved with the version of its score
+    # the person saw, and a refused save keeps the edits and says who scored what (ui.grid).
+    versions = review_service.score_versions(s, code, level)
+    texts = {c.key: c.text for c in criteria}
+    draft = grid.GridDraft(
+        f"{key}:{code}:{level}", table=table, columns=["percent", "evidence", "comment"],
+        rows=[grid.GridRow(c.key, versions.get(c.key, (None, 0))[1], c.key, versions.get(c.key, (None, 0))[0])
+              for c in criteria],
+        entity="criterionscore", label=lambda k: f"criterion “{texts.get(k, k)[:60]}”",
+        fields=[drafts.Field("percent", "Done %"), drafts.Field("evidence", "Evidence"),
+                drafts.Field("comment", "Comment")])
+    st.data_editor(draft.table, column_config=columns, hide_index=True, width="stretch", key=draft.key,
                    disabled=["criterion", "guidance"])
-    edited = (st.session_state.get(grid_key) or {}).get("edited_rows") or {}
-    changes = {}
-    for index, row_changes in edited.items():
-        base = table.iloc[int(index)]
-        merged = {c: row_changes.get(c, base[c]) for c in ("percent", "evidence", "comment")}
-        changes[base["key"]] = {k: ("" if v is None else v) for k, v in merged.items()}
-    if st.button("Save checklist", key=f"{key}_save", icon=":material/save:", disabled=not changes):
-        feedback.run_use_case(
-            lambda: review_service.score_criteria(session=s, actor=context.actor(), code=code, level=level,
-                                                  scores=changes),
+    edits, _ = draft.pending()
+
+    def save() -> None:
+        draft.save(
+            lambda changed, _deleted: review_service.score_criteria(
+                session=s, actor=context.actor(), code=code, level=level,
+                scores={e.key: draft.edited_values(e) for e in changed},
+                expected_versions={e.key: e.expected_version for e in changed}),
             success=lambda n: f"Saved {n} score(s) of level {level}'s checklist for {code}.",
             on_refusal=lambda exc: st.dataframe(
                 pd.DataFrame([(str(r), f, p) for r, f, p in exc.errors], columns=["Criterion", "Field", "Problem"]),
                 hide_index=True, width="stretch", key=f"{key}_errors") if isinstance(exc, RowErrors) else None)
+
+    draft.panel(apply=save)  # after a refused save: who scored what, where Save was
+    if st.button("Save checklist", key=f"{key}_save", icon=":material/save:",
+                 disabled=not edits or draft.conflict is not None):
+        save()
 
 
 def readiness_line(state) -> None:
@@ -189,25 +202,34 @@ def ethics_panel(s, view) -> None:
     st.caption(f"Ethics checklist version {review.ethics_version}. Answers that differ from the previous review "
                "of this technology are marked *changed*.")
     editable = can_edit and review.status == "open"
-    typed = {}
+    questions = [(part, key) for part in ("before", "after") for key, _, _ in template.get(part, [])]
+    stored = {f"{part}:{key}": view.answers[f"{part}:{key}"].answer if f"{part}:{key}" in view.answers else ""
+              for part, key in questions}
+    # Answers carry no version the save checks: the draft stands on the answers it showed (another
+    # reviewer's answer shows when nothing was typed here), and a save sends only the answers this
+    # person changed, so it never puts back an answer someone else changed meanwhile (ui.drafts).
+    answers = drafts.Draft(f"ethics:{review.id}", entity="review", entity_id=review.id,
+                           version=tuple(sorted(stored.items())), what="the ethics answers", values=stored,
+                           fields=[drafts.Field(full, full) for full in stored], form=False) if editable else None
     for part, title in (("before", "Before development"), ("after", "After development")):
         with st.expander(f"{title} ({len(template.get(part, []))} questions)", expanded=False):
             for key, question, help_text in template.get(part, []):
                 full = f"{part}:{key}"
                 answer = view.answers[full].answer if full in view.answers else ""
                 mark = " · *changed*" if full in changed else ""
-                if editable:
-                    typed[full] = st.text_area(f"{question}{mark}", value=answer, help=help_text,
-                                               key=f"eth_{review.id}_{full}", height=80 if part == "after" else 68)
+                if answers is not None:
+                    st.text_area(f"{question}{mark}", help=help_text, key=answers.key(full),
+                                 height=80 if part == "after" else 68)
                 else:
                     st.markdown(f"**{question}**{mark}  \n{answer or '_not answered_'}")
     with st.expander("The organisation's standing positions"):
         for _, statement in template.get("positions", []):
             st.markdown(f"- {statement}")
-    if editable and st.button("Save ethics answers", key="eth_save", icon=":material/save:"):
-        feedback.run_use_case(
-            lambda: review_service.answer_ethics(session=s, actor=context.actor(), review_id=review.id, answers=typed),
-            success=lambda n: f"Saved {n} changed answer(s).")
+    if answers is not None:
+        answers.submit("Save ethics answers", lambda _shown: review_service.answer_ethics(
+                           session=s, actor=context.actor(), review_id=review.id,
+                           answers={full: answers.typed()[full] for full in answers.touched()}),
+                       success=lambda n: f"Saved {n} changed answer(s).")
 
 
 def votes_panel(s, view) -> None:
@@ -257,9 +279,14 @@ def decision_panel(s, view, state) -> None:
         st.caption("A reviewer or an admin decides the review.")
         return
     refusing = [g for g in state.gates if g.refuses] if state else []
+    # Saved with the review's version as the person saw it: a panel changed meanwhile refuses the
+    # decision, keeps it and says who changed what (ui.drafts).
+    decision = drafts.Draft(f"decision:{review.id}", entity="review", entity_id=review.id, version=review.version,
+                            what=f"review {review.id}", values={"choice": None, "note": ""},
+                            fields=[drafts.Field("choice", "Decision"), drafts.Field("note", "Note")], form=False)
     with st.container(border=True):
-        choice = st.radio("Decision", [d.value for d in gate_rules.Decision], key="decision", horizontal=True,
-                          index=None, captions=[DECISION_HELP[d.value] for d in gate_rules.Decision])
+        choice = st.radio("Decision", [d.value for d in gate_rules.Decision], key=decision.key("choice"),
+                          horizontal=True, index=None, captions=[DECISION_HELP[d.value] for d in gate_rules.Decision])
         target = None
         task_rows: list[dict] = []
         if choice == "graduate" and refusing:
@@ -288,17 +315,18 @@ def decision_panel(s, view, state) -> None:
             cautions = gate_rules.decision_cautions(choice, review.panel, votes, state.readiness if state else None)
             if cautions:
                 st.warning("Before deciding:\n" + "\n".join(f"- {c}" for c in cautions), icon=":material/warning:")
-        note = st.text_area("Note", key="decision_note", height=68)
+        note = st.text_area("Note", key=decision.key("note"), height=68)
         if choice is None:
             st.caption("Choose a decision to decide the review.")
-        if st.button("Decide", key="decide", type="primary", icon=":material/gavel:", disabled=choice is None):
-            feedback.run_use_case(
-                lambda: review_service.decide(session=s, actor=context.actor(), review_id=review.id,
-                                              expected_version=review.version, decision=choice, note=note,
-                                              target_level=target, tasks=task_rows),
-                success=lambda o: f"Review {review.id} decided: {o.review.decision}"
-                + (f" (level {o.event.from_level} → {o.event.to_level})" if o.event else "") + "."
-                + (" Now write the stage debrief on the TRL card." if o.debrief else ""))
+        decision.submit(
+            "Decide",
+            lambda version: review_service.decide(session=s, actor=context.actor(), review_id=review.id,
+                                                  expected_version=version, decision=choice, note=note,
+                                                  target_level=target, tasks=task_rows),
+            success=lambda o: f"Review {review.id} decided: {o.review.decision}"
+            + (f" (level {o.event.from_level} → {o.event.to_level})" if o.event else "") + "."
+            + (" Now write the stage debrief on the TRL card." if o.debrief else ""),
+            icon=":material/gavel:", disabled=choice is None)
 
 
 def review_detail(s, review_id: int) -> None:
@@ -313,13 +341,18 @@ def review_detail(s, review_id: int) -> None:
     st.markdown("#### Panel")
     st.caption("Suggested for this level: " + ", ".join(meta.panel) + ".")
     if can_edit and review.status == "open":
-        chosen = st.multiselect("Panel members", sorted(set(people(s)) | set(review.panel)), default=review.panel,
-                                key=f"panel_{review.id}", accept_new_options=True)
-        if chosen != list(review.panel) and st.button("Save panel", key="panel_save", icon=":material/group:"):
-            feedback.run_use_case(
-                lambda: review_service.set_panel(session=s, actor=context.actor(), review_id=review.id,
-                                                 expected_version=review.version, panel=chosen),
-                success="Panel saved.")
+        # A draft that outlives someone else's change of the panel (ui.drafts).
+        panel_draft = drafts.Draft(f"panel:{review.id}", entity="review", entity_id=review.id, version=review.version,
+                                   what=f"review {review.id}", values={"panel": list(review.panel)},
+                                   fields=[drafts.Field("panel", "Panel")], form=False)
+        typed = st.session_state.get(panel_draft.key("panel")) or []
+        chosen = st.multiselect("Panel members", sorted(set(people(s)) | set(review.panel) | set(typed)),
+                                key=panel_draft.key("panel"), accept_new_options=True)
+        panel_draft.submit("Save panel", lambda version: review_service.set_panel(
+                               session=s, actor=context.actor(), review_id=review.id, expected_version=version,
+                               panel=chosen),
+                           success="Panel saved.", icon=":material/group:",
+                           disabled=chosen == list(review.panel))
     else:
         st.markdown(", ".join(review.panel) or "_nobody chosen_")
 

@@ -15,7 +15,7 @@ from mltrl.services import level_moves
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
 from mltrl.services import undo
-from mltrl.ui import access, context, current, deleting, feedback, grid, tables
+from mltrl.ui import access, context, current, deleting, drafts, feedback, grid, tables
 from mltrl.ui import matrix as risk_matrix
 
 st.title("Requirements & risks")
@@ -93,16 +93,30 @@ def row_report(exc, key: str) -> None:
                      hide_index=True, width="stretch", key=key)
 
 
-def register_grid(kind: str, table: pd.DataFrame, rows: list[tuple[str, int]], columns: dict, save) -> None:
-    """A register as a grid: editable (with a Save button) for editors, read-only otherwise."""
+def grid_fields(columns: dict, **audit: tuple[str, object]) -> list[drafts.Field]:
+    """The grid's columns as the conflict panel names them (``audit``: column -> (the audit
+    snapshot's key, how its value reads), for columns stored as ids)."""
+    fields = []
+    for name, config in columns.items():
+        key, words = audit.get(name, (None, None))
+        fields.append(drafts.Field(name, (config or {}).get("label") or name, audit=key, words=words))
+    return fields
+
+
+def register_grid(kind: str, table: pd.DataFrame, rows: list[grid.GridRow], columns: dict, save, *,
+                  entity: str, label, fields: list) -> None:
+    """A register as a grid: editable (with a Save button) for editors, read-only otherwise. The
+    draft outlives someone else's save (``ui.grid.GridDraft``)."""
     if not editable:
         st.dataframe(table, column_config=columns, hide_index=True, width="stretch", key=f"{kind}_table")
         return
-    key = grid.grid_key(f"{kind}_grid:{code}", rows)
+    draft = grid.GridDraft(f"{kind}_grid:{code}", table=table, rows=rows, entity=entity, fields=fields, label=label,
+                           columns=[c for c in table.columns if c not in COMPUTED])
+    key = draft.key
     deleting.offer(f"risks:{code}")  # the Undo of this browser's last deletion here
-    st.data_editor(table, column_config=columns, hide_index=True, width="stretch", key=key,
+    st.data_editor(draft.table, column_config=columns, hide_index=True, width="stretch", key=key,
                    disabled=sorted(COMPUTED & set(table.columns)), num_rows="delete" if kind == "req" else "fixed")
-    edits, deletions = grid.pending(key, rows, [c for c in table.columns if c not in COMPUTED])
+    edits, deletions = draft.pending()
     waiting = len(edits) + len(deletions)
 
     def saved(r) -> str:
@@ -111,17 +125,22 @@ def register_grid(kind: str, table: pd.DataFrame, rows: list[tuple[str, int]], c
 
     def save_now() -> None:
         deleting.stop_asking()
-        feedback.run_use_case(lambda: save(edits, deletions), success=saved,
-                              on_refusal=lambda exc: row_report(exc, f"{kind}_grid_errors"))
+        draft.save(save, success=saved, on_refusal=lambda exc: row_report(exc, f"{kind}_grid_errors"))
 
+    draft.panel(apply=save_now)  # after a refused save: who changed which rows, where Save was
     left, right = st.columns([1, 3], vertical_alignment="center")
-    if left.button("Save changes", key=f"{kind}_save", icon=":material/save:", type="primary", disabled=not waiting):
+    if left.button("Save changes", key=f"{kind}_save", icon=":material/save:", type="primary",
+                   disabled=not waiting or draft.conflict is not None,
+                   help="Apply your draft on top of their versions, or discard it, above" if draft.conflict else None):
         if deletions:  # ask first, naming each requirement that goes
             deleting.ask("risks", key)
         else:
             with right:
                 save_now()
-    right.caption(f"{waiting} unsaved change(s): Save checks every row and saves all or none."
+    waiting_deletes = [d.key for d in deletions]
+    right.caption((f"{waiting} unsaved change(s): Save checks every row and saves all or none."
+                   + (f" Waiting to be deleted: {', '.join(access.literal(k) for k in waiting_deletes)}."
+                      if draft.conflict is not None and waiting_deletes else ""))
                   if waiting else "Edit cells in place, then Save. Values outside their range are refused as you type.")
     if deletions and deleting.asking("risks", key):
         statements = dict(zip(table["number"], table["statement"])) if "statement" in table else {}
@@ -161,24 +180,37 @@ def risk_panel(s, items: list, states: dict) -> None:
     }), hide_index=True, width="stretch", key="risk_history")
     if not editable or row.status == rules.RiskStatus.CLOSED:
         return
+    # The review and the acceptance judge the risk as the person saw it: saved with the version
+    # the previous run showed (a click arrives in a new run), refused if someone changed it since.
+    seen = context.version_seen(f"risk:{row.id}", row.version)
     act, accept = st.columns([1, 2])
     if act.button("Mark reviewed today", key="risk_review", icon=":material/task_alt:"):
         feedback.run_use_case(
             lambda: registers.review_risk(session=s, actor=context.actor(), code=code, risk_id=row.id,
-                                          expected_version=row.version),
+                                          expected_version=seen),
             success=f"Reviewed {row.title!r}: next review in {state.cadence_days} days.")
-    with accept.expander("Accept this risk", icon=":material/gavel:"):
+    with accept.expander("Accept this risk", icon=":material/gavel:", expanded=draft_pending(row.id)):
+        acceptance = drafts.Draft(
+            f"accept:{row.id}", entity="risk", entity_id=row.id, version=row.version, what=f"the risk {row.title!r}",
+            values={"reason": "", "until": days.today() + timedelta(days=90)},
+            fields=[drafts.Field("reason", "Why is it accepted?", audit="accepted_reason"),
+                    drafts.Field("until", "Accepted until", audit="accepted_until")],
+            labels={name: config["label"] for name, config in RISK_GRID.items()})
         with st.form("accept_risk", border=False):
-            reason = st.text_input("Why is it accepted?", key="accept_reason")
-            until = st.date_input("Accepted until", value=days.today() + timedelta(days=90),
-                                  min_value=days.today() + timedelta(days=1), key="accept_until",
-                                  help="The acceptance stands to the end of this day (UTC)")
-            if st.form_submit_button("Accept risk", icon=":material/gavel:"):
-                feedback.run_use_case(
-                    lambda: registers.accept_risk(
-                        session=s, actor=context.actor(), code=code, risk_id=row.id, expected_version=row.version,
-                        reason=reason, until=days.last_instant(until)),
-                    success=f"Accepted {row.title!r} until {until:%Y-%m-%d}.", reset={"accept_reason": ""})
+            reason = st.text_input("Why is it accepted?", key=acceptance.key("reason"))
+            until = st.date_input("Accepted until", min_value=days.today() + timedelta(days=1),
+                                  key=acceptance.key("until"), help="The acceptance stands to the end of this day (UTC)")
+            acceptance.submit(
+                "Accept risk",
+                lambda version: registers.accept_risk(
+                    session=s, actor=context.actor(), code=code, risk_id=row.id, expected_version=version,
+                    reason=reason, until=days.last_instant(until)),
+                success=f"Accepted {row.title!r} until {until:%Y-%m-%d}.", icon=":material/gavel:")
+
+
+def draft_pending(risk_id: int) -> bool:
+    """Whether the acceptance of ``risk_id`` was refused for someone else's change (its panel open)."""
+    return bool((st.session_state.get(f"{drafts.STATE_PREFIX}accept:{risk_id}") or {}).get("conflict"))
 
 
 with context.session() as s:
@@ -231,9 +263,12 @@ with context.session() as s:
                     **{c: getattr(r, c) for c in registers.REQUIREMENT_COLUMNS},
                     "risk": round(rules.score(r.p_failure, r.value), 3),
                 } for r in reqs])[list(REQUIREMENT_GRID)]
-                register_grid("req", table, [(r.number, r.version) for r in reqs], REQUIREMENT_GRID,
+                register_grid("req", table, [grid.GridRow(r.number, r.version, r.id, r.id) for r in reqs],
+                              REQUIREMENT_GRID,
                               lambda edits, deletions: registers.edit_requirements(
-                                  session=s, actor=context.actor(), code=code, edits=edits, deletions=deletions))
+                                  session=s, actor=context.actor(), code=code, edits=edits, deletions=deletions),
+                              entity="requirement", label=lambda number: f"requirement {number}",
+                              fields=grid_fields(REQUIREMENT_GRID))
             else:
                 st.info("No requirements yet.", icon=":material/checklist:")
             if not access.presenting():
@@ -280,9 +315,14 @@ with context.session() as s:
                     "next_review": states[r.id].next_review.date() if states[r.id].next_review else None,
                     "overdue": states[r.id].overdue,
                 } for r in items])[list(RISK_GRID)]
-                register_grid("risk", table, [(str(r.id), r.version) for r in items], RISK_GRID,
+                titles = {str(r.id): r.title for r in items}
+                register_grid("risk", table, [grid.GridRow(str(r.id), r.version, r.id, r.id) for r in items],
+                              RISK_GRID,
                               lambda edits, _deletions: registers.edit_risks(
-                                  session=s, actor=context.actor(), code=code, edits=edits))
+                                  session=s, actor=context.actor(), code=code, edits=edits),
+                              entity="risk", label=lambda key: f"risk “{titles.get(key, key)}”",
+                              fields=grid_fields(RISK_GRID, requirement=("requirement_id", numbers.get),
+                                                 component=("component_id", codes_by_id.get)))
                 risk_panel(s, items, states)
             else:
                 st.info("No risks yet.", icon=":material/warning:")

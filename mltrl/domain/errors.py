@@ -7,6 +7,9 @@ This module is pure: it imports nothing of streamlit or the database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 
 class MltrlError(Exception):
     """Base of every refusal the product explains to its user."""
@@ -56,17 +59,32 @@ class Busy(MltrlError):
     """The database stayed locked by other writers; nothing was written, try again."""
 
 
+@dataclass(frozen=True)
+class StaleRow:
+    """A row of a batch of edits that somebody else saved (or deleted) after the version the person
+    saw: ``item`` as the batch named it (a requirement's number, a risk's id, a criterion's key),
+    the row's id (None when unknown) and the version stored now (None: the row is gone)."""
+
+    item: str
+    row_id: int | None
+    version: int | None
+
+
 class RowErrors(InvalidInput):
     """A batch (an imported file, a grid of edits) refused as a whole; ``errors`` lists (row, field,
     reason) for every bad row. In files the row is the line number, the header being row 1; in a
-    grid it names the item (``"requirement 1.2"``)."""
+    grid it names the item (``"requirement 1.2"``). ``stale`` lists the grid rows refused for their
+    version (each also in ``errors``, field "version"), so a page can say who changed them and keep
+    the person's edits."""
 
-    def __init__(self, what: str, errors: list[tuple[int | str, str, str]], *, verb: str = "imported"):
+    def __init__(self, what: str, errors: list[tuple[int | str, str, str]], *, verb: str = "imported",
+                 stale: Sequence[StaleRow] = ()):
         shown = "; ".join(f"{'row ' if isinstance(row, int) else ''}{row}, {field}: {reason}"
                           for row, field, reason in errors[:10])
         more = f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
         super().__init__(what, f"{len(errors)} problem(s), nothing was {verb}: {shown}{more}")
         self.errors = errors
+        self.stale = tuple(stale)
 
 
 class Unauthenticated(MltrlError):

@@ -77,10 +77,10 @@ def _stored() -> tuple[int, int] | None:
 def test_deleting_an_objective_asks_then_undo_brings_it_back(undo_server: str, page: Page) -> None:
     open_app(page, f"{undo_server}/quarterly?quarter={SEEDED['quarter']}")
     open_tab(page, "Objectives")
-    manage = page.get_by_role("combobox", name="Objective to copy or delete", exact=True)
+    manage = page.get_by_role("combobox", name="Objective to edit, copy or delete", exact=True)
     expect(manage).to_have_value("")  # nothing chosen: nothing one click from deletion
     expect(page.get_by_role("button", name="Delete…")).to_be_disabled()
-    choose_matching(page, "Objective to copy or delete", TITLE, tab="Objectives")
+    choose_matching(page, "Objective to edit, copy or delete", TITLE, tab="Objectives")
 
     page.get_by_role("button", name="Delete…").click()
     wait_for_app(page)
@@ -98,7 +98,7 @@ def test_deleting_an_objective_asks_then_undo_brings_it_back(undo_server: str, p
         has_text=f"Deleted objective “{TITLE}” with 2 key results and 3 check-ins.").last
     expect(offer).to_be_visible()
     expect(question).to_have_count(0)
-    expect(page.get_by_role("combobox", name="Objective to copy or delete", exact=True)).to_have_value("")
+    expect(page.get_by_role("combobox", name="Objective to edit, copy or delete", exact=True)).to_have_value("")
     assert _stored() is None
     page.screenshot(path="/tmp/undo_offer.png")
     shot(page, "deleted-with-undo")

@@ -17,7 +17,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from mltrl.models import AuditEntry, LevelEvent
-from mltrl.services import acting, projects
+from mltrl.services import acting
 from mltrl.ui import context
 from tests.conftest import ROOT
 from tests.factories import everything, make_project
@@ -50,14 +50,14 @@ def _last_audit(session) -> AuditEntry:
 
 
 def test_without_a_name_the_sidebar_asks_and_every_write_is_refused(open_page, session, engine):
-    project = make_project(session, "R01.1", "Old name")
+    make_project(session, "R01.1", "Old name")
     at = open_page(PAGE, actor=None, code="R01.1")
     sidebar = _sidebar(at)
     assert ASKED_IN_SIDEBAR in sidebar and 'href="/acting-as?next=' in sidebar and 'target="_self"' in sidebar
     assert "root" not in sidebar and "server-user" not in sidebar
     before = everything(engine)
 
-    at.text_input(key=f"edit_name_R01.1_{project.version}").input("New name")
+    at.text_input(key="details:R01.1:name").input("New name")
     _submit(at, "Save details")
     assert ASKED in at.error[0].value and "nothing was saved" in at.error[0].value
     at.selectbox(key="start_level").set_value(3)
@@ -78,12 +78,12 @@ def test_the_card_page_refuses_a_save_without_a_name(open_page, session, engine)
 
 
 def test_with_a_name_the_save_is_recorded_under_it(open_page, session):
-    project = make_project(session, "R03.1", "Old name")
+    make_project(session, "R03.1", "Old name")
     at = open_page(PAGE, actor="  Zoë   Müller ", code="R03.1")
     sidebar = _sidebar(at)
     assert "Acting as **Zo\u00eb M\u00fcller**" in sidebar and ">change</a>" in sidebar and ASKED_IN_SIDEBAR not in sidebar
 
-    at.text_input(key=f"edit_name_R03.1_{project.version}").input("New name")
+    at.text_input(key="details:R03.1:name").input("New name")
     _submit(at, "Save details")
     assert at.success[0].value == "Saved R03.1."
     last = _last_audit(session)
@@ -115,8 +115,7 @@ def test_the_name_comes_from_the_browsers_cookie(monkeypatch, db_url, session):
     assert "Acting as **Ada &#42;Lovelace&#42; &#36;x&#36; &#60;b&#62;**" in sidebar and "<b>" not in sidebar
     assert 'href="/acting-as?next=%2Fproject%3Fcode%3DR04.1"' in sidebar  # comes back to this page
 
-    project = projects.get_project(session, "R04.1")
-    at.text_input(key=f"edit_name_R04.1_{project.version}").input("Renamed")
+    at.text_input(key="details:R04.1:name").input("Renamed")
     _submit(at, "Save details")
     assert _last_audit(session).actor == "Ada *Lovelace* $x$ <b>"
 

@@ -101,21 +101,41 @@ def test_admin_changes_settings_and_a_bad_cadence_is_refused_by_name(open_page, 
     from mltrl.services import policy as org_policy
 
     at = open_page("views/admin.py", signed_in="ada")
-    assert at.number_input(key="setting_risk_review_days.critical").value == 14
-    assert at.number_input(key="setting_card_stale_days").value == 90
-    at.number_input(key="setting_risk_review_days.critical").set_value(45)  # longer than high's 30 days
+    assert at.number_input(key="settings:risk_review_days.critical").value == 14
+    assert at.number_input(key="settings:card_stale_days").value == 90
+    at.number_input(key="settings:risk_review_days.critical").set_value(45)  # longer than high's 30 days
     _submit(at, "Save settings")
     assert "risk_review_days.critical" in at.error[0].value and "longer than the high cadence" in at.error[0].value
     session.expire_all()
     assert org_policy.current_policy(session).risk_review_days["critical"] == 14
-    at.number_input(key="setting_risk_review_days.critical").set_value(7)
-    at.number_input(key="setting_card_stale_days").set_value(60)
+    at.number_input(key="settings:risk_review_days.critical").set_value(7)
+    at.number_input(key="settings:card_stale_days").set_value(60)
     _submit(at, "Save settings")
     assert at.success[0].value == "Settings saved."
     session.expire_all()
     saved = org_policy.current_policy(session)
     assert (saved.risk_review_days["critical"], saved.card_stale_days) == (7, 60)
-    assert at.number_input(key="setting_risk_review_days.critical").value == 7
+    assert at.number_input(key="settings:risk_review_days.critical").value == 7
+
+
+def test_a_settings_save_never_undoes_another_admins_change(open_page, session, team):
+    from mltrl.services import policy as org_policy
+
+    at = open_page("views/admin.py", signed_in="ada")
+    assert at.number_input(key="settings:card_stale_days").value == 90
+    # Another admin shortens the card staleness while Ada's form is open, showing 90.
+    org_policy.update_policy(session=session, actor=Actor("ada"), changes={"card_stale_days": 30})
+    at.number_input(key="settings:risk_review_days.critical").set_value(7)
+    _submit(at, "Save settings")
+    assert at.success[0].value == "Settings saved."
+    session.expire_all()
+    saved = org_policy.current_policy(session)
+    assert (saved.risk_review_days["critical"], saved.card_stale_days) == (7, 30)  # the other change stands
+    assert at.number_input(key="settings:card_stale_days").value == 30
+    # With nothing typed, the form shows a change made meanwhile.
+    org_policy.update_policy(session=session, actor=Actor("ada"), changes={"card_stale_days": 45})
+    at.run()
+    assert at.number_input(key="settings:card_stale_days").value == 45
 
 
 def test_admin_saves_review_templates_as_new_versions(open_page, session, team):
@@ -123,7 +143,7 @@ def test_admin_saves_review_templates_as_new_versions(open_page, session, team):
 
     at = open_page("views/admin.py", signed_in="ada")
     at.selectbox(key="tpl_level").set_value(4).run()
-    grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria_1_4"))
+    grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria:4:"))
     keys = list(grid.value["key"])
     at.session_state[grid.key] = {"edited_rows": {0: {"key": "Bad Key"}}, "added_rows": [], "deleted_rows": []}
     at.run()
@@ -142,6 +162,38 @@ def test_admin_saves_review_templates_as_new_versions(open_page, session, team):
     assert version == 2 and [c[0] for c in content["4"]] == keys[1:] + ["pilot"]
     _submit(at, "Save the ethics checklist as version 2")
     assert at.success[0].value == "Saved ethics checklist version 2."
+
+
+def test_a_template_saved_meanwhile_keeps_the_draft_and_says_what_changed(open_page, session, team):
+    from mltrl.services import reviews
+
+    at = open_page("views/admin.py", signed_in="ada")
+    at.selectbox(key="tpl_level").set_value(4).run()
+    grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria:4:"))
+    first = grid.value.iloc[0]
+    # Another admin reworded level 4's first criterion while Ada's editor is open at version 1.
+    _, content = reviews.criteria_set(session)
+    theirs = [[k, ("Reworded: " + c) if n == 0 else c, g] for n, (k, c, g) in enumerate(content["4"])]
+    reviews.update_criteria(session=session, actor=Actor("ada"), level=4, criteria=theirs, note="clearer wording")
+    at.session_state[grid.key] = {"edited_rows": {}, "added_rows": [{"key": "pilot", "criterion": "A pilot ran."}],
+                                  "deleted_rows": []}
+    at.run()
+    _submit(at, "Save level 4's criteria as version 2")
+    session.expire_all()
+    assert reviews.criteria_set(session)[0] == 2  # nothing written over theirs
+    text = html.unescape("\n".join(e.value for e in [*at.error, *at.markdown, *at.caption]))
+    assert "the exit criteria changed since you opened them (version 1 → 2)" in text
+    assert "**ada** saved version 2 on" in text and "“clearer wording”" in text
+    # A long text is cut to where it changed: here its start.
+    assert f"- changed “{first['key']}”: “{first['criterion'][:20]}" in text
+    assert f"” → “Reworded: {first['criterion'][:20]}" in text
+    # The draft is still in the editor.
+    grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria:4:"))
+    assert at.session_state[grid.key]["added_rows"] == [{"key": "pilot", "criterion": "A pilot ran."}]
+    _submit(at, "Apply my draft on top of version 2")
+    assert at.success[0].value == "Saved criteria version 3."
+    session.expire_all()
+    assert [c[0] for c in reviews.criteria_set(session)[1]["4"]][-1] == "pilot"
 
 
 def test_an_admin_sees_who_is_signed_in_and_ends_a_sign_in(open_page, session, team):

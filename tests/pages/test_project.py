@@ -1,5 +1,6 @@
 """The Project page under AppTest: reading a technology, and every form with its refusals."""
 
+import html
 import json
 
 from sqlmodel import func, select
@@ -118,29 +119,131 @@ def test_graduate_is_disabled_at_level_nine(open_page, session):
     assert any("level 9 is the highest level" in m.value for m in at.markdown)
 
 
-def test_stale_edit_is_refused_as_a_conflict(open_page, session):
-    project = make_project(session, "R08.1", "Original name")
-    seen = project.version
-    at = open_page(PAGE, code="R08.1")
-    # Somebody else saves in between.
-    projects.update_project(session=session, actor=Actor("bob"), code="R08.1",
-                            expected_version=seen, name="Bob's name")
-    at.text_input(key=f"edit_name_R08.1_{seen}").input("Alice's name")
+def _details(at, code, field):
+    """A widget of the Edit details form: its key never changes with the version."""
+    key = f"details:{code}:{field}"
+    kind = {"name": at.text_input, "owners": at.text_input, "summary": at.text_area,
+            "status": at.selectbox, "parent": at.selectbox}[field]
+    return kind(key=key)
+
+
+def _panel(at, code):
+    """The page's text as a person reads it (markdown, captions and errors; character references
+    decoded): the conflict panel is part of it."""
+    return html.unescape("\n".join(e.value for e in [*at.error, *at.markdown, *at.caption]))
+
+
+def _stale_form(open_page, session, code):
+    """Alice opens the form; Bob saves a new name and summary behind her back; Alice types a new
+    name and owners and saves. Returns her page and the row counts before her save."""
+    make_project(session, code, "Original name", owners=["Ann"], summary="First summary")
+    at = open_page(PAGE, code=code)
+    projects.update_project(session=session, actor=Actor("bob"), code=code, expected_version=1,
+                            name="Bobs name", summary="Bobs summary")
+    _details(at, code, "name").input("Alices name")
+    _details(at, code, "owners").input("Ann, Alice")
     before = _counts(session)
     _submit(at, "Save details")
-    assert "changed since you opened it" in at.error[0].value
-    assert _counts(session) == before
+    return at, before
+
+
+def test_a_stale_save_keeps_the_draft_and_says_who_changed_what(open_page, session):
+    at, before = _stale_form(open_page, session, "R08.1")
+    assert "Not saved, to protect someone else's change: R08.1 changed since you opened it (version 1 → 2)" \
+        in html.unescape(at.error[0].value)
+    assert _counts(session) == before  # nothing written
     session.expire_all()
-    assert projects.get_project(session, "R08.1").name == "Bob's name"
+    assert projects.get_project(session, "R08.1").name == "Bobs name"
+    # The typed values stay; the field Alice left alone shows Bob's summary.
+    assert _details(at, "R08.1", "name").value == "Alices name"
+    assert _details(at, "R08.1", "owners").value == "Ann, Alice"
+    assert _details(at, "R08.1", "summary").value == "Bobs summary"
+    text = _panel(at, "R08.1")
+    assert "**bob** saved version 2 on" in text
+    assert "Name: “Original name” → “Bobs name” · your draft: “Alices name”" in text
+    assert "Summary: “First summary” → “Bobs summary”" in text
+    assert "- Owners:" not in text  # Bob left the owners alone
+    assert "your changes to Name, Owners over their version" in text
+    save = next(b for b in at.button if b.label == "Save details")
+    assert save.disabled  # the choice is in the panel
+    _submit(at, "Apply my draft on top of version 2")
+    assert at.success[0].value == "Saved R08.1."
+    session.expire_all()
+    view = projects.view_project(session, "R08.1")
+    assert (view.project.name, view.owners, view.project.summary) == ("Alices name", ["Ann", "Alice"], "Bobs summary")
+    assert view.project.version == 3
+    # The form starts afresh on the saved version, without the panel.
+    assert _details(at, "R08.1", "name").value == "Alices name"
+    assert not any(b.label.startswith("Apply my draft") for b in at.button)
+
+
+def test_discarding_the_draft_loads_the_other_persons_version(open_page, session):
+    at, before = _stale_form(open_page, session, "R12.1")
+    _submit(at, "Discard my draft and load version 2")
+    assert not at.error
+    assert _counts(session) == before
+    assert _details(at, "R12.1", "name").value == "Bobs name"
+    assert _details(at, "R12.1", "owners").value == "Ann"
+    assert not any(b.label.startswith("Apply my draft") for b in at.button)
+    # Saving from there builds on Bob's version.
+    _details(at, "R12.1", "owners").input("Ann, Carl")
+    _submit(at, "Save details")
+    assert at.success[0].value == "Saved R12.1."
+    session.expire_all()
+    view = projects.view_project(session, "R12.1")
+    assert (view.project.name, view.owners) == ("Bobs name", ["Ann", "Carl"])
+
+
+def test_the_form_shows_a_newer_version_when_nothing_was_typed(open_page, session):
+    make_project(session, "R13.1", "Before", owners=["Ann"])
+    make_project(session, "R14.1", "System")
+    at = open_page(PAGE, code="R13.1")
+    projects.update_project(session=session, actor=Actor("bob"), code="R13.1", expected_version=1,
+                            name="After", parent_code="R14.1")
+    at.run()
+    assert _details(at, "R13.1", "name").value == "After"
+    assert _details(at, "R13.1", "parent").value == "R14.1"
+    _details(at, "R13.1", "status").set_value("paused")
+    _submit(at, "Save details")
+    assert at.success[0].value == "Saved R13.1."
+    session.expire_all()
+    assert projects.get_project(session, "R13.1").status == "paused"
+
+
+def test_a_conflict_with_a_level_move_names_the_level(open_page, session):
+    make_project(session, "R15.1", "Mover")
+    at = open_page(PAGE, code="R15.1")
+    level_moves.record_start(session=session, actor=Actor("bob", via="token ci-bot"), code="R15.1", level=2)
+    _details(at, "R15.1", "name").input("Renamed")
+    _submit(at, "Save details")
+    text = _panel(at, "R15.1")
+    assert "**bob** (token ci-bot) moved its level (version 2) on" in text
+    assert "Level: (empty) → “2”" in text
+    assert _details(at, "R15.1", "name").value == "Renamed"
+    _submit(at, "Apply my draft on top of version 2")
+    session.expire_all()
+    project = projects.get_project(session, "R15.1")
+    assert (project.name, project.level) == ("Renamed", 2)
+
+
+def test_another_refusal_keeps_the_draft_without_a_panel(open_page, session):
+    make_project(session, "R16.1", "Kept")
+    at = open_page(PAGE, code="R16.1")
+    _details(at, "R16.1", "name").input("   ")
+    _details(at, "R16.1", "owners").input("Zed")
+    _submit(at, "Save details")
+    assert "name" in at.error[0].value.lower()
+    assert _details(at, "R16.1", "owners").value == "Zed"
+    assert not any(b.label.startswith("Apply my draft") for b in at.button)
 
 
 def test_edit_details_saves_and_records_the_actor(open_page, session):
-    project = make_project(session, "R09.1", "Old", owners=["Ann"])
+    make_project(session, "R09.1", "Old", owners=["Ann"])
     make_project(session, "R10.1", "System")
     at = open_page(PAGE, code="R09.1", actor="carol")
-    at.text_input(key=f"edit_name_R09.1_{project.version}").input("New name")
-    at.selectbox(key=f"edit_parent_R09.1_{project.version}").set_value("R10.1")
-    at.selectbox(key=f"edit_status_R09.1_{project.version}").set_value("paused")
+    _details(at, "R09.1", "name").input("New name")
+    _details(at, "R09.1", "parent").set_value("R10.1")
+    _details(at, "R09.1", "status").set_value("paused")
     _submit(at, "Save details")
     assert at.success[0].value == "Saved R09.1."
     session.expire_all()
@@ -163,6 +266,9 @@ def test_graduating_from_a_stale_view_is_refused(open_page, session):
     assert "changed since you opened it" in at.error[0].value
     assert _counts(session) == before
     assert [e.to_level for e in level_moves.history(session, "R11.1")] == [3, 4]
+    text = _panel(at, "R11.1")  # who moved it, beside the form
+    assert "**bob** moved its level (version 3) on" in text and "Level: “3” → “4”" in text
+    assert "If it still stands, press Graduate again" in text
     # Now that the page shows level 4, a graduation goes through, to 5.
     _submit(at, "Graduate")
     assert at.success[0].value == "R11.1 graduated to level 5."
@@ -221,3 +327,17 @@ def test_fork_and_deployed_change_from_the_project_page(open_page, session):
     assert (last.from_level, last.to_level, last.switchback_kind, last.note) == (9, 7, "embedded", "New weights")
     at = open_page(PAGE, code="P09.2")
     assert "Forked from:" in " ".join(m.value for m in at.markdown)
+
+
+def test_the_panel_cuts_a_long_text_where_it_changed():
+    from mltrl.ui.drafts import as_words, excerpts
+
+    long = "Phone app that recognises and classifies household waste in real time. It chains several models " \
+           "with user input and mixes real and synthetic images."
+    was, now = (html.unescape(x) for x in excerpts(long, long + " Now also sorts glass."))
+    assert (was, now) == ("“…real and synthetic images.”", "“…real and synthetic images. Now also sorts glass.”")
+    was, now = (html.unescape(x) for x in excerpts(long, long.replace("household", "office")))
+    assert "household waste" in was and "office waste" in now and was.startswith("“…") and was.endswith("…”")
+    assert excerpts("short", "") == ("“short”", "(empty)")
+    assert html.unescape(as_words(["Ann", "Bo"])) == "Ann, Bo" and as_words("2026-08-17T10:32:05+00:00") == \
+        "2026-08-17 10:32 UTC"

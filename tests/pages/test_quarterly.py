@@ -83,10 +83,83 @@ def test_key_results_take_a_check_in_and_a_note(open_page, session, quarter):
     assert "comment" in at.error[0].value
     session.expire_all()
     assert len(session.exec(select(CheckIn)).all()) == 1
-    at.text_area(key=f"qr_note_text_{kr.id}").input("Ahead of plan")
-    next(b for b in at.button if b.label == "Save note").click().run()
+    at.text_area(key=f"qr_kr:{kr.id}:note").input("Ahead of plan")
+    at.text_input(key=f"qr_kr:{kr.id}:owner").input("bo")
+    next(b for b in at.button if b.label == "Save key result").click().run()
+    assert at.success[0].value == "Saved the key result A reaches level ≥ 5 by 2026-03-31."
     session.expire_all()
-    assert session.get(KeyResult, kr.id).note == "Ahead of plan"
+    assert (session.get(KeyResult, kr.id).note, session.get(KeyResult, kr.id).owner) == ("Ahead of plan", "bo")
+
+
+def _text(at) -> str:
+    return html.unescape("\n".join(e.value for e in [*at.error, *at.markdown, *at.caption]))
+
+
+def _key_results_tab(open_page, session):
+    at = open_quarter(open_page)
+    at.session_state["qr_tab"] = "Key results"
+    at.run()
+    return at, session.exec(select(KeyResult).order_by(KeyResult.id)).first()
+
+
+def test_a_key_result_changed_meanwhile_keeps_the_draft_and_applies_it_on_top(open_page, session, quarter):
+    at, kr = _key_results_tab(open_page, session)
+    okrs.edit_key_result(session=session, actor=Actor("bob"), key_result_id=kr.id, expected_version=1,
+                         note="Bob's note", due="2026-03-15")
+    at.text_area(key=f"qr_kr:{kr.id}:note").input("Alice's note")
+    at.text_input(key=f"qr_kr:{kr.id}:owner").input("cy")
+    before = everything(session.get_bind())
+    next(b for b in at.button if b.label == "Save key result").click().run()
+    assert not at.exception, at.exception
+    assert everything(session.get_bind()) == before  # nothing written
+    text = _text(at)
+    assert "Not saved, to protect someone else's change: the key result A ≥ 5 changed since you opened it " \
+           "(version 1 → 2)" in text
+    assert "**bob** saved version 2 on" in text
+    assert "By: “2026-03-31” → “2026-03-15”" in text
+    assert "Review note: (empty) → “Bob's note” · your draft: “Alice's note”" in text
+    assert at.text_area(key=f"qr_kr:{kr.id}:note").value == "Alice's note"
+    assert at.text_input(key=f"qr_kr:{kr.id}:owner").value == "cy"
+    assert str(at.date_input(key=f"qr_kr:{kr.id}:due").value) == "2026-03-15"  # Bob's date: Alice left it alone
+    next(b for b in at.button if b.label == "Apply my draft on top of version 2").click().run()
+    assert at.success[0].value == "Saved the key result A reaches level ≥ 5 by 2026-03-15."
+    session.expire_all()
+    saved = session.get(KeyResult, kr.id)
+    assert (saved.note, saved.owner, str(saved.due), saved.version) == ("Alice's note", "cy", "2026-03-15", 3)
+
+
+def test_discarding_a_key_result_draft_loads_theirs(open_page, session, quarter):
+    at, kr = _key_results_tab(open_page, session)
+    okrs.edit_key_result(session=session, actor=Actor("bob"), key_result_id=kr.id, expected_version=1,
+                         note="Bob's note")
+    at.text_area(key=f"qr_kr:{kr.id}:note").input("Alice's note")
+    next(b for b in at.button if b.label == "Save key result").click().run()
+    next(b for b in at.button if b.label == "Discard my draft and load version 2").click().run()
+    assert at.text_area(key=f"qr_kr:{kr.id}:note").value == "Bob's note"
+    session.expire_all()
+    assert session.get(KeyResult, kr.id).note == "Bob's note"
+
+
+def test_an_objective_renamed_meanwhile_keeps_the_draft(open_page, session, quarter):
+    at = open_quarter(open_page)
+    at.session_state["qr_tab"] = "Objectives"
+    at.run()
+    at.selectbox(key="qr_manage").set_value(quarter).run()
+    assert at.text_input(key=f"qr_obj:{quarter}:title").value == "Ship the detectors"
+    okrs.edit_objective(session=session, actor=Actor("bob"), objective_id=quarter, expected_version=1,
+                        title="Ship all detectors")
+    at.text_input(key=f"qr_obj:{quarter}:owner").input("cy")
+    next(b for b in at.button if b.label == "Save objective").click().run()
+    text = _text(at)
+    assert "Objective: “Ship the detectors” → “Ship all detectors”" in text and "**bob**" in text
+    assert at.text_input(key=f"qr_obj:{quarter}:owner").value == "cy"
+    assert at.text_input(key=f"qr_obj:{quarter}:title").value == "Ship all detectors"
+    session.expire_all()
+    assert session.get(Objective, quarter).owner == "ana"  # nothing written
+    next(b for b in at.button if b.label == "Apply my draft on top of version 2").click().run()
+    assert at.success[0].value == "Saved the objective “Ship all detectors”."
+    session.expire_all()
+    assert (session.get(Objective, quarter).title, session.get(Objective, quarter).owner) == ("Ship all detectors", "cy")
 
 
 def test_objectives_added_refused_and_copied(open_page, session, quarter):

@@ -4,6 +4,7 @@ each role is offered."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, date, datetime
 
 from sqlmodel import select
@@ -81,6 +82,58 @@ def test_checklist_scores_are_saved_all_or_nothing(open_page, session):
     assert "Exit criteria average" in " ".join(m.value for m in at.markdown)
 
 
+def _text(at) -> str:
+    return html.unescape("\n".join(e.value for e in [*at.error, *at.markdown, *at.caption]))
+
+
+def test_a_checklist_scored_meanwhile_keeps_the_draft_and_applies_it_on_top(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["reviews_tab"] = "Checklist"
+    at.run()
+    grid = next(e for e in at.data_editor if e.key.startswith("self_checklist:"))
+    keys, texts = list(grid.value["key"]), list(grid.value["criterion"])
+    # Bob scores the first criterion while Alice scores the first two.
+    reviews.score_criterion(session=session, actor=Actor("bob"), code="R02.1", level=4, key=keys[0], percent=40,
+                            comment="Half way")
+    at.session_state[grid.key] = {"edited_rows": {0: {"percent": 90}, 1: {"percent": 60}}, "added_rows": [],
+                                  "deleted_rows": []}
+    at.run()
+    _click(at, "Save checklist")
+    session.expire_all()
+    assert [(r.key, r.percent, r.updated_by) for r in session.exec(select(CriterionScore))] == [(keys[0], 40, "bob")]
+    text = _text(at)
+    assert f"since you opened this grid, criterion “{texts[0][:60]}” was saved for the first time (version 1)" in text
+    assert "**bob** created it on" in text
+    assert "Done %: (empty) → “40” · your draft: “90”" in text and "Comment: (empty) → “Half way”" in text
+    shown = next(e for e in at.data_editor if e.key.startswith("self_checklist:")).value
+    assert list(shown["percent"])[:2] == [90, 60] and list(shown["comment"])[0] == "Half way"
+    _click(at, "Apply my draft on top of version 1")
+    assert at.success[0].value == "Saved 2 score(s) of level 4's checklist for R02.1."
+    session.expire_all()
+    assert {(r.key, r.percent, r.comment) for r in session.exec(select(CriterionScore))} == {
+        (keys[0], 90, "Half way"), (keys[1], 60, "")}
+
+
+def test_discarding_a_checklist_draft_loads_the_other_score(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["reviews_tab"] = "Checklist"
+    at.run()
+    grid = next(e for e in at.data_editor if e.key.startswith("self_checklist:"))
+    keys = list(grid.value["key"])
+    reviews.score_criterion(session=session, actor=Actor("bob"), code="R02.1", level=4, key=keys[0], percent=40)
+    at.session_state[grid.key] = {"edited_rows": {0: {"percent": 90}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    _click(at, "Save checklist")
+    _click(at, "Discard my draft and load version 1")
+    shown = next(e for e in at.data_editor if e.key.startswith("self_checklist:")).value
+    assert list(shown["percent"])[0] == 40
+    assert next(b for b in at.button if b.label == "Save checklist").disabled  # nothing left to save
+    session.expire_all()
+    assert [(r.percent, r.version) for r in session.exec(select(CriterionScore))] == [(40, 1)]
+
+
 def test_vote_then_graduate_and_ask_for_the_debrief(open_page, session):
     _setup(session)
     review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
@@ -88,7 +141,7 @@ def test_vote_then_graduate_and_ask_for_the_debrief(open_page, session):
     at.text_area(key="vote_comment").input("Ready.")
     _click(at, "Cast vote")
     assert at.success[0].value == "Vote recorded: alice votes graduate."
-    at.radio(key="decision").set_value("graduate").run()
+    at.radio(key=f"decision:{review.id}:choice").set_value("graduate").run()
     _click(at, "Decide")
     assert at.success[0].value == f"Review {review.id} decided: graduate (level 4 → 5). Now write the stage debrief on the TRL card."
     session.expire_all()
@@ -103,9 +156,9 @@ def test_nothing_is_decided_until_a_decision_is_chosen_and_cautions_are_shown(op
     review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice", "bob"])
     at = _review_page(open_page, review.id)
     decide = next(b for b in at.button if b.label == "Decide")
-    assert at.radio(key="decision").value is None and decide.disabled
+    assert at.radio(key=f"decision:{review.id}:choice").value is None and decide.disabled
     assert "Choose a decision to decide the review." in [c.value for c in at.caption]
-    at.radio(key="decision").set_value("graduate").run()
+    at.radio(key=f"decision:{review.id}:choice").set_value("graduate").run()
     warning = at.warning[0].value
     assert warning.startswith("Before deciding:") and "- Nobody on the panel has voted yet." in warning
     assert "- The exit criteria average 0%, under the 80% readiness threshold." in warning
@@ -113,6 +166,41 @@ def test_nothing_is_decided_until_a_decision_is_chosen_and_cautions_are_shown(op
     # Cautions advise, they do not refuse: the decision still goes through.
     _click(at, "Decide")
     assert at.success[0].value.startswith(f"Review {review.id} decided: graduate")
+
+
+def test_a_panel_changed_meanwhile_keeps_the_decision_and_the_panel_drafts(open_page, session):
+    _setup(session)
+    review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    at = _review_page(open_page, review.id)
+    reviews.set_panel(session=session, actor=Actor("bob"), review_id=review.id, expected_version=1,
+                      panel=["alice", "bob"])
+    # Alice's own panel edit is refused and kept, with who changed it.
+    at.multiselect(key=f"panel:{review.id}:panel").set_value(["alice", "cy"]).run()
+    _click(at, "Save panel")
+    text = _text(at)
+    assert "Not saved, to protect someone else's change: review" in text and "(version 1 → 2)" in text
+    assert "Panel: “alice” → “alice, bob” · your draft: “alice, cy”" in text
+    assert at.multiselect(key=f"panel:{review.id}:panel").value == ["alice", "cy"]
+    _click(at, "Discard my draft and load version 2")
+    assert at.multiselect(key=f"panel:{review.id}:panel").value == ["alice", "bob"]
+    # Her decision, started before Bob's change, is refused the same way and kept.
+    at = _review_page(open_page, review.id)
+    reviews.set_panel(session=session, actor=Actor("bob"), review_id=review.id, expected_version=2,
+                      panel=["alice", "bob", "dee"])
+    at.radio(key=f"decision:{review.id}:choice").set_value("pause").run()
+    at.text_area(key=f"decision:{review.id}:note").input("Waiting for the data deal.")
+    _click(at, "Decide")
+    session.expire_all()
+    assert session.get(Review, review.id).status == "open"  # nothing decided
+    assert "Panel: “alice, bob” → “alice, bob, dee”" in _text(at)
+    assert at.radio(key=f"decision:{review.id}:choice").value == "pause"
+    assert at.text_area(key=f"decision:{review.id}:note").value == "Waiting for the data deal."
+    _click(at, "Apply my draft on top of version 3")
+    assert at.success[0].value == f"Review {review.id} decided: pause."
+    session.expire_all()
+    decided = session.get(Review, review.id)
+    assert (decided.decision, decided.decision_note, decided.panel) == ("pause", "Waiting for the data deal.",
+                                                                         ["alice", "bob", "dee"])
 
 
 def test_a_blocked_gate_refuses_and_an_admin_overrides_it(open_page, session, team):
@@ -124,9 +212,9 @@ def test_a_blocked_gate_refuses_and_an_admin_overrides_it(open_page, session, te
     at = _review_page(open_page, review.id, signed_in="eve")
     assert "requirement 1: validation in progress" in " ".join(m.value for m in at.markdown)
     assert not [e for e in at.expander if "Override" in e.label]  # editors cannot override
-    assert not [r for r in at.radio if r.key == "decision"]  # nor decide
+    assert not [r for r in at.radio if r.key == f"decision:{review.id}:choice"]  # nor decide
     at = _review_page(open_page, review.id, signed_in="ada")
-    at.radio(key="decision").set_value("graduate").run()
+    at.radio(key=f"decision:{review.id}:choice").set_value("graduate").run()
     assert "Graduation is blocked by a gate" in at.error[0].value
     _click(at, "Decide")
     refusal = at.error[-1].value
@@ -137,7 +225,7 @@ def test_a_blocked_gate_refuses_and_an_admin_overrides_it(open_page, session, te
     next(b for b in at.button if b.label == "Override").click().run()
     assert at.success[0].value == "Gate overridden: Every requirement has passed validation."
     assert "overridden" in " ".join(m.value for m in at.markdown)
-    at.radio(key="decision").set_value("graduate").run()
+    at.radio(key=f"decision:{review.id}:choice").set_value("graduate").run()
     _click(at, "Decide")
     assert "decided: graduate (level 8 → 9)" in at.success[0].value
 
@@ -146,7 +234,7 @@ def test_hold_with_tasks_switch_back_and_pause(open_page, session):
     _setup(session)
     review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
     at = _review_page(open_page, review.id)
-    at.radio(key="decision").set_value("hold").run()
+    at.radio(key=f"decision:{review.id}:choice").set_value("hold").run()
     _click(at, "Decide")
     assert "tasks" in at.error[0].value
     at.session_state["decision_tasks"] = {"edited_rows": {}, "deleted_rows": [],
@@ -157,14 +245,14 @@ def test_hold_with_tasks_switch_back_and_pause(open_page, session):
     assert any("Collect field data" in list(d.value.get("task", [])) for d in at.dataframe)
     second = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
     at = _review_page(open_page, second.id)
-    at.radio(key="decision").set_value("switch back").run()
+    at.radio(key=f"decision:{second.id}:choice").set_value("switch back").run()
     at.selectbox(key="decision_target").set_value(2).run()
     assert "Recorded as an embedded switchback." in " ".join(c.value for c in at.caption)
     _click(at, "Decide")
     assert "decided: switch back (level 4 → 2)" in at.success[0].value
     third = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
     at = _review_page(open_page, third.id)
-    at.radio(key="decision").set_value("pause").run()
+    at.radio(key=f"decision:{third.id}:choice").set_value("pause").run()
     _click(at, "Decide")
     session.expire_all()
     assert projects.get_project(session, "R02.1").status == "paused"
@@ -179,10 +267,24 @@ def test_ethics_answers_are_saved_and_marked_changed(open_page, session):
                    tasks=[{"task": "t", "owner": "alice"}])
     second = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
     at = _review_page(open_page, second.id)
-    at.text_area(key=f"eth_{second.id}_{key}").input("Shared with a partner now.")
+    at.text_area(key=f"ethics:{second.id}:{key}").input("Shared with a partner now.")
     _click(at, "Save ethics answers")
     assert at.success[0].value == "Saved 1 changed answer(s)."
     assert any("*changed*" in t.label for t in at.text_area)
+
+
+def test_an_ethics_save_never_puts_back_an_answer_changed_meanwhile(open_page, session):
+    _setup(session)
+    review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    first, second = reviews.ethics_keys(review.ethics)[:2]
+    at = _review_page(open_page, review.id)
+    reviews.answer_ethics(session=session, actor=Actor("bob"), review_id=review.id, answers={first: "Bob's answer."})
+    at.text_area(key=f"ethics:{review.id}:{second}").input("Alice's answer.")
+    _click(at, "Save ethics answers")
+    assert at.success[0].value == "Saved 1 changed answer(s)."
+    view = reviews.review_view(session, review.id)
+    assert (view.answers[first].answer, view.answers[second].answer) == ("Bob's answer.", "Alice's answer.")
+    assert at.text_area(key=f"ethics:{review.id}:{first}").value == "Bob's answer."  # shown after the save
 
 
 def test_viewers_read_without_forms(open_page, session, team):

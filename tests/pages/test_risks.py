@@ -206,12 +206,13 @@ def test_review_and_accept_a_risk(open_page, session):
     assert at.selectbox(key="risk_pick").value == risks.risks(session, "R02.1")[0].id
     next(b for b in at.button if b.label == "Mark reviewed today").click().run()
     assert at.success[0].value.startswith("Reviewed 'Drift': next review in")
-    at.text_input(key="accept_reason").input("")
+    drift_id = risks.risks(session, "R02.1")[0].id
+    at.text_input(key=f"accept:{drift_id}:reason").input("")
     next(b for b in at.button if b.label == "Accept risk").click().run()
     assert "reason" in at.error[0].value
     session.expire_all()
     assert risks.risks(session, "R02.1")[0].status == "open"
-    at.text_input(key="accept_reason").input("Vendor contract covers it")
+    at.text_input(key=f"accept:{drift_id}:reason").input("Vendor contract covers it")
     next(b for b in at.button if b.label == "Accept risk").click().run()
     assert at.success[0].value.startswith("Accepted 'Drift' until")
     session.expire_all()
@@ -301,11 +302,12 @@ def test_a_downloaded_register_with_an_accepted_risk_uploads_again(open_page, se
     at = open_page(PAGE, code="R02.1")
     at.session_state["risk_tab"] = "Risks"
     at.run()
-    at.text_input(key="accept_reason").input("=vendor covers it")
+    drift_id = risks.risks(session, "R02.1")[0].id
+    at.text_input(key=f"accept:{drift_id}:reason").input("=vendor covers it")
     next(b for b in at.button if b.label == "Accept risk").click().run()
     session.expire_all()
     drift = risks.risks(session, "R02.1")[0]
-    until = at.date_input(key="accept_until").value
+    until = at.date_input(key=f"accept:{drift_id}:until").value
     assert days.as_utc(drift.accepted_until) == days.last_instant(until)  # the whole day, to its last instant
     exported = risks.export_risks(session, "R02.1")
     assert "'=vendor covers it" in exported and until.isoformat() in exported
@@ -313,3 +315,151 @@ def test_a_downloaded_register_with_an_accepted_risk_uploads_again(open_page, se
     assert at.success[0].value == "Imported risks into R02.1: 0 added, 2 updated."
     session.expire_all()
     assert risks.export_risks(session, "R02.1") == exported
+
+
+# --- two people at one register: the draft is kept, the panel says who changed what ------------------
+
+
+def _page_text(at) -> str:
+    return html.unescape("\n".join(e.value for e in [*at.error, *at.markdown, *at.caption]))
+
+
+def _edit(at, prefix: str, edited: dict, deleted: list | None = None) -> None:
+    grid = _editor(at, prefix)
+    at.session_state[grid.key] = {"edited_rows": edited, "added_rows": [], "deleted_rows": deleted or []}
+    at.run()
+
+
+def _requirements(session):
+    session.expire_all()
+    return [(r.number, r.statement, r.p_failure, r.value, r.version) for r in risks.requirements(session, "R02.1")]
+
+
+def _stale_requirements(open_page, session):
+    """Alice opens the requirements; Bob changes requirement 1; Alice edits requirements 1 and 2
+    and saves. Returns her page and the registers before her save."""
+    _setup(session)
+    risks.add_requirement(session=session, actor=ANA, code="R02.1", number="2", statement="Spare.", p_failure=0.1,
+                          value=2)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Requirements"
+    at.run()
+    risks.update_requirement(session=session, actor=Actor("bob"), code="R02.1", number="1", expected_version=1,
+                             changes={"statement": "Bobs statement", "p_failure": 0.4})
+    _edit(at, "req_grid:R02.1", {0: {"statement": "Alices statement", "value": 7}, 1: {"value": 3}})
+    before = _requirements(session)
+    _save(at)
+    assert not at.exception, at.exception
+    return at, before
+
+
+def test_a_stale_requirement_keeps_the_grid_draft_and_applies_it_on_top(open_page, session):
+    at, before = _stale_requirements(open_page, session)
+    assert _requirements(session) == before  # nothing written
+    text = _page_text(at)
+    assert ("Not saved, to protect someone else's change: since you opened this grid, requirement 1 was changed "
+            "(version 1 → 2). Nothing was saved." in text)
+    assert "**bob** saved version 2 on" in text
+    assert "Statement: “It shall optimise.” → “Bobs statement” · your draft: “Alices statement”" in text
+    assert "p(failure): “0.9” → “0.4”" in text
+    # Every edit is kept, laid over the rows as they are now (Bob's p(failure) shows).
+    shown = _editor(at, "req_grid:R02.1").value
+    assert list(shown["statement"]) == ["Alices statement", "Spare."]
+    assert list(shown["value"]) == [7, 3] and list(shown["p_failure"]) == [0.4, 0.1]
+    assert "2 unsaved change(s)" in text
+    assert next(b for b in at.button if b.label == "Save changes").disabled
+    next(b for b in at.button if b.label == "Apply my draft on top of version 2").click().run()
+    assert at.success[0].value == "Saved R02.1: 2 row(s) changed."
+    assert _requirements(session) == [("1", "Alices statement", 0.4, 7, 3), ("2", "Spare.", 0.1, 3, 2)]
+    assert not any(b.label.startswith("Apply my draft") for b in at.button)
+
+
+def test_discarding_a_stale_row_loads_theirs_and_keeps_the_other_edits(open_page, session):
+    at, before = _stale_requirements(open_page, session)
+    next(b for b in at.button if b.label == "Discard my draft and load version 2").click().run()
+    assert not at.error and _requirements(session) == before
+    shown = _editor(at, "req_grid:R02.1").value
+    assert list(shown["statement"]) == ["Bobs statement", "Spare."] and list(shown["value"]) == [10, 3]
+    assert "1 unsaved change(s)" in _page_text(at)
+    _save(at)
+    assert at.success[0].value == "Saved R02.1: 1 row(s) changed."
+    assert _requirements(session) == [("1", "Bobs statement", 0.4, 10, 2), ("2", "Spare.", 0.1, 3, 2)]
+
+
+def test_a_requirement_renumbered_meanwhile_is_met_as_a_change(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Requirements"
+    at.run()
+    risks.update_requirement(session=session, actor=Actor("bob"), code="R02.1", number="1", expected_version=1,
+                             changes={"number": "1.1"})
+    _edit(at, "req_grid:R02.1", {0: {"value": 4}})
+    _save(at)
+    assert "Number: “1” → “1.1”" in _page_text(at)
+    assert list(_editor(at, "req_grid:R02.1").value["number"]) == ["1.1"]
+    next(b for b in at.button if b.label == "Apply my draft on top of version 2").click().run()
+    assert _requirements(session) == [("1.1", "It shall optimise.", 0.9, 4, 3)]
+
+
+def test_a_stale_risk_keeps_the_grid_draft_and_names_the_other_person(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Risks"
+    at.run()
+    drift = risks.risks(session, "R02.1")[0]
+    risks.update_risk(session=session, actor=Actor("bob", via="token ci-bot"), code="R02.1", risk_id=drift.id,
+                      expected_version=drift.version, changes={"owner": "bob", "mitigation": "Retrain weekly"})
+    _edit(at, "risk_grid:R02.1", {0: {"p_failure": 0.7, "owner": "ana"}})
+    session.expire_all()
+    version = risks.risks(session, "R02.1")[0].version
+    _save(at)
+    text = _page_text(at)
+    assert "since you opened this grid, risk “Drift” was changed (version 1 → 2)" in text
+    assert "**bob** (token ci-bot) saved version 2 on" in text
+    assert "Owner: (empty) → “bob” · your draft: “ana”" in text and "Mitigation: (empty) → “Retrain weekly”" in text
+    session.expire_all()
+    assert risks.risks(session, "R02.1")[0].version == version  # nothing written
+    next(b for b in at.button if b.label == "Apply my draft on top of version 2").click().run()
+    assert at.success[0].value == "Saved R02.1: 1 row(s) changed."
+    session.expire_all()
+    drift = risks.risks(session, "R02.1")[0]
+    assert (drift.p_failure, drift.owner, drift.mitigation) == (0.7, "ana", "Retrain weekly")
+
+
+def test_a_grid_shows_someone_elses_save_when_nothing_was_typed(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Requirements"
+    at.run()
+    risks.update_requirement(session=session, actor=Actor("bob"), code="R02.1", number="1", expected_version=1,
+                             changes={"statement": "Bobs statement"})
+    at.run()
+    assert list(_editor(at, "req_grid:R02.1").value["statement"]) == ["Bobs statement"]
+
+
+def test_an_acceptance_of_a_risk_changed_meanwhile_keeps_the_reason(open_page, session):
+    _setup(session)
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["risk_tab"] = "Risks"
+    at.run()
+    drift = risks.risks(session, "R02.1")[0]
+    risks.update_risk(session=session, actor=Actor("bob"), code="R02.1", risk_id=drift.id, expected_version=1,
+                      changes={"p_failure": 0.9})
+    at.text_input(key=f"accept:{drift.id}:reason").input("Vendor contract covers it")
+    next(b for b in at.button if b.label == "Accept risk").click().run()
+    session.expire_all()
+    assert risks.risks(session, "R02.1")[0].status == "open"  # nothing written
+    assert "**bob** saved version 2 on" in _page_text(at) and "p(failure): “0.5” → “0.9”" in _page_text(at)
+    assert at.text_input(key=f"accept:{drift.id}:reason").value == "Vendor contract covers it"
+    next(b for b in at.button if b.label == "Apply my draft on top of version 2").click().run()
+    assert at.success[0].value.startswith("Accepted 'Drift' until")
+    session.expire_all()
+    drift = risks.risks(session, "R02.1")[0]
+    assert (drift.status, drift.p_failure, drift.accepted_reason) == ("accepted", 0.9, "Vendor contract covers it")
+    # Marking it reviewed after someone else changed it is refused once, then goes through.
+    risks.update_risk(session=session, actor=Actor("bob"), code="R02.1", risk_id=drift.id,
+                      expected_version=drift.version, changes={"owner": "bob"})
+    next(b for b in at.button if b.label == "Mark reviewed today").click().run()
+    assert "changed since you opened it" in at.error[0].value
+    next(b for b in at.button if b.label == "Mark reviewed today").click().run()
+    assert at.success[0].value.startswith("Reviewed 'Drift'")

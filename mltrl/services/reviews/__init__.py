@@ -32,6 +32,7 @@ every module, so each ``@write_service`` is registered in ``WRITE_SERVICES``:
 from mltrl.services.reviews.checklists import (
     BUILT_IN_VERSION,
     ETHICS_PARTS,
+    TemplateVersion,
     _check_items,  # the checklist items' rule, also applied to restored backups (services.backup_rows)
     criteria_set,
     ethics_keys,
@@ -39,7 +40,9 @@ from mltrl.services.reviews.checklists import (
     level_criteria,
     score_criteria,
     score_criterion,
+    score_versions,
     scores_of,
+    template_versions,
     update_criteria,
     update_ethics_template,
 )
@@ -91,6 +94,7 @@ __all__ = [
     "DeployedDue",
     "ReviewView",
     "Standing",
+    "TemplateVersion",
     "answer_ethics",
     "cancel_review",
     "cast_vote",
@@ -115,7 +119,9 @@ __all__ = [
     "reviews_by_id",
     "score_criteria",
     "score_criterion",
+    "score_versions",
     "scores_of",
+    "template_versions",
     "set_panel",
     "standing",
     "update_criteria",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -15,7 +17,7 @@ from sqlmodel import Session, col, select
 from mltrl.domain import gates as rules
 from mltrl.domain import levels as engine
 from mltrl.domain.criteria_default import DEFAULT_CRITERIA
-from mltrl.domain.errors import InvalidInput, NotFound, RowErrors
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound, RowErrors, StaleRow
 from mltrl.domain.ethics_default import DEFAULT_ETHICS_TEMPLATE
 from mltrl.domain.permissions import Permission
 from mltrl.models import NOTE_MAX, CriteriaSet, CriterionScore, EthicsTemplate, Project, utcnow
@@ -105,13 +107,41 @@ def _check_items(items: Sequence[Sequence[str]], *, field: str, width: int) -> l
     return cleaned
 
 
+@dataclass(frozen=True)
+class TemplateVersion:
+    """A saved version of the exit criteria or of the ethics checklist: who saved it, when, why."""
+
+    version: int
+    by: str
+    at: datetime
+    note: str
+
+
+def template_versions(session: Session, kind: str, *, since: int) -> list[TemplateVersion]:
+    """The versions of the exit criteria (``kind`` "criteria") or of the ethics checklist
+    ("ethics") saved after version ``since``, oldest first: what a refused template save names."""
+    model = {"criteria": CriteriaSet, "ethics": EthicsTemplate}[kind]
+    rows = session.exec(select(model).where(model.version > since).order_by(col(model.version))).all()
+    return [TemplateVersion(r.version, r.created_by, r.created_at, r.note) for r in rows]
+
+
+def _check_base(what: str, current: int, base_version: int | None) -> None:
+    """A template saved from a version that is no longer the newest would silently replace what an
+    admin saved meanwhile: refused as a ``Conflict`` (``None``: the caller saw no version)."""
+    if base_version is not None and base_version != current:
+        raise Conflict(f"The {what} changed since you opened them (version {base_version} -> {current}); "
+                       "reload to see the change, then try again.", current_version=current)
+
+
 @write_service(Permission.ADMIN)
 def update_criteria(*, session: Session, actor: Actor, level: int, criteria: Sequence[Sequence[str]],
-                    note: str = "") -> int:
+                    note: str = "", base_version: int | None = None) -> int:
     """Replace one level's exit criteria: a new criteria set version (reviews opened earlier keep
-    the criteria they copied). Returns the new version."""
+    the criteria they copied). ``base_version``, when given, is the version the admin edited: a
+    newer one refuses the save (``Conflict``). Returns the new version."""
     engine.check_level_number(level)
     current, content = criteria_set(session)
+    _check_base("exit criteria", current, base_version)
     content = dict(content) | {str(level): _check_items(criteria, field=f"criteria of level {level}", width=3)}
     row = CriteriaSet(version=current + 1, content=content, note=_note(note, "note"), created_by=actor.name)
     session.add(row)
@@ -123,9 +153,12 @@ def update_criteria(*, session: Session, actor: Actor, level: int, criteria: Seq
 
 @write_service(Permission.ADMIN)
 def update_ethics_template(*, session: Session, actor: Actor, before: Sequence[Sequence[str]],
-                           after: Sequence[Sequence[str]], positions: Sequence[Sequence[str]], note: str = "") -> int:
-    """A new version of the ethics template (reviews keep the version they used)."""
+                           after: Sequence[Sequence[str]], positions: Sequence[Sequence[str]], note: str = "",
+                           base_version: int | None = None) -> int:
+    """A new version of the ethics template (reviews keep the version they used); with
+    ``base_version``, refused (``Conflict``) when a newer version was saved since."""
     current, _ = ethics_template(session)
+    _check_base("ethics checklist questions", current, base_version)
     content = {"before": _check_items(before, field="before", width=3),
                "after": _check_items(after, field="after", width=3),
                "positions": _check_items(positions, field="positions", width=2)}
@@ -150,6 +183,15 @@ def scores_of(session: Session, project_id: int, level: int) -> dict[str, rules.
     return {r.key: rules.Score(r.key, r.percent, r.evidence, r.comment) for r in rows}
 
 
+def score_versions(session: Session, code: str, level: int) -> dict[str, tuple[int, int]]:
+    """Each scored criterion of ``code`` at ``level``: its score's (id, version), what a checklist
+    grid saves with (``score_criteria``'s ``expected_versions``) and names in the audit trail."""
+    project = get_project(session, code)
+    rows = session.exec(select(CriterionScore.key, CriterionScore.id, CriterionScore.version).where(
+        CriterionScore.project_id == project.id, CriterionScore.level == level)).all()
+    return {key: (row_id, version) for key, row_id, version in rows}
+
+
 def _known_keys(session: Session, project: Project, level: int) -> list[str]:
     review = _open_review(session, project.id)
     return ([c[0] for c in review.criteria] if review is not None and review.level == level
@@ -168,21 +210,33 @@ def score_criterion(*, session: Session, actor: Actor, code: str, level: int, ke
 
 @write_service(Permission.EDIT)
 def score_criteria(*, session: Session, actor: Actor, code: str, level: int,
-                   scores: Mapping[str, Mapping[str, object]]) -> int:
+                   scores: Mapping[str, Mapping[str, object]],
+                   expected_versions: Mapping[str, int] | None = None) -> int:
     """Score several criteria at once (key -> {percent, evidence, comment}); all or nothing, every
-    bad row named. Returns how many were recorded."""
+    bad row named. ``expected_versions`` (key -> the version of its score the person saw, 0 for
+    none yet), when given, refuses a score somebody else saved meanwhile: field "version", listed
+    in the refusal's ``stale``. Returns how many were recorded."""
     project = get_project(session, code)
     engine.check_level_number(level)
     known = _known_keys(session, project, level)
     scores = _mapped(scores, "scores", "criterion key -> {percent, evidence, comment}")
-    errors = []
+    seen = dict(expected_versions or {})
+    stored = {r.key: r for r in session.exec(select(CriterionScore).where(
+        CriterionScore.project_id == project.id, CriterionScore.level == level)).all()} if seen else {}
+    errors, stale = [], []
     for key, values in scores.items():
+        row = stored.get(key)
+        now = row.version if row is not None else 0
+        if key in seen and seen[key] != now:
+            errors.append((f"criterion {key}", "version", f"changed since you opened it (version {seen[key]} -> {now})"))
+            stale.append(StaleRow(str(key), row.id if row is not None else None, now))
+            continue
         try:
             _check_score(known, level, key, values)
         except InvalidInput as exc:
             errors.append((f"criterion {key}", exc.field, exc.message.split(": ", 1)[-1]))
     if errors:
-        raise RowErrors("checklist", errors, verb="saved")
+        raise RowErrors("checklist", errors, verb="saved", stale=stale)
     for key, values in scores.items():
         _score(session, actor, project, level, known, key, values)
     return len(scores)

@@ -81,12 +81,13 @@ def set_panel(*, session: Session, actor: Actor, review_id: int, expected_versio
     review = _review(session, review_id)
     _check_open(review)
     check_version(review, expected_version, f"Review {review.id}")
-    before = {"panel": list(review.panel)}
+    before = {"panel": list(review.panel), "version": review.version}
     review.panel = _panel(panel)
     session.add(review)
     session.flush()
+    # With the versions, so a panel or decision refused for this change can say who made it.
     audit(session, actor, entity="review", entity_id=review.id, action="panel", before=before,
-          after={"panel": review.panel})
+          after={"panel": review.panel, "version": review.version})
     return review
 
 

@@ -11,7 +11,9 @@ adding, editing, accepting and reviewing items, and saving a grid of edits.
 * A risk becomes accepted only with who, why and until when: through ``accept_risk``, or from a
   register file that records them (``csvfiles``); never by setting its status.
 * Grids save all or nothing: every row is checked first (its version with ``check_version``), and
-  any bad row refuses the whole grid with a ``RowErrors`` naming each row, field and reason.
+  any bad row refuses the whole grid with a ``RowErrors`` naming each row, field and reason; the
+  rows somebody else saved or deleted meanwhile are also in its ``stale`` (``StaleRow``), so the
+  page can say who changed them and keep the person's edits.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sqlmodel import Session, col
 
 from mltrl.domain import fields as text_fields
 from mltrl.domain import risk as rules
-from mltrl.domain.errors import Conflict, InvalidInput, NotFound, RowErrors
+from mltrl.domain.errors import Conflict, InvalidInput, NotFound, RowErrors, StaleRow
 from mltrl.domain.permissions import Permission
 from mltrl.models import (
     CODE_MAX,
@@ -413,6 +415,9 @@ class RowEdit:
     key: str
     expected_version: int
     changes: dict[str, Any]
+    # The row's id, when the grid knows it: the row is then found by it, so a requirement renumbered
+    # by someone else meanwhile is met as a change of that requirement (a conflict), not as a gone one.
+    row_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -435,32 +440,48 @@ def _stale(row: Requirement | Risk, item: RowEdit, label: str) -> str | None:
 def edit_requirements(*, session: Session, actor: Actor, code: str, edits: list[RowEdit],
                       deletions: list[RowEdit]) -> EditSummary:
     """Save a grid of requirement edits and deletions at once: every row is checked first, and any
-    bad row refuses the whole grid (``RowErrors`` naming each requirement, field and reason)."""
+    bad row refuses the whole grid (``RowErrors`` naming each requirement, field and reason; rows
+    somebody else saved or deleted since are also listed in its ``stale``)."""
     project = get_project(session, code)
     rows = {r.number: r for r in requirements(session, code)}
+    by_id = {r.id: r for r in rows.values()}
     errors: list[tuple[int | str, str, str]] = []
+    stale_rows: list[StaleRow] = []
     cleaned: list[tuple[Requirement, dict]] = []
     deleted: list[Requirement] = []
+
+    def find(item: RowEdit) -> Requirement | None:
+        return by_id.get(item.row_id) if item.row_id is not None else rows.get(str(item.key))
+
+    def gone(item: RowEdit, label: str) -> None:
+        errors.append((label, "number", "no longer exists (deleted by someone else?)"))
+        stale_rows.append(StaleRow(str(item.key), item.row_id, None))
+
+    def moved_on(row: Requirement, item: RowEdit, label: str) -> bool:
+        if stale := _stale(row, item, label):
+            errors.append((label, "version", stale))
+            stale_rows.append(StaleRow(str(item.key), row.id, row.version))
+        return bool(stale)
+
     for item in deletions:
-        row = rows.get(str(item.key))
+        row = find(item)
         label = f"requirement {rules.shown(item.key) if not isinstance(item.key, str) else item.key}"
         if row is None:
-            errors.append((label, "number", "no longer exists (deleted by someone else?)"))
-        elif stale := _stale(row, item, label):
-            errors.append((label, "version", stale))
+            gone(item, label)
+        elif moved_on(row, item, label):
+            pass
         elif linked := session.exec(select(func.count()).select_from(Risk)
                                     .where(Risk.requirement_id == row.id)).scalar_one():
             errors.append((label, "number", f"{linked} risk(s) are linked to it: unlink them first"))
         else:
             deleted.append(row)
     for item in edits:
-        row = rows.get(str(item.key))
+        row = find(item)
         label = f"requirement {rules.shown(item.key) if not isinstance(item.key, str) else item.key}"
         if row is None:
-            errors.append((label, "number", "no longer exists (deleted by someone else?)"))
+            gone(item, label)
             continue
-        if stale := _stale(row, item, label):
-            errors.append((label, "version", stale))
+        if moved_on(row, item, label):
             continue
         current = {k: getattr(row, k) for k in REQUIREMENT_COLUMNS}
         try:
@@ -475,7 +496,7 @@ def edit_requirements(*, session: Session, actor: Actor, code: str, edits: list[
                                                                 "numbers are unique per technology"))
         holders[number] = row_id
     if errors:
-        raise RowErrors("requirements", errors, verb="saved")
+        raise RowErrors("requirements", errors, verb="saved", stale=stale_rows)
     entries = []
     for row in deleted:
         entries.append(audit(session, actor, entity="requirement", entity_id=row.id, action="delete",
@@ -491,19 +512,22 @@ def edit_requirements(*, session: Session, actor: Actor, code: str, edits: list[
 @write_service(Permission.EDIT)
 def edit_risks(*, session: Session, actor: Actor, code: str, edits: list[RowEdit]) -> EditSummary:
     """Save a grid of risk edits at once, all or nothing (risks are closed, not deleted, so their
-    history stays)."""
+    history stays); rows somebody else saved since are also listed in the refusal's ``stale``."""
     project = get_project(session, code)
     rows = {str(r.id): r for r in risks(session, code)}
     errors: list[tuple[int | str, str, str]] = []
+    stale_rows: list[StaleRow] = []
     cleaned: list[tuple[Risk, dict]] = []
     for item in edits:
         row = rows.get(str(item.key))
         label = f"risk {row.title!r}" if row is not None else f"risk #{item.key}"
         if row is None:
             errors.append((label, "title", "no longer exists"))
+            stale_rows.append(StaleRow(str(item.key), item.row_id, None))
             continue
         if stale := _stale(row, item, label):
             errors.append((label, "version", stale))
+            stale_rows.append(StaleRow(str(item.key), row.id, row.version))
             continue
         try:
             values = clean_risk(risk_record(session, row) | item.changes, session, project)
@@ -513,7 +537,7 @@ def edit_risks(*, session: Session, actor: Actor, code: str, edits: list[RowEdit
         except InvalidInput as exc:
             errors.append((label, exc.field, exc.message.split(": ", 1)[-1]))
     if errors:
-        raise RowErrors("risks", errors, verb="saved")
+        raise RowErrors("risks", errors, verb="saved", stale=stale_rows)
     for row, values in cleaned:
         _update_risk(session, actor, project, row, values)
     return EditSummary(updated=len(cleaned), deleted=0)

@@ -348,6 +348,12 @@ def render(results: list[dict], total_s: float) -> str:
             if item["kind"] == "memory":
                 lines.append(f"| {label} | {name} | {item['value']:.0f} MB | | | | | |")
                 continue
+            if item["kind"] == "size":
+                verdict = "within" if item["value_kb"] < item["limit_kb"] else "over: size"
+                lines.append(f"| {label} | {name} | {item['value_kb']:,.0f} KB "
+                             f"({item['per_key_result_kb']:.1f} KB a key result) | | < {item['limit_kb']:,.0f} KB | "
+                             f"{verdict} | | |")
+                continue
             target, verdict = _verdict(size, item, floor)
             if item["kind"] == "floor":
                 ratio = "1.0x"

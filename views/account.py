@@ -13,7 +13,7 @@ import streamlit as st
 from mltrl.domain import days
 from mltrl.domain.permissions import ROLE_HELP, ROLE_ORDER, at_most
 from mltrl.services import tokens, users
-from mltrl.ui import access, context, feedback
+from mltrl.ui import access, context, feedback, tables
 
 NEW_TOKEN_KEY = "_new_token"  # (name, secret) of the token just created, until it is drawn once
 
@@ -131,7 +131,7 @@ st.markdown("**Your tokens**")
 if not mine:
     st.caption("You have no API tokens yet.")
 else:
-    st.dataframe(
+    tables.show(
         pd.DataFrame({
             "Name": [t.name for t in mine],
             "Starts with": [t.shown for t in mine],
@@ -141,7 +141,7 @@ else:
             "Last used": [_moment(t.last_used_at) for t in mine],
             "Status": [_status(t) for t in mine],
         }),
-        hide_index=True, width="stretch", key="tokens_table",
+        key="tokens_table",
         column_config={
             "Starts with": st.column_config.TextColumn(help="The token's first characters, to tell it apart; "
                                                             "the rest is never shown again."),

@@ -13,7 +13,7 @@ from mltrl.domain.permissions import ROLE_HELP, ROLE_ORDER
 from mltrl.services import audit_trail, backup, sessions, undo, users
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
-from mltrl.ui import access, context, drafts, feedback, grid
+from mltrl.ui import access, context, drafts, feedback, grid, tables
 
 st.title("Admin")
 feedback.show_flash()
@@ -28,7 +28,7 @@ with users_tab, context.session() as s:
         access.create_first_admin_form()
     else:
         people = users.list_users(s)
-        st.dataframe(
+        tables.show(
             pd.DataFrame({
                 "User": [u.name for u in people],
                 "Name": [u.display_name for u in people],
@@ -37,7 +37,7 @@ with users_tab, context.session() as s:
                 "Sign-in": ["password" if u.password_hash else "identity provider" for u in people],
                 "Status": ["disabled" if u.disabled else "enabled" for u in people],
             }),
-            hide_index=True, width="stretch", key="users_table",
+            key="users_table",
         )
         st.caption(" · ".join(f"**{r.value}**: {ROLE_HELP[r]}" for r in ROLE_ORDER))
         add_col, change_col = st.columns(2)
@@ -100,7 +100,7 @@ with users_tab, context.session() as s:
         if not live:
             st.caption("Nobody is signed in with a password right now.")
         else:
-            st.dataframe(
+            tables.show(
                 pd.DataFrame({
                     "User": [x.user for x in live],
                     "Signed in": [x.created_at.strftime("%Y-%m-%d %H:%M UTC") for x in live],
@@ -110,7 +110,7 @@ with users_tab, context.session() as s:
                     "Browser": [(x.user_agent[:60] + "…" if len(x.user_agent) > 60 else x.user_agent) or "-"
                                 for x in live],
                 }),
-                hide_index=True, width="stretch", key="sessions_table",
+                key="sessions_table",
             )
             labels = {x.id: f"#{x.id} {x.user} · since {x.created_at:%Y-%m-%d %H:%M} · "
                             f"{x.address or 'unknown address'}" for x in live}
@@ -187,7 +187,8 @@ with templates_tab, context.session() as s:
         criteria_draft.save(
             lambda base: review_service.update_criteria(session=s, actor=context.actor(), level=level,
                                                         criteria=_rows(edited, columns), note=note, base_version=base),
-            version=version, success=lambda v: f"Saved criteria version {v}.", reset={"tpl_criteria_note": ""})
+            version=version, success=lambda v: f"Saved criteria version {v}.", reset={"tpl_criteria_note": ""},
+            place="tpl_criteria_save")
 
     if criteria_draft.panel("exit criteria", lambda opened, now: template_history(
             s, "criteria", opened, now, grid.item_changes(review_service.criteria_set(s, opened)[1].get(str(level), []),
@@ -196,6 +197,7 @@ with templates_tab, context.session() as s:
     if st.button(f"Save level {level}'s criteria as version {criteria_draft.base + 1}", key="tpl_criteria_save",
                  icon=":material/save:", disabled=criteria_draft.conflict is not None):
         save_criteria()
+    feedback.flash_here("tpl_criteria_save")
     st.markdown(f"#### Ethics checklist (version {ethics_version})")
     parts = {"before": ("Before development", ["key", "question", "help"]),
              "after": ("After development", ["key", "question", "help"]),
@@ -217,7 +219,8 @@ with templates_tab, context.session() as s:
                 session=s, actor=context.actor(), before=_rows(typed_parts["before"], parts["before"][1]),
                 after=_rows(typed_parts["after"], parts["after"][1]),
                 positions=_rows(typed_parts["positions"], parts["positions"][1]), note=e_note, base_version=base),
-            version=version, success=lambda v: f"Saved ethics checklist version {v}.", reset={"tpl_ethics_note": ""})
+            version=version, success=lambda v: f"Saved ethics checklist version {v}.", reset={"tpl_ethics_note": ""},
+            place="tpl_ethics_save")
 
     def ethics_changes(opened: int, now: int) -> list[str]:
         before, after = review_service.ethics_template(s, opened)[1], review_service.ethics_template(s, now)[1]
@@ -232,6 +235,7 @@ with templates_tab, context.session() as s:
     if st.button(f"Save the ethics checklist as version {ethics_draft.base + 1}", key="tpl_ethics_save",
                  icon=":material/save:", disabled=ethics_draft.conflict is not None):
         save_ethics()
+    feedback.flash_here("tpl_ethics_save")
 
 
 def restore_box(s, offer: undo.Restorable) -> None:
@@ -274,8 +278,7 @@ with audit_tab, context.session() as s:
                 "Action": [r.action for r in rows],
                 "Changed": [", ".join(audit_trail.changed_fields(r)) for r in rows],
             })
-            event = st.dataframe(table, hide_index=True, width="stretch", key="audit_table",
-                                 on_select="rerun", selection_mode="single-row")
+            event = tables.show(table, key="audit_table", on_select="rerun", selection_mode="single-row")
             picked = event["selection"]["rows"][0] if event and event["selection"]["rows"] else 0
             entry = rows[picked]
             st.markdown(f"**{entry.action} {entry.entity} {access.literal(entry.entity_id)}** by "
@@ -291,9 +294,9 @@ with audit_tab, context.session() as s:
                 "After": [json.dumps((entry.after or {}).get(k), ensure_ascii=False) if entry.after else "" for k in keys],
                 "Changed": ["●" if k in changed else "" for k in keys],
             })
-            st.dataframe(
+            tables.show(
                 side_by_side.style.apply(lambda row: ["background-color: rgba(242,153,74,0.18)" if row["Changed"] else ""] * len(row), axis=1),
-                hide_index=True, width="stretch", key="audit_detail")
+                key="audit_detail")
 
 
 def _export_bytes() -> bytes:

@@ -12,7 +12,7 @@ from mltrl import charts
 from mltrl.domain import analytics, days, levels
 from mltrl.domain.levels import Phase
 from mltrl.services import analytics as reads
-from mltrl.ui import access, context, feedback
+from mltrl.ui import access, context, feedback, plots, tables
 
 TABS = ("Time per level", "Moves", "Paths & cycles", "Bottlenecks", "Heat map", "On a date")
 DEFINITIONS = """
@@ -97,9 +97,11 @@ def with_codes(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def table(frame: pd.DataFrame, name: str, key: str, **kwargs) -> None:
-    """A table and its CSV download (named after the table and the as-of date; days to 3 decimals)."""
-    st.dataframe(frame, hide_index=True, width="stretch", key=key, **kwargs)
+def table(frame: pd.DataFrame, name: str, key: str, *, days: tuple[str, ...] = (), **kwargs) -> None:
+    """A table (headers in words, the columns named in ``days`` in whole days) and its CSV download
+    (named after the table and the as-of date; days to 3 decimals, for those who compute on); no
+    download in presentation mode."""
+    tables.show(frame, key=key, days=days, **kwargs)
     if access.presenting():
         return
     st.download_button(f"Download {name} (CSV)", frame.round(3).to_csv(index=False).encode(), mime="text/csv",
@@ -107,7 +109,14 @@ def table(frame: pd.DataFrame, name: str, key: str, **kwargs) -> None:
                        icon=":material/download:")
 
 
-DAYS = st.column_config.NumberColumn(format="%.1f")
+def days_column(label: str, help: str | None = None) -> dict:
+    """A column of day counts (the table rounds them to whole days)."""
+    return st.column_config.NumberColumn(label, format="%d", help=help)
+
+
+LEVEL = st.column_config.NumberColumn("Level", format="%d", width="small")
+PATH_COLUMNS = {"path": "Path", "cycle": "Cycle", "count": st.column_config.NumberColumn("Times", format="%d"),
+                "technologies": st.column_config.NumberColumn("Technologies", format="%d")}
 tabs = st.tabs(list(TABS), key="an_tab", on_change="rerun")
 time_tab, moves_tab, paths_tab, bottleneck_tab, heat_tab, date_tab = tabs
 
@@ -116,19 +125,23 @@ if time_tab.open:
         if intervals.empty:
             st.info("No stay began in this period for the technologies chosen.", icon=":material/filter_alt_off:")
         else:
-            st.plotly_chart(charts.time_in_level_chart(intervals), key="an_time_chart", config={"displaylogo": False})
+            plots.chart(charts.time_in_level_chart(intervals, height=access.chart_height(420)), key="an_time_chart")
             st.caption("Boxes: quartiles of the stays at each level, whiskers to the furthest stay within 1.5 times "
                        "the box. Along the top: how many completed stays, and their median in days.")
             shown = stats.assign(name=stats["level"].map(lambda n: levels.level(int(n)).name))
             table(shown[["level", "name", "completed", "median_days", "p25_days", "p75_days", "mean_days", "ongoing",
-                         "ongoing_median_days"]], "time per level", "an_stats", column_config={
-                "level": "Level", "name": "Level name", "completed": "Completed stays",
-                "median_days": st.column_config.NumberColumn("Median days", format="%.1f"),
-                "p25_days": st.column_config.NumberColumn("25th pct.", format="%.1f"),
-                "p75_days": st.column_config.NumberColumn("75th pct.", format="%.1f"),
-                "mean_days": st.column_config.NumberColumn("Mean days", format="%.1f"),
+                         "ongoing_median_days"]], "time per level", "an_stats",
+                  days=("median_days", "p25_days", "p75_days", "mean_days", "ongoing_median_days"), column_config={
+                "level": LEVEL, "name": "Level name", "completed": "Completed stays",
+                "median_days": days_column("Median days", "The median of the completed stays, in whole days"),
+                "p25_days": days_column("25th pct.", "A quarter of the completed stays were this short or shorter"),
+                "p75_days": days_column("75th pct.", "Three quarters of the completed stays were this short or "
+                                                     "shorter"),
+                "mean_days": days_column("Mean days"),
                 "ongoing": "Ongoing stays",
-                "ongoing_median_days": st.column_config.NumberColumn("Ongoing: median so far", format="%.1f")})
+                "ongoing_median_days": days_column("Ongoing: median so far",
+                                                   "The median time so far of the stays still under way; a dash: "
+                                                   "none is under way")})
             st.markdown("#### One technology")
             with_stays = set(intervals["project_id"].map(code_of))
             started = [c for c in chosen["code"] if c in with_stays]
@@ -136,10 +149,14 @@ if time_tab.open:
             code = st.selectbox("Technology", started, key="an_code", format_func=lambda c: f"{c} · {names.get(c, '')}")
             if code:
                 per = analytics.time_per_level(intervals.loc[intervals["project_id"].map(code_of) == code])
-                st.plotly_chart(charts.technology_time_chart(per), key="an_tech_chart", config={"displaylogo": False})
-                table(with_codes(per), f"time per level {code}", "an_tech_table", column_config={
-                    "days": DAYS, "completed_days": st.column_config.NumberColumn("completed days", format="%.1f"),
-                    "ongoing_days": st.column_config.NumberColumn("ongoing days", format="%.1f")})
+                plots.chart(charts.technology_time_chart(per, height=access.chart_height(260)), key="an_tech_chart")
+                table(with_codes(per), f"time per level {code}", "an_tech_table",
+                      days=("days", "completed_days", "ongoing_days"), column_config={
+                    "code": None, "level": LEVEL, "days": days_column("Days in all"),
+                    "completed_days": days_column("Completed stays, days"),
+                    "ongoing_days": days_column("Ongoing stay so far, days"),
+                    "intervals": st.column_config.NumberColumn("Stays", format="%d",
+                                                               help="How many stays, the ongoing one included")})
 
 if moves_tab.open:
     with moves_tab:
@@ -150,17 +167,25 @@ if moves_tab.open:
             left, right = st.columns(2)
             with left:
                 st.markdown("#### From → to")
-                st.plotly_chart(charts.transition_heatmap(analytics.transition_matrix(moved)), key="an_matrix",
-                                config={"displaylogo": False})
+                plots.chart(charts.transition_heatmap(analytics.transition_matrix(moved)), key="an_matrix")
             with right:
                 st.markdown("#### Moves by kind")
-                st.plotly_chart(charts.moves_sankey(counts), key="an_sankey", config={"displaylogo": False})
-            table(counts.rename(columns={"from_level": "from", "to_level": "to"}), "transitions", "an_transitions")
+                plots.chart(charts.moves_sankey(counts), key="an_sankey")
+            table(counts.rename(columns={"from_level": "from", "to_level": "to"}), "transitions", "an_transitions",
+                  column_config={"from": st.column_config.NumberColumn("From level", format="%d"),
+                                 "to": st.column_config.NumberColumn("To level", format="%d"),
+                                 "move": "Kind of move", "count": "Moves"})
             st.markdown("#### Switchback rate by level")
             rates = analytics.switchback_rates(moved)
-            st.plotly_chart(charts.switchback_rate_chart(rates), key="an_rates", config={"displaylogo": False})
-            table(rates, "switchback rates", "an_rates_table",
-                  column_config={"rate": st.column_config.NumberColumn("rate", format="percent")})
+            plots.chart(charts.switchback_rate_chart(rates, height=access.chart_height(320)), key="an_rates")
+            table(rates.assign(rate=(100 * rates["rate"]).round(0).astype("Int64")), "switchback rates",
+                  "an_rates_table", column_config={
+                      "level": st.column_config.NumberColumn("Level left", format="%d"),
+                      "exits": st.column_config.NumberColumn("Exits", help="Moves out of the level"),
+                      "discovery": "Discovery switchbacks", "review": "Review switchbacks",
+                      "embedded": "Embedded switchbacks", "switchbacks": "All switchbacks",
+                      "rate": st.column_config.NumberColumn("Switchback rate", format="%d%%",
+                                                            help="Switchbacks / exits; a dash: no exit")})
 
 if paths_tab.open:
     with paths_tab:
@@ -179,11 +204,12 @@ if paths_tab.open:
             st.markdown("#### Most frequent paths")
             if span == "whole":
                 st.caption("The whole sequence of levels each technology held in the period.")
-                table(analytics.frequent_paths(paths, top=top), "paths", "an_paths")
+                table(analytics.frequent_paths(paths, top=top), "paths", "an_paths", column_config=PATH_COLUMNS)
             else:
                 st.caption(f"Runs of {span} consecutive levels within the paths: how often, and by how many "
                            "technologies.")
-                table(analytics.frequent_stretches(paths, int(span), top=top), f"runs of {span} levels", "an_paths")
+                table(analytics.frequent_stretches(paths, int(span), top=top), f"runs of {span} levels", "an_paths",
+                      column_config=PATH_COLUMNS)
         with right:
             st.markdown("#### Most frequent cycles")
             st.caption("Returns to a level already held: how often, and by how many technologies.")
@@ -191,7 +217,7 @@ if paths_tab.open:
             if cycles.empty:
                 st.info("No technology returned to a level it had held.", icon=":material/check_circle:")
             else:
-                table(cycles, "cycles", "an_cycles")
+                table(cycles, "cycles", "an_cycles", column_config=PATH_COLUMNS)
 
 if bottleneck_tab.open:
     with bottleneck_tab:
@@ -201,9 +227,10 @@ if bottleneck_tab.open:
             st.info("No level's median stay is twice the others' (or too few completed stays to tell).",
                     icon=":material/check_circle:")
         else:
-            table(found, "bottlenecks", "an_bottlenecks", column_config={
-                "median_days": DAYS, "others_median_days": st.column_config.NumberColumn("others' median", format="%.1f"),
-                "ratio": st.column_config.NumberColumn(format="%.1fx")})
+            table(found, "bottlenecks", "an_bottlenecks", days=("median_days", "others_median_days"), column_config={
+                "level": LEVEL, "median_days": days_column("Median days"),
+                "others_median_days": days_column("Other levels' median days"),
+                "ratio": st.column_config.NumberColumn("Times longer", format="%.1f×")})
         st.markdown("#### Stalled technologies")
         st.caption("Active technologies whose stay at their level, however long ago it began, is longer than "
                    "three quarters of the completed stays at that level (paused and retired ones are not waiting "
@@ -217,11 +244,11 @@ if bottleneck_tab.open:
         else:
             stuck = with_codes(stuck)
             stuck.insert(1, "timeline", "/timelines?code=" + stuck["code"])
-            table(stuck, "stalled", "an_stalled", column_config={
+            table(stuck, "stalled", "an_stalled", days=("days", "p75_days"), column_config={
                 "code": "Technology",
                 "timeline": st.column_config.LinkColumn("Timeline", display_text="open"),
-                "days": st.column_config.NumberColumn("days so far", format="%.1f"),
-                "p75_days": st.column_config.NumberColumn("75th pct. of completed", format="%.1f")})
+                "level": LEVEL, "days": days_column("Days so far"),
+                "p75_days": days_column("75th pct. of completed stays, days")})
 
 if heat_tab.open:
     with heat_tab:
@@ -234,10 +261,12 @@ if heat_tab.open:
             st.caption("Technologies at each level now, by " + ("owner (a technology with several owners counts "
                        "under each)" if by == "owner" else "the system they belong to") + ". *no level*: not "
                        "started, never counted as progress.")
-            st.plotly_chart(charts.portfolio_heatmap(counts), key="an_heat", config={"displaylogo": False})
+            plots.chart(charts.portfolio_heatmap(counts), key="an_heat")
             flat = counts.reset_index().rename(columns={"group": by})
             flat.columns = [str(c) for c in flat.columns]  # levels and "no level": one type of column name
-            table(flat, f"heat map by {by}", "an_heat_table")
+            table(flat, f"heat map by {by}", "an_heat_table",
+                  column_config={by: "Owner" if by == "owner" else "Parent system",
+                                 **{str(n): f"Level {n}" for n in range(levels.MIN_LEVEL, levels.MAX_LEVEL + 1)}})
 
 if date_tab.open:
     with date_tab:
@@ -254,9 +283,10 @@ if date_tab.open:
         snapshot["level"] = snapshot["level"].astype("Int64")
         snapshot["phase"] = analytics.phase_labels(snapshot["level"]).fillna("no level")
         st.markdown(f"#### Every technology's level on {on:%Y-%m-%d}")
-        st.plotly_chart(charts.levels_bar(snapshot), key="an_on_bar", config={"displaylogo": False})
+        plots.chart(charts.levels_bar(snapshot, height=access.chart_height(240)) if len(snapshot) else None,
+                    key="an_on_bar", empty="No technology matches the filters.", icon=":material/filter_alt_off:")
         table(snapshot.drop(columns="project_id"), f"levels on {on:%Y-%m-%d}", "an_on_table",
-              column_config={"level": st.column_config.NumberColumn(format="%d")})
+              column_config={"code": "Technology", "name": "Name", "level": LEVEL})
         lo, hi = sorted([then, on])
         changes = analytics.changes_between(everything, days.last_instant(lo), days.last_instant(hi))
         st.markdown(f"#### What changed from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}")
@@ -264,6 +294,7 @@ if date_tab.open:
             st.info("Nothing moved between these dates.", icon=":material/pause_circle:")
         else:
             table(with_codes(changes), "changes", "an_changes", column_config={
-                "level_before": st.column_config.NumberColumn(f"level on {lo:%Y-%m-%d}", format="%d"),
-                "level_after": st.column_config.NumberColumn(f"level on {hi:%Y-%m-%d}", format="%d"),
-                "change": st.column_config.NumberColumn(format="%+d"), "moves": "moves"})
+                "code": "Technology",
+                "level_before": st.column_config.NumberColumn(f"Level on {lo:%Y-%m-%d}", format="%d"),
+                "level_after": st.column_config.NumberColumn(f"Level on {hi:%Y-%m-%d}", format="%d"),
+                "change": st.column_config.NumberColumn("Change", format="%+d"), "moves": "Moves"})

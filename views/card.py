@@ -10,7 +10,7 @@ from mltrl.domain.errors import MltrlError
 from mltrl.domain.permissions import Permission
 from mltrl.services import cards as card_service
 from mltrl.services import reviews as review_service
-from mltrl.ui import access, cardview, context, current, feedback
+from mltrl.ui import access, cardview, context, current, feedback, tables
 
 st.title("TRL card")
 feedback.show_flash()
@@ -69,11 +69,11 @@ def history_tab(s, state, seen: int) -> None:
     if not revs:
         st.info("No revisions yet.", icon=":material/history:")
         return
-    st.dataframe(
+    tables.show(
         [{"Revision": r.number, "Saved (UTC)": r.at.strftime("%Y-%m-%d %H:%M"), "By": r.author,
           "How": r.action + (f" of {r.restored_from}" if r.restored_from else ""),
           "Level": r.level, "Summary": r.summary} for r in revs],
-        hide_index=True, width="stretch", key="revisions",
+        key="revisions",
     )
     by_number = {r.number: r for r in revs}
     numbers = list(by_number)
@@ -99,7 +99,9 @@ def history_tab(s, state, seen: int) -> None:
                 lambda: card_service.restore_revision(session=s, actor=context.actor(), code=code,
                                                       number=restore_n, base_revision=seen),
                 success=lambda rev: f"Restored revision {restore_n} of {code} as revision {rev.number}.",
+                place="card_restore",
             )
+        feedback.flash_here("card_restore")
         st.caption("Restoring saves the old content again as the newest revision; nothing is deleted.")
 
 
@@ -142,11 +144,12 @@ def edit_tab(s, state) -> None:
         feedback.run_use_case(
             lambda: card_service.save_card(session=s, actor=context.actor(), code=code, card=draft,
                                            base_revision=base, summary=change),
-            success=saved, on_refusal=refused,
+            success=saved, on_refusal=refused, place="card_save",
         )
 
     if st.button("Save card", type="primary", icon=":material/save:", key="save_card"):
         save(draft_of["base"])
+    feedback.flash_here("card_save")  # beside the button, at the bottom of a long card
     conflict = draft_of.get("conflict")
     if conflict:  # drawn next to the Save button, where the person is looking
         theirs = card_service.revision(s, code, conflict)
@@ -187,7 +190,9 @@ def import_tab(s) -> None:
                                              code=code if into_this else None),
             success=lambda o: (f"Imported the card into {o.code} as revision {o.number}"
                                + (" (new technology)." if o.created else ".")),
+            place="card_import",
         )
+    feedback.flash_here("card_import")
 
 
 with context.session() as s:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from mltrl.domain import analytics, cards
 from mltrl.services import cards as card_service
-from mltrl.ui import access, cardview, context, feedback
+from mltrl.ui import access, cardview, context, feedback, tables
 
 st.title("Cards")
 feedback.show_flash()
@@ -33,7 +33,7 @@ with context.session() as s:
         m3.metric("Technologies without a card", int(counts.get("none", 0)))
         order = {"stale": 0, "none": 1, "fresh": 2}
         shown = rows.assign(_o=rows["card"].map(order)).sort_values(["_o", "code"])
-        st.dataframe(
+        tables.show(
             pd.DataFrame({
                 "Card": "card?code=" + shown["code"],
                 "Name": shown["name"],
@@ -44,7 +44,7 @@ with context.session() as s:
                 "Revisions": shown["card_revisions"],
             }),
             column_config={"Card": st.column_config.LinkColumn("Card", display_text=r"card\?code=(.*)")},
-            hide_index=True, width="stretch", key="card_overview",
+            key="card_overview",
         )
 
     with person_tab:
@@ -62,11 +62,11 @@ with context.session() as s:
             found = card_service.cards_of_person(s, person.strip().lstrip("@"))
             if found:
                 st.markdown(f"**{len(found)}** card(s) name **{found[0]['person']}** as an owner or reviewer.")
-                st.dataframe(
+                tables.show(
                     pd.DataFrame({"Card": ["card?code=" + r["code"] for r in found],
                                   "Name": [r["name"] for r in found], "As": [r["as"] for r in found]}),
                     column_config={"Card": st.column_config.LinkColumn("Card", display_text=r"card\?code=(.*)")},
-                    hide_index=True, width="stretch", key="person_cards",
+                    key="person_cards",
                 )
             else:
                 st.info(f"No card names {person.strip()!r} as an owner or reviewer.", icon=":material/person_search:")

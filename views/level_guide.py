@@ -7,6 +7,7 @@ from mltrl import charts
 
 from mltrl.domain import levels
 from mltrl.domain.levels import EMBEDDED_SWITCHBACKS, SWITCHBACK_KIND_HELP, Phase
+from mltrl.ui import tables
 
 st.title("Level guide")
 st.caption(
@@ -21,9 +22,9 @@ overview = pd.DataFrame({
     "Phase": [lv.phase.value for lv in levels.LEVELS],
     "Review panel": [", ".join(lv.panel) for lv in levels.LEVELS],
 })
-st.dataframe(
+tables.show(
     overview.style.map(lambda p: f"background-color: {charts.phase_tint(p, 0.28)}", subset=["Phase"]),
-    hide_index=True, width="stretch", key="guide_overview",
+    key="guide_overview",
 )
 
 for phase in Phase:

@@ -7,7 +7,7 @@ from mltrl import charts
 from mltrl.domain import analytics
 from mltrl.domain.levels import Phase
 from mltrl.domain.permissions import Permission
-from mltrl.ui import access, context, feedback, tables
+from mltrl.ui import access, context, feedback, plots, tables
 
 st.title("Portfolio")
 st.caption("Every technology's readiness level. A system is only as ready as its least ready component.")
@@ -50,11 +50,9 @@ if len(shown) > tables.PAGE_SIZE:
     page = st.selectbox(f"Page (of {pages})", range(1, pages + 1), key="pf_page")
     shown = shown.iloc[(page - 1) * tables.PAGE_SIZE: page * tables.PAGE_SIZE]
 
-event = st.dataframe(
+event = tables.show(
     tables.style_phases(tables.portfolio_display(shown)),
     column_config=tables.PORTFOLIO_COLUMNS,
-    hide_index=True,
-    width="stretch",
     key="pf_table",
     on_select="rerun",
     selection_mode="single-row",
@@ -74,5 +72,6 @@ if choice is not None:  # a link, not a button: navigation, also in presentation
                  query_params={"code": choice})
 
 st.subheader("Technologies by level")
-st.plotly_chart(charts.levels_bar(matching, height=access.chart_height(240)), key="pf_levels_chart",
-                config={"displayModeBar": False})
+plots.chart(charts.levels_bar(matching, height=access.chart_height(240)) if len(matching) else None,
+            key="pf_levels_chart", empty="No technology matches the filters, so there is nothing to count.",
+            icon=":material/filter_alt_off:")

@@ -13,7 +13,7 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import level_moves, projects
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
-from mltrl.ui import access, context, current, drafts, feedback, tables
+from mltrl.ui import access, context, current, drafts, feedback, plots, tables
 
 st.title("Project")
 feedback.show_flash()
@@ -173,17 +173,18 @@ with context.session() as s:
             f"System level {'—' if pd.isna(row['system_level']) else int(row['system_level'])}: "
             "the lowest level among this technology and all its components."
         )
-        st.dataframe(
-            tables.style_phases(tables.portfolio_display(sub.assign(depth=0))),
-            column_config=tables.PORTFOLIO_COLUMNS, hide_index=True, width="stretch", key="components",
-        )
+        tables.show(tables.style_phases(tables.portfolio_display(sub.assign(depth=0))),
+                    column_config=tables.PORTFOLIO_COLUMNS, key="components")
 
     # --- history --------------------------------------------------------------------------
     st.subheader("Level history", anchor=False)
-    st.plotly_chart(charts.level_step_chart(tables.level_events_frame(events), height=access.chart_height(360)), key="level_chart")
+    plots.chart(charts.level_step_chart(tables.level_events_frame(events), height=access.chart_height(360))
+                if events else None, key="level_chart",
+                empty=f"{code} has no level history yet: its first level, once recorded, starts the chart.",
+                icon=":material/timeline:")
     if events:
         st.caption("Newest first.")
-        st.dataframe(tables.level_history_display(events), hide_index=True, width="stretch", key="history")
+        tables.show(tables.level_history_display(events), key="history")
 
     # --- actions --------------------------------------------------------------------------
     if not editable:

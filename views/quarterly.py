@@ -15,7 +15,7 @@ from mltrl.domain.analytics import KeyResultStatus
 from mltrl.domain.errors import MltrlError
 from mltrl.domain.permissions import Permission
 from mltrl.services import okr_report, okrs, undo
-from mltrl.ui import access, context, deleting, drafts, feedback
+from mltrl.ui import access, context, deleting, drafts, feedback, plots, tables
 
 TABS = ("Roll-up", "Key results", "Objectives", "Export")
 STATUS_HELP = {
@@ -132,6 +132,11 @@ def edit_objective(objective_id: int) -> None:
                      success=lambda saved: f"Saved the objective “{saved.title}”.")
 
 
+def started(path: pd.DataFrame) -> bool:
+    """Whether a key result's technology had a level by the as-of moment (its path has a start)."""
+    return bool(len(path)) and bool((pd.to_datetime(path["at"], utc=True) <= pd.Timestamp(report.as_of)).any())
+
+
 def status_badge(status: str) -> str:
     colour = {"achieved": "green", "achieved then lost": "violet", "on track": "blue", "at risk": "orange",
               "missed": "red"}[status]
@@ -139,26 +144,40 @@ def status_badge(status: str) -> str:
 
 
 def key_result_table(lines, key: str, *, with_objective: bool) -> None:
-    """Key results, the columns a lead scans first on the left (the objective last, when shown)."""
-    rows = [{"key result": line.label, "status": line.state.status.value,
-             "P(by date)": line.forecast.probability
-             if line.forecast is not None and line.forecast.probability is not None else None,
-             "confidence": line.confidence, "level": line.state.level,
+    """Key results, the columns a lead scans first on the left (the objective last, when shown):
+    the technology, its target and date apart, so none is cut off mid-date."""
+    rows = [{"technology": line.code, "target": f"≥ {line.target}", "due": line.due,
+             "status": line.state.status.value,
+             "level": line.state.level,
              "expected": ("—" if line.forecast is not None and line.forecast.reason
                           else reports.expected_text(line)),
-             "owner": line.owner, "objective": line.objective} for line in lines]
-    table = pd.DataFrame(rows)
+             "P(by date)": round(100 * line.forecast.probability)
+             if line.forecast is not None and line.forecast.probability is not None else None,
+             "confidence": line.confidence,
+             "owner": line.owner or "—", "objective": line.objective} for line in lines]
+    table = pd.DataFrame(rows, columns=["technology", "target", "due", "status", "level", "expected", "P(by date)",
+                                        "confidence", "owner", "objective"])
+    table["level"] = table["level"].astype("Int64")
+    table["confidence"] = table["confidence"].astype("Int64")
     if not with_objective:
         table = table.drop(columns="objective")
-    st.dataframe(table, hide_index=True, width="stretch", key=key, column_config={
-        "key result": st.column_config.TextColumn(width="medium"),
-        "level": st.column_config.NumberColumn(format="%d", help="At the as-of date, or at the due date once it "
-                                                                 "has passed"),
-        "P(by date)": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0,
-                                                      help=f"Share of {report.samples:,} resampled paths "
-                                                           "that reach the target by the date"),
-        "confidence": st.column_config.NumberColumn("confidence", format="%d / 10",
-                                                    help="The latest check-in's confidence (0-10)")})
+    tables.show(table, key=key, column_config={
+        "technology": st.column_config.TextColumn("Technology", width=84),
+        "target": st.column_config.TextColumn("Target", width=64, help="The level the technology must reach"),
+        "due": st.column_config.DateColumn("By", format="YYYY-MM-DD", width=96,
+                                           help="Inclusive: by the end of this day"),
+        "status": st.column_config.TextColumn("Status", width=124),
+        "level": st.column_config.NumberColumn("Level", format="%d", width=56,
+                                               help="At the as-of date, or at the due date once it has passed"),
+        "expected": st.column_config.TextColumn("Expected", width=92,
+                                                help="The forecast's expected date, or “reached”"),
+        "P(by date)": st.column_config.ProgressColumn(
+            "P(by date)", format="%d%%", min_value=0, max_value=100, width=104,
+            help=f"Share of {report.samples:,} resampled paths that reach the target by the date"),
+        "confidence": st.column_config.NumberColumn("Confidence", format="%d / 10", width=92,
+                                                    help="The latest check-in's confidence (0-10)"),
+        "owner": st.column_config.TextColumn("Owner", width=120),
+        "objective": st.column_config.TextColumn("Objective", width=200)})
 
 
 if rollup_tab.open:
@@ -171,10 +190,12 @@ if rollup_tab.open:
             for col, status in zip(cols, KeyResultStatus):
                 col.metric(status.value.capitalize(), report.count(status), help=STATUS_HELP[status.value])
             st.markdown("#### Key results achieved over the quarter")
-            st.plotly_chart(charts.burnup_chart(report.burnup), key="qr_burnup", config={"displaylogo": False})
+            plots.chart(charts.burnup_chart(report.burnup, height=access.chart_height(300)), key="qr_burnup")
             by_owner, by_phase = st.tabs(["By owner", "By phase"])
-            by_owner.dataframe(report.rollup("owner"), hide_index=True, width="stretch", key="qr_by_owner")
-            by_phase.dataframe(report.rollup("phase"), hide_index=True, width="stretch", key="qr_by_phase")
+            with by_owner:
+                tables.show(report.rollup("owner"), key="qr_by_owner")
+            with by_phase:
+                tables.show(report.rollup("phase"), key="qr_by_phase")
         card = report.card
         st.markdown("#### The quarter's report card")
         m1, m2, m3, m4 = st.columns(4)
@@ -185,23 +206,23 @@ if rollup_tab.open:
         so_far = " so far" if report.as_of < days.day_end(q.end) else ""
         m4.metric("Held at one level" + so_far, len(card.held),
                   help="Technologies with a level that did not move at all in the quarter (to the as-of date)")
-        changes = {"code": st.column_config.TextColumn("technology"),
-                   "level_before": st.column_config.NumberColumn("from", format="%d"),
-                   "level_after": st.column_config.NumberColumn("to", format="%d"),
-                   "change": st.column_config.NumberColumn(format="%+d"), "moves": "moves"}
+        changes = {"code": st.column_config.TextColumn("Technology"),
+                   "level_before": st.column_config.NumberColumn("From", format="%d"),
+                   "level_after": st.column_config.NumberColumn("To", format="%d"),
+                   "change": st.column_config.NumberColumn("Change", format="%+d"), "moves": "Moves"}
         r1, r2 = st.columns(2)
         for column, title, frame, key in ((r1, "Most improved", card.improved, "qr_improved"),
                                           (r2, "Biggest drops", card.dropped, "qr_dropped")):
             with column:
                 st.markdown(f"**{title}**")
                 if frame.empty:
-                    st.caption("None.")
+                    st.caption("No technology." if title == "Most improved" else "No technology lost a level.")
                 else:
-                    st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=changes)
+                    tables.show(frame, key=key, column_config=changes)
         if len(card.held):
             with st.expander(f"Held at one level{so_far or ' all quarter'} ({len(card.held)})"):
-                st.dataframe(card.held, hide_index=True, width="stretch", key="qr_held",
-                             column_config={"code": "technology", "level": st.column_config.NumberColumn(format="%d")})
+                tables.show(card.held, key="qr_held", column_config={
+                    "code": "Technology", "level": st.column_config.NumberColumn("Level", format="%d")})
 
 if krs_tab.open:
     with krs_tab:
@@ -228,10 +249,14 @@ if krs_tab.open:
                 with st.container(border=True):
                     st.markdown(f"**{line.label}** ({line.objective}) {status_badge(line.state.status.value)}  \n"
                                 f"{STATUS_HELP[line.state.status.value].capitalize()}.")
-                    st.plotly_chart(charts.key_result_chart(report.paths[line.id], line.target, line.due,
-                                                            start=report.start, end=report.end, as_of=report.as_of,
-                                                            status=line.state.status.value),
-                                    key=f"qr_path_{line.id}", config={"displaylogo": False})
+                    plots.chart(charts.key_result_chart(report.paths[line.id], line.target, line.due,
+                                                        start=report.start, end=report.end, as_of=report.as_of,
+                                                        status=line.state.status.value,
+                                                        height=access.chart_height(240))
+                                if started(report.paths[line.id]) else None,
+                                key=f"qr_path_{line.id}", icon=":material/timeline:",
+                                empty=f"{line.code} has no level yet, so there is no path to draw: its first "
+                                      "level, once recorded on the Project page, starts it.")
                     if line.forecast is not None and line.forecast.reason:
                         st.caption(f"No forecast: {line.forecast.reason}.")
                     for c in line.check_ins:
@@ -250,7 +275,8 @@ if krs_tab.open:
                                     lambda: call(okrs.check_in, key_result_id=line.id, comment=comment,
                                                  confidence=confidence),
                                     success=f"Check-in recorded on {line.label}.",
-                                    reset={f"qr_ci_text_{line.id}": "", f"qr_ci_conf_{line.id}": 5})
+                                    reset={f"qr_ci_text_{line.id}": "", f"qr_ci_conf_{line.id}": 5},
+                                    place=f"qr_kr_{line.id}")
                         with context.session() as s:
                             kr = okrs.key_result(s, line.id).key_result  # as stored now, not as of the report's day
                         # Keys that never carry the version: a save refused for someone else's
@@ -278,20 +304,31 @@ if krs_tab.open:
                                                      owner=kr_owner, note=note),
                                 success=lambda saved: f"Saved the key result {line.code} reaches level ≥ "
                                                       f"{saved.target_level} by {saved.due:%Y-%m-%d}.")
+                        feedback.flash_here(f"qr_kr_{line.id}")
                     elif line.note:
                         st.markdown(f"**Note:** {line.note}")
 
 if objectives_tab.open:
     with objectives_tab:
         if report.objectives:
-            st.dataframe(pd.DataFrame([{
-                "objective": v.objective.title, "owner": v.objective.owner, "key results": len(v.key_results),
+            objectives = pd.DataFrame([{
+                "objective": v.objective.title, "owner": v.objective.owner or "—", "key results": len(v.key_results),
                 "targets": "; ".join(f"{k.code} ≥ {k.key_result.target_level} by {k.key_result.due:%Y-%m-%d}"
                                      for k in v.key_results) or "none yet",
-                "copied from": v.objective.copied_from_id} for v in report.objectives]),
-                hide_index=True, width="stretch", key="qr_objectives", column_config={
-                    "objective": st.column_config.TextColumn(width="medium"),
-                    "copied from": st.column_config.NumberColumn("copied from objective", format="%d")})
+                "copied from": v.objective.copied_from_id} for v in report.objectives])
+            objectives["copied from"] = objectives["copied from"].map(
+                lambda i: "—" if pd.isna(i) else f"objective #{int(i)}")
+            if (objectives["copied from"] == "—").all():  # nothing copied: no column of dashes
+                objectives = objectives.drop(columns="copied from")
+            # Rows tall enough to wrap an objective's title and its targets (dates are never cut).
+            tables.show(objectives, key="qr_objectives", row_height=78, column_config={
+                "objective": st.column_config.TextColumn("Objective", width=260),
+                "owner": st.column_config.TextColumn("Owner", width=130),
+                "key results": st.column_config.NumberColumn("Key results", format="%d", width=92),
+                "targets": st.column_config.TextColumn("Targets", width="large"),
+                "copied from": st.column_config.TextColumn("Copied from", width=120,
+                                                           help="The objective it was copied from, in an earlier "
+                                                                "quarter")})
             if editable:  # one objective at a time: a quarter can hold a hundred
                 managed = {v.objective.id: v for v in report.objectives}
                 b0, b1, b2 = st.columns([4, 2, 2], vertical_alignment="bottom")
@@ -306,7 +343,8 @@ if objectives_tab.open:
                              help="The objective and its key results (dates moved into the next quarter), "
                                   "without check-ins"):
                     feedback.run_use_case(lambda: call(okrs.copy_objective, objective_id=o.id),
-                                          success=f"Copied “{o.title}” into {q.next()}.")
+                                          success=f"Copied “{o.title}” into {q.next()}.", place="qr_manage")
+                feedback.flash_here("qr_manage")
                 if b2.button("Delete…", key=f"qr_delete_{suffix}", icon=":material/delete:", disabled=o is None,
                              width="stretch", help="Asks first; the objective, its key results and their check-ins "
                                                    "(kept in the audit trail, and you can undo)"):
@@ -327,7 +365,7 @@ if objectives_tab.open:
                     feedback.run_use_case(
                         lambda: call(okrs.add_objective, quarter=quarter, title=title, owner=owner),
                         success=lambda o: f"Objective {o.id} added to {quarter}.",
-                        reset={"qr_obj_title": "", "qr_obj_owner": ""})
+                        reset={"qr_obj_title": "", "qr_obj_owner": ""}, place="qr_add")
             if report.objectives:
                 known_techs = context.technologies()
                 with right.form("qr_add_kr", border=True):
@@ -346,7 +384,9 @@ if objectives_tab.open:
                         feedback.run_use_case(
                             lambda: call(okrs.add_key_result, objective_id=objective_id, code=code or "",
                                          target_level=level, due=due, owner=kr_owner),
-                            success=lambda kr: f"Key result {kr.id} added.", reset={"qr_kr_owner": ""})
+                            success=lambda kr: f"Key result {kr.id} added.", reset={"qr_kr_owner": ""},
+                            place="qr_add")
+            feedback.flash_here("qr_add")
 
 if export_tab.open:
     with export_tab:

@@ -14,7 +14,7 @@ from mltrl.domain.permissions import Permission
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
 from mltrl.services import users
-from mltrl.ui import access, context, current, drafts, feedback, grid
+from mltrl.ui import access, context, current, drafts, feedback, grid, tables
 
 st.title("Reviews")
 feedback.show_flash()
@@ -58,7 +58,7 @@ def review_table(rows: list, key: str, *, decided: bool = False) -> None:
     } for r, code in rows])
     if not decided:
         table = table.drop(columns=["decision", "decided"])
-    st.dataframe(table, hide_index=True, width="stretch", key=key, column_config={
+    tables.show(table, key=key, column_config={
         "review": st.column_config.LinkColumn("Review", display_text=r"review=(\d+)"),
         "code": "Technology", "level": "Level", "status": "Status", "opened": st.column_config.DateColumn("Opened"),
         "panel": "Panel", "decision": "Decision", "decided": st.column_config.DateColumn("Decided")})
@@ -98,9 +98,9 @@ def overview(s) -> None:
         st.caption("No review has been decided yet.")
     st.subheader("Deployed technologies (level 9)", anchor=False)
     if deployed:
-        st.dataframe(pd.DataFrame([{"code": d.code, "name": d.name, "last": d.last_review.date(), "due": d.due.date(),
+        tables.show(pd.DataFrame([{"code": d.code, "name": d.name, "last": d.last_review.date(), "due": d.due.date(),
                                     "overdue": d.overdue} for d in deployed]),
-                     hide_index=True, width="stretch", key="deployed", column_config={
+                     key="deployed", column_config={
                          "code": "Technology", "name": "Name", "last": st.column_config.DateColumn("Last review"),
                          "due": st.column_config.DateColumn("Next review due"),
                          "overdue": st.column_config.CheckboxColumn("Overdue")})
@@ -124,7 +124,7 @@ def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) ->
         "guidance": st.column_config.TextColumn("What shows it, and what to do if not", width="large", disabled=True),
     }
     if not can_edit:
-        st.dataframe(table, column_config=columns, hide_index=True, width="stretch", key=f"{key}_view")
+        tables.show(table, column_config=columns, key=f"{key}_view")
         return
     # The draft outlives someone else's scoring: each row is saved with the version of its score
     # the person saw, and a refused save keeps the edits and says who scored what (ui.grid).
@@ -150,12 +150,14 @@ def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) ->
             success=lambda n: f"Saved {n} score(s) of level {level}'s checklist for {code}.",
             on_refusal=lambda exc: st.dataframe(
                 pd.DataFrame([(str(r), f, p) for r, f, p in exc.errors], columns=["Criterion", "Field", "Problem"]),
-                hide_index=True, width="stretch", key=f"{key}_errors") if isinstance(exc, RowErrors) else None)
+                hide_index=True, width="stretch", key=f"{key}_errors") if isinstance(exc, RowErrors) else None,
+            place=f"{key}_save")
 
     draft.panel(apply=save)  # after a refused save: who scored what, where Save was
     if st.button("Save checklist", key=f"{key}_save", icon=":material/save:",
                  disabled=not edits or draft.conflict is not None):
         save()
+    feedback.flash_here(f"{key}_save")  # what the save did, beside its button
 
 
 def readiness_line(state) -> None:
@@ -235,15 +237,15 @@ def ethics_panel(s, view) -> None:
 def votes_panel(s, view) -> None:
     review = view.review
     if view.latest_votes:
-        st.dataframe(pd.DataFrame([{"voter": v.voter, "vote": v.vote, "comment": v.comment,
+        tables.show(pd.DataFrame([{"voter": v.voter, "vote": v.vote, "comment": v.comment,
                                     "at": v.at.strftime("%Y-%m-%d %H:%M")} for v in view.latest_votes.values()]),
-                     hide_index=True, width="stretch", key="votes", column_config={
+                     key="votes", column_config={
                          "voter": "Panel member", "vote": "Vote", "comment": "Comment", "at": "When"})
         if len(view.votes) > len(view.latest_votes):
             with st.expander(f"Every vote ({len(view.votes)}), changes included"):
-                st.dataframe(pd.DataFrame([{"at": v.at.strftime("%Y-%m-%d %H:%M"), "voter": v.voter, "vote": v.vote,
+                tables.show(pd.DataFrame([{"at": v.at.strftime("%Y-%m-%d %H:%M"), "voter": v.voter, "vote": v.vote,
                                             "comment": v.comment} for v in view.votes]),
-                             hide_index=True, width="stretch", key="vote_history")
+                             key="vote_history")
     else:
         st.caption("No votes yet.")
     if can_review and review.status == "open":
@@ -255,7 +257,9 @@ def votes_panel(s, view) -> None:
                 feedback.run_use_case(
                     lambda: review_service.cast_vote(session=s, actor=context.actor(), review_id=review.id,
                                                      vote=vote, comment=comment),
-                    success=lambda v: f"Vote recorded: {v.voter} votes {v.vote}.", reset={"vote_comment": ""})
+                    success=lambda v: f"Vote recorded: {v.voter} votes {v.vote}.", reset={"vote_comment": ""},
+                    place="vote")
+        feedback.flash_here("vote")
 
 
 def decision_panel(s, view, state) -> None:
@@ -271,7 +275,7 @@ def decision_panel(s, view, state) -> None:
             st.page_link("views/card.py", label=f"Write the stage debrief of level {review.level} on the TRL card",
                          icon=":material/edit_note:", query_params={"code": view.code, "tab": "edit"})
         if view.tasks:
-            st.dataframe(pd.DataFrame(view.tasks), hide_index=True, width="stretch", key="tasks")
+            tables.show(pd.DataFrame(view.tasks), key="tasks")
         if review.gates:
             st.caption("Gates at the decision: " + "; ".join(f"{g['title']}: {g['state']}" for g in review.gates))
         return
@@ -364,8 +368,8 @@ def review_detail(s, review_id: int) -> None:
         criteria = gate_rules.criteria_of(review.criteria)
         scores = gate_rules.decided_scores(review.scores)
         st.caption(f"As scored when the review was decided (criteria version {review.criteria_version}).")
-        st.dataframe(pd.DataFrame([{"criterion": c.text, "percent": scores[c.key].percent if c.key in scores else 0}
-                                   for c in criteria]), hide_index=True, width="stretch", key="decided_scores",
+        tables.show(pd.DataFrame([{"criterion": c.text, "percent": scores[c.key].percent if c.key in scores else 0}
+                                   for c in criteria]), key="decided_scores",
                      column_config={"criterion": "Criterion", "percent": st.column_config.NumberColumn(
                          "Done %", format="%d%%")})
 

@@ -8,7 +8,7 @@ from mltrl.domain import days, levels
 from mltrl.domain import risk as rules
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
-from mltrl.ui import context, feedback
+from mltrl.ui import context, feedback, tables
 from mltrl.ui import matrix as risk_matrix
 
 st.title("Risk portfolio")
@@ -24,13 +24,19 @@ categories = f3.multiselect("Category", [c.value for c in rules.Category], key="
 project_levels = registers.levels_of(phases, chosen_levels)
 filters = {"project_levels": project_levels, "categories": categories or None}
 
+# What the risk is and how serious, then the flags (overdue, when due), then the rest: the flags
+# stay in view without scrolling sideways at 1440 px beside the sidebar.
 RISK_COLUMNS = {
-    "code": st.column_config.LinkColumn("Technology", display_text=r"code=([^&]+)"),
-    "title": "Risk", "category": "Category", "risk": st.column_config.NumberColumn("Risk", format="%.2f"),
-    "grade": "Grade", "status": "Status", "owner": "Owner",
-    "last_reviewed": st.column_config.DateColumn("Last review"),
-    "next_review": st.column_config.DateColumn("Review due"),
-    "overdue": st.column_config.CheckboxColumn("Overdue"),
+    "code": st.column_config.LinkColumn("Technology", display_text=r"code=([^&]+)", width=86),
+    "title": st.column_config.TextColumn("Risk", width=280),
+    "risk": st.column_config.NumberColumn("Score", format="%.2f", width=62, help="p(failure) x value"),
+    "grade": st.column_config.TextColumn("Grade", width=84, help="The grade of the risk's matrix cell"),
+    "overdue": st.column_config.CheckboxColumn("Overdue", width=74, help="Its review is overdue"),
+    "next_review": st.column_config.DateColumn("Review due", width=100),
+    "last_reviewed": st.column_config.DateColumn("Last review", width=100),
+    "status": st.column_config.TextColumn("Status", width=90),
+    "category": st.column_config.TextColumn("Category", width=130),
+    "owner": st.column_config.TextColumn("Owner", width=130),
 }
 
 
@@ -38,7 +44,7 @@ def risk_table(rows: list[dict], key: str) -> None:
     """Risks listed with a link to their technology's registers."""
     table = pd.DataFrame(rows)
     table["code"] = "/risks?code=" + table["code"] + "&tab=Risks"
-    st.dataframe(table[list(RISK_COLUMNS)], column_config=RISK_COLUMNS, hide_index=True, width="stretch", key=key,
+    tables.show(table[list(RISK_COLUMNS)], column_config=RISK_COLUMNS, key=key,
                  height=min(36 * len(table) + 40, 640))
 
 
@@ -70,7 +76,10 @@ if matrix_tab.open:
             return listed
 
         risk_matrix.matrix(key="rp_matrix", counts=counts, what=what, policy_days=policy.risk_review_days,
-                           listing=listing, with_code=True, height=440)
+                           listing=listing, with_code=True, height=440,
+                           empty="Nothing to count: no " + {"Risks": "open risk", "Requirements": "requirement",
+                                                             "Both": "open risk or requirement"}[what]
+                                 + " matches these filters.")
 
 if top_tab.open:
     with top_tab:
@@ -101,7 +110,7 @@ if growth_tab.open:
         if grown:
             table = pd.DataFrame(grown)
             table["code"] = "/risks?code=" + table["code"]
-            st.dataframe(table[["code", "technology", "level", "level_since", "risk_then", "risk_now", "growth"]],
+            tables.show(table[["code", "technology", "level", "level_since", "risk_then", "risk_now", "growth"]],
                          column_config={
                              "code": st.column_config.LinkColumn("Technology", display_text=r"code=([^&]+)"),
                              "technology": "Name", "level": "Level",
@@ -109,7 +118,7 @@ if growth_tab.open:
                              "risk_then": st.column_config.NumberColumn("Open risk then", format="%.2f"),
                              "risk_now": st.column_config.NumberColumn("Open risk now", format="%.2f"),
                              "growth": st.column_config.NumberColumn("Growth", format="+%.2f"),
-                         }, hide_index=True, width="stretch", key="rp_growth")
+                         }, key="rp_growth")
             st.caption("Open risk (the sum of p x value over risks not closed) now, against the same sum "
                        "when the technology's level last changed, read from each risk's history.")
         else:

@@ -15,7 +15,7 @@ from mltrl.services import level_moves
 from mltrl.services import policy as org_policy
 from mltrl.services import risks as registers
 from mltrl.services import undo
-from mltrl.ui import access, context, current, deleting, drafts, feedback, grid, tables
+from mltrl.ui import access, context, current, deleting, drafts, feedback, grid, plots, tables
 from mltrl.ui import matrix as risk_matrix
 
 st.title("Requirements & risks")
@@ -125,7 +125,8 @@ def register_grid(kind: str, table: pd.DataFrame, rows: list[grid.GridRow], colu
 
     def save_now() -> None:
         deleting.stop_asking()
-        draft.save(save, success=saved, on_refusal=lambda exc: row_report(exc, f"{kind}_grid_errors"))
+        draft.save(save, success=saved, on_refusal=lambda exc: row_report(exc, f"{kind}_grid_errors"),
+                   place=f"{kind}_save")
 
     draft.panel(apply=save_now)  # after a refused save: who changed which rows, where Save was
     left, right = st.columns([1, 3], vertical_alignment="center")
@@ -137,6 +138,8 @@ def register_grid(kind: str, table: pd.DataFrame, rows: list[grid.GridRow], colu
         else:
             with right:
                 save_now()
+    with right:
+        feedback.flash_here(f"{kind}_save")  # what the save did, beside its button
     waiting_deletes = [d.key for d in deletions]
     right.caption((f"{waiting} unsaved change(s): Save checks every row and saves all or none."
                    + (f" Waiting to be deleted: {', '.join(access.literal(k) for k in waiting_deletes)}."
@@ -169,7 +172,7 @@ def risk_panel(s, items: list, states: dict) -> None:
     if row.status == rules.RiskStatus.ACCEPTED:
         st.markdown(f"Accepted by **{row.accepted_by}** until **{row.accepted_until:%Y-%m-%d}**: {row.accepted_reason}")
     history = registers.risk_history(s, row.id)
-    st.dataframe(pd.DataFrame({
+    tables.show(pd.DataFrame({
         "When": [e.at.strftime("%Y-%m-%d %H:%M") for e in reversed(history)],
         "Who": [e.actor for e in reversed(history)],
         "What": [e.action for e in reversed(history)],
@@ -177,7 +180,7 @@ def risk_panel(s, items: list, states: dict) -> None:
         "Value": [e.value for e in reversed(history)],
         "Risk": [round(e.p_failure * e.value, 3) for e in reversed(history)],
         "Status": [e.status for e in reversed(history)],
-    }), hide_index=True, width="stretch", key="risk_history")
+    }), key="risk_history")
     if not editable or row.status == rules.RiskStatus.CLOSED:
         return
     # The review and the acceptance judge the risk as the person saw it: saved with the version
@@ -231,9 +234,6 @@ with context.session() as s:
             if what in ("Requirements", "Both"):
                 for cell, n in registers.matrix_counts(s, code, requirements_matrix=True).items():
                     counts[cell] = counts.get(cell, 0) + n
-            if not sum(counts.values()):
-                st.info(f"Nothing to count yet: add {what.lower() if what != 'Both' else 'requirements and risks'} "
-                        "on their tabs, or import them from CSV.", icon=":material/grid_on:")
 
             def listing(pb: int, vb: int) -> list[dict]:
                 listed = []
@@ -245,16 +245,22 @@ with context.session() as s:
                 return listed
 
             risk_matrix.matrix(key="matrix", counts=counts, what=what, policy_days=policy.risk_review_days,
-                               listing=listing, with_code=False)
+                               listing=listing, with_code=False,
+                               empty="Nothing to count yet: add " + (what.lower() if what != "Both" else
+                                                                     "requirements and risks")
+                                     + " on their tabs, or import them from CSV.")
 
             st.subheader("Risk trend", anchor=False)
             split = st.segmented_control("Lines", ["Total", "Per category"], default="Total",
                                          key="trend_split") == "Per category"
             trend = analytics.risk_trend(registers.risk_events(s, code), by_category=split)
             marks = tables.level_events_frame(level_moves.history(s, code))
-            st.plotly_chart(charts.risk_trend(trend, marks, height=access.chart_height(320)), key="risk_trend")
-            st.caption("Total open risk (the sum of p(failure) x value over risks not closed) after every change, "
-                       "with the technology's level changes marked on the same time axis.")
+            plots.chart(charts.risk_trend(trend, marks, height=access.chart_height(320)) if not trend.empty else None,
+                        key="risk_trend", icon=":material/show_chart:",
+                        empty=f"No risk recorded for {code} yet: the trend starts with its first risk.")
+            if not trend.empty:
+                st.caption("Total open risk (the sum of p(failure) x value over risks not closed) after every "
+                           "change, with the technology's level changes marked on the same time axis.")
 
     if req_tab.open:
         with req_tab:

@@ -11,7 +11,7 @@ from mltrl import charts
 from mltrl.domain import analytics, days, levels
 from mltrl.domain.levels import Phase
 from mltrl.services import timelines
-from mltrl.ui import access, context, current, feedback
+from mltrl.ui import access, context, current, feedback, plots, tables
 
 TABS = ("Technology", "System", "Portfolio")
 LANES_PER_PAGE = 60
@@ -110,9 +110,9 @@ def history_table(events: pd.DataFrame, *, code: str) -> None:
     })
     if not newest["inherited"].any():
         table = table.drop(columns="Whose")
-    st.dataframe(table, hide_index=True, width="stretch", key="tl_history", column_config={
+    tables.show(table, key="tl_history", column_config={
         "Review": st.column_config.LinkColumn("Review #", display_text=r"review=(\d+)$", width="small",
-                                              help="The gated review that decided the move; empty: recorded "
+                                              help="The gated review that decided the move; a dash: recorded "
                                                    "without a review."),
         "Move": st.column_config.TextColumn(width="small"),
         "Note": st.column_config.TextColumn(width="large"),
@@ -134,9 +134,11 @@ if tech_tab.open:
                     f"the dashed line is {timeline.forked_from}'s history before the fork, which {code} "
                     "shares as its past.", icon=":material/call_split:")
         chosen = picked_event("tl_chart", events)  # read before the chart is drawn (as ui.matrix does)
-        fig = charts.level_step_chart(events, as_of=now, height=access.chart_height(420), selectable=True)
-        st.plotly_chart(fig, key="tl_chart", on_select="rerun", selection_mode="points",
-                        config={"displaylogo": False})
+        fig = (charts.level_step_chart(events, as_of=now, height=access.chart_height(420), selectable=True)
+               if not events.empty else None)
+        plots.chart(fig, key="tl_chart", on_select="rerun", selection_mode="points",
+                    empty=f"{code} has no level history yet: record its start on the Project page.",
+                    icon=":material/timeline:")
         if chosen is not None:
             event_details(chosen, code=code)
         elif not events.empty:
@@ -153,9 +155,6 @@ if tech_tab.open:
                 + (f" ({', '.join(f'{n} {k}' for k, n in kinds.items())})" if switchbacks.any() else "")
                 + f"; {reviewed} decided at a gated review, {len(mine) - reviewed} recorded without one.")
             history_table(events, code=code)
-        else:
-            st.info(f"{code} has no level history yet: record its start on the Project page.",
-                    icon=":material/info:")
 
 # --- a system -----------------------------------------------------------------------------------
 if system_tab.open:
@@ -185,13 +184,12 @@ if system_tab.open:
         data = context.cached_read(timelines.system_timeline, system)
         point = next((p for p in selected_points("tl_system_chart")
                       if len(p.get("customdata") or []) > 5 and p["customdata"][3] is not None), None)
-        fig = charts.system_timeline_chart(data.members, data.events, data.levels, as_of=now,
-                                           height=access.chart_height(480))
-        st.plotly_chart(fig, key="tl_system_chart", on_select="rerun", selection_mode="points",
-                        config={"displaylogo": False})
-        if data.levels.empty:
-            st.info(f"Nothing in {system} has a level yet.", icon=":material/info:")
-        else:
+        fig = (charts.system_timeline_chart(data.members, data.events, data.levels, as_of=now,
+                                            height=access.chart_height(480)) if not data.levels.empty else None)
+        plots.chart(fig, key="tl_system_chart", on_select="rerun", selection_mode="points",
+                    empty=f"Nothing in {system} has a level yet, so there is no timeline to draw.",
+                    icon=":material/info:")
+        if not data.levels.empty:
             last = data.levels.iloc[-1]
             st.markdown(f"System level now: **{int(last['level'])}** "
                         f"({levels.level(int(last['level'])).name}), held down by **{last['held_by']}**.")
@@ -207,13 +205,13 @@ if system_tab.open:
                 event_details(match.iloc[0], code=str(match.iloc[0]["code"]), in_system=True)
         now_levels = frame.set_index("code")["level"]
         switchback_counts = data.events[data.events["kind"].isin(timelines.SWITCHBACK_KINDS)]["code"].value_counts()
-        st.dataframe(pd.DataFrame({
+        tables.show(pd.DataFrame({
             "Technology": [("\u2003" * max(d - 1, 0) + ("└ " if d else "")) + n
                            for d, n in zip(data.members["depth"], data.members["name"])],
             "Code": [f"timelines?code={c}" for c in data.members["code"]],
             "Level": [now_levels.get(c) for c in data.members["code"]],
             "Switchbacks": [int(switchback_counts.get(c, 0)) for c in data.members["code"]],
-        }), hide_index=True, width="stretch", key="tl_members", column_config={
+        }), key="tl_members", column_config={
             "Code": st.column_config.LinkColumn(display_text=r"code=(.*)$", help="Open its own timeline."),
             "Level": st.column_config.NumberColumn(format="%d"),
         })
@@ -261,8 +259,7 @@ if portfolio_tab.open:
             marks = mine[mine["kind"].isin(timelines.SWITCHBACK_KINDS)]
             point = next((p for p in selected_points("tl_lanes") if p.get("customdata")), None)
             fig = charts.swimlanes_chart(lanes, segments, marks, as_of=now, lane_height=access.chart_height(26))
-            st.plotly_chart(fig, key="tl_lanes", on_select="rerun", selection_mode="points",
-                            config={"displaylogo": False})
+            plots.chart(fig, key="tl_lanes", on_select="rerun", selection_mode="points")
             chosen = None if point is None else str(point["customdata"][0])
             if chosen in set(lanes["code"]):
                 row = lanes[lanes["code"] == chosen].iloc[0]

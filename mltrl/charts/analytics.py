@@ -17,11 +17,13 @@ MOVE_COLOURS = {k: EVENT_STYLES[k][1] for k in ("graduation", "discovery", "revi
 
 
 def _box_stats(days: pd.Series) -> dict[str, float]:
-    """Tukey's box for one level: quartiles and whiskers at the furthest stay within 1.5 IQR."""
+    """Tukey's box for one level: quartiles and whiskers at the furthest stay within 1.5 IQR, in
+    whole days."""
     q1, median, q3 = (float(days.quantile(q)) for q in (0.25, 0.5, 0.75))
     reach = 1.5 * (q3 - q1)
     inside = days[(days >= q1 - reach) & (days <= q3 + reach)]
-    return {"q1": q1, "median": median, "q3": q3, "lowerfence": float(inside.min()), "upperfence": float(inside.max())}
+    box = {"q1": q1, "median": median, "q3": q3, "lowerfence": float(inside.min()), "upperfence": float(inside.max())}
+    return {k: float(np.floor(v + 0.5)) for k, v in box.items()}  # whole days: a hover never reads "143.5"
 
 
 def time_in_level_chart(intervals: pd.DataFrame, *, height: int = 420) -> go.Figure:
@@ -56,7 +58,7 @@ def time_in_level_chart(intervals: pd.DataFrame, *, height: int = 420) -> go.Fig
                       plot_bgcolor="white", legend={"orientation": "h", "yanchor": "bottom", "y": 1.14, "x": 0})
     fig.update_xaxes(title="Level", type="category", categoryorder="array",
                      categoryarray=[str(n) for n in range(engine.MIN_LEVEL, engine.MAX_LEVEL + 1)])
-    fig.update_yaxes(title="Days at the level", gridcolor="#EEE", range=[0, top * 1.05 if top else 1])
+    fig.update_yaxes(title="Days at the level", gridcolor="#EEE", range=[0, top * 1.05 if top else 1], hoverformat=".0f")
     return fig
 
 

@@ -270,6 +270,7 @@ class Draft:
             st.rerun()
         if save or apply:
             self._save(call, success, on_refusal)
+        feedback.flash_here(self.name)  # what the last save did, beside its button
 
     def _save(self, call: Callable[[int], T], success: str | Callable[[T], str],
               on_refusal: Callable[[MltrlError], None] | None) -> None:
@@ -285,7 +286,7 @@ class Draft:
             elif on_refusal is not None:
                 on_refusal(exc)
 
-        feedback.run_use_case(lambda: call(opened), success=saved, on_refusal=refused)
+        feedback.run_use_case(lambda: call(opened), success=saved, on_refusal=refused, place=self.name)
 
     def _now(self, opened: int, exc: Conflict) -> int:
         """The version to apply the draft on: this run's read stands for it (its values are the

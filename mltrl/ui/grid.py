@@ -177,7 +177,7 @@ class GridDraft:
     # --- saving -------------------------------------------------------------------------------
 
     def save(self, call: Callable[[list[RowEdit], list[RowEdit]], T], *, success: str | Callable[[T], str],
-             on_refusal: Callable[[MltrlError], None] | None = None) -> None:
+             on_refusal: Callable[[MltrlError], None] | None = None, place: str | None = None) -> None:
         """Run ``call(edits, deletions)``; a refusal naming rows somebody else saved keeps the
         draft and opens the panel (next run); any other refusal is shown as usual, the draft kept."""
         edits, deletions = self.pending()
@@ -192,7 +192,7 @@ class GridDraft:
             elif on_refusal is not None:
                 on_refusal(exc)
 
-        feedback.run_use_case(lambda: call(edits, deletions), success=saved, on_refusal=refused)
+        feedback.run_use_case(lambda: call(edits, deletions), success=saved, on_refusal=refused, place=place)
 
     def _on_conflict(self, exc: RowErrors) -> None:
         edits, deleted = self._mine()
@@ -350,7 +350,8 @@ class DocumentDraft:
         st.session_state[STATE_PREFIX + self.name]["reload"] = True
 
     def save(self, call: Callable[[int], T], *, success: str | Callable[[T], str], version: int | None = None,
-             on_refusal: Callable[[MltrlError], None] | None = None, reset: dict[str, Any] | None = None) -> None:
+             on_refusal: Callable[[MltrlError], None] | None = None, reset: dict[str, Any] | None = None,
+             place: str | None = None) -> None:
         """Run ``call(version)`` (default: the version the draft stands on); a newer version stored
         keeps the draft and opens the panel (next run). ``reset`` as ``feedback.run_use_case``'s."""
         opened = self.base if version is None else version
@@ -366,7 +367,7 @@ class DocumentDraft:
             elif on_refusal is not None:
                 on_refusal(exc)
 
-        feedback.run_use_case(lambda: call(opened), success=saved, on_refusal=refused, reset=reset)
+        feedback.run_use_case(lambda: call(opened), success=saved, on_refusal=refused, reset=reset, place=place)
 
     def panel(self, what: str, describe: Callable[[int, int], list[str]]) -> bool:
         """After a refused save: ``describe(opened, now)`` (markdown lines: who saved which version,

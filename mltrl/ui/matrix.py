@@ -10,7 +10,7 @@ import streamlit as st
 
 from mltrl import charts
 from mltrl.domain import risk as rules
-from mltrl.ui import access
+from mltrl.ui import access, plots, tables
 
 LISTING_COLUMNS = {
     "code": "Technology", "kind": "Kind", "item": "Item",
@@ -30,12 +30,17 @@ def selected_cell(key: str) -> tuple[int, int] | None:
 
 
 def matrix(*, key: str, counts: dict[tuple[int, int], int], what: str, policy_days: dict[str, int],
-           listing: Callable[[int, int], list[dict]], with_code: bool, height: int = 420) -> None:
+           listing: Callable[[int, int], list[dict]], with_code: bool, height: int = 420,
+           empty: str | None = None) -> None:
     """Draw the matrix of ``counts`` (of ``what``: risks, requirements or both), its legend in
-    words, and the items of the selected cell (``listing(p_band, value_band)``)."""
+    words, and the items of the selected cell (``listing(p_band, value_band)``); with nothing
+    counted, the sentence ``empty`` (why) instead of an empty matrix, when one is given."""
+    if empty and not sum(counts.values()):
+        st.info(empty, icon=":material/grid_on:")
+        return
     cell = selected_cell(key)
-    st.plotly_chart(charts.risk_matrix(counts, height=access.chart_height(height), selected=cell), key=key,
-                    on_select="rerun", selection_mode="points", config={"displayModeBar": False})
+    plots.chart(charts.risk_matrix(counts, height=access.chart_height(height), selected=cell), key=key,
+                on_select="rerun", selection_mode="points")
     counted = {"Risks": "risks that are not closed", "Requirements": "requirements",
                "Both": "risks that are not closed and requirements"}[what]
     st.caption(f"**{sum(counts.values())}** item(s): {counted}; risk = p(failure) x value. A cell's colour is its "
@@ -50,5 +55,4 @@ def matrix(*, key: str, counts: dict[tuple[int, int], int], what: str, policy_da
                 f"{len(listed)} item(s)" + (" (the first 500 of each kind)" if len(listed) >= 500 else ""))
     if listed:
         columns = [c for c in LISTING_COLUMNS if with_code or c != "code"]
-        st.dataframe(pd.DataFrame(listed)[columns], column_config=LISTING_COLUMNS, hide_index=True, width="stretch",
-                     key=f"{key}_items")
+        tables.show(pd.DataFrame(listed)[columns], column_config=LISTING_COLUMNS, key=f"{key}_items")

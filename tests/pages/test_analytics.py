@@ -63,10 +63,11 @@ def test_time_per_level_matches_the_hand_figures(open_page, portfolio):
     # and S.1's at 5 and T's at 8 are ongoing.
     assert "4 of 4 technologies · 10 stays (3 ongoing) · 7 moves" in caption_text(at)
     stats = table_with(at, "median_days").set_index("level")
-    assert stats.loc[2, "completed"] == 2 and stats.loc[2, "median_days"] == 10.0  # S: 10 and 10 days
-    assert stats.loc[3, "completed"] == 2 and stats.loc[3, "median_days"] == pytest.approx(17.5)  # 20 and 15
-    assert stats.loc[4, "completed"] == 2 and stats.loc[4, "median_days"] == pytest.approx(12.5)  # 5 and 20
-    assert stats.loc[4, "ongoing"] == 1 and stats.loc[4, "ongoing_median_days"] == pytest.approx(40.0)
+    # Whole days, halves rounded up: a person reads 17.5 days as 18.
+    assert stats.loc[2, "completed"] == 2 and stats.loc[2, "median_days"] == 10  # S: 10 and 10 days
+    assert stats.loc[3, "completed"] == 2 and stats.loc[3, "median_days"] == 18  # 20 and 15: 17.5
+    assert stats.loc[4, "completed"] == 2 and stats.loc[4, "median_days"] == 13  # 5 and 20: 12.5
+    assert stats.loc[4, "ongoing"] == 1 and stats.loc[4, "ongoing_median_days"] == 40
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {t.get("name") for t in chart["data"]} >= {"completed stays", "ongoing stays (so far)"}
     # One technology: S's time per level, completed and ongoing apart.
@@ -114,7 +115,7 @@ def test_moves_paths_bottlenecks_heat_map_and_a_past_date(open_page, portfolio):
     assert pairs == {(2, 3, "graduation"): 2, (3, 4, "graduation"): 2, (4, 2, "embedded"): 1,
                      (4, 5, "graduation"): 1, (7, 8, "graduation"): 1}
     rates = table_with(at, "exits").set_index("level")
-    assert rates.loc[4, "exits"] == 2 and rates.loc[4, "rate"] == 0.5
+    assert rates.loc[4, "exits"] == 2 and rates.loc[4, "rate"] == 50  # per cent, whole
     sankey = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert sankey["data"][0]["type"] == "sankey" and sum(sankey["data"][0]["link"]["value"]) == 7
 

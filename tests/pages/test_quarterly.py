@@ -67,8 +67,9 @@ def test_key_results_take_a_check_in_and_a_note(open_page, session, quarter):
     at = open_quarter(open_page)
     at.session_state["qr_tab"] = "Key results"
     at.run()
-    table = next(d.value for d in at.dataframe if "key result" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "target" in d.value.columns)
     assert list(table["status"])[:2] == ["achieved", "achieved then lost"]
+    assert list(table["target"])[:1] == ["≥ 5"] and str(table["due"].iloc[0])[:10] == "2026-03-31"
     kr = session.exec(select(KeyResult).order_by(KeyResult.id)).first()
     at.text_area(key=f"qr_ci_text_{kr.id}").input("Shipped to the line")
     at.slider(key=f"qr_ci_conf_{kr.id}").set_value(9)

@@ -9,8 +9,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
+import re
+
 from mltrl import reports
-from mltrl.services import Actor, okr_report, okrs, projects
+from mltrl.domain import days, okr
+from mltrl.services import Actor, demo, okr_report, okrs, projects
 from tests.factories import day, make_history, make_project
 
 ANA = Actor("ana")
@@ -111,7 +114,7 @@ def test_renderings_carry_every_key_result_and_escape_user_text(session, quarter
     assert "# Quarterly readiness review 2026-Q1" in md and "| A reaches level ≥ 5 by 2026-03-31 | achieved |" in md
     assert "\\| piped" in md
     page = reports.html_document(report)
-    assert page.startswith("<!doctype html>") and page.count("plotly.js") >= 1
+    assert page.startswith("<!doctype html>") and "<script" not in page  # static SVG charts, no plotly.js
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert page.count("class='kr'") == 6 and "Ship the detectors" in page
 
@@ -132,3 +135,33 @@ def test_a_quarter_begins_at_midnight_on_its_first_day(session):
     q4 = okr_report.quarter_report(session, "2025-Q4", as_of=day("2026-02-01"), samples=100)
     assert q1.card.levels_gained == 1 and list(q1.card.improved["code"]) == ["Q"]
     assert q4.card.levels_gained == 0 and list(q4.card.held["code"]) == ["Q"]
+
+
+def _key_result_charts(page: str) -> list[str]:
+    """The SVG chart of each key result's box (``<div class='kr'>``) in the HTML report."""
+    boxes = page.split("<div class='kr'>")[1:]
+    return [re.search(r"<svg class='chart'.*?</svg>", box, re.S).group(0) for box in boxes]
+
+
+def test_the_demo_quarter_report_is_small_offline_and_its_charts_say_what_they_show(session):
+    # The demo as loaded today; its current quarter, as the Quarterly review page exports it.
+    demo.load_demo(session=session, actor=Actor("demo"))
+    quarter = str(okr.quarter_of(days.today()))
+    report = okr_report.quarter_report(session, quarter, samples=1000)
+    page = reports.html_document(report)
+    assert len(report.lines) >= 5
+    assert len(page.encode()) < 1_000_000, f"{len(page.encode()):,} bytes"
+    # Offline: nothing is fetched (no script, no stylesheet or image from elsewhere).
+    assert "<script" not in page and not re.search(r"(src|href)\s*=\s*['\"]?https?:", page)
+    charts = _key_result_charts(page)
+    assert len(charts) == len(report.lines)
+    for line, svg in zip([line for v in report.objectives for line in report.lines if line.objective_id ==
+                          v.objective.id], charts):
+        titles = re.findall(r"<text class='axis-title'[^>]*>([^<]+)</text>", svg)
+        assert titles == ["Date", "Level"], (line.label, titles)
+        assert "width='880'" in svg and "height='280'" in svg  # legible: the text column's width
+        assert f"target: level {line.target}" in svg and f"due {line.due:%Y-%m-%d}" in svg
+        assert all(f">{n}</text>" in svg for n in range(10))  # every level on the axis
+    burnup = page.split("<h2>Key results achieved over the quarter</h2>")[1]
+    assert re.findall(r"<text class='axis-title'[^>]*>([^<]+)</text>", burnup.split("</svg>")[0]) == [
+        "Date", "Key results"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -58,15 +60,29 @@ def _controls(at: AppTest) -> list[str]:
     return found + [f"data_editor: {e.proto.id}" for e in editors]
 
 
+def _shown(frame) -> pd.DataFrame | None:
+    """What a Styler asked the grid to show instead of the values (its display values), if any."""
+    arrow = frame.proto.arrow_data
+    if not arrow.HasField("styler") or not arrow.styler.display_values:
+        return None
+    return pa.ipc.open_stream(arrow.styler.display_values).read_all().to_pandas()
+
+
 def _missing_cells(at: AppTest) -> list[str]:
-    """Cells a grid would paint "None": missing values outside progress bars (drawn empty)."""
+    """Cells a grid would paint "None": missing values outside progress bars (drawn empty), in a
+    table without a placeholder for them, that no Styler gives a text of their own."""
     found = []
     for number, frame in enumerate(at.dataframe, 1):
+        if frame.proto.placeholder.strip() not in ("", "None", "nan"):
+            continue  # st.dataframe(placeholder=...): every missing value reads as that
         progress = {name for name, config in json.loads(frame.proto.columns or "{}").items()
                     if (config.get("type_config") or {}).get("type") == "progress"}
-        value = frame.value
-        for column in value.columns:
-            missing = value[column].isna()
+        value, shown = frame.value, _shown(frame)
+        for position, column in enumerate(value.columns):
+            missing = value[column].isna().to_numpy().copy()
+            if shown is not None:
+                texts = shown.iloc[:, position].astype(str).str.strip().to_numpy()
+                missing &= ~((texts != "") & (texts != "None") & (texts != "nan") & (texts != "<NA>"))
             if str(column) not in progress and missing.any():
                 found.append(f"table {number} ({', '.join(map(str, value.columns[:3]))}, …): column {column!r} has "
                              f"{int(missing.sum())} missing")

@@ -252,6 +252,13 @@ def restore_box(s, offer: undo.Restorable) -> None:
                 success=lambda r: f"Restored {r.text}.")
 
 
+def shown_value(snapshot: dict | None, key: str) -> str:
+    """A field of an audit snapshot as JSON, a dash for no value (never "null")."""
+    if not snapshot or snapshot.get(key) is None:
+        return "—"
+    return json.dumps(snapshot[key], ensure_ascii=False)
+
+
 with audit_tab, context.session() as s:
     if context.acting_name() is None:  # single-user mode, and this browser has given no name yet
         access.ask_for_name("the audit trail is read, like it is written, under a name.")
@@ -290,8 +297,8 @@ with audit_tab, context.session() as s:
             keys = sorted(set(entry.before or {}) | set(entry.after or {}))
             side_by_side = pd.DataFrame({
                 "Field": keys,
-                "Before": [json.dumps((entry.before or {}).get(k), ensure_ascii=False) if entry.before else "" for k in keys],
-                "After": [json.dumps((entry.after or {}).get(k), ensure_ascii=False) if entry.after else "" for k in keys],
+                "Before": [shown_value(entry.before, k) for k in keys],
+                "After": [shown_value(entry.after, k) for k in keys],
                 "Changed": ["●" if k in changed else "" for k in keys],
             })
             tables.show(

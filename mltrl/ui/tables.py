@@ -83,7 +83,8 @@ def portfolio_display(frame: pd.DataFrame) -> pd.DataFrame:
         "Technology": indent + frame["name"],
         "Level": frame["level"],
         "System level": frame["system_level"],
-        "Days at level": whole_days(analytics.days_between(frame["level_since"])),
+        # Whole days elapsed, as the Project page and the card's staleness count them.
+        "Days at level": whole_days(np.floor(analytics.days_between(frame["level_since"]))),
         "Card": frame["card"].map(CARD_LABELS),
         "Reviews": frame["review_note"].map(lambda n: n or "—"),
         "Phase": frame["phase"].map(lambda p: p if isinstance(p, str) else "no level yet"),

@@ -158,3 +158,14 @@ def test_the_success_of_saving_a_card_is_said_beside_the_save_button(open_page, 
     # Once: the next run no longer says it.
     at.run()
     assert not at.success
+
+
+def test_a_review_reads_at_a_glance_open_and_decided(open_page, demo_db, session):
+    from mltrl.services import reviews
+
+    wanted = [reviews.reviews(session, status="open")[0][0].id, reviews.reviews(session, status="decided")[0][0].id]
+    for review_id in wanted:
+        at = open_page("views/reviews.py", review=str(review_id))
+        assert at.dataframe, review_id
+        wrong = {(t.key or f"table {k}"): p for k, t in enumerate(at.dataframe) if (p := problems(t))}
+        assert not wrong, (review_id, wrong)

@@ -330,7 +330,7 @@ def decision_panel(s, view, state) -> None:
             success=lambda o: f"Review {review.id} decided: {o.review.decision}"
             + (f" (level {o.event.from_level} → {o.event.to_level})" if o.event else "") + "."
             + (" Now write the stage debrief on the TRL card." if o.debrief else ""),
-            icon=":material/gavel:", disabled=choice is None)
+            icon=":material/gavel:", disabled=choice is None, place=False)  # the form is gone once decided
 
 
 def review_detail(s, review_id: int) -> None:

@@ -254,9 +254,11 @@ class Draft:
 
     def submit(self, label: str, call: Callable[[int], T], *, success: str | Callable[[T], str],
                icon: str | None = ":material/save:", on_refusal: Callable[[MltrlError], None] | None = None,
-               disabled: bool = False) -> None:
+               disabled: bool = False, place: bool = True) -> None:
         """Draw the Save button (``label``) and, after a conflict, the panel; run ``call(version)``
-        (the use case, saving the draft with ``expected_version=version``) when one is pressed."""
+        (the use case, saving the draft with ``expected_version=version``) when one is pressed.
+        What a save did is said beside the button (``place``), or at the top of the page for a form
+        that is gone once it has done its work (a review's decision)."""
         pending = self.conflict
         button = st.form_submit_button if self.form else st.button
         apply = discard = False
@@ -269,11 +271,12 @@ class Draft:
             self.reload()
             st.rerun()
         if save or apply:
-            self._save(call, success, on_refusal)
-        feedback.flash_here(self.name)  # what the last save did, beside its button
+            self._save(call, success, on_refusal, place)
+        if place:
+            feedback.flash_here(self.name)  # what the last save did, beside its button
 
     def _save(self, call: Callable[[int], T], success: str | Callable[[T], str],
-              on_refusal: Callable[[MltrlError], None] | None) -> None:
+              on_refusal: Callable[[MltrlError], None] | None, place: bool = True) -> None:
         opened = self.base
 
         def saved(result: T) -> str:
@@ -286,7 +289,8 @@ class Draft:
             elif on_refusal is not None:
                 on_refusal(exc)
 
-        feedback.run_use_case(lambda: call(opened), success=saved, on_refusal=refused, place=self.name)
+        feedback.run_use_case(lambda: call(opened), success=saved, on_refusal=refused,
+                              place=self.name if place else None)
 
     def _now(self, opened: int, exc: Conflict) -> int:
         """The version to apply the draft on: this run's read stands for it (its values are the

@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from mltrl.services import users
 import pytest
 
-from tests.factories import make_project
+from tests.factories import make_history, make_project
 from tests.pages.conftest import APP, PASSWORD, signed_in_secret
 
 
@@ -113,15 +113,16 @@ def test_editor_sees_the_forms_but_not_the_admin_page(open_page, session, team):
 
 def test_presentation_mode_is_read_only_with_larger_charts(open_page, session):
     make_project(session, "R01.1", "Shown")
+    make_history(session, "R01.1", [("start", 3, None, "2026-01-05")])  # a history: a chart to show
     at = open_page("views/project.py", code="R01.1", present="1")
     assert at.session_state["presenting"] is True
-    assert not [b for b in at.button if b.label in ("Record start", "Save details", "Add technology")]
+    assert not [b for b in at.button if b.label in ("Graduate", "Save details", "Add technology")]
     assert not any("Acting as" in m.value for m in at.sidebar.markdown)  # the clean sidebar: no 'Acting as'
     spec = at.get("plotly_chart")[0].proto.spec
     assert '"height":522' in spec.replace(" ", "")
     at.query_params["present"] = "0"  # what the sidebar's "Leave presentation mode" link loads
     at.run()
-    assert any(b.label == "Record start" for b in at.button)
+    assert any(b.label == "Graduate" for b in at.button)
 
 
 def test_presentation_mode_stays_for_the_session_once_the_address_drops_it(open_page, session):

@@ -556,3 +556,70 @@ class CheckIn(SQLModel, table=True):
 
 
 CheckIn.__audit_parent__ = ("keyresult", "key_result_id")
+
+
+EVIDENCE_KINDS = ("ci-run", "test-report", "mlflow-run", "model-version", "model-card", "document", "dashboard",
+                  "other")
+EVIDENCE_STATUSES = ("pass", "fail", "info")
+EVIDENCE_TITLE_MAX = 200
+URL_MAX = 2_000
+SOURCE_MAX = 120
+
+
+# A piece of evidence for a technology at a level (optionally for one exit criterion or one
+# requirement): a CI run, a test report, an MLflow run or model version, a model card, a document,
+# a dashboard. Append-only and audited; a requirement is named by its number, so the record
+# outlives the requirement's deletion. ``external_id`` names the record in the system it came from
+# (an MLflow model version, say), so a second sync of the same thing adds nothing.
+class Evidence(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_in("kind", EVIDENCE_KINDS), name="kind"),
+        CheckConstraint(_in("status", EVIDENCE_STATUSES), name="status"),
+        CheckConstraint("level >= 0 AND level <= 9", name="level"),
+        UniqueConstraint("project_id", "external_id", name="uq_evidence_project_external_id"),
+        Index("ix_evidence_project_level_criterion", "project_id", "level", "criterion_key", "produced_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    level: int
+    criterion_key: str | None = Field(default=None, max_length=64)
+    requirement: str | None = Field(default=None, max_length=20)  # a requirement's number (kept if it goes)
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=8)
+    title: str = Field(max_length=EVIDENCE_TITLE_MAX)
+    url: str = Field(default="", max_length=URL_MAX)
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # name -> number
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # what the source adds (counts, ids)
+    source: str = Field(default="", max_length=SOURCE_MAX)
+    external_id: str | None = Field(default=None, max_length=200)
+    produced_at: datetime
+    recorded_at: datetime = Field(default_factory=utcnow)
+    recorded_by: str = Field(max_length=PERSON_MAX)
+    recorded_via: str | None = Field(default=None, max_length=VIA_MAX)  # "token ci-bot", "mlflow sync"
+
+
+_model_link_version = version_column()
+
+
+# A technology's link to a registered model in an MLflow tracking server. ``deployed_alias`` is the
+# alias the team moves to the version in production; ``deployed_version`` is the version it pointed
+# at in the last sync. When it moves on a level 9 technology, ``proposal`` holds the 9 -> 7 change
+# the dashboard proposes (recorded only when a person accepts it). ``webhook_secret`` signs
+# MLflow's webhooks (HMAC-SHA256); it is kept as given, since checking a signature needs it.
+class ModelLink(SQLModel, table=True):
+    __mapper_args__ = {"version_id_col": _model_link_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", unique=True)
+    tracking_uri: str = Field(max_length=500)
+    model_name: str = Field(max_length=NAME_MAX)
+    deployed_alias: str = Field(default="champion", max_length=64)
+    webhook_secret: str | None = Field(default=None, max_length=128)
+    deployed_version: str | None = Field(default=None, max_length=32)
+    proposal: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    last_synced_at: datetime | None = Field(default=None)
+    last_sync_error: str = Field(default="", max_length=NOTE_MAX)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=PERSON_MAX)
+    version: int = Field(default=1, sa_column=_model_link_version)

@@ -12,9 +12,11 @@ from mltrl.domain import gates as gate_rules
 from mltrl.domain.errors import RowErrors
 from mltrl.domain.permissions import Permission
 from mltrl.services import policy as org_policy
+from mltrl.services import projects
 from mltrl.services import reviews as review_service
 from mltrl.services import users
 from mltrl.ui import access, context, current, drafts, feedback, grid, tables
+from mltrl.ui import evidence as evidence_ui
 
 st.title("Reviews")
 feedback.show_flash()
@@ -108,23 +110,36 @@ def overview(s) -> None:
         st.caption("No technology is deployed.")
 
 
-def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) -> None:
-    """The exit checklist of ``level`` with the team's scores, editable by editors (all or nothing)."""
+def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str, found=None) -> None:
+    """The exit checklist of ``level``: the criteria scored by hand with the team's scores, editable
+    by editors (all or nothing), each with its latest evidence; then the criteria scored from
+    evidence, read-only, with the record each score came from (``found``: the standing's evidence)."""
+    found = found or {}
+    hand = [c for c in criteria if not c.from_evidence]
+    latest = evidence_ui.latest_lines(hand, found)
     table = pd.DataFrame([{
         "key": c.key, "criterion": c.text, "percent": scores[c.key].percent if c.key in scores else 0,
         "evidence": scores[c.key].evidence if c.key in scores else "",
-        "comment": scores[c.key].comment if c.key in scores else "", "guidance": c.guidance,
-    } for c in criteria])
+        "comment": scores[c.key].comment if c.key in scores else "", "latest": latest[c.key], "guidance": c.guidance,
+    } for c in hand], columns=["key", "criterion", "percent", "evidence", "comment", "latest", "guidance"])
+    own = review_service.scores_of(s, projects.get_project(s, code).id, level) if len(hand) < len(criteria) else {}
     columns = {
         "key": None,
         "criterion": st.column_config.TextColumn("Criterion", width="large", disabled=True),
         "percent": st.column_config.NumberColumn("Done %", min_value=0, max_value=100, step=5, format="%d%%"),
         "evidence": st.column_config.LinkColumn("Evidence", help="An http(s) link to what shows it"),
         "comment": st.column_config.TextColumn("Comment"),
+        "latest": st.column_config.TextColumn("Latest evidence sent", disabled=True,
+                                              help="The newest record sent for this criterion (CLI, API, a sync)"),
         "guidance": st.column_config.TextColumn("What shows it, and what to do if not", width="large", disabled=True),
     }
     if not can_edit:
-        tables.show(table, column_config=columns, key=f"{key}_view")
+        if hand:
+            tables.show(table, column_config=columns, key=f"{key}_view")
+        evidence_ui.scored_from_evidence(criteria, scores, own, key=key)
+        return
+    if not hand:
+        evidence_ui.scored_from_evidence(criteria, scores, own, key=key)
         return
     # The draft outlives someone else's scoring: each row is saved with the version of its score
     # the person saw, and a refused save keeps the edits and says who scored what (ui.grid).
@@ -133,12 +148,12 @@ def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) ->
     draft = grid.GridDraft(
         f"{key}:{code}:{level}", table=table, columns=["percent", "evidence", "comment"],
         rows=[grid.GridRow(c.key, versions.get(c.key, (None, 0))[1], c.key, versions.get(c.key, (None, 0))[0])
-              for c in criteria],
+              for c in hand],
         entity="criterionscore", label=lambda k: f"criterion “{texts.get(k, k)[:60]}”",
         fields=[drafts.Field("percent", "Done %"), drafts.Field("evidence", "Evidence"),
                 drafts.Field("comment", "Comment")])
     st.data_editor(draft.table, column_config=columns, hide_index=True, width="stretch", key=draft.key,
-                   disabled=["criterion", "guidance"])
+                   disabled=["criterion", "latest", "guidance"])
     edits, _ = draft.pending()
 
     def save() -> None:
@@ -158,6 +173,7 @@ def checklist_editor(s, code: str, level: int, criteria, scores, *, key: str) ->
                  disabled=not edits or draft.conflict is not None):
         save()
     feedback.flash_here(f"{key}_save")  # what the save did, beside its button
+    evidence_ui.scored_from_evidence(criteria, scores, own, key=key)
 
 
 def readiness_line(state) -> None:
@@ -363,15 +379,19 @@ def review_detail(s, review_id: int) -> None:
     st.markdown("#### Exit checklist")
     if state is not None:
         readiness_line(state)
-        checklist_editor(s, view.code, review.level, state.criteria, state.scores, key="review_checklist")
+        checklist_editor(s, view.code, review.level, state.criteria, state.scores, key="review_checklist",
+                         found=state.evidence)
     else:
         criteria = gate_rules.criteria_of(review.criteria)
         scores = gate_rules.decided_scores(review.scores)
         st.caption(f"As scored when the review was decided (criteria version {review.criteria_version}).")
-        tables.show(pd.DataFrame([{"criterion": c.text, "percent": scores[c.key].percent if c.key in scores else 0}
-                                   for c in criteria]), key="decided_scores",
+        tables.show(pd.DataFrame([{"criterion": c.text, "percent": scores[c.key].percent if c.key in scores else 0,
+                                    "source": "evidence" if c.key in scores and scores[c.key].source == "evidence"
+                                    else "team"} for c in criteria]), key="decided_scores",
                      column_config={"criterion": "Criterion", "percent": st.column_config.NumberColumn(
-                         "Done %", format="%d%%")})
+                         "Done %", format="%d%%"), "source": "Scored by"})
+        for line in evidence_ui.decided_from_evidence(criteria, scores):
+            st.caption(line)
 
     st.markdown("#### Gates")
     if state is not None:
@@ -432,7 +452,8 @@ with context.session() as s:
                 st.caption(f"Level {state.level}'s exit criteria (version {state.criteria_version}). Score them any "
                            "time, before a review too: the checklist doubles as a readiness self-assessment.")
                 readiness_line(state)
-                checklist_editor(s, code, state.level, state.criteria, state.scores, key="self_checklist")
+                checklist_editor(s, code, state.level, state.criteria, state.scores, key="self_checklist",
+                                 found=state.evidence)
                 st.markdown("#### Gates on leaving this level")
                 gates_panel(s, code, state.level, state.gates, key="cg")
 

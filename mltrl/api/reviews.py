@@ -23,8 +23,7 @@ from mltrl.api.http import Body, ActorDep, IfMatch, Limit, Offset, SessionDep, e
 from mltrl.domain import days
 from mltrl.domain import gates as rules
 from mltrl.domain.errors import InvalidInput
-from mltrl.services import projects, reviews
-from mltrl.services.policy import current_policy
+from mltrl.services import reviews
 
 router = APIRouter(tags=["reviews"])
 
@@ -84,27 +83,6 @@ def _review(session: Session, response: Response, review_id: int) -> dict[str, A
     record = reviews.review_record(session, review_id)
     tagged(response, record["version"])
     return record
-
-
-def checklist_record(session: Session, code: str, level: int) -> dict[str, Any]:
-    """A level's exit criteria with the team's scores, the readiness and the gates on leaving it.
-    At the technology's current level this is its standing (the open review's copied criteria,
-    if one is open there)."""
-    project = projects.get_project(session, code)
-    open_review = None
-    if project.level is not None and level == project.level:
-        stand = reviews.standing(session, code)
-        version, criteria, scores = stand.criteria_version, stand.criteria, stand.scores
-        readiness, gates, open_review = stand.readiness, stand.gates, stand.open_review
-    else:
-        version, criteria = reviews.level_criteria(session, level)
-        scores = reviews.scores_of(session, project.id, level)
-        readiness = rules.readiness(criteria, scores, current_policy(session).review_ready_threshold)
-        gates = reviews.gates_of(session, project, level)
-    return {"code": project.code, "level": level, "current_level": project.level, "status": project.status,
-            "criteria_version": version, "criteria": reviews.criteria_records(criteria, scores),
-            "readiness": reviews.readiness_record(readiness), "gates": [reviews.gate_record(g) for g in gates],
-            "refusing_gates": [g.key for g in gates if g.refuses], "open_review": open_review}
 
 
 # --- reviews -------------------------------------------------------------------------------------
@@ -189,7 +167,7 @@ def cancel_review(review_id: int, body: CancelBody, response: Response, session:
 
 @router.get("/projects/{code}/checklist/{level}", summary="A level's exit criteria, scores, readiness and gates")
 def get_checklist(code: str, level: LevelPath, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
-    return checklist_record(session, code, level)
+    return reviews.checklist_record(session, code, level)
 
 
 @router.post("/projects/{code}/checklist/{level}/{key}", summary="Score one exit criterion (0-100%)")
@@ -197,4 +175,4 @@ def score_criterion(code: str, level: LevelPath, key: str, body: ScoreBody, sess
                     actor: ActorDep) -> dict[str, Any]:
     reviews.score_criterion(session=session, actor=actor, code=code, level=level, key=key, percent=body.percent,
                             evidence=body.evidence, comment=body.comment)
-    return checklist_record(session, code, level)
+    return reviews.checklist_record(session, code, level)

@@ -52,6 +52,14 @@ def _print_review(r: dict) -> None:
         pct = "  -" if c["percent"] is None else f"{c['percent']:>3}"
         extra = "  ".join(x for x in (c["evidence"], c["comment"]) if x)
         echo(f"  {pct}%  {c['key']}: {c['criterion']}" + (f"  [{extra}]" if extra else ""))
+        proof = c.get("from_evidence")
+        if proof:
+            own = f"; the team's own score {c['manual_percent']}%" if c.get("manual_percent") is not None else ""
+            stale = f"; stale: {proof['stale']}" if proof.get("stale") else ""
+            echo(f"        scored from evidence: {proof['status']} - {proof['title']} ({proof['source'] or 'no source'}, "
+                 f"{(proof['produced_at'] or '')[:10]}){own}{stale}")
+        elif c.get("scored_by") == "evidence":
+            echo("        scored from evidence: no pass or fail evidence yet")
     echo(f"gates (as of {r['gates_as_of']}):" + ("" if r["gates"] else " none at this level"))
     for g in r["gates"]:
         echo(f"  {g['state']:<16} {g['title']}")

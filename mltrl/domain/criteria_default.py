@@ -7,6 +7,11 @@
 * ``criterion`` -- one sentence saying what must hold before the gated review can graduate it;
 * ``guidance``  -- what evidence shows the criterion is met, and what to do when it is not.
 
+``SCORED_FROM_EVIDENCE`` names the criteria the built-in set scores from evidence rather than by
+hand: those a test report says best (prototype tests at level 3, the applied metrics on real data at
+level 4, the deployment tests at level 8). Their score is the latest pass or fail evidence sent for
+them (``mltrl.domain.evidence``); an admin can change which criteria are scored so.
+
 Level 9 has no level to graduate to: its list is the checklist for the review a deployed system
 goes through again and again, at a cadence set by its owners.
 
@@ -778,3 +783,6 @@ DEFAULT_CRITERIA: dict[int, tuple[tuple[str, str, str], ...]] = {
         ),
     ),
 }
+
+# The criteria the built-in set scores from evidence (a CI job's test report, say), by level.
+SCORED_FROM_EVIDENCE: dict[int, tuple[str, ...]] = {3: ("tests",), 4: ("applied-metrics",), 8: ("deployment-tests",)}

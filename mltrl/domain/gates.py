@@ -22,7 +22,8 @@ from datetime import datetime
 from typing import Any
 from enum import StrEnum
 
-from mltrl.domain import levels
+from mltrl.domain import days, levels
+from mltrl.domain.evidence import Proof, score_from
 from mltrl.domain.errors import InvalidInput
 
 DEFAULT_READY_THRESHOLD = 80
@@ -48,27 +49,90 @@ class GateState(StrEnum):
     OVERRIDE_EXPIRED = "override expired"
 
 
+SCORED_BY = ("hand", "evidence")
+
+
 @dataclass(frozen=True)
 class Criterion:
+    """An exit criterion; ``scored_by`` is "hand" (the team scores it) or "evidence" (its score is
+    the latest pass or fail evidence sent for it: ``mltrl.domain.evidence``)."""
+
     key: str
     text: str
     guidance: str
+    scored_by: str = "hand"
+
+    @property
+    def from_evidence(self) -> bool:
+        return self.scored_by == "evidence"
 
 
 @dataclass(frozen=True)
 class Score:
+    """A criterion's score. ``source`` says where the percent came from: "hand" (the team's own),
+    or "evidence" (then ``proof`` is the record it came from, and ``manual`` the team's own percent,
+    kept apart, if they gave one)."""
+
     key: str
     percent: int
     evidence: str = ""
     comment: str = ""
+    source: str = "hand"
+    proof: Any = None  # mltrl.domain.evidence.Proof, for a score from evidence
+    manual: int | None = None
+
+
+def with_evidence(criteria: Sequence[Criterion], scores: Mapping[str, Score],
+                  proofs: Mapping[str, Any]) -> dict[str, Score]:
+    """The scores in force: the team's own for criteria scored by hand; for a criterion scored from
+    evidence, its latest pass/fail record's (``proofs``: key -> ``evidence.Proof``; pass 100, fail
+    0), with the team's own percent and comment kept apart; unscored while no such record exists."""
+    out = {key: score for key, score in scores.items()}
+    for c in criteria:
+        if not c.from_evidence:
+            continue
+        own = scores.get(c.key)
+        proof = proofs.get(c.key)
+        percent = score_from(proof)
+        if percent is None:
+            out.pop(c.key, None)
+            continue
+        out[c.key] = Score(c.key, percent, proof.url, own.comment if own else "", source="evidence", proof=proof,
+                           manual=own.percent if own else None)
+    return out
+
+
+def score_record(score: Score) -> dict[str, Any]:
+    """A score as a decided review keeps it (``Review.scores``' values)."""
+    record: dict[str, Any] = {"percent": score.percent, "evidence": score.evidence, "comment": score.comment}
+    if score.source == "evidence":
+        proof = score.proof
+        record |= {"source": "evidence", "manual": score.manual, "evidence_id": proof.id,
+                   "evidence_title": proof.title, "evidence_status": proof.status, "evidence_source": proof.source,
+                   "evidence_produced_at": proof.produced_at.isoformat(), "evidence_stale": proof.stale}
+    return record
 
 
 def decided_scores(stored: Mapping[str, Any] | None) -> dict[str, Score]:
-    """The scores a decided review kept (``Review.scores``: key -> {percent, evidence, comment}),
-    read in one way wherever they are shown; a missing percent reads as 0."""
-    return {key: Score(key, int(value.get("percent") or 0), str(value.get("evidence") or ""),
-                       str(value.get("comment") or ""))
-            for key, value in (stored or {}).items()}
+    """The scores a decided review kept (``Review.scores``: key -> {percent, evidence, comment} and,
+    for a score from evidence, the record it came from), read in one way wherever they are shown;
+    a missing percent reads as 0."""
+    out = {}
+    for key, value in (stored or {}).items():
+        proof, source = None, "hand"
+        if value.get("source") == "evidence" and value.get("evidence_id") is not None:
+            source = "evidence"
+            produced = value.get("evidence_produced_at")
+            proof = Proof(int(value["evidence_id"]), str(value.get("evidence_status") or ""),
+                          str(value.get("evidence_title") or ""), str(value.get("evidence") or ""),
+                          str(value.get("evidence_source") or ""),
+                          datetime.fromisoformat(produced) if produced else days.EARLIEST,
+                          value.get("evidence_stale"))
+        manual = value.get("manual")
+        out[key] = Score(key, int(value.get("percent") or 0), str(value.get("evidence") or ""),
+                         str(value.get("comment") or ""), source=source, proof=proof,
+                         manual=int(manual) if isinstance(manual, int) else None)
+    return out
 
 
 @dataclass(frozen=True)
@@ -87,8 +151,15 @@ class Readiness:
 
 
 def criteria_of(raw: Sequence[Sequence[str]]) -> tuple[Criterion, ...]:
-    """Criteria from stored ``[key, text, guidance]`` triples."""
-    return tuple(Criterion(*item) for item in raw)
+    """Criteria from stored ``[key, text, guidance]`` items, with a fourth part "evidence" for a
+    criterion scored from evidence."""
+    return tuple(Criterion(*item[:3], scored_by="evidence" if len(item) > 3 and item[3] == "evidence" else "hand")
+                 for item in raw)
+
+
+def criteria_items(criteria: Sequence[Criterion]) -> list[list[str]]:
+    """Criteria as stored: ``[key, text, guidance]``, plus "evidence" for one scored from evidence."""
+    return [[c.key, c.text, c.guidance, *(["evidence"] if c.from_evidence else [])] for c in criteria]
 
 
 def readiness(criteria: Sequence[Criterion], scores: Mapping[str, Score], threshold: int = DEFAULT_READY_THRESHOLD

@@ -12,6 +12,8 @@ changed ones (table ``orgsetting``) and lays them over these defaults.
 * Review readiness: a level counts as ready for its gated review when its exit criteria average at
   least this percentage (80).
 * Deployed cadence: a level 9 technology is reviewed again every this many days (90).
+* Evidence staleness: a piece of evidence older than this many days is marked stale (90); so is
+  one produced before the technology reached its current level (``mltrl.domain.evidence``).
 * Sign-in sessions: a browser session ends after this many hours without use (idle timeout, 12)
   and, used or not, this many days after sign-in (absolute lifetime, 14). The idle timeout may not
   be longer than the lifetime.
@@ -48,6 +50,10 @@ def _cadence_spec(g: risk_rules.Grade) -> SettingSpec:
 DEFAULT_CARD_STALE_DAYS = 90
 
 
+# Evidence older than this many days is marked stale.
+DEFAULT_EVIDENCE_STALE_DAYS = 90
+
+
 # A browser's sign-in ends after this many idle hours, or this many days after it began.
 DEFAULT_SESSION_IDLE_HOURS = 12
 DEFAULT_SESSION_LIFETIME_DAYS = 14
@@ -65,6 +71,10 @@ def specs(card_stale_default: int = DEFAULT_CARD_STALE_DAYS) -> tuple[SettingSpe
             SettingSpec(key="deployed_review_days", label="Review a deployed (level 9) technology every",
                         help="Days between two reviews of a deployed technology; later ones are overdue.",
                         default=90, minimum=1, maximum=730),
+            SettingSpec(key="evidence_stale_days", label="Evidence is stale after",
+                        help="Days after it was produced at which a test report, model version or other "
+                             "evidence is marked stale (also when produced before the current level).",
+                        default=DEFAULT_EVIDENCE_STALE_DAYS, minimum=1, maximum=3650),
             SettingSpec(key="session_idle_hours", label="Sign a browser out after it is idle for",
                         help="Hours without a page load or click after which a browser's sign-in ends.",
                         default=DEFAULT_SESSION_IDLE_HOURS, minimum=1, maximum=24 * 30, unit="hours"),
@@ -82,6 +92,7 @@ class Policy:
     card_stale_days: int = DEFAULT_CARD_STALE_DAYS
     review_ready_threshold: int = 80
     deployed_review_days: int = 90
+    evidence_stale_days: int = DEFAULT_EVIDENCE_STALE_DAYS
     session_idle_hours: int = DEFAULT_SESSION_IDLE_HOURS
     session_lifetime_days: int = DEFAULT_SESSION_LIFETIME_DAYS
 
@@ -91,13 +102,14 @@ class Policy:
                    card_stale_days=int(values["card_stale_days"]),
                    review_ready_threshold=int(values["review_ready_threshold"]),
                    deployed_review_days=int(values["deployed_review_days"]),
+                   evidence_stale_days=int(values["evidence_stale_days"]),
                    session_idle_hours=int(values["session_idle_hours"]),
                    session_lifetime_days=int(values["session_lifetime_days"]))
 
     def values(self) -> dict[str, int]:
         return {**{f"risk_review_days.{k}": v for k, v in self.risk_review_days.items()},
                 "card_stale_days": self.card_stale_days, "review_ready_threshold": self.review_ready_threshold,
-                "deployed_review_days": self.deployed_review_days,
+                "deployed_review_days": self.deployed_review_days, "evidence_stale_days": self.evidence_stale_days,
                 "session_idle_hours": self.session_idle_hours, "session_lifetime_days": self.session_lifetime_days}
 
 

@@ -175,7 +175,8 @@ def _risk_event(row: dict[str, Any]) -> None:
 def _items(value: Any, field: str, width: int) -> None:
     if not isinstance(value, list) or not all(isinstance(i, list) and all(isinstance(p, str) for p in i)
                                               for i in value):
-        raise InvalidInput(field, f"expected a list of [{', '.join(['key', 'text', 'guidance'][:width])}] texts")
+        scored = " (and how it is scored: hand or evidence)" if width == 3 else ""
+        raise InvalidInput(field, f"expected a list of [{', '.join(['key', 'text', 'guidance'][:width])}] texts{scored}")
     if value:
         reviews._check_items(value, field=field, width=width)
 

@@ -219,12 +219,19 @@ def _load_objective(session: Session, actor: Actor, spec: dict, place: _Placing)
 
 
 def _load_review(session: Session, actor: Actor, spec: dict, place: _Placing) -> None:
-    """A demo review through the review use cases: its checklist scored and the review opened on
-    ``opened``, each vote cast by the panel member named on its ``at`` (default: the opening day),
+    """A demo review through the review use cases: its evidence sent on each record's ``at`` (by a
+    CI token), its checklist scored and the review opened on ``opened``, each vote cast by the panel member named on its ``at`` (default: the opening day),
     and a decided one decided on ``decided`` (so a level 9 review can be overdue)."""
     code = spec["code"]
     level = projects.get_project(session, code).level
     opened = place.at(spec["opened"], f"{code}'s review opened")
+    for item in spec.get("evidence", []):
+        at = place.at(item["at"], f"{code}'s evidence")
+        with days.recorded_at(at):
+            within(reviews.add_evidence)(
+                session=session, actor=Actor(item.get("by", "ci-bot"), via=item.get("via", "token ci")),
+                code=code, level=level, produced_at=at,
+                **{k: v for k, v in item.items() if k not in ("at", "by", "via")})
     with days.recorded_at(opened):
         within(reviews.score_criteria)(session=session, actor=actor, code=code, level=level,
                                        scores={k: {"percent": v} for k, v in spec.get("scores", {}).items()})

@@ -323,7 +323,7 @@ def test_every_module_of_the_reviews_package_is_reached_through_it_and_its_write
             if getattr(fn, "is_write_service", False):
                 writers += 1
                 assert fn in WRITE_SERVICES, fn.__name__
-    assert writers == 13  # every write use case of reviews, none lost in the split
+    assert writers == 15  # every write use case of reviews (add_evidence, add_junit_report), none lost in the split
 
 
 # --- hostile values at every argument: success or a named refusal, the database unchanged -------
@@ -357,6 +357,22 @@ def _key(review) -> str:
 
 def _question(review) -> str:
     return reviews.ethics_keys(review.ethics)[0]
+
+
+def _evidence_call(name: str):
+    def call(s, c, r, h):
+        return reviews.add_evidence(session=s, actor=ANA, code=c, **(
+            {"level": 8, "kind": "test-report", "status": "pass", "title": "t"} | {name: h}))
+    return call
+
+
+JUNIT = b'<testsuite name="s"><testcase classname="c" name="t"/></testsuite>'
+
+
+def _junit_call(name: str):
+    def call(s, c, r, h):
+        return reviews.add_junit_report(session=s, actor=ANA, code=c, **({"report": JUNIT, "level": 8} | {name: h}))
+    return call
 
 
 # (what is hostile, level of the technology, whether it has an open review, the call)
@@ -395,6 +411,13 @@ HOSTILE_CALLS = {
         session=s, actor=ANA, code=c, level=8, scores={_key(r): h})),
     "score_criteria link": (8, True, lambda s, c, r, h: reviews.score_criteria(
         session=s, actor=ANA, code=c, level=8, scores={_key(r): {"percent": 5, "evidence": f"https://x.org/{h}"}})),
+    **{f"add_evidence {name}": (8, True, _evidence_call(name)) for name in (
+        "level", "kind", "status", "title", "url", "criterion", "requirement", "metrics", "details", "source",
+        "produced_at", "external_id")},
+    **{f"add_junit_report {name}": (8, True, _junit_call(name)) for name in (
+        "report", "level", "criterion", "url", "title", "source", "produced_at")},
+    "add_evidence metric": (8, True, lambda s, c, r, h: reviews.add_evidence(
+        session=s, actor=ANA, code=c, level=8, kind="ci-run", status="fail", title="t", metrics={"accuracy": h})),
     "override_gate level": (8, True, lambda s, c, r, h: reviews.override_gate(
         session=s, actor=ANA, code=c, level=h, gate="validation", justification="j")),
     "override_gate gate": (8, True, lambda s, c, r, h: reviews.override_gate(

@@ -17,7 +17,7 @@ def test_defaults_round_trip_through_a_policy():
     assert policy.Policy.from_values(values).values() == values
     assert policy.Policy.from_values(values).card_stale_days == 45
     assert [s.key for s in policy.specs()] == [f"risk_review_days.{g.name}" for g in rules.GRADES] + [
-        "card_stale_days", "review_ready_threshold", "deployed_review_days",
+        "card_stale_days", "review_ready_threshold", "deployed_review_days", "evidence_stale_days",
         "session_idle_hours", "session_lifetime_days"]
 
 

@@ -3,7 +3,9 @@
 * **Exit criteria** of each level come from a versioned criteria set (version 1 is the built-in
   ``mltrl.domain.criteria_default``; an admin's edit is a new version). The team scores them (percent
   complete, evidence link, comment) at any time, before a review too; the average against the
-  readiness threshold (an admin setting) says whether the level is ready for review.
+  readiness threshold (an admin setting) says whether the level is ready for review. A criterion
+  the criteria set marks as scored from evidence takes its score from the latest pass or fail
+  evidence sent for it (a CI report, an MLflow run), the team's own score kept apart.
 * **Gates** (``mltrl.domain.gates``) read the requirements register; an admin may override a blocked gate
   with a justification and an optional expiry. Overrides are kept (append-only).
 * **A review** is opened at the technology's current level. It copies the level's criteria and the
@@ -21,6 +23,8 @@ reviews.open_review(...)``), which re-exports every public name. Importing the p
 every module, so each ``@write_service`` is registered in ``WRITE_SERVICES``:
 
 * ``checklists`` -- criteria sets and ethics templates (versions), the team's checklist scores
+* ``evidence``   -- evidence records (CI, MLflow, model cards, documents) and the scores of the
+  criteria scored from evidence
 * ``gates``      -- gates, an admin's overrides, a technology's standing against leaving its level
 * ``decisions``  -- open a review, its panel, votes, ethics answers, the decision, cancelling
 * ``reading``    -- one review in full, lists, counts, the reviews waiting for someone's vote
@@ -46,6 +50,23 @@ from mltrl.services.reviews.checklists import (
     update_criteria,
     update_ethics_template,
 )
+from mltrl.services.reviews.evidence import (
+    Added,
+    add_evidence,
+    add_junit_report,
+    count_evidence,
+    CriterionEvidence,
+    criteria_at,
+    criterion_evidence,
+    evidence_by_id,
+    evidence_counts,
+    evidence_of,
+    evidence_record,
+    proof_of,
+    proofs,
+    scores_in_force,
+    stale_reason,
+)
 from mltrl.services.reviews.decisions import (
     DecisionOutcome,
     answer_ethics,
@@ -59,6 +80,7 @@ from mltrl.services.reviews.deployed import DeployedDue, change_deployed_version
 from mltrl.services.reviews.forks import fork, lineage_events
 from mltrl.services.reviews.gates import Standing, gates_of, override_gate, overrides_of, requirement_facts, standing
 from mltrl.services.reviews.records import (
+    checklist_record,
     choice_word,
     criteria_records,
     event_record,
@@ -79,6 +101,22 @@ from mltrl.services.reviews.reading import (
 )
 
 __all__ = [
+    "Added",
+    "add_evidence",
+    "add_junit_report",
+    "count_evidence",
+    "CriterionEvidence",
+    "criteria_at",
+    "criterion_evidence",
+    "evidence_by_id",
+    "evidence_counts",
+    "evidence_of",
+    "evidence_record",
+    "proof_of",
+    "proofs",
+    "scores_in_force",
+    "stale_reason",
+    "checklist_record",
     "choice_word",
     "criteria_records",
     "event_record",

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from mltrl.domain import gates as rules
 from mltrl.domain import levels as engine
-from mltrl.domain.criteria_default import DEFAULT_CRITERIA
+from mltrl.domain.criteria_default import DEFAULT_CRITERIA, SCORED_FROM_EVIDENCE
 from mltrl.domain.errors import Conflict, InvalidInput, NotFound, RowErrors, StaleRow
 from mltrl.domain.ethics_default import DEFAULT_ETHICS_TEMPLATE
 from mltrl.domain.permissions import Permission
@@ -42,7 +42,8 @@ def _link(text: object, field: str = "evidence") -> str:
 
 
 def _default_criteria_content() -> dict[str, list[list[str]]]:
-    return {str(level): [list(c) for c in items] for level, items in DEFAULT_CRITERIA.items()}
+    return {str(level): [[*c, *(["evidence"] if c[0] in SCORED_FROM_EVIDENCE.get(level, ()) else [])] for c in items]
+            for level, items in DEFAULT_CRITERIA.items()}
 
 
 def _default_ethics_content() -> dict[str, list[list[str]]]:
@@ -87,12 +88,21 @@ def _part(value: object, field: str, n: int) -> str:
 
 
 def _check_items(items: Sequence[Sequence[str]], *, field: str, width: int) -> list[list[str]]:
+    """Checklist items of ``width`` parts ([key, text, guidance] or [key, text]), every one named
+    when refused. Exit criteria (``width`` 3) may have a fourth part saying how they are scored:
+    "evidence" (kept) or "hand" (the default, dropped)."""
     cleaned, keys = [], set()
     items = _listed(items, field, "items")
     if not items:
         raise InvalidInput(field, "at least one item")
     for n, item in enumerate(items, start=1):
         parts = [_part(x, field, n) for x in _listed(item, field, f"parts (item {n})")]
+        extra: list[str] = []
+        if width == 3 and len(parts) == 4:
+            scored_by = parts.pop().strip().lower() or "hand"
+            if scored_by not in rules.SCORED_BY:
+                raise InvalidInput(field, f"item {n}: scored by {scored_by!r}: one of {', '.join(rules.SCORED_BY)}")
+            extra = ["evidence"] if scored_by == "evidence" else []
         if len(parts) != width:
             raise InvalidInput(field, f"item {n} needs {width} parts")
         key = parts[0]
@@ -103,7 +113,7 @@ def _check_items(items: Sequence[Sequence[str]], *, field: str, width: int) -> l
         keys.add(key)
         if not parts[1]:
             raise InvalidInput(field, f"item {n} ({key}) has no text")
-        cleaned.append(parts)
+        cleaned.append(parts + extra)
     return cleaned
 
 

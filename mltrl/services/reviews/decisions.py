@@ -26,7 +26,8 @@ from mltrl.services._core import Actor, audit, check_version, row_by_id, within,
 from mltrl.services.projects import get_project
 from mltrl.domain.fields import block
 from mltrl.services.reviews._common import _listed, _mapped, _note, _open_review
-from mltrl.services.reviews.checklists import ethics_keys, ethics_template, level_criteria, scores_of
+from mltrl.services.reviews.checklists import ethics_keys, ethics_template, level_criteria
+from mltrl.services.reviews.evidence import scores_in_force
 from mltrl.services.reviews.gates import gates_of
 
 def _panel(names: Iterable[str]) -> list[str]:
@@ -66,7 +67,7 @@ def open_review(*, session: Session, actor: Actor, code: str, panel: Iterable[st
     criteria_version, criteria = level_criteria(session, project.level)
     ethics_version, ethics = ethics_template(session)
     row = Review(project_id=project.id, level=project.level, opened_by=actor.name, panel=_panel(panel),
-                 criteria_version=criteria_version, criteria=[[c.key, c.text, c.guidance] for c in criteria],
+                 criteria_version=criteria_version, criteria=rules.criteria_items(criteria),
                  ethics_version=ethics_version, ethics=ethics)
     session.add(row)
     session.flush()
@@ -232,8 +233,8 @@ def decide(*, session: Session, actor: Actor, review_id: int, expected_version: 
                                         expected_version=project.version, status="paused")
     review.status, review.decision = "decided", choice.value
     review.decided_at, review.decided_by, review.decision_note = as_utc(at) or now, actor.name, note
-    review.scores = {k: {"percent": s.percent, "evidence": s.evidence, "comment": s.comment}
-                     for k, s in scores_of(session, project.id, review.level).items()}
+    review.scores = {k: rules.score_record(s) for k, s in scores_in_force(
+        session, project, review.level, rules.criteria_of(review.criteria)).items()}
     review.gates = [_gate_record(g) for g in gates]
     session.add(review)
     session.flush()

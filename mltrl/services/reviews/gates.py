@@ -6,7 +6,7 @@ when read), and a technology's standing: why it is at level N and what blocks N+
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -22,6 +22,7 @@ from mltrl.services.policy import current_policy
 from mltrl.services.projects import get_project
 from mltrl.services.reviews._common import _note, _open_review
 from mltrl.services.reviews.checklists import level_criteria, scores_of
+from mltrl.services.reviews.evidence import CriterionEvidence, criterion_evidence
 
 def requirement_facts(session: Session, project_id: int) -> list[rules.RequirementFacts]:
     return [rules.RequirementFacts(*r) for r in session.exec(
@@ -78,6 +79,7 @@ class Standing:
     gates: tuple[rules.Gate, ...]
     open_review: int | None
     status: str
+    evidence: Mapping[str, CriterionEvidence] = field(default_factory=dict)  # criterion key -> its evidence
 
     @property
     def refusing_gates(self) -> tuple[rules.Gate, ...]:
@@ -93,8 +95,11 @@ def standing(session: Session, code: str, *, now: datetime | None = None, policy
         version, criteria = review.criteria_version, rules.criteria_of(review.criteria)
     else:
         version, criteria = level_criteria(session, project.level)
-    scores = scores_of(session, project.id, project.level)
-    threshold = (policy or current_policy(session)).review_ready_threshold
+    policy = policy or current_policy(session)
+    found = criterion_evidence(session, project, project.level, policy=policy, now=now)
+    scores = rules.with_evidence(criteria, scores_of(session, project.id, project.level),
+                                 {key: e.scoring for key, e in found.items() if e.scoring is not None})
+    threshold = policy.review_ready_threshold
     return Standing(project.code, project.level, version, criteria, scores,
                     rules.readiness(criteria, scores, threshold), tuple(gates_of(session, project, project.level, now)),
-                    review.id if review else None, project.status)
+                    review.id if review else None, project.status, found)

@@ -16,8 +16,9 @@ from mltrl.domain import gates as rules
 from mltrl.domain import levels as engine
 from mltrl.services import level_moves, projects
 from mltrl.services.policy import current_policy
-from mltrl.services.reviews.checklists import ETHICS_PARTS, scores_of
-from mltrl.services.reviews.gates import gates_of
+from mltrl.services.reviews.checklists import ETHICS_PARTS, level_criteria
+from mltrl.services.reviews.evidence import scores_in_force
+from mltrl.services.reviews.gates import gates_of, standing
 from mltrl.services.reviews.reading import review_view
 
 
@@ -59,10 +60,22 @@ def readiness_record(readiness: rules.Readiness) -> dict[str, Any]:
 
 
 def criteria_records(criteria, scores) -> list[dict[str, Any]]:
-    return [{"key": c.key, "criterion": c.text, "guidance": c.guidance,
-             "percent": scores[c.key].percent if c.key in scores else None,
-             "evidence": scores[c.key].evidence if c.key in scores else "",
-             "comment": scores[c.key].comment if c.key in scores else ""} for c in criteria]
+    """Each criterion with its score in force: ``scored_by`` says how the criterion is scored (hand
+    or evidence), ``source`` where this percent came from; a score from evidence names its record
+    (``from_evidence``) and keeps the team's own percent apart (``manual_percent``)."""
+    records = []
+    for c in criteria:
+        score = scores.get(c.key)
+        proof = score.proof if score is not None else None
+        records.append({
+            "key": c.key, "criterion": c.text, "guidance": c.guidance, "scored_by": c.scored_by,
+            "percent": score.percent if score else None, "evidence": score.evidence if score else "",
+            "comment": score.comment if score else "", "source": score.source if score else None,
+            "manual_percent": score.manual if score else None,
+            "from_evidence": None if proof is None else {
+                "id": proof.id, "status": proof.status, "title": proof.title, "url": proof.url,
+                "source": proof.source, "produced_at": _iso(proof.produced_at), "stale": proof.stale}})
+    return records
 
 
 def event_record(event) -> dict[str, Any]:
@@ -81,7 +94,7 @@ def review_record(session: Session, review_id: int) -> dict[str, Any]:
         scores = rules.decided_scores(review.scores)
         gates = [dict({"advice": None, "override": None}, **g) for g in review.gates or []]
     else:
-        scores = scores_of(session, project.id, review.level)
+        scores = scores_in_force(session, project, review.level, rules.criteria_of(review.criteria))
         gates = [gate_record(g) for g in gates_of(session, project, review.level)]
     criteria = rules.criteria_of(review.criteria)
     readiness = rules.readiness(criteria, scores, current_policy(session).review_ready_threshold)
@@ -119,3 +132,24 @@ def review_record(session: Session, review_id: int) -> dict[str, Any]:
         "tasks": [dict(t) for t in view.tasks],
         "event": None if event is None else event_record(event),
     }
+
+
+def checklist_record(session: Session, code: str, level: int) -> dict[str, Any]:
+    """A level's exit criteria with the team's scores, the readiness and the gates on leaving it.
+    At the technology's current level this is its standing (the open review's copied criteria,
+    if one is open there)."""
+    project = projects.get_project(session, code)
+    open_review = None
+    if project.level is not None and level == project.level:
+        stand = standing(session, code)
+        version, criteria, scores = stand.criteria_version, stand.criteria, stand.scores
+        readiness, gates, open_review = stand.readiness, stand.gates, stand.open_review
+    else:
+        version, criteria = level_criteria(session, level)
+        scores = scores_in_force(session, project, level, criteria)
+        readiness = rules.readiness(criteria, scores, current_policy(session).review_ready_threshold)
+        gates = gates_of(session, project, level)
+    return {"code": project.code, "level": level, "current_level": project.level, "status": project.status,
+            "criteria_version": version, "criteria": criteria_records(criteria, scores),
+            "readiness": readiness_record(readiness), "gates": [gate_record(g) for g in gates],
+            "refusing_gates": [g.key for g in gates if g.refuses], "open_review": open_review}

@@ -154,6 +154,16 @@ def _rows(frame: pd.DataFrame, columns: list[str]) -> list[list[str]]:
     return [r for r in rows if any(x.strip() for x in r)]
 
 
+def _criteria_rows(frame: pd.DataFrame) -> list[list[str]]:
+    """Exit criteria typed in the grid, with how each is scored (the fourth part: hand or evidence)."""
+    rows = []
+    for r in frame[["key", "criterion", "guidance", "from_evidence"]].itertuples(index=False):
+        texts = ["" if pd.isna(v) else str(v) for v in r[:3]]
+        if any(x.strip() for x in texts):
+            rows.append([*texts, "evidence" if not pd.isna(r[3]) and bool(r[3]) else "hand"])
+    return rows
+
+
 def template_history(s, kind: str, opened: int, now: int, changed: list[str]) -> list[str]:
     """Who saved which versions of a template since ``opened``, then ``changed`` (what differs)."""
     lines = [f"- **{access.literal(v.by)}** saved version {v.version} on {v.at:%Y-%m-%d} at {v.at:%H:%M} UTC"
@@ -175,18 +185,24 @@ with templates_tab, context.session() as s:
     # admin's new version refuses the save and says what changed, the draft kept (ui.grid).
     criteria_draft = grid.DocumentDraft(
         f"tpl_criteria:{level}", version=criteria_version,
-        tables={"items": pd.DataFrame(criteria.get(str(level), []), columns=columns)})
+        tables={"items": pd.DataFrame([[*item[:3], len(item) > 3 and item[3] == "evidence"]
+                                       for item in criteria.get(str(level), [])], columns=[*columns, "from_evidence"])})
     edited = st.data_editor(criteria_draft.table("items"), num_rows="dynamic", hide_index=True, width="stretch",
                             key=criteria_draft.key("items"),
                             column_config={"key": st.column_config.TextColumn("Key", help="a short slug, a-z 0-9 -"),
                                            "criterion": st.column_config.TextColumn("Criterion", width="large"),
-                                           "guidance": st.column_config.TextColumn("Guidance", width="large")})
+                                           "guidance": st.column_config.TextColumn("Guidance", width="large"),
+                                           "from_evidence": st.column_config.CheckboxColumn(
+                                               "Scored from evidence", default=False,
+                                               help="Its score is the latest pass or fail evidence sent for it (a "
+                                                    "CI test report, say): pass 100%, fail 0%. The team's own score "
+                                                    "is kept apart.")})
     note = st.text_input("What changed?", key="tpl_criteria_note")
 
     def save_criteria(version: int | None = None) -> None:
         criteria_draft.save(
             lambda base: review_service.update_criteria(session=s, actor=context.actor(), level=level,
-                                                        criteria=_rows(edited, columns), note=note, base_version=base),
+                                                        criteria=_criteria_rows(edited), note=note, base_version=base),
             version=version, success=lambda v: f"Saved criteria version {v}.", reset={"tpl_criteria_note": ""},
             place="tpl_criteria_save")
 

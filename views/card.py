@@ -61,7 +61,8 @@ def read_tab(s, state, frozen) -> None:
         st.info("Nobody has written this card yet." + (" Open **Edit** to start it, or **Import** a Markdown card."
                                                          if editable else ""), icon=":material/edit_note:")
     else:
-        cardview.show_card(state.card, state.header, version, register=card_service.register_lines(s, code))
+        cardview.show_card(state.card, state.header, version, register=card_service.register_lines(s, code),
+                           testing=card_service.testing_lines(s, code))
 
 
 def history_tab(s, state, seen: int) -> None:

@@ -14,6 +14,7 @@ from mltrl.services import level_moves, projects
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
 from mltrl.ui import access, context, current, drafts, feedback, plots, tables
+from mltrl.ui import evidence as evidence_ui
 
 st.title("Project")
 feedback.show_flash()
@@ -24,6 +25,7 @@ names = dict(zip(frame["code"], frame["name"]))
 known_codes = dict(zip(frame["id"], frame["code"]))
 
 
+EVIDENCE_SHOWN = 100  # the newest records on the page; the CLI and the API list them all
 PROJECT_LABELS = {"level_since": "At this level since", "parent_id": "Component of"}
 
 
@@ -145,7 +147,8 @@ with context.session() as s:
                     st.markdown(f":orange-badge[gate overridden] **{g.title}**, by {g.override.by}{until}: "
                                 f"{g.override.justification}")
                 for criterion, percent in sorted(r.unmet, key=lambda cp: cp[1])[:6]:
-                    st.markdown(f":gray-badge[{percent}%] {criterion.text}  \n*What to do:* {criterion.guidance}")
+                    said = evidence_ui.criterion_note(criterion, standing.scores, standing.evidence)
+                    st.markdown(f":gray-badge[{percent}%] {criterion.text}  \n{said}*What to do:* {criterion.guidance}")
                 if len(r.unmet) > 6:
                     st.caption(f"And {len(r.unmet) - 6} more criteria under 100%.")
         else:
@@ -185,6 +188,21 @@ with context.session() as s:
     if events:
         st.caption("Newest first.")
         tables.show(tables.level_history_display(events), key="history")
+
+    # --- evidence ---------------------------------------------------------------------------
+    st.subheader("Evidence", anchor=False)
+    evidence_count = review_service.count_evidence(s, code)
+    if evidence_count:
+        shown = review_service.evidence_of(s, code, limit=EVIDENCE_SHOWN)
+        policy, now = org_policy.current_policy(s), days.now()
+        evidence_ui.timeline([review_service.evidence_record(e, project, policy, now) for e in shown],
+                             key="evidence_timeline")
+        st.caption(f"Newest first{f'; the latest {EVIDENCE_SHOWN} of {evidence_count}' if evidence_count > EVIDENCE_SHOWN else ''}."
+                   " Test reports, model versions and documents arrive from CI jobs and syncs through the API or "
+                   "`mltrl evidence`; they are never edited, a newer record supersedes an older one.")
+    else:
+        st.caption(f"No evidence for {code} yet. A CI job posts its test report with `mltrl evidence junit` or the "
+                   "API; see the README.")
 
     # --- actions --------------------------------------------------------------------------
     if not editable:

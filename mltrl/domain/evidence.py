@@ -246,7 +246,12 @@ def read_junit(data: bytes | str, *, field: str = "report") -> JUnitSummary:
     case with a ``failure`` is failed, with an ``error`` errored, with ``skipped`` skipped (Maven's
     ``flakyFailure``/``rerunFailure`` of a case that passed in the end do not fail it). Refused,
     naming what is wrong, when it is too big, not XML, not JUnit, or holds no test case."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if isinstance(data, str):
+        raw = data.encode("utf-8", errors="replace")
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+    else:
+        raise InvalidInput(field, f"expected the report's XML as text or bytes, got {type(data).__name__}")
     if len(raw) > JUNIT_MAX_BYTES:
         raise InvalidInput(field, f"at most {JUNIT_MAX_BYTES // (1024 * 1024)} MB (got {len(raw) / 1024 / 1024:.1f} MB)")
     try:

@@ -6,7 +6,7 @@ services accept, reusing their checks rather than writing them again: project co
 and value (``mltrl.domain.risk``), roles (``mltrl.domain.permissions``), user names and e-mails
 as ``services.users`` accepts them, card content through the card model's ``validate``, quarters,
 target levels and confidences (``mltrl.domain.okr``), percents and gate states
-(``mltrl.domain.gates``), criteria and ethics checklists as ``services.reviews`` checks them.
+(``mltrl.domain.gates``), evidence's kinds, statuses, links and metrics (``mltrl.domain.evidence``), criteria and ethics checklists as ``services.reviews`` checks them.
 Across rows: no technology is its own ancestor, and the settings obey ``mltrl.domain.policy``.
 
 A rule sees a row whose columns already passed the generic checks of ``backup_rows`` (types,
@@ -21,6 +21,7 @@ from typing import Any
 
 from mltrl import db, models
 from mltrl.domain import cards, days, fields, gates, levels, okr, permissions, policy
+from mltrl.domain import evidence as evidence_rules
 from mltrl.domain import risk as risk_rules
 from mltrl.domain.errors import InvalidInput, MltrlError, RuleViolation
 from mltrl.services import reviews, users
@@ -235,6 +236,20 @@ def _review(row: dict[str, Any]) -> None:
             raise InvalidInput("gates", f"gate {n}: blockers must be a list")
 
 
+def _evidence(row: dict[str, Any]) -> None:
+    """An evidence record as ``services.reviews.add_evidence`` accepts it: a level, a kind and a
+    status, a title, an http(s) link or none, named finite metrics."""
+    _level(row, "level")
+    _one_of(row, "kind", evidence_rules.KINDS)
+    _one_of(row, "status", evidence_rules.STATUSES)
+    _required(row, "title")
+    evidence_rules.url_of(row.get("url"))
+    for name in ("metrics", "details"):
+        if not isinstance(row.get(name), dict):
+            raise InvalidInput(name, f"expected an object (name -> value), got {kind_of(row.get(name))}")
+    evidence_rules.metrics_of(row["metrics"])
+
+
 def _objective(row: dict[str, Any]) -> None:
     _same("quarter", row["quarter"], str(okr.parse_quarter(row["quarter"])))
     _required(row, "title")
@@ -258,6 +273,8 @@ RULES: dict[str, Callable[[dict[str, Any]], None]] = {
     "keyresult": lambda row: okr.parse_target_level(row["target_level"]),
     "checkin": lambda row: okr.parse_confidence(row["confidence"]),
     "orgsetting": lambda row: _one_of(row, "key", [s.key for s in policy.specs()]),
+    "evidence": _evidence,
+    "modellink": lambda row: (_required(row, "tracking_uri"), _required(row, "model_name")),
     "apitoken": lambda row: (_one_of(row, "role", permissions.ROLE_ORDER), _required(row, "name")),
 }
 """Each table's rules beyond its column types; a rule raises ``InvalidInput`` naming the field."""

@@ -43,7 +43,7 @@ from mltrl.models import (
     utcnow,
 )
 from mltrl.domain.permissions import Permission
-from mltrl.services import level_moves, projects, risks
+from mltrl.services import level_moves, projects, reviews, risks
 from mltrl.services._core import Actor, as_utc, audit, snapshot, within, write_service
 from mltrl.services.policy import current_policy
 from mltrl.services.projects import owners_of
@@ -400,6 +400,21 @@ def register_lines(session: Session, code: str) -> tuple[str, ...]:
         f"{r.number}. {r.statement} (verification {r.verification_status}, validation {r.validation_status}; "
         f"risk {risk_rules.score(r.p_failure, r.value):.2f})"
         for r in risks.requirements(session, code) if risk_rules.is_top_level(r.number))
+
+
+TESTING_KINDS = ("test-report", "ci-run")
+
+
+def testing_lines(session: Session, code: str, limit: int = 5) -> tuple[str, ...]:
+    """The latest test evidence of the technology's current level (test reports and CI runs), one
+    line each, as the card shows them under its Testing status."""
+    project = get_project(session, code)
+    if project.level is None:
+        return ()
+    rows = [r for r in reviews.evidence_of(session, code, level=project.level, limit=limit * 4)
+            if r.kind in TESTING_KINDS][:limit]
+    return tuple(f"{r.status}: {r.title} ({r.source or 'no source given'}, {as_utc(r.produced_at):%Y-%m-%d})"
+                 + (f" for {r.criterion_key}" if r.criterion_key else "") for r in rows)
 
 
 def top_risk_lines(session: Session, code: str, limit: int = 5) -> tuple[str, ...]:

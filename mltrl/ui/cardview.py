@@ -51,11 +51,12 @@ def show_html(fragment: str) -> None:
     st.html(f"<style>{cards.CARD_CSS}{cards.DIFF_CSS}</style>{fragment}")
 
 
-def show_card(card: Card, header: CardHeader, version: int, *, meta: str = "", register: tuple[str, ...] = ()) -> None:
+def show_card(card: Card, header: CardHeader, version: int, *, meta: str = "", register: tuple[str, ...] = (),
+              testing: tuple[str, ...] = ()) -> None:
     """The card as a document: summary table, TL;DR, sections (with the register's top-level
-    requirements), debrief."""
+    requirements and the level's latest test evidence), debrief."""
     show_html(cards.card_body_html(card, header, _links(version), meta=meta, render=render(version),
-                                   title_tag="h2", new_tab=True, register=register))
+                                   title_tag="h2", new_tab=True, register=register, testing=testing))
 
 
 def preview(text: str, version: int) -> None:

@@ -32,6 +32,20 @@ def latest_lines(criteria: Sequence[gate_rules.Criterion], found: Mapping[str, A
             for c in criteria}
 
 
+def criterion_note(criterion: gate_rules.Criterion, scores: Mapping[str, gate_rules.Score],
+                   found: Mapping[str, Any]) -> str:
+    """What the evidence says of one criterion, as a Markdown line ending in a line break (empty
+    when it has none and is scored by hand)."""
+    if criterion.from_evidence:
+        score = scores.get(criterion.key)
+        if score is None or score.proof is None:
+            return "*Scored from evidence:* no pass or fail record yet.  \n"
+        return f"*Scored from evidence:* {proof_line(score.proof)}.  \n"
+    if criterion.key in found:
+        return f"*Latest evidence:* {proof_line(found[criterion.key].latest, found[criterion.key].count)}.  \n"
+    return ""
+
+
 def scored_from_evidence(criteria: Sequence[gate_rules.Criterion], scores: Mapping[str, gate_rules.Score],
                          own: Mapping[str, gate_rules.Score], *, key: str) -> None:
     """The criteria scored from evidence: the score each takes from its latest pass or fail record

@@ -353,15 +353,23 @@ def _register_html(register: Sequence[str]) -> str:
             + "".join(f"<li>{html.escape(line)}</li>" for line in register) + "</ul>")
 
 
+def _evidence_html(lines: Sequence[str]) -> str:
+    if not lines:
+        return ""
+    return ('<p class="meta">Evidence sent for this level (newest first):</p><ul class="register">'
+            + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>")
+
+
 def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *, meta: str = "",
                    render: Callable[[str], str] | None = None, title_tag: str = "h1",
-                   new_tab: bool = False, register: Sequence[str] = ()) -> str:
+                   new_tab: bool = False, register: Sequence[str] = (), testing: Sequence[str] = ()) -> str:
     """The card as a document: title, summary table, TL;DR, sections, debrief (sanitized).
 
     ``render`` turns one Markdown text into safe HTML (default ``render_html`` with ``links``);
     the app passes a cached one so each section renders once per change. ``register`` lists the
     top-level requirements of the requirements register (one line each), shown under the card's
-    own requirements text."""
+    own requirements text; ``testing`` the latest test evidence of the level (one line each), shown
+    under its Testing status."""
     render = render or (lambda text: render_html(text, links))
 
     def _section_html(body: str, _links: Links | None) -> str:
@@ -401,9 +409,14 @@ def card_body_html(card: Card, header: CardHeader, links: Links | None = None, *
         if key == "requirements" and register and not card.requirements:
             parts.append(f"<h3>{html.escape(section_heading)}</h3>{_register_html(register)}")
             continue
+        if key == "testing" and testing and not card.testing:
+            parts.append(f"<h3>{html.escape(section_heading)}</h3>{_evidence_html(testing)}")
+            continue
         parts.append(f"<h3>{html.escape(section_heading)}</h3>{_section_html(getattr(card, key), links)}")
         if key == "requirements":
             parts.append(_register_html(register))
+        if key == "testing":
+            parts.append(_evidence_html(testing))
     parts.append(f"<h3>{DEBRIEF_HEADING}</h3>")
     if card.debrief_notes:
         parts.append(render(card.debrief_notes))

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from mltrl.domain.errors import InvalidInput, NotFound
 from mltrl.domain.policy import Policy
-from mltrl.models import AuditEntry, Evidence, utcnow
+from mltrl.models import AuditEntry, utcnow
 from mltrl.services import Actor, projects, reviews, risks
 from tests.factories import day, everything, make_history, make_project
 

@@ -303,6 +303,7 @@ def test_every_walk_entry_succeeds_for_an_admin_on_the_demo(demo_team, bare_clie
     names = {service.__name__ for service, *_ in entries}
     assert names == {f.__name__ for f in ROLE} and len(entries) == len(ROLE)
     exposed = {"open_review", "set_panel", "cast_vote", "answer_ethics", "decide", "cancel_review", "score_criterion",
+               "add_evidence", "add_junit_report",
                "add_objective", "edit_objective", "delete_objective", "copy_objective", "add_key_result",
                "edit_key_result", "delete_key_result", "check_in"}
     assert names == exposed

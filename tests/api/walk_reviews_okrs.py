@@ -35,6 +35,8 @@ ROLE: dict[Callable[..., Any], str] = {
     reviews.decide: "reviewer",
     reviews.cancel_review: "editor",
     reviews.score_criterion: "editor",
+    reviews.add_evidence: "editor",
+    reviews.add_junit_report: "editor",
     okrs.add_objective: "editor",
     okrs.edit_objective: "editor",
     okrs.delete_objective: "editor",
@@ -46,6 +48,7 @@ ROLE: dict[Callable[..., Any], str] = {
 }
 
 Entry = tuple[Callable[..., Any], str, str, dict[str, Any]]
+JUNIT_REPORT = b'<testsuite name="eval"><testcase classname="eval" name="recall_on_plant_data"/></testsuite>'
 
 
 def _if_match(version: int) -> dict[str, str]:
@@ -103,6 +106,12 @@ def walk(session: Session) -> list[Entry]:
          {"json": {"reason": "The panel could not meet this quarter."}}),
         (reviews.score_criterion, "POST", f"/projects/R12.1/checklist/{r12_level}/{criterion}",
          {"json": {"percent": 80, "evidence": "https://example.org/evidence", "comment": "Nearly there."}}),
+        # evidence (what a CI job posts with its token)
+        (reviews.add_evidence, "POST", "/projects/R17.1/evidence",
+         {"json": {"level": 4, "criterion": "applied-metrics", "kind": "test-report", "status": "pass",
+                   "title": "Evaluation on 2,000 tickets", "metrics": {"invented_facts_rate": 0.015}}}),
+        (reviews.add_junit_report, "POST", "/projects/R18.1/evidence/junit?level=4&criterion=applied-metrics",
+         {"content": JUNIT_REPORT, "headers": {"Content-Type": "application/xml"}}),
         # OKRs
         (okrs.add_objective, "POST", "/okrs/objectives",
          {"json": {"quarter": gates.objective.quarter, "title": "Harden the CAMS pipeline", "owner": "Ada"}}),

@@ -34,6 +34,7 @@ CARD = """| Tech name (project ID) | Remote tech (R50.1) |
 Sent from a CI job.
 """
 
+JUNIT = '<testsuite name="unit"><testcase classname="t" name="a"/><testcase classname="t" name="b"/></testsuite>'
 REQUIREMENTS = "number,kind,statement,level,verification_method,p_failure,value\n1,product,Fast.,4,test,0.2,3\n"
 
 
@@ -80,6 +81,12 @@ SCRIPT = [
     ("level", "start", "R50.2", "8", "--at", "2026-01-05"),
     ("level", "graduate", "R50.2", "--at", "2026-03-01"),
     ("level", "deployed-change", "R50.2", "--note", "v2"),
+    ("evidence", "junit", "R50.1", "{junit}", "--level", "3", "--criterion", "tests", "--url",
+     "https://ci.example.org/runs/9", "--external-id", "run-9"),
+    ("evidence", "junit", "R50.1", "{junit}", "--level", "3", "--criterion", "tests", "--external-id", "run-9"),
+    ("evidence", "add", "R50.1", "--level", "3", "--kind", "document", "--status", "info", "--title",
+     "Design note", "--metric", "pages=12"),
+    ("evidence", "list", "R50.1"),
     ("level", "switchback", "R50.1", "2", "--kind", "review"),
     ("fork", "R50.1", "R50.9", "Remote fork"),
     ("requirements", "import", "R50.1", "{requirements}"),
@@ -101,7 +108,9 @@ def _script(tmp_path: Path) -> list[list[str]]:
     card.write_text(CARD)
     requirements = tmp_path / "requirements.csv"
     requirements.write_text(REQUIREMENTS)
-    return [[a.format(card=card, requirements=requirements) for a in step] for step in SCRIPT]
+    junit = tmp_path / "report.xml"
+    junit.write_text(JUNIT)
+    return [[a.format(card=card, requirements=requirements, junit=junit) for a in step] for step in SCRIPT]
 
 
 def _mask_times(text: str) -> str:
@@ -129,7 +138,7 @@ def test_the_cli_does_the_same_work_remotely_as_locally(server, db_url, tmp_path
         assert result.exit_code == 0, (step, result.output)
         local.append(result.stdout)
     assert [_mask_times(t) for t in remote] == [_mask_times(t) for t in local]
-    assert '"code": "R50.9"' in remote[-2] and "Sent from a CI job." in remote[16]
+    assert '"code": "R50.9"' in remote[-2] and "Sent from a CI job." in remote[20]
 
     with Session(db.get_engine(db_url)) as s:
         written = s.exec(select(AuditEntry).where(AuditEntry.entity != "appuser",

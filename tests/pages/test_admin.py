@@ -160,6 +160,18 @@ def test_admin_saves_review_templates_as_new_versions(open_page, session, team):
     session.expire_all()
     version, content = reviews.criteria_set(session)
     assert version == 2 and [c[0] for c in content["4"]] == keys[1:] + ["pilot"]
+    assert [c[0] for c in content["4"] if c[3:] == ["evidence"]] == ["applied-metrics"]  # kept as it was
+    # Which criteria are scored from evidence is a column of the grid.
+    grid = next(e for e in at.data_editor if e.key.startswith("tpl_criteria:4:"))
+    assert dict(zip(grid.value["key"], grid.value["from_evidence"]))["applied-metrics"]
+    pilot = list(grid.value["key"]).index("pilot")
+    at.session_state[grid.key] = {"edited_rows": {pilot: {"from_evidence": True}}, "added_rows": [],
+                                  "deleted_rows": []}
+    at.run()
+    _submit(at, "Save level 4's criteria as version 3")
+    session.expire_all()
+    assert [c[0] for c in reviews.criteria_set(session)[1]["4"] if c[3:] == ["evidence"]] == ["applied-metrics",
+                                                                                               "pilot"]
     _submit(at, "Save the ethics checklist as version 2")
     assert at.success[0].value == "Saved ethics checklist version 2."
 

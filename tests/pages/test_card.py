@@ -246,3 +246,20 @@ def test_an_overridden_gate_shows_apart_on_the_card(open_page, session):
                           justification="Field trial")
     at = open_page(PAGE, code="P08.1")
     assert "gate overridden: Every requirement has passed validation, by ana" in " ".join(m.value for m in at.markdown)
+
+
+def test_the_card_shows_the_levels_latest_test_evidence_under_testing_status(open_page, session):
+    from mltrl.services import reviews
+
+    make_project(session, "R02.1", "Mixed-variable BO")
+    make_history(session, "R02.1", [("start", 4, None, "2026-01-05")])
+    cards.save_card(session=session, actor=Actor("ana"), code="R02.1", card=CARD, base_revision=0)
+    reviews.add_evidence(session=session, actor=Actor("ana"), code="R02.1", level=4, kind="test-report",
+                         status="pass", title="Unit tests: 40 passed", source="GitLab CI", criterion="applied-metrics")
+    reviews.add_evidence(session=session, actor=Actor("ana"), code="R02.1", level=4, kind="document", status="info",
+                         title="Not a test")
+    body = html(open_page(PAGE, code="R02.1"))
+    testing = body[body.index("<h3>Testing status</h3>"):body.index("<h3>Data considerations</h3>")]
+    assert "Unit tests on the loop." in testing and "Evidence sent for this level" in testing
+    assert "pass: Unit tests: 40 passed (GitLab CI, " in testing and "for applied-metrics" in testing
+    assert "Not a test" not in testing

@@ -341,3 +341,23 @@ def test_the_panel_cuts_a_long_text_where_it_changed():
     assert excerpts("short", "") == ("“short”", "(empty)")
     assert html.unescape(as_words(["Ann", "Bo"])) == "Ann, Bo" and as_words("2026-08-17T10:32:05+00:00") == \
         "2026-08-17 10:32 UTC"
+
+
+def test_evidence_is_listed_and_named_beside_the_criterion_it_scores(open_page, session):
+    from mltrl.services import reviews
+
+    make_project(session, "R04.7", "At four")
+    make_history(session, "R04.7", [("start", 4, None, "2026-01-05")])
+    at = open_page(PAGE, code="R04.7")
+    assert "No evidence for R04.7 yet." in " ".join(c.value for c in at.caption)
+    reviews.add_evidence(session=session, actor=Actor("ci-bot", via="token pipeline"), code="R04.7", level=4,
+                         criterion="applied-metrics", kind="test-report", status="fail", source="GitHub Actions",
+                         title="Evaluation: 3 failed", metrics={"recall": 0.71}, url="https://ci.example.org/r/3")
+    at = open_page(PAGE, code="R04.7")
+    text = " ".join(m.value for m in at.markdown)
+    assert "*Scored from evidence:* fail · Evaluation: 3 failed · " in text
+    assert "Evidence" in [h.value for h in at.subheader]
+    timeline = next(d.value for d in at.dataframe if "stale" in d.value.columns)  # the evidence timeline
+    row = timeline.iloc[0]
+    assert (row["for"], row["status"], row["kind"], row["metrics"], row["by"]) == (
+        "applied-metrics", "fail", "Test report", "recall 0.71", "ci-bot (token pipeline)")

@@ -352,3 +352,45 @@ def test_a_link_to_no_review_number_opens_the_newest_review(open_page, session):
         at = _review_page(open_page, asked)
         assert at.selectbox(key="review_pick").value == review.id, asked
         assert f"Review {review.id} · R02.1" in " ".join(m.value for m in at.markdown)
+
+
+def test_a_criterion_scored_from_evidence_shows_its_record_and_is_not_in_the_hand_grid(open_page, session):
+    """Level 4's applied metrics are scored from evidence: the hand grid leaves them out, each hand
+    criterion shows its latest evidence, and a table says which record scored what, with the
+    team's own score kept apart."""
+    _setup(session)
+    reviews.score_criterion(session=session, actor=ANA, code="R02.1", level=4, key="applied-metrics", percent=60)
+    reviews.add_evidence(session=session, actor=Actor("alice", via="token ci"), code="R02.1", level=4,
+                         criterion="applied-metrics", kind="test-report", status="fail", source="GitHub Actions",
+                         title="Evaluation: 39 passed, 1 failed", url="https://ci.example.org/runs/4907")
+    reviews.add_evidence(session=session, actor=ANA, code="R02.1", level=4, criterion="real-data", kind="document",
+                         status="info", title="Data sheet of the plant data")
+    at = open_page(PAGE, code="R02.1")
+    at.session_state["reviews_tab"] = "Checklist"
+    at.run()
+    grid = next(e for e in at.data_editor if e.key.startswith("self_checklist:"))
+    assert "applied-metrics" not in list(grid.value["key"])
+    latest = dict(zip(grid.value["key"], grid.value["latest"]))
+    assert latest["real-data"].startswith("info · Data sheet of the plant data · ")
+    assert latest["go-decision"] == "—"
+    table = next(d.value for d in at.dataframe if "own" in d.value.columns)  # the scores from evidence
+    row = table.iloc[0]
+    assert (row["percent"], row["status"], row["record"], row["source"], row["own"]) == (
+        0, "fail", "Evaluation: 39 passed, 1 failed", "GitHub Actions", 60)
+    assert "Scored from evidence" in " ".join(m.value for m in at.markdown)
+    assert "0 of 7 scored" not in _text(at) and "1 of 7 scored." in _text(at)  # the 0% from evidence counts
+
+
+def test_a_decided_review_says_which_scores_came_from_evidence(open_page, session):
+    _setup(session)
+    review = reviews.open_review(session=session, actor=ANA, code="R02.1", panel=["alice"])
+    reviews.add_evidence(session=session, actor=ANA, code="R02.1", level=4, criterion="applied-metrics",
+                         kind="test-report", status="pass", title="Evaluation passed", source="GitLab CI")
+    reviews.score_criterion(session=session, actor=ANA, code="R02.1", level=4, key="applied-metrics", percent=30)
+    reviews.decide(session=session, actor=ANA, review_id=review.id, expected_version=review.version, decision="hold",
+                   tasks=[{"task": "More data", "owner": "alice"}])
+    at = _review_page(open_page, review.id)
+    table = next(d.value for d in at.dataframe if "source" in d.value.columns)  # the decided scores
+    assert dict(zip(table["criterion"].str[:7], table["source"]))["Results"] == "evidence"
+    assert "**applied-metrics**: 100% from pass evidence “Evaluation passed” (GitLab CI, " in _text(at)
+    assert "the team's own score was 30%" in _text(at)

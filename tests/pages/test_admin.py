@@ -185,7 +185,7 @@ def test_a_template_saved_meanwhile_keeps_the_draft_and_says_what_changed(open_p
     first = grid.value.iloc[0]
     # Another admin reworded level 4's first criterion while Ada's editor is open at version 1.
     _, content = reviews.criteria_set(session)
-    theirs = [[k, ("Reworded: " + c) if n == 0 else c, g] for n, (k, c, g) in enumerate(content["4"])]
+    theirs = [[k, ("Reworded: " + c) if n == 0 else c, *rest] for n, (k, c, *rest) in enumerate(content["4"])]
     reviews.update_criteria(session=session, actor=Actor("ada"), level=4, criteria=theirs, note="clearer wording")
     at.session_state[grid.key] = {"edited_rows": {}, "added_rows": [{"key": "pilot", "criterion": "A pilot ran."}],
                                   "deleted_rows": []}

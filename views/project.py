@@ -14,6 +14,7 @@ from mltrl.services import level_moves, projects
 from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
 from mltrl.ui import access, context, current, drafts, feedback, plots, tables
+from mltrl.ui.mlflow_panel import mlflow_panel
 
 st.title("Project")
 feedback.show_flash()
@@ -310,3 +311,6 @@ with context.session() as s:
                         reset={"fork_code": "", "fork_name": "", "fork_note": ""})
     with add_tab:
         add_project_form("add_form")
+
+    st.markdown("#### MLflow model")
+    mlflow_panel(s, code)

@@ -10,7 +10,9 @@ import pytest
 
 from mltrl import db
 from tests.mlflow_server import closed_port_uri
-from tests.services.test_cli import everything, history, ok, run
+from tests.factories import make_project
+from tests.services.test_cli import everything, history, ok, run, session_for
+from tests.services.test_cli_remote import server  # noqa: F401  (the API on a loopback port)
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -78,3 +80,34 @@ def test_an_unreachable_server_is_refused_naming_it(cli_db):
     dead = closed_port_uri()
     ok("mlflow", "link", "R02.1", "--tracking-uri", dead, "--model", "churn")
     refused(cli_db, "mlflow", "sync", "R02.1", says=f"cannot reach the MLflow server at {dead}")
+
+
+def test_link_show_sync_and_unlink_through_a_server(server, db_url):  # noqa: F811  (the fixture)
+    """With MLTRL_SERVER and a token, link, show, sync CODE and unlink go through the API (as the
+    token's owner); accept and dismiss stay local and say so."""
+    from typer.testing import CliRunner
+
+    from mltrl.cli import app
+    from mltrl.services import Actor, level_moves, mlflow_sync
+    from tests.services.test_cli_remote import _team
+
+    secrets = _team(db_url)
+    with session_for(db_url) as s:
+        make_project(s, "R02.1", actor=Actor("ci-bot"))
+        level_moves.record_start(session=s, actor=Actor("ci-bot"), code="R02.1", level=9)
+    runner = CliRunner()
+    env = {"MLTRL_SERVER": server, "MLTRL_TOKEN": secrets["ci"]}
+    dead = closed_port_uri()
+    linked = runner.invoke(app, ["mlflow", "link", "R02.1", "--tracking-uri", dead, "--model", "churn",
+                                 "--webhook-secret", "a-long-enough-secret"], env=env)
+    assert linked.exit_code == 0, linked.output
+    assert f"R02.1: churn at {dead}" in linked.stdout and "a-long-enough-secret" not in linked.stdout
+    with session_for(db_url) as s:
+        assert mlflow_sync.model_link(s, "R02.1").created_by == "ci-bot"
+    synced = runner.invoke(app, ["mlflow", "sync", "R02.1"], env=env)
+    assert synced.exit_code == 1 and f"cannot reach the MLflow server at {dead}" in synced.stderr
+    local = runner.invoke(app, ["mlflow", "accept", "R02.1"], env=env)
+    assert local.exit_code == 1 and "local database only" in local.stderr
+    assert runner.invoke(app, ["mlflow", "unlink", "R02.1"], env=env).exit_code == 0
+    shown = runner.invoke(app, ["mlflow", "show", "R02.1", "--json"], env=env)
+    assert shown.exit_code == 0 and json.loads(shown.stdout) is None

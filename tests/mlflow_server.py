@@ -55,7 +55,11 @@ class MlflowServer:
         folder = Path(tempfile.mkdtemp(prefix="mltrl-mlflow-"))
         port = free_port()
         log = folder / "server.log"
-        env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", PYTHONUNBUFFERED="1")
+        # Webhooks to the dashboard's test server on loopback over http: MLflow delivers only to https
+        # and public addresses unless told otherwise, and caches the list of webhooks for 60 s.
+        env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", PYTHONUNBUFFERED="1",
+                   MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS="true", MLFLOW_WEBHOOK_ALLOWED_SCHEMES="http,https",
+                   MLFLOW_WEBHOOK_CACHE_TTL="1")
         with open(log, "wb") as out:
             process = subprocess.Popen(
                 [str(MLFLOW), "server", "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",

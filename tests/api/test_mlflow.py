@@ -17,6 +17,7 @@ from mltrl.services import Actor, level_moves, mlflow_sync
 from tests.api.conftest import auth, problem
 from tests.factories import everything, make_project
 from tests.mlflow_server import closed_port_uri
+from tests.services.test_cli_remote import server  # noqa: F401  (the API on a loopback port)
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 SECRET = "whsec-0123456789abcdef"
@@ -158,3 +159,27 @@ def test_a_refused_webhook_sync_is_kept_on_the_link(bare_client, session):
     assert answer.status_code == 200 and answer.json()["refused"][0]["code"] == "R01.1"
     session.expire_all()
     assert "cannot reach the MLflow server" in mlflow_sync.link_record(session, "R01.1")["last_sync_error"]
+
+
+@sqlite_only
+def test_the_mlflow_server_itself_delivers_a_webhook_that_syncs(server, session, mlflow_seed):  # noqa: F811
+    """End to end: MLflow's own delivery code signs and posts to the dashboard's API on loopback
+    (the test server lets MLflow deliver to a private http address), and the new version arrives
+    as evidence. The wait for the delivery (MLflow sends it from a thread pool) is bounded, never
+    timed."""
+    _tech(session, actor=Actor("alice"))
+    name = mlflow_seed.model()
+    mlflow_sync.link_model(session=session, actor=Actor("alice"), code="R01.1", tracking_uri=mlflow_seed.uri,
+                           model_name=name, webhook_secret=SECRET)
+    mlflow_seed.client.create_webhook(name=f"mltrl-{name}", url=f"{server}/api/v1/webhooks/mlflow",
+                                      events=["model_version.created"], secret=SECRET)
+    time.sleep(2)  # past the test server's one-second cache of the webhook list
+    mlflow_seed.version(name, {"accuracy": 0.8})
+    deadline = time.monotonic() + 240
+    found = []
+    while not found and time.monotonic() < deadline:
+        session.expire_all()
+        found = session.exec(select(Evidence).where(Evidence.external_id == f"mlflow:{name}:1")).all()
+        time.sleep(0.5)
+    assert found, "MLflow's webhook delivery did not arrive"
+    assert (found[0].recorded_by, found[0].recorded_via) == ("alice", "mlflow webhook")

@@ -214,9 +214,9 @@ def _filter(model_name: str) -> str:
 
 def read_registry(tracking_uri: str, model_name: str) -> Registry:
     """Everything a sync needs from the registry, read before anything is written."""
-    from mlflow.exceptions import MlflowException  # the client is there: _client checked it
+    client = _client(tracking_uri)  # first: it says what to install when the client is missing
+    from mlflow.exceptions import MlflowException
 
-    client = _client(tracking_uri)
     try:
         model = client.get_registered_model(model_name)
         found = []

@@ -80,3 +80,22 @@ def test_sync_then_accept_the_proposed_switchback(open_page, session, mlflow_ser
     session.expire_all()
     assert projects.get_project(session, "R01.1").level == 7
     assert not any("moved from version 1 to version 2" in m.value for m in at.markdown)
+
+
+def test_a_link_changed_meanwhile_keeps_the_draft(open_page, session):
+    _tech(session)
+    mlflow_sync.link_model(session=session, actor=ALICE, code="R01.1", tracking_uri="http://old.example:5000",
+                           model_name="churn")
+    at = open_page(PAGE, code="R01.1")
+    mlflow_sync.link_model(session=session, actor=Actor("bob"), code="R01.1", tracking_uri="http://old.example:5000",
+                           model_name="churn", deployed_alias="prod")  # somebody else saves meanwhile
+    at.text_input(key="mlflow:R01.1:tracking_uri").input("http://new.example:5000")
+    _press(at, "Save the link")
+    assert any("Not saved" in e.value for e in at.error)
+    assert at.text_input(key="mlflow:R01.1:tracking_uri").value == "http://new.example:5000"  # the draft is kept
+    assert at.text_input(key="mlflow:R01.1:deployed_alias").value == "prod"  # their change taken in
+    apply = next(b for b in at.button if b.label.startswith("Apply my draft"))
+    apply.click().run()
+    session.expire_all()
+    record = mlflow_sync.link_record(session, "R01.1")
+    assert (record["tracking_uri"], record["deployed_alias"]) == ("http://new.example:5000", "prod")

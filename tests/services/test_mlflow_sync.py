@@ -7,6 +7,7 @@ both elsewhere)."""
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 from sqlmodel import select
@@ -216,3 +217,13 @@ def test_an_unknown_model_is_refused_by_name_and_nothing_written(session, engine
     assert refused.value.field == "model_name"
     assert everything(engine) == before
 
+
+
+def test_without_the_mlflow_client_the_sync_says_what_to_install(session, engine, monkeypatch):
+    _tech(session)
+    _link(session, "http://mlflow.example:5000", "churn")
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # as if mlflow-skinny were not installed
+    before = everything(engine)
+    with pytest.raises(InvalidInput, match=re.escape("pip install 'mltrl-dashboard[mlflow]'")):
+        mlflow_sync.sync_model(session=session, actor=ALICE, code="R01.1")
+    assert everything(engine) == before

@@ -183,3 +183,11 @@ def test_the_mlflow_server_itself_delivers_a_webhook_that_syncs(server, session,
         time.sleep(0.5)
     assert found, "MLflow's webhook delivery did not arrive"
     assert (found[0].recorded_by, found[0].recorded_via) == ("alice", "mlflow webhook")
+
+
+def test_the_openapi_document_lists_the_mlflow_endpoints_and_the_webhook_needs_no_token(bare_client):
+    paths = bare_client.get("/api/v1/openapi.json").json()["paths"]
+    assert set(paths["/projects/{code}/mlflow"]) == {"get", "put", "delete"}
+    assert paths["/projects/{code}/mlflow"]["get"]["security"] == [{"API token": []}]
+    assert paths["/projects/{code}/mlflow/sync"]["post"]["security"] == [{"API token": []}]
+    assert paths["/webhooks/mlflow"]["post"].get("security", []) == []

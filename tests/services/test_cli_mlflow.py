@@ -49,6 +49,7 @@ def test_link_show_unlink_and_refusals(cli_db):
     refused(cli_db, "mlflow", "link", "R02.1", "--tracking-uri", "file:///tmp/x", "--model", "churn",
             says="tracking_uri")
     refused(cli_db, "mlflow", "accept", "R02.1", says="no pending proposal")
+    refused(cli_db, "mlflow", "dismiss", "R02.1", says="no pending proposal")
     ok("mlflow", "unlink", "R02.1")
     assert shown() is None
     refused(cli_db, "mlflow", "sync", "R02.1", says="R02.1 is not linked to an MLflow model")

@@ -59,7 +59,8 @@ class MlflowServer:
         # and public addresses unless told otherwise, and caches the list of webhooks for 60 s.
         env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", PYTHONUNBUFFERED="1",
                    MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS="true", MLFLOW_WEBHOOK_ALLOWED_SCHEMES="http,https",
-                   MLFLOW_WEBHOOK_CACHE_TTL="1")
+                   MLFLOW_WEBHOOK_CACHE_TTL="1",
+                   MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")  # no background job runner: fewer processes
         with open(log, "wb") as out:
             process = subprocess.Popen(
                 [str(MLFLOW), "server", "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
@@ -93,6 +94,10 @@ class MlflowServer:
                 except ProcessLookupError:
                     pass
                 self.process.wait(timeout=20)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # any worker still on its way out
+        except (ProcessLookupError, PermissionError):
+            pass
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

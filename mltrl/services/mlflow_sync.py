@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mltrl.domain import cards as card_rules
@@ -432,6 +433,17 @@ def _delivery(body: bytes) -> tuple[str, dict[str, Any]]:
     return text, payload
 
 
+def _sync_racing(session: Session, actor: Actor, code: str) -> SyncResult:
+    """A sync for a webhook: MLflow may deliver two events at once (a new version and its alias),
+    and two syncs of one technology then race; the one that loses (the same version recorded, or
+    the card saved, by the other meanwhile) runs once more and finds the work done."""
+    try:
+        return sync_model(session=session, actor=actor, code=code)
+    except (IntegrityError, Conflict):
+        session.rollback()
+        return sync_model(session=session, actor=actor, code=code)
+
+
 def receive_webhook(session: Session, *, delivery_id: str | None, timestamp: str | None, signature: str | None,
                     body: bytes, now: datetime | None = None) -> WebhookOutcome:
     """Check one delivery and sync the technologies it is for. Unsigned: ``Unauthenticated``;
@@ -459,7 +471,7 @@ def receive_webhook(session: Session, *, delivery_id: str | None, timestamp: str
     for code, creator in matching:
         actor = Actor(creator, via="mlflow webhook")
         try:
-            sync_model(session=session, actor=actor, code=code)
+            _sync_racing(session, actor, code)
             synced.append(code)
         except MltrlError as exc:
             refused.append((code, str(exc)))

@@ -227,3 +227,20 @@ def test_without_the_mlflow_client_the_sync_says_what_to_install(session, engine
     with pytest.raises(InvalidInput, match=re.escape("pip install 'mltrl-dashboard[mlflow]'")):
         mlflow_sync.sync_model(session=session, actor=ALICE, code="R01.1")
     assert everything(engine) == before
+
+
+def test_a_webhook_sync_that_lost_a_race_runs_once_more(session, monkeypatch):
+    """Two deliveries at once (a version and its alias) race; the loser's second run finds the work
+    done. Only that one retry: a second refusal is the answer."""
+    calls = []
+
+    def racing(**kwargs):
+        calls.append(kwargs["code"])
+        if len(calls) < 3:
+            raise Conflict("somebody saved the card at the same moment")
+        return "synced"
+
+    monkeypatch.setattr(mlflow_sync, "sync_model", racing)
+    with pytest.raises(Conflict):
+        mlflow_sync._sync_racing(session, ALICE, "R01.1")
+    assert mlflow_sync._sync_racing(session, ALICE, "R01.1") == "synced" and len(calls) == 3

@@ -7,7 +7,7 @@ PORT    ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run install dev browser postgres lint test test-fast bench screenshots clean
+.PHONY: run install dev browser postgres mlflow-server lint test test-fast bench screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,19 @@ postgres:
 	fi
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "PostgreSQL's initdb is missing under /usr/lib/postgresql/*/bin"; exit 1; }
 
+# A real MLflow tracking server for the MLflow sync tests (tests/mlflow_server.py starts one on a free
+# loopback port). Full mlflow is heavy and pins its own dependencies, so it lives in a venv of its
+# own; the app's venv holds only the client (mlflow-skinny).
+MLFLOW_VENV ?= .venv-mlflow
+
+$(MLFLOW_VENV)/.installed:
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install -q --upgrade pip
+	$(MLFLOW_VENV)/bin/pip install -q "mlflow>=3.4"
+	touch $@
+
+mlflow-server: $(MLFLOW_VENV)/.installed
+
 # Installs, migrates, loads the demo portfolio into an empty database, serves the app.
 run: install
 	$(VENV)/bin/mltrl db upgrade
@@ -67,11 +80,11 @@ lint: dev
 	$(VENV)/bin/lint-imports
 
 # The lint, then the whole suite: unit, services, CLI, pages (AppTest) and browser journeys.
-test: lint browser postgres
+test: lint browser postgres mlflow-server
 	$(PY) -m pytest -q -n 2
 
 # Everything but the browser journeys.
-test-fast: dev postgres
+test-fast: dev postgres mlflow-server
 	$(PY) -m pytest -q -m "not e2e"
 
 bench: dev postgres
@@ -83,4 +96,4 @@ screenshots: dev browser
 	MLTRL_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q -p no:xdist tests/e2e/test_screen_walk.py -k "fixed-day and reads"
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/e2e/artifacts bench/results
+	rm -rf $(VENV) $(MLFLOW_VENV) .pytest_cache tests/e2e/artifacts bench/results

@@ -117,3 +117,24 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def actor() -> Actor:
     return Actor("tester")
+
+
+@pytest.fixture(scope="session")
+def mlflow_server():
+    """A real MLflow tracking server for the session (``tests/mlflow_server.py``), started when a
+    test first asks for it."""
+    from tests.mlflow_server import mlflow_server_or_skip
+
+    server = mlflow_server_or_skip()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mlflow_seed(mlflow_server):
+    """Writes registry content (runs, models, versions, aliases) into the session's server."""
+    from tests.mlflow_server import Seeder
+
+    return Seeder(mlflow_server.uri)

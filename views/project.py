@@ -15,6 +15,7 @@ from mltrl.services import policy as org_policy
 from mltrl.services import reviews as review_service
 from mltrl.ui import access, context, current, drafts, feedback, plots, tables
 from mltrl.ui import evidence as evidence_ui
+from mltrl.ui.mlflow_panel import mlflow_panel
 
 st.title("Project")
 feedback.show_flash()
@@ -204,6 +205,10 @@ with context.session() as s:
         st.caption(f"No evidence for {code} yet. A CI job posts its test report with `mltrl evidence junit` or the "
                    "API; see the README.")
 
+    # --- the MLflow registry (a link, its sync, a proposed 9 -> 7) -------------------------
+    st.subheader("MLflow model", anchor=False)
+    mlflow_panel(s, code)
+
     # --- actions --------------------------------------------------------------------------
     if not editable:
         if not access.presenting():
@@ -328,3 +333,4 @@ with context.session() as s:
                         reset={"fork_code": "", "fork_name": "", "fork_note": ""})
     with add_tab:
         add_project_form("add_form")
+

@@ -12,6 +12,9 @@
 * ``reviews``: reviews (list, one), votes and decisions.
 * ``evidence``: a technology's evidence (record one, a JUnit XML report, list): what CI jobs and
   syncs post, and what criteria scored from evidence are judged on.
+* ``mlflow_links``: a technology's link to an MLflow registered model (read, set, remove) and a sync now.
+* ``webhooks``: MLflow's registry webhooks (``/webhooks/mlflow``): the one endpoint without an API
+  token, taken only when signed with a link's webhook secret.
 * ``okrs``: objectives and key results of a quarter, check-ins, the quarterly report, time per level.
 
 Like the pages and the CLI, this package calls the services' public functions only; it never
@@ -23,14 +26,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from mltrl.api import evidence, okrs, projects, registers, reviews
+from mltrl.api import evidence, mlflow_links, okrs, projects, registers, reviews, webhooks
 from mltrl.api.http import install_problem_handlers
 
 DESCRIPTION = """The MLTRL Dashboard's HTTP API: read the portfolio and record level moves, cards,
 requirements, risks, reviews, OKR check-ins and evidence (test reports, model versions) from a
 script, a CI job or a notebook.
 
-Every request carries an API token: `Authorization: Bearer mltrl_...` (create one on *My account*
+Every request but MLflow's signed webhook (`/webhooks/mlflow`) carries an API token: `Authorization: Bearer mltrl_...` (create one on *My account*
 or with `mltrl token create NAME`). It acts as its owner, never above the token's role, and every
 write is in the audit trail under the owner's name with the token's name.
 
@@ -47,7 +50,7 @@ def create_api() -> FastAPI:
     app = FastAPIOffline(title="MLTRL Dashboard API", version="1", description=DESCRIPTION,
                          docs_url="/docs", redoc_url=None, openapi_url="/openapi.json", static_url="/docs-static")
     install_problem_handlers(app)
-    for module in (projects, registers, reviews, evidence, okrs):
+    for module in (projects, registers, reviews, evidence, mlflow_links, webhooks, okrs):
         app.include_router(module.router)
     return app
 

@@ -3,7 +3,9 @@
 
 **Who acts.** Every endpoint needs an API token (``Authorization: Bearer <token>``), reads too,
 and so does single-user mode: a network door without a name on it would let anyone write (tokens
-belong to accounts, so a team that wants the API creates its first account). The token acts as its
+belong to accounts, so a team that wants the API creates its first account). One exception:
+MLflow's registry webhook (``mltrl.api.webhooks``), which cannot send a token and is taken only
+when signed with a linked model's webhook secret. The token acts as its
 owner, capped at its role (``services.tokens.actor_for``); the services then decide, as for a page
 or the CLI.
 

@@ -10,7 +10,7 @@ running dashboard through its API (``mltrl.cli.remote``), as the token's owner.
 
 One module per noun, each a typer group added here: ``db``, ``demo``, ``project`` (and ``fork``),
 ``level``, ``card``, ``requirements`` and ``risks`` (``registers``), ``review``, ``okr``,
-``analytics``, ``user``, ``token``, ``evidence``; ``export`` / ``import`` (the whole database) are in ``backup``. Commands
+``analytics``, ``user``, ``token``, ``evidence``, ``mlflow`` (module ``mlflow_link``); ``export`` / ``import`` (the whole database) are in ``backup``. Commands
 call the services' public functions only.
 
 Start-up stays light: a noun module imports at its top only services that load no pandas, numpy,
@@ -24,7 +24,22 @@ from typing import Annotated
 
 import typer
 
-from mltrl.cli import analytics, backup, card, common, demo, evidence, level, okr, project, registers, review, token, user
+from mltrl.cli import (
+    analytics,
+    backup,
+    card,
+    common,
+    demo,
+    evidence,
+    level,
+    mlflow_link,
+    okr,
+    project,
+    registers,
+    review,
+    token,
+    user,
+)
 from mltrl.cli import db as db_noun
 
 app = typer.Typer(cls=common.Refusing, no_args_is_help=True, add_completion=False,
@@ -64,6 +79,7 @@ app.add_typer(registers.requirements_app, name="requirements")
 app.add_typer(registers.risks_app, name="risks")
 app.add_typer(review.app, name="review")
 app.add_typer(evidence.app, name="evidence")
+app.add_typer(mlflow_link.app, name="mlflow")
 app.add_typer(okr.app, name="okr")
 app.add_typer(analytics.app, name="analytics")
 app.command("fork")(project.fork)

@@ -6,6 +6,7 @@
 * ``okrs``        -- objectives of a quarter, key results, check-ins, copies
 * ``demo``        -- the demo portfolio
 * ``acting``      -- single-user mode's acting name, kept per browser (checked, cookie-encoded)
+* ``mlflow_sync`` -- a technology's link to an MLflow registered model, the sync, its webhook
 * ``_core``       -- the acting user, one transaction per use case, the audit row
 """
 

@@ -45,7 +45,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 WRITE_SERVICES: list[Callable[..., Any]] = []
-SECRET_FIELDS = frozenset({"password_hash", "token_hash"})
+SECRET_FIELDS = frozenset({"password_hash", "token_hash", "webhook_secret"})
 
 # Retries of a use case that met a locked database (SQLite) or a deadlock (PostgreSQL); with
 # SQLite's own 5 s busy timeout per attempt this rides out a long burst of writers.

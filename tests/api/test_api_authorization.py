@@ -27,7 +27,7 @@ from tests.conftest import BACKENDS
 from tests.factories import everything
 
 WALKS = [walk_projects]
-for _name in ("walk_registers", "walk_reviews_okrs"):
+for _name in ("walk_registers", "walk_reviews_okrs", "walk_mlflow"):
     try:
         WALKS.append(__import__(f"tests.api.{_name}", fromlist=["walk"]))
     except ModuleNotFoundError:  # an area still being written
@@ -53,6 +53,10 @@ NOT_EXPOSED = {
     "import_backup": "a whole-database restore is an admin's, with `mltrl import` on the server",
     "load_demo": "the demo portfolio is loaded on the server (`make run`, `mltrl demo load`)",
     "restore_deleted": "undo is offered on the page that deleted, and to admins on the audit trail",
+    "sync_model": "exposed (POST /projects/{code}/mlflow/sync) but needs a live MLflow server: tests/api/test_mlflow.py",
+    "note_sync_error": "written by the MLflow webhook after a refused sync, never asked for",
+    "accept_proposal": "a person accepts a proposed 9 -> 7 on the Project page or with `mltrl mlflow accept`",
+    "dismiss_proposal": "a person dismisses a proposed 9 -> 7 on the Project page or with `mltrl mlflow dismiss`",
 }
 
 _TEMPLATES: dict[str, tuple[str, dict[str, str]]] = {}

@@ -20,6 +20,7 @@ from mltrl.services import (
     cards,
     demo,
     level_moves,
+    mlflow_sync,  # noqa: F401  (its link, sync and proposal use cases join the walk)
     okrs,
     policy,
     projects,

@@ -15,7 +15,7 @@ $(PY):
 
 # Re-install whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) install -q -e .
+	$(PIP) install -q -e ".[mlflow,hf]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)

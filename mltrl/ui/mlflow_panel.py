@@ -54,7 +54,7 @@ def mlflow_panel(s: Session, code: str) -> None:
             with row:
                 feedback.flash_here(f"mlflow_sync:{code}")
     if editable:
-        with st.expander("Change the MLflow link" if link else "Link to an MLflow model", expanded=link is None):
+        with st.expander("Change the MLflow link" if link else "Link to an MLflow model", expanded=False):
             _link_form(s, code, link)
 
 

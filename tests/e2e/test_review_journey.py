@@ -13,8 +13,9 @@ server starts (single-user mode, so the acting user ``e2e`` holds every right, a
 * E2E.V3 at level 6 (Application development), reached from level 3 by past graduations recorded
   without a review.
 
-Level 4's exit checklist has seven criteria; six scored 100% and one 60% average 94%, over the
-80% readiness threshold.
+Level 4's exit checklist has seven criteria: six scored by hand, and the applied metrics scored from
+evidence (a passing test report seeded for E2E.V1 counts 100%). Five scored 100% by hand, one 60%
+and the evidence's 100% average 94%, over the 80% readiness threshold.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ DEBRIEF = "The proof of concept ran on three plants' real data; the team wrote t
 PANEL_GUEST = "Ana Ruiz"  # a panel member typed in (single-user mode has no accounts to pick from)
 GATE_RESEARCH = "Every research requirement has passed verification and validation"
 GATE_PRODUCT = "Product requirements are drafted"
-LEVEL_4_SCORES = [100, 100, 100, 100, 100, 100, 60]  # average 94.3
+LEVEL_4_SCORES = [100, 100, 100, 100, 100, 60]  # the six scored by hand; with the evidence's 100, average 94.3
 EVIDENCE = "https://example.org/poc/results-table"
 
 
@@ -56,7 +57,7 @@ def _seed(url: str) -> None:
     """Register the three technologies through the services, on the database the server will open."""
     from mltrl.domain.cards import Card
     from mltrl.db import get_engine, session_scope
-    from mltrl.services import Actor, cards, level_moves, projects
+    from mltrl.services import Actor, cards, level_moves, projects, reviews
 
     actor = Actor("e2e")
     engine = get_engine(url)
@@ -67,6 +68,9 @@ def _seed(url: str) -> None:
             level_moves.record_start(session=session, actor=actor, code=GRADUATE, level=4, note=seeded)
             cards.save_card(session=session, actor=actor, code=GRADUATE, card=Card(tldr=CARD_TLDR),
                             base_revision=0, summary="Before the level 4 review")
+            reviews.add_evidence(session=session, actor=Actor("e2e", via="token ci"), code=GRADUATE, level=4,
+                                 criterion="applied-metrics", kind="test-report", status="pass",
+                                 title="Evaluation on three plants' data: 24 passed, 0 failed", source="GitLab CI")
 
             projects.add_project(session=session, actor=actor, code=GATED, name=GATED_NAME, summary=seeded)
             level_moves.record_start(session=session, actor=actor, code=GATED, level=5, note=seeded)
@@ -128,7 +132,9 @@ def grid_with_column(page: Page, header: str) -> Locator:
 
 
 def checklist_grid(page: Page) -> Locator:
-    return grid_with_column(page, "Done %")
+    """The hand-scored checklist: the grid showing each criterion's latest evidence (the scores
+    from evidence, below it, have a Done % column too)."""
+    return grid_with_column(page, "Latest evidence sent")
 
 
 def grid_cell(table: Locator, column: int, row: int) -> Locator:
@@ -275,9 +281,9 @@ def test_fill_the_checklist_open_a_review_vote_and_graduate(review_server: str, 
     expect(page.get_by_role("heading", name="Reviews", level=1)).to_be_visible()
     still_on_tab(page, "Checklist")
     expect(page.get_by_role("combobox", name="Technology")).to_have_value(f"{GRADUATE} · {GRADUATE_NAME}")
-    expect(readiness(page)).to_have_text("not ready yet Exit criteria average 0% (ready at 80%), 0 of 7 scored.")
+    expect(readiness(page)).to_have_text("not ready yet Exit criteria average 14% (ready at 80%), 1 of 7 scored.")
     table = checklist_grid(page)
-    expect(grid(page, 0)).to_have_attribute("aria-rowcount", "8")  # the header and seven criteria
+    expect(grid(page, 0)).to_have_attribute("aria-rowcount", "7")  # the header and the six scored by hand
     expect(page.get_by_role("button", name="Save checklist")).to_be_disabled()
 
     # Score the seven criteria in the grid (column 1, Done %), and give the first its evidence
@@ -290,15 +296,15 @@ def test_fill_the_checklist_open_a_review_vote_and_graduate(review_server: str, 
     for row, percent in enumerate(LEVEL_4_SCORES):
         expect(grid_cell(table, 1, row)).to_have_text(str(percent))
     expect(grid_cell(table, 2, 0)).to_have_text(EVIDENCE)
-    expect(readiness(page)).to_contain_text("0 of 7 scored.")  # not saved yet
+    expect(readiness(page)).to_contain_text("1 of 7 scored.")  # not saved yet: only the evidence's
     shot(page, "checklist-edited")
 
     click(page, "Save checklist")
-    expect(success(page)).to_have_text(f"Saved 7 score(s) of level 4's checklist for {GRADUATE}.")
+    expect(success(page)).to_have_text(f"Saved 6 score(s) of level 4's checklist for {GRADUATE}.")
     still_on_tab(page, "Checklist")
     expect(readiness(page)).to_have_text("ready for review Exit criteria average 94% (ready at 80%), 7 of 7 scored.")
     table = checklist_grid(page)
-    expect(grid_cell(table, 1, 6)).to_have_text("60")  # the saved scores, drawn again
+    expect(grid_cell(table, 1, 5)).to_have_text("60")  # the saved scores, drawn again
     expect(grid_cell(table, 2, 0)).to_have_text(EVIDENCE)
     expect(page.get_by_role("button", name="Save checklist")).to_be_disabled()
     expect(page.get_by_text("Leaving level 4 has no gate beyond the review itself", exact=False)).to_be_visible()

@@ -229,7 +229,7 @@ def _load_review(session: Session, actor: Actor, spec: dict, place: _Placing) ->
         at = place.at(item["at"], f"{code}'s evidence")
         with days.recorded_at(at):
             within(reviews.add_evidence)(
-                session=session, actor=Actor(item.get("by", "ci-bot"), via=item.get("via", "token ci")),
+                session=session, actor=Actor(item.get("by", "ci-runner"), via=item.get("via", "token nightly")),
                 code=code, level=level, produced_at=at,
                 **{k: v for k, v in item.items() if k not in ("at", "by", "via")})
     with days.recorded_at(opened):

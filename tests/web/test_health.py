@@ -26,7 +26,7 @@ def test_readyz_is_ready_on_a_database_at_the_head(client, db_url):
     db.upgrade_db(db_url)
     answer = client.get("/readyz")
     assert answer.status_code == 200, answer.text
-    assert answer.json()["status"] == "ready" and answer.json()["schema"] == ["0008"]
+    assert answer.json()["status"] == "ready" and answer.json()["schema"] == ["0009"]  # the newest migration: evidence and model links
 
 
 def test_readyz_names_a_missing_migration_and_is_not_ready(client, empty_db_url, monkeypatch):

@@ -317,8 +317,10 @@ def test_the_demo_portfolio_loads_the_papers_stories(session: Session) -> None:
         assert projects.get_project(session, code).level_since == hist[-1].at
 
     # everything is recorded as the loader, but the demo reviews' votes and the key results'
-    # check-ins, made by the panel members and owners named
-    assert {e.actor for e in audit_rows(session) if e.action not in ("vote", "check-in")} == {"demo"}
+    # check-ins, made by the panel members and owners named, and the evidence, sent by a CI token
+    assert {e.actor for e in audit_rows(session) if e.action not in ("vote", "check-in")
+            and e.entity != "evidence"} == {"demo"}
+    assert {(e.actor, e.via) for e in audit_rows(session) if e.entity == "evidence"} == {("ci-runner", "token nightly")}
     assert {e.actor for e in audit_rows(session) if e.action == "vote"} <= {
         name for r, _ in reviews.reviews(session) for name in r.panel}
     assert all(e.recorded_by == "demo" for e in events)

@@ -91,7 +91,10 @@ def decided_from_evidence(criteria: Sequence[gate_rules.Criterion], scores: Mapp
 
 
 def timeline_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Evidence records (``services.reviews.evidence_record``) as the timeline table's rows."""
+    """Evidence records (``services.reviews.evidence_record``) as the timeline table's rows.
+
+    What a reader scans for comes first (status, staleness, what and who); the metrics, the longest cell, last.
+    """
     return pd.DataFrame([{
         "produced": pd.Timestamp(r["produced_at"]).date(), "level": r["level"],
         "for": r["criterion"] or (f"requirement {r['requirement']}" if r["requirement"] else None),
@@ -99,8 +102,8 @@ def timeline_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         "metrics": ", ".join(f"{k} {v:g}" for k, v in list(r["metrics"].items())[:6]) or None,
         "link": r["url"] or None, "source": r["source"] or None,
         "by": r["recorded_by"] + (f" ({r['recorded_via']})" if r["recorded_via"] else ""), "stale": r["stale"],
-    } for r in records], columns=["produced", "level", "for", "status", "kind", "title", "metrics", "link", "source",
-                                  "by", "stale"])
+    } for r in records], columns=["produced", "level", "for", "status", "stale", "kind", "title", "by", "source",
+                                  "link", "metrics"])
 
 
 def timeline(records: Sequence[Mapping[str, Any]], *, key: str) -> None:

@@ -190,7 +190,10 @@ def import_tab(s) -> None:
             lambda: card_service.import_card(session=s, actor=context.actor(), text=text,
                                              code=code if into_this else None),
             success=lambda o: (f"Imported the card into {o.code} as revision {o.number}"
-                               + (" (new technology)." if o.created else ".")),
+                               + (" (new technology)." if o.created else ".")
+                               + (f" Recorded {o.evidence_added} evidence record"
+                                  f"{'' if o.evidence_added == 1 else 's'} from its model-index."
+                                  if o.evidence_added else "")),
             place="card_import",
         )
     feedback.flash_here("card_import")

@@ -225,7 +225,10 @@ def fork(code: str, body: ForkBody, response: Response, session: SessionDep, act
 
 # --- the TRL card --------------------------------------------------------------------------------
 
-CardFormat = Annotated[Literal["json", "markdown"], Query(alias="format", description="json or markdown")]
+CardFormat = Annotated[Literal["json", "markdown", "hf"],
+                       Query(alias="format", description="json, markdown, or hf: a Hugging Face model card "
+                                                         "(README.md: YAML front matter whose model-index holds "
+                                                         "the evidence's metrics, then the Markdown)")]
 
 
 def _card_json(code: str, number: int, card: Card, **extra: Any) -> dict[str, Any]:
@@ -239,8 +242,9 @@ def get_card(code: str, response: Response, session: SessionDep, actor: ActorDep
              fmt: CardFormat = "json") -> Any:
     if level is not None and revision is not None:
         raise InvalidInput("revision", "give level or revision, not both")
-    if fmt == "markdown":
-        text = cards.export_card(session, code, fmt="md", level=level, number=revision)
+    if fmt in ("markdown", "hf"):
+        text = cards.export_card(session, code, fmt="md" if fmt == "markdown" else "hf", level=level,
+                                 number=revision)
         return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
     if level is not None:
         card, _header, frozen = cards.card_of_level(session, code, level)
@@ -305,7 +309,8 @@ def restore_card(code: str, number: int, body: Restore, response: Response, sess
 CARD_TEXT_MAX = 4 * 1024 * 1024  # far above any real card; the card rules check sections' sizes
 
 
-@router.post("/cards/import", summary="Import a card written in the MLTRL Markdown layout",
+@router.post("/cards/import", summary="Import a card written in the MLTRL Markdown layout, or a Hugging Face "
+                                     "model card (its model-index's new metrics recorded as evidence)",
              openapi_extra={"requestBody": {"required": True,
                                             "content": {"text/markdown": {"schema": {"type": "string"}}}}})
 async def import_card(request: Request, actor: ActorDep,
@@ -315,7 +320,7 @@ async def import_card(request: Request, actor: ActorDep,
     text = await read_text(request, field="card", limit=CARD_TEXT_MAX)
     outcome = await run_in_threadpool(_import_card, actor, text, project, summary)
     return {"code": outcome.code, "created": outcome.created, "revision": outcome.number,
-            "warnings": list(outcome.warnings)}
+            "warnings": list(outcome.warnings), "evidence_added": outcome.evidence_added}
 
 
 def _import_card(actor, text: str, project: str | None, summary: str) -> cards.ImportOutcome:

@@ -1,7 +1,8 @@
 """``mltrl card``: TRL cards (export, import, history).
 
 The card service (and with it the Markdown renderer and the HTML sanitiser) is imported inside
-each command, so the rest of the CLI starts without them."""
+each command, so the rest of the CLI starts without them; so is ``huggingface_hub``, which only
+``--format hf`` and the import of a Hugging Face model card need (the ``hf`` extra)."""
 
 from __future__ import annotations
 
@@ -42,30 +43,39 @@ def _cards():
 class CardFormat(str, Enum):
     md = "md"
     html = "html"
+    hf = "hf"
+
+
+# The API's name for each format a server gives (HTML is printed from the dashboard).
+REMOTE_FORMATS = {CardFormat.md: "markdown", CardFormat.hf: "hf"}
 
 
 @app.command("export")
 def card_export(
     code: Annotated[str, typer.Argument(help="Project ID.")],
-    fmt: Annotated[CardFormat, typer.Option("--format", help="Markdown (MLTRL card layout) or one printable HTML page.")] = CardFormat.md,
+    fmt: Annotated[CardFormat, typer.Option("--format", help="Markdown (MLTRL card layout), one printable HTML page, "
+                                                             "or a Hugging Face model card README.md (hf: YAML "
+                                                             "front matter with the evidence's metrics as its "
+                                                             "model-index, then the Markdown).")] = CardFormat.md,
     level: Annotated[int | None, typer.Option("--level", min=0, max=9, help="The card of a level the technology left, as it stood then.")] = None,
     revision: Annotated[int | None, typer.Option("--revision", min=1, max=ID_MAX, help="A past revision instead of the current card.")] = None,
     output: Annotated[str | None, typer.Option("-o", "--output", help="Write to this file instead of stdout (exactly; "
                                                                            "on stdout control characters are shown as escapes).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
 ) -> None:
-    """Print (or write) a technology's TRL card as Markdown or HTML."""
+    """Print (or write) a technology's TRL card as Markdown, HTML or a Hugging Face model card."""
 
     if level is not None and revision is not None:
         raise typer.BadParameter("give --level or --revision, not both", param_hint="--revision")
     target = output_file(output, field="output", force=force)
     client = remote_client()
     if client is not None:
-        if fmt is not CardFormat.md:
-            raise InvalidInput("--format", "a server gives the card as Markdown (md); HTML is printed from the "
-                                           "dashboard's Cards page, or run the command on the server")
+        if fmt not in REMOTE_FORMATS:
+            raise InvalidInput("--format", "a server gives the card as Markdown (md) or a Hugging Face model card "
+                                           "(hf); HTML is printed from the dashboard's Cards page, or run the "
+                                           "command on the server")
         text = client.request("GET", f"/projects/{quote(code, safe='')}/card", raw=True,
-                              params={"format": "markdown", "level": level, "revision": revision})
+                              params={"format": REMOTE_FORMATS[fmt], "level": level, "revision": revision})
     else:
         with session() as s:
             text = _cards().export_card(s, code, fmt=fmt.value, level=level, number=revision)
@@ -78,16 +88,22 @@ def card_export(
 
 @app.command("import")
 def card_import(
-    file: Annotated[str, typer.Argument(help="A card in the MLTRL card Markdown layout.")],
+    file: Annotated[str, typer.Argument(help="A card in the MLTRL card Markdown layout, or a Hugging Face model "
+                                             "card (README.md: YAML front matter, then the card).")],
     project: Annotated[str | None, typer.Option("--project", help="Import into this project ID instead of the one the card names.")] = None,
     summary: Annotated[str | None, typer.Option("--summary", help="Change summary for the new revision.")] = None,
 ) -> None:
-    """Import a card as the next revision of its technology (created when its ID is new)."""
+    """Import a card as the next revision of its technology (created when its ID is new).
+
+    A Hugging Face model card's metrics (its model-index) that the technology's evidence does not
+    hold yet are recorded as evidence of its current level."""
     text = read_input(file, field="file")
     outcome = write(_cards().import_card, text=text, code=project, summary=summary or "")
     warn(outcome.warnings)
     made = "created the technology and " if outcome.created else ""
-    say(f"{outcome.code}: {made}saved card revision {outcome.number}")
+    added = getattr(outcome, "evidence_added", 0)
+    recorded = f"; recorded {added} evidence record{'' if added == 1 else 's'} from its model-index" if added else ""
+    say(f"{outcome.code}: {made}saved card revision {outcome.number}{recorded}")
 
 
 @app.command("history")

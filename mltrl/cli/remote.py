@@ -193,7 +193,8 @@ def write(client: Client, name: str, kw: dict[str, Any]) -> Any:
         answer = client.request("POST", "/cards/import", text=kw["text"], content_type="text/markdown",
                                 params={"project": kw.get("code") or None, "summary": kw.get("summary") or None})
         return SimpleNamespace(code=answer["code"], created=answer["created"], number=answer["revision"],
-                               warnings=tuple(answer["warnings"]))
+                               warnings=tuple(answer["warnings"]),
+                               evidence_added=answer.get("evidence_added", 0))
     if name in ("import_requirements", "import_risks"):
         register = "requirements" if name == "import_requirements" else "risks"
         return shaped(client.request("POST", f"/projects/{code}/{register}/import", text=kw["text"],

@@ -1,5 +1,5 @@
 """TRL cards: save, restore and import revisions; read the current card, its history and the
-cards of the levels a technology left; export as Markdown or HTML.
+cards of the levels a technology left; export as Markdown, HTML or a Hugging Face model card.
 
 * Every save is a new ``CardRevision`` (author, time, change summary, full content) and an audit
   row; revisions are never edited or deleted. Restoring an old revision saves its content again.
@@ -15,6 +15,13 @@ cards of the levels a technology left; export as Markdown or HTML.
   change summary and the card itself (``mltrl.domain.cards.validate``; an imported file is read by
   ``parse_markdown``, which checks its size first) are used or refused with an ``InvalidInput`` /
   ``NotFound`` naming them, and a refusal leaves the database as it was.
+* A Hugging Face model card (``export_card(fmt="hf")``; ``mltrl.domain.cards.hf`` translates) is
+  the card's Markdown after a YAML front matter whose ``model-index`` holds the latest value of
+  each metric of the technology's evidence (for a prior level or revision, of the evidence
+  produced by then). ``import_card`` reads such a file too (it starts with ``---``): the body is
+  the card, and each model-index result whose metrics are not yet in the technology's evidence
+  becomes an evidence record (kind model-card, status info) in the same transaction, its
+  ``external_id`` a digest of the model-index, so importing the same file again adds nothing.
 """
 
 from __future__ import annotations
@@ -319,20 +326,25 @@ class ImportOutcome:
     created: bool
     number: int
     warnings: tuple[str, ...]
+    evidence_added: int = 0  # evidence records added from a Hugging Face model card's model-index
 
 
 @write_service(Permission.EDIT)
 def import_card(*, session: Session, actor: Actor, text: str, code: str | None = None,
                 summary: str = "") -> ImportOutcome:
-    """Import a card written in the MLTRL template layout as the next revision of its technology.
+    """Import a card written in the MLTRL template layout, or a Hugging Face model card (YAML
+    front matter, then the card's Markdown), as the next revision of its technology.
 
     The project ID in the summary table (or ``code``) picks the technology; an unknown one is
     created with the card's tech name and owners. When a new technology's card states a level, it
-    is recorded as the technology's start (marked as stated on the imported card)."""
+    is recorded as the technology's start (marked as stated on the imported card). A model card's
+    metrics not yet in the technology's evidence are recorded as evidence of its current level."""
     summary = _clean_summary(summary)
     if code is not None and code != "":
         code = _code(code)
-    parsed = card_rules.parse_markdown(text)  # checks the file's size before reading it
+    model_card = card_rules.parse_hf_card(text) if card_rules.is_hf_card(text) else None
+    # (both check the file's size before reading it)
+    parsed = model_card.parsed if model_card else card_rules.parse_markdown(text)
     warnings = [w for w in parsed.warnings if not code]
     target = code or (parsed.code or "").strip()
     if not target:
@@ -369,8 +381,42 @@ def import_card(*, session: Session, actor: Actor, text: str, code: str | None =
             )
     latest = _latest(session, project.id)
     rev = _append(session, actor, project, card, base_revision=latest.number if latest else 0,
-                  summary=summary or "Imported from Markdown", action="import")
-    return ImportOutcome(code=project.code, created=created, number=rev.number, warnings=tuple(warnings))
+                  summary=summary or ("Imported from a Hugging Face model card" if model_card else
+                                      "Imported from Markdown"), action="import")
+    added = 0
+    if model_card is not None:
+        warnings += model_card.warnings
+        added = _record_model_index(session, actor, project, model_card, warnings)
+    return ImportOutcome(code=project.code, created=created, number=rev.number, warnings=tuple(warnings),
+                         evidence_added=added)
+
+
+def _record_model_index(session: Session, actor: Actor, project: Project, model_card: card_rules.HFCard,
+                        warnings: list[str]) -> int:
+    """Record each model-index result's metrics that the technology's evidence does not hold yet
+    (the same name with the same value in any record) as one evidence record of its current level;
+    how many records were added."""
+    if not model_card.results:
+        return 0
+    if project.level is None:
+        warnings.append(f"The model-index's metrics were not recorded: {project.code} has no level yet, and "
+                        "evidence belongs to a level (record its start, then import the card again).")
+        return 0
+    held = {(name, float(value)) for record in reviews.evidence_of(session, project.code)
+            for name, value in (record.metrics or {}).items()}
+    added = 0
+    for index, result in enumerate(model_card.results):
+        new = {name: value for name, value in result.metrics if (name, value) not in held}
+        if not new:
+            continue
+        outcome = within(reviews.add_evidence)(
+            session=session, actor=actor, code=project.code, level=project.level, kind="model-card",
+            status="info", title=result.title, url=result.url, metrics=new, source=result.source,
+            details={"model": model_card.model_name, "task": result.task, "dataset": result.dataset_type},
+            external_id=model_card.external_id(index),
+        )
+        added += outcome.created
+    return added
 
 
 def brief_html(session: Session, code: str, *, for_export: bool = False) -> str:
@@ -426,22 +472,39 @@ def top_risk_lines(session: Session, code: str, limit: int = 5) -> tuple[str, ..
         for r in open_risks[:limit])
 
 
+EXPORT_FORMATS = ("md", "html", "hf")
+
+
+def measurements(session: Session, code: str, *, until: datetime | None = None) -> list[card_rules.Measurement]:
+    """The technology's evidence records that carry metrics, newest first (produced at or before
+    ``until`` when given), as a model card's model-index reads them."""
+    records = reviews.evidence_of(session, code)
+    if until is not None:
+        records = [r for r in records if as_utc(r.produced_at) <= as_utc(until)]
+    return [card_rules.Measurement(kind=r.kind, title=r.title, metrics=tuple((r.metrics or {}).items()),
+                                   source=r.source, url=r.url) for r in records if r.metrics]
+
+
 def export_card(session: Session, code: str, *, fmt: str = "md", level: int | None = None,
                 number: int | None = None) -> str:
-    """The card (current, of a prior ``level``, or revision ``number``) as Markdown or HTML."""
-    if fmt not in ("md", "html"):
-        raise InvalidInput("format", f"{fmt!r:.40} is not one of md, html")
+    """The card (current, of a prior ``level``, or revision ``number``) as Markdown, HTML or a
+    Hugging Face model card (``hf``: its model-index from the evidence produced by then)."""
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidInput("format", f"{fmt!r:.40} is not one of {', '.join(EXPORT_FORMATS)}")
     project = get_project(session, code)
     meta = ""
+    until = None
     if level is not None:
         card, header, frozen = card_of_level(session, code, level)
         meta = (f"Card of level {level} as it stood when {project.code} left it on "
                 f"{frozen.left_at:%Y-%m-%d} (revision {frozen.number}).")
+        until = frozen.left_at
     elif number is not None:
         rev = revision(session, code, number)
         card = Card.from_dict(rev.content)
         header = header_for(session, project, level=rev.level)
         meta = f"Revision {rev.number}, saved by {rev.author} on {rev.at:%Y-%m-%d %H:%M} UTC."
+        until = rev.at
     else:
         state = current_card(session, code)
         if state.number == 0:
@@ -450,6 +513,8 @@ def export_card(session: Session, code: str, *, fmt: str = "md", level: int | No
         meta = f"Revision {state.number}, saved by {state.saved_by} on {state.saved_at:%Y-%m-%d %H:%M} UTC."
     if fmt == "md":
         return card_rules.to_markdown(card, header)
+    if fmt == "hf":
+        return card_rules.to_hf_card(card, header, measurements(session, code, until=until))
     current = level is None and number is None
     return card_rules.to_html(card, header, export_links(session), meta=meta,
                               register=register_lines(session, code) if current else ())

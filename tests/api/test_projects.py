@@ -7,7 +7,7 @@ import re
 from sqlmodel import select
 
 from mltrl.models import AuditEntry, LevelEvent
-from mltrl.services import Actor, level_moves, projects
+from mltrl.services import Actor, level_moves, projects, reviews
 from tests.api.conftest import auth, problem
 from tests.factories import everything, make_project
 
@@ -215,7 +215,7 @@ Arrived through the API.
 def test_import_a_card_as_markdown_and_restore_an_old_revision(client, session, engine):
     imported = client.post("/api/v1/cards/import", content=CARD.encode(), headers={"Content-Type": "text/markdown"})
     assert imported.status_code == 200, imported.text
-    assert imported.json() == {"code": "N9.1", "created": True, "revision": 1, "warnings": []}
+    assert imported.json() == {"code": "N9.1", "created": True, "revision": 1, "warnings": [], "evidence_added": 0}
     assert projects.view_project(session, "N9.1").project.level == 2
     client.put("/api/v1/projects/N9.1/card", json={"card": {"tldr": "Rewritten."}}).raise_for_status()
     restored = client.post("/api/v1/projects/N9.1/card/revisions/1/restore", json={}, headers={"If-Match": '"2"'})
@@ -228,4 +228,25 @@ def test_import_a_card_as_markdown_and_restore_an_old_revision(client, session, 
     nameless = problem(client.post("/api/v1/cards/import", content=b"## TL;DR\nno table\n"), 422)
     assert nameless["field"] == "Tech name (project ID)"
     assert problem(client.post("/api/v1/projects/N9.1/card/revisions/9/restore", json={}), 404)
+    assert everything(engine) == before
+
+
+def test_a_hugging_face_model_card_out_and_back_in_through_the_api(client, session, engine):
+    """format=hf gives the card as a Hugging Face model card (the evidence's metrics in its
+    model-index); posting it to /cards/import saves the next revision and records no metric twice."""
+    _add(client, "R03.1")
+    client.post("/api/v1/projects/R03.1/level/start", json={"level": 4}).raise_for_status()
+    client.put("/api/v1/projects/R03.1/card", json={"card": {"tldr": "First words."}}).raise_for_status()
+    reviews.add_evidence(session=session, actor=Actor("eve"), code="R03.1", level=4, kind="mlflow-run", status="info",
+                         title="Run 7", metrics={"accuracy": 0.93})
+    model_card = client.get("/api/v1/projects/R03.1/card", params={"format": "hf"})
+    assert model_card.status_code == 200 and model_card.headers["content-type"].startswith("text/markdown")
+    assert model_card.text.startswith("---\n") and "value: 0.93" in model_card.text
+    assert "First words." in model_card.text
+    imported = client.post("/api/v1/cards/import", content=model_card.text.encode(),
+                           headers={"Content-Type": "text/markdown"})
+    assert imported.json() == {"code": "R03.1", "created": False, "revision": 2, "warnings": [], "evidence_added": 0}
+    bad = model_card.text.replace("model-index:", "model-index: 7\nx:", 1)
+    before = everything(engine)
+    assert problem(client.post("/api/v1/cards/import", content=bad.encode()), 422)["field"] == "model-index"
     assert everything(engine) == before

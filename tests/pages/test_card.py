@@ -10,7 +10,7 @@ from sqlmodel import func, select
 
 from mltrl.domain.cards import Card
 from mltrl.models import AuditEntry, CardRevision
-from mltrl.services import Actor, cards, level_moves
+from mltrl.services import Actor, cards, level_moves, reviews
 from tests import demo_files
 from tests.factories import make_history, make_project
 
@@ -201,6 +201,20 @@ def test_import_tab_uploads_a_card_that_creates_its_technology(open_page, sessio
     session.expire_all()
     state = cards.current_card(session, "R05.1")
     assert (state.level, state.card.owners, state.card.tldr) == (3, ("Li Wei",), "Imported through the page.")
+
+
+def test_import_tab_takes_a_hugging_face_model_card_and_its_metrics(open_page, session):
+    make_project(session, "R01.1", "Optimiser")
+    at = open_page(PAGE, code="R01.1", tab="import")
+    model_card = (b"---\nmodel-index:\n- name: x\n  results:\n  - task: {type: t}\n"
+                  b"    dataset: {type: d, name: Field trial}\n"
+                  b"    metrics: [{type: recall, value: 0.88}]\n---\n" + UPLOAD)
+    at.get("file_uploader")[0].set_value(("README.md", model_card, "text/markdown")).run()
+    click(at, "import_card")
+    assert at.success[0].value == ("Imported the card into R05.1 as revision 1 (new technology). "
+                                   "Recorded 1 evidence record from its model-index.")
+    session.expire_all()
+    assert [r.metrics for r in reviews.evidence_of(session, "R05.1")] == [{"recall": 0.88}]
 
 
 def test_import_tab_refuses_a_card_without_an_id_and_writes_nothing(open_page, session):

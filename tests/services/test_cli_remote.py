@@ -34,6 +34,17 @@ CARD = """| Tech name (project ID) | Remote tech (R50.1) |
 Sent from a CI job.
 """
 
+HF_CARD = """---
+license: mit
+model-index:
+- name: Remote tech
+  results:
+  - task: {type: summarization}
+    dataset: {type: tickets, name: Support tickets}
+    metrics: [{type: rouge1, value: 0.41}]
+---
+""" + CARD
+
 JUNIT = '<testsuite name="unit"><testcase classname="t" name="a"/><testcase classname="t" name="b"/></testsuite>'
 REQUIREMENTS = "number,kind,statement,level,verification_method,p_failure,value\n1,product,Fast.,4,test,0.2,3\n"
 
@@ -96,6 +107,8 @@ SCRIPT = [
     ("level", "history", "R50.1", "--json"),
     ("card", "history", "R50.1", "--json"),
     ("card", "export", "R50.1"),
+    ("card", "import", "{hf_card}"),
+    ("card", "export", "R50.1", "--format", "hf"),
     ("requirements", "export", "R50.1", "-"),
     ("risks", "matrix", "--requirements", "--json"),
     ("project", "list", "--json"),
@@ -110,7 +123,10 @@ def _script(tmp_path: Path) -> list[list[str]]:
     requirements.write_text(REQUIREMENTS)
     junit = tmp_path / "report.xml"
     junit.write_text(JUNIT)
-    return [[a.format(card=card, requirements=requirements, junit=junit) for a in step] for step in SCRIPT]
+    hf_card = tmp_path / "README.md"
+    hf_card.write_text(HF_CARD)
+    return [[a.format(card=card, requirements=requirements, junit=junit, hf_card=hf_card) for a in step]
+            for step in SCRIPT]
 
 
 def _mask_times(text: str) -> str:
@@ -139,6 +155,8 @@ def test_the_cli_does_the_same_work_remotely_as_locally(server, db_url, tmp_path
         local.append(result.stdout)
     assert [_mask_times(t) for t in remote] == [_mask_times(t) for t in local]
     assert '"code": "R50.9"' in remote[-2] and "Sent from a CI job." in remote[20]
+    assert remote[21] == "R50.1: saved card revision 2; recorded 1 evidence record from its model-index\n"
+    assert remote[22].startswith("---\nlicense: mit\n") and "value: 0.41" in remote[22]
 
     with Session(db.get_engine(db_url)) as s:
         written = s.exec(select(AuditEntry).where(AuditEntry.entity != "appuser",
@@ -167,4 +185,4 @@ def test_refusals_come_back_as_the_servers_words(server, db_url, tmp_path):
     not_url = runner.invoke(app, ["--server", "ftp://x", "--token", "y", "project", "list"])
     assert not_url.exit_code == 1 and "--server: 'ftp://x' is not a dashboard address" in not_url.stderr
     html = runner.invoke(app, ["card", "export", "R01.1", "--format", "html"], env=env)
-    assert html.exit_code == 1 and "--format" in html.stderr
+    assert html.exit_code == 1 and "--format" in html.stderr and "Hugging Face model card (hf)" in html.stderr

@@ -2,10 +2,11 @@
 
 ``mltrl --help`` and ``mltrl project list`` run in a fresh interpreter (the venv's python), through
 the CLI's ``app`` as the console script runs it (but not standalone, so the process can then say
-what it imported): neither may leave pandas, numpy, plotly, streamlit, jinja2, markdown or nh3 in
-``sys.modules``. Those belong to the commands that use them (analytics, the quarterly report,
-cards), which import them when they run. No timing here (the machine is shared): the start-up time
-is measured by the benchmark's ``cli`` area (``bench/cli.py``).
+what it imported): neither may leave pandas, numpy, plotly, streamlit, jinja2, markdown, nh3 or
+huggingface_hub in ``sys.modules``. Those belong to the commands that use them (analytics, the
+quarterly report, cards, Hugging Face model cards), which import them when they run. No timing
+here (the machine is shared): the start-up time is measured by the benchmark's ``cli`` area
+(``bench/cli.py``).
 
 ``project list`` reads its records without pandas (``portfolio.project_list``); they must stay the
 records the portfolio frame gives (same rows, order and values).
@@ -27,7 +28,7 @@ from mltrl import db
 from mltrl.services import Actor, demo, portfolio
 from tests.factories import make_project
 
-HEAVY = ("jinja2", "markdown", "nh3", "numpy", "pandas", "plotly", "streamlit")
+HEAVY = ("huggingface_hub", "jinja2", "markdown", "nh3", "numpy", "pandas", "plotly", "streamlit")
 
 # Runs the command line given as arguments through the CLI's app, then prints (last line of
 # stderr, as JSON) its exit code and the heavy modules found in sys.modules.

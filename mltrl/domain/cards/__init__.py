@@ -18,12 +18,27 @@ cards; cards.X`` and ``from mltrl.domain.cards import X`` work whatever module h
   ``@name`` cross-links; never raises or stalls on any text), ``card_body_html``, ``to_html``,
   ``brief_html`` and the stylesheets.
 * ``diff``: ``section_changes`` and ``diff_html``.
+* ``hf``: Hugging Face model cards both ways (``to_hf_card``, ``parse_hf_card``: the card's
+  Markdown after a YAML front matter whose ``model-index`` holds the evidence's metrics; built and
+  read with ``huggingface_hub``, imported when a function runs).
 * ``text``: reading Markdown line by line in linear time (headings, fences, labels, nesting).
 
 This package imports neither streamlit nor the database.
 """
 
 from mltrl.domain.cards.diff import DIFF_MAX, WORD_DIFF_BUDGET, SectionChange, diff_html, section_changes, word_diff_html
+from mltrl.domain.cards.hf import (
+    FRONT_MATTER_MAX_BYTES,
+    HF_INSTALL_HINT,
+    MODEL_INDEX_METRICS_MAX,
+    HFCard,
+    Measurement,
+    ModelResult,
+    is_hf_card,
+    latest_measurements,
+    parse_hf_card,
+    to_hf_card,
+)
 from mltrl.domain.cards.layout import (
     ParsedCard,
     ethics_cell,
@@ -85,6 +100,8 @@ from mltrl.domain.cards.rendering import (
 )
 
 __all__ = [
+    "FRONT_MATTER_MAX_BYTES", "HF_INSTALL_HINT", "MODEL_INDEX_METRICS_MAX", "HFCard", "Measurement", "ModelResult",
+    "is_hf_card", "latest_measurements", "parse_hf_card", "to_hf_card",
     "ALLOWED_ATTRIBUTES", "ALLOWED_CLASSES", "ALLOWED_TAGS", "CARD_CSS", "CARD_MAX_BYTES", "CELL_MAX",
     "CHANGE_SUMMARY_MAX", "DEBRIEF", "DEBRIEF_HEADING", "DIFF_CSS", "FIELD_LABELS", "LINK_ROWS",
     "MAX_BRACKET_DEPTH", "MAX_NESTING", "ROW_COUPLED", "ROW_ETHICS", "ROW_LEVEL", "ROW_OWNERS",

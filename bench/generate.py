@@ -26,6 +26,11 @@ take far too long at the L size. The rows still keep the app's invariants:
   answers on about 30%, criterion scores of every technology's current level and a few gate
   overrides at levels 5 and 8 (some expired). A stream of their own too: only the events'
   ``review_id`` is new in the rows above.
+* evidence (``bench/evidencegen.py``): 500 records of one technology, the evidence-heavy one (the
+  first active system of the first chunk at level 8, else 4 or 3, that held levels 3 and 4:
+  ``T00014`` with seed 42, at every size), spread over the levels it held and their criteria (the
+  ones scored from evidence too), with an open review at its current level; written as
+  ``add_evidence`` writes them, with their audit rows. A stream of its own too.
 * OKRs (``bench/okrgen.py``): objectives in the current quarter and the one before (about one per
   50 technologies each, at least two), 3-5 key results each on started technologies (``T00042``
   always one), 0-3 check-ins per key result. Another stream of their own.
@@ -44,7 +49,7 @@ the content):
 
 ``cached_db(size)`` keeps one file per (size, seed, generator version, schema head) under
 ``bench/.cache/`` so reruns skip the generation (generator version 3: cards added; 4: the
-requirements and risk registers; 5: gated reviews).
+requirements and risk registers; 5: gated reviews; 6: OKRs; 7: the evidence-heavy technology).
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.pool import NullPool
 from sqlmodel import col, select
 
-from bench import cardgen, okrgen, registergen, reviewgen
+from bench import cardgen, evidencegen, okrgen, registergen, reviewgen
 from mltrl import db
 from mltrl.domain import levels
 from mltrl.domain.levels import EMBEDDED_SWITCHBACKS, EventKind, Move, SwitchbackKind
@@ -68,6 +73,7 @@ from mltrl.models import (
     CheckIn,
     CriterionScore,
     EthicsAnswer,
+    Evidence,
     GateOverride,
     KeyResult,
     LevelEvent,
@@ -81,8 +87,8 @@ from mltrl.models import (
     RiskEvent,
 )
 
-GENERATOR_VERSION = 6  # 3: TRL cards (a handful of short ones and the long card of T00042); 4: registers;
-# 5: gated reviews; 6: OKRs
+GENERATOR_VERSION = 7  # 3: TRL cards (a handful of short ones and the long card of T00042); 4: registers;
+# 5: gated reviews; 6: OKRs; 7: the evidence-heavy technology (and open reviews' criteria marked "evidence")
 SIZES = {"S": 100, "M": 1_000, "L": 5_000}
 CACHE = Path(__file__).resolve().parent / ".cache"
 EPOCH = datetime(2018, 1, 1, tzinfo=UTC)
@@ -318,14 +324,16 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
     register_rng = random.Random(seed * 1_000 + 6)  # a stream of its own: the portfolio is unchanged
     review_rng = random.Random(seed * 1_000 + 8)  # likewise
     okr_rng = random.Random(seed * 1_000 + 10)  # likewise
+    evidence_rng = random.Random(seed * 1_000 + 12)  # likewise
     allocation = registergen.allocate(register_rng, n_technologies)
     now = datetime.now(UTC)
     ids = {"project": 0, "owner": 0, "event": 0, "audit": 0, "requirement": 0, "risk": 0, "riskevent": 0,
            "review": 0, "reviewvote": 0, "ethicsanswer": 0, "criterionscore": 0, "gateoverride": 0,
-           "objective": 0, "keyresult": 0, "checkin": 0}
+           "objective": 0, "keyresult": 0, "checkin": 0, "evidence": 0}
     engine = db.make_engine(url, poolclass=NullPool)
     # Reviews before the events that name them (foreign keys are on).
-    tables = [("project", Project), ("owner", ProjectOwner), ("event", LevelEvent), ("audit", AuditEntry),
+    tables = [("project", Project), ("owner", ProjectOwner), ("event", LevelEvent), ("evidence", Evidence),
+              ("audit", AuditEntry), ("evidence_audit", AuditEntry),
               ("requirement", Requirement), ("risk", Risk), ("riskevent", RiskEvent),
               ("criterionscore", CriterionScore), ("gateoverride", GateOverride)]
     # Reviews, votes and answers are kept until every chunk is built, then numbered in opening
@@ -333,6 +341,7 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
     pending: dict[str, list[dict]] = {"review": [], "reviewvote": [], "ethicsanswer": []}
     links: list[tuple[int, int]] = []  # (event id, provisional review id)
     everyone: list[tuple[int, str, int | None]] = []  # (id, code, level) of every project, for the OKRs
+    heavy: dict | None = None  # the evidence-heavy technology's project row (picked in the first chunk)
     try:
         with engine.begin() as conn:
             existing = conn.exec_driver_sql("SELECT count(*) FROM project").scalar_one()
@@ -342,7 +351,21 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
                 rows = _rows(first, min(first + CHUNK, n_technologies + 1), rng, ids)
                 everyone.extend((p["id"], p["code"], p["level"]) for p in rows["project"])
                 rows.update(_register_rows(rows, register_rng, allocation, now, ids))
-                rows.update(reviewgen.review_rows(review_rng, rows, now, ids, OWNERS))
+                rows["evidence"], rows["evidence_audit"] = [], []  # (own insert: its rows name a ``via``)
+                if first == 1:
+                    heavy = evidencegen.pick(rows, now)
+                    if heavy is None:
+                        raise RuntimeError("no technology of the first chunk fits the evidence-heavy one")
+                rows.update(reviewgen.review_rows(review_rng, rows, now, ids, OWNERS,
+                                                  also_open=frozenset([heavy["code"]])))
+                if first == 1:
+                    part = evidencegen.evidence_rows(
+                        evidence_rng, heavy, sorted((e for e in rows["event"] if e["project_id"] == heavy["id"]),
+                                                    key=lambda e: (e["at"], e["id"])),
+                        [o["name"] for o in rows["owner"] if o["project_id"] == heavy["id"]],
+                        [r["number"] for r in rows["requirement"] if r["project_id"] == heavy["id"]], now, ids)
+                    rows["evidence"] = part["evidence"]
+                    rows["evidence_audit"] = part["audit"]
                 for e in rows["event"]:
                     if e["review_id"] is not None:
                         links.append((e["id"], e["review_id"]))
@@ -374,6 +397,7 @@ def generate(url: str, n_technologies: int, seed: int = 42) -> dict[str, int]:
             "review_votes": ids["reviewvote"], "ethics_answers": ids["ethicsanswer"],
             "criterion_scores": ids["criterionscore"], "gate_overrides": ids["gateoverride"],
             "objectives": ids["objective"], "key_results": ids["keyresult"], "check_ins": ids["checkin"],
+            "evidence": ids["evidence"], "evidence_code": heavy["code"] if heavy else None,
             **card_counts}
 
 
@@ -399,6 +423,7 @@ def cached_db(size: str, seed: int = 42, *, log=print) -> Path:
     checked = reviewgen.verify(str(tmp))
     log(f"reviews checked: {checked}")
     log(f"OKRs checked: {okrgen.verify(str(tmp))}")
+    log(f"evidence checked (every record replayed through add_evidence): {evidencegen.verify(str(tmp))}")
     for suffix in ("-wal", "-shm"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)  # checkpointed and closed: nothing left in them
         Path(f"{path}{suffix}").unlink(missing_ok=True)

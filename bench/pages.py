@@ -3,7 +3,8 @@ commands (``CLI_OPS``), the floor's SQL, and the harness hooks for the page runs
 
 Each area module (``bench/cards.py``, ``bench/registers.py``, ``bench/reviews.py``,
 ``bench/analytics.py``) gives its pages with their checks; this module adds the portfolio, the
-sample project and the level guide, and keeps the pages in the order the table lists them. Later
+sample project, the evidence-heavy technology's project page (``reviews.EVIDENCE_PROJECT_PAGE``)
+and the level guide, and keeps the pages in the order the table lists them. Later
 capabilities add their pages to ``PAGES`` (or to their area's list) and their commands to
 ``CLI_OPS``.
 """
@@ -31,6 +32,7 @@ PAGES = [
     PageSpec("portfolio", "views/portfolio.py", check=_check_portfolio),
     PageSpec("project", "views/project.py",
              query_params=lambda n, c: {"code": generate.sample_system_code(n)}, check=_check_project),
+    reviews.EVIDENCE_PROJECT_PAGE,
     *cards.CARD_PAGES,
     *registers.REGISTER_PAGES,
     *reviews.REVIEW_PAGES,

@@ -24,10 +24,12 @@ The rows keep the invariants of ``mltrl.services.reviews`` and ``mltrl.models``:
 * **open** reviews on ``OPEN_SHARE`` of the technologies with a level that are not retired, at
   their current level, opened after their last event and after any review decided at that level
   (one open review per technology at most); ``REVIEW_CODE`` = ``T00042`` always has one, with
-  ``REVIEWER`` on its panel and no vote from them (so "waiting for my vote" is never empty);
+  ``REVIEWER`` on its panel and no vote from them (so "waiting for my vote" is never empty), and so
+  does the evidence-heavy technology (``bench/evidencegen.py``, passed as ``also_open``);
 * each review: a panel of 2-4 people from the owner pool, 1-4 votes from panel members (a member
   voting twice is a changed vote; both are kept) between its opening and its decision (or now),
-  ``criteria`` = the default criteria of its level and ``ethics`` = the default ethics template in
+  ``criteria`` = the default criteria of its level (with the fourth part "evidence" on the criteria
+  the built-in set scores from evidence) and ``ethics`` = the default ethics template in
   ``reviews.open_review``'s shape, ``criteria_version`` = ``ethics_version`` = 1; a decided one
   keeps the scores and gates that stood at the decision (gates only at levels 5 and 8: a
   graduation passed them or went through an override live at that moment); ``version`` 1 when
@@ -53,7 +55,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from mltrl.domain import gates as gate_rules
-from mltrl.domain.criteria_default import DEFAULT_CRITERIA
+from mltrl.domain.criteria_default import DEFAULT_CRITERIA, SCORED_FROM_EVIDENCE
 from mltrl.domain.ethics_default import DEFAULT_ETHICS_TEMPLATE
 
 REVIEW_CODE = "T00042"
@@ -68,7 +70,9 @@ ETHICS_PARTS = ("before", "after")
 DECISIONS = {d.value for d in gate_rules.Decision}
 VOTES = {v.value for v in gate_rules.Vote}
 
-CRITERIA = {level: [list(c) for c in items] for level, items in DEFAULT_CRITERIA.items()}  # open_review's shape
+# open_review's shape: [key, text, guidance], plus "evidence" for a criterion scored from evidence
+CRITERIA = {level: [[*c, *(["evidence"] if c[0] in SCORED_FROM_EVIDENCE.get(level, ()) else [])] for c in items]
+            for level, items in DEFAULT_CRITERIA.items()}
 ETHICS = {part: [list(q) for q in DEFAULT_ETHICS_TEMPLATE[part]] for part in (*ETHICS_PARTS, "positions")}
 ETHICS_KEYS = [f"{part}:{q[0]}" for part in ETHICS_PARTS for q in DEFAULT_ETHICS_TEMPLATE[part]]
 GATES_AT = {lv: [(k, title) for k, (gl, title) in gate_rules.GATE_TITLES.items() if gl == lv] for lv in (5, 8)}
@@ -146,7 +150,7 @@ class _Builder:
         scores: dict[str, dict] = {}
         if decision is not None:
             low = 70 if decision == "graduate" else 0
-            for key, _, _ in CRITERIA[level]:
+            for key, *_ in CRITERIA[level]:
                 if rng.random() < 0.8:
                     scores[key] = {"percent": rng.choice(range(low, 101, 5)),
                                    "evidence": f"https://wiki.example.org/reviews/{rid}/{key}" if rng.random() < 0.4
@@ -206,8 +210,10 @@ POOL: list[str] = []  # the owner pool, set by ``review_rows``
 
 
 def review_rows(rng: random.Random, rows: dict[str, list[dict]], now: datetime, ids: dict[str, int],
-                people: list[str]) -> dict[str, list[dict]]:
-    """The review rows of one chunk (see the module's docstring); sets ``review_id`` on its events."""
+                people: list[str], also_open: frozenset[str] = frozenset()) -> dict[str, list[dict]]:
+    """The review rows of one chunk (see the module's docstring); sets ``review_id`` on its events.
+    The technologies of ``also_open`` (not retired, nor paused, at their level for three days or
+    more: the evidence-heavy one) always get an open review, as ``REVIEW_CODE`` does."""
     POOL[:] = people
     b = _Builder(rng, now, ids)
     events: dict[int, list[dict]] = defaultdict(list)
@@ -266,11 +272,12 @@ def review_rows(rng: random.Random, rows: dict[str, list[dict]], now: datetime, 
             b.review(pid, level, mine, opened, decision="pause", decided=_between(rng, opened + timedelta(hours=1),
                                                                                   now - timedelta(days=1)),
                      note=NOTES["pause"])
-        elif p["code"] == REVIEW_CODE or (p["status"] != "retired" and rng.random() < OPEN_SHARE):
+        elif p["code"] == REVIEW_CODE or p["code"] in also_open or (p["status"] != "retired"
+                                                                    and rng.random() < OPEN_SHARE):
             opened = _between(rng, recent + timedelta(minutes=5), now - timedelta(hours=2))
             b.review(pid, level, mine, opened, forced_reviewer=p["code"] == REVIEW_CODE)
         # The team's self-assessment of the current level's exit criteria.
-        for key, _, _ in CRITERIA[level]:
+        for key, *_ in CRITERIA[level]:
             if p["code"] == REVIEW_CODE or rng.random() < SCORED_SHARE:
                 b.out["criterionscore"].append(dict(
                     id=b._id("criterionscore"), project_id=pid, level=level, key=key,

@@ -8,7 +8,17 @@ user on the panel and no vote from them; the level 9 technologies overdue for re
 default policy); the Review tab on ``?review=`` T00042's open review, and on the oldest review
 that decided one of T00042's moves (the link its timeline gives), each of which must be the review
 shown; the Checklist of T00042, whose average and count of scored criteria must match its raw
-scores. The Timelines page (``views/timelines.py``, ``tl_tab``): T00042's timeline (events
+scores (a criterion scored from evidence counts only with a pass or fail record: 100 or 0).
+
+The evidence-heavy technology (``bench/evidencegen.py``: 500 evidence records; found as the
+technology with the most, ``evidence_counts``): the Review tab on its open review, whose checklist
+must show each hand-scored criterion's newest record ("Latest evidence sent") and the "Scored from
+evidence" table (the latest pass or fail record's status, title and percent, the team's own score
+beside it); and its Project page (``EVIDENCE_PROJECT_PAGE``, listed in ``bench/pages.py``), whose
+readiness line, unmet criteria (each naming its evidence) and Evidence timeline (the newest 100
+records, in order) must match the raw rows.
+
+The Timelines page (``views/timelines.py``, ``tl_tab``): T00042's timeline (events
 counted by kind and by review), the sample system (its level now is the minimum of its tree's,
 held down by the ones at it) and the portfolio swimlanes sorted by level and by switchbacks,
 unfiltered: at most 20 traces and at most 60 lanes (one page) of at least 20 px each, in the
@@ -19,8 +29,10 @@ of its open review, ``reviews(status="open")``, ``waiting_for`` the acting user,
 ``deployed_reviews`` with the default policy, the swimlanes' lane facts (``lane_frame``, grouped
 in SQL), the first page of swimlanes built from it (``order_lanes``, ``lane_events`` for the
 page's lanes, ``lane_segments``, ``swimlanes_chart``), and ``decide()`` graduating an open review
-(one generated open review per call, picked untimed). Each read is checked once against the raw
-rows before it is timed. The operations are held to the page time target, without a floor ratio.
+(one generated open review per call, picked untimed); and the evidence services on the
+evidence-heavy technology: ``criterion_evidence`` and ``proofs`` of its current level,
+``evidence_of`` its newest 100 and all of its records, and its ``standing``. Each read is checked
+once against the raw rows before it is timed. The operations are held to the page time target, without a floor ratio.
 """
 
 from __future__ import annotations
@@ -93,10 +105,52 @@ def _lane_codes(con: sqlite3.Connection, by: str) -> list[str]:
     return [r[1] for r in sorted(started, key=key)] + sorted(r[1] for r in rows if r[2] is None)
 
 
+def _from_evidence(item: list) -> bool:
+    return len(item) > 3 and item[3] == "evidence"
+
+
+def _criteria_items(con: sqlite3.Connection, pid: int, level: int) -> list[list[str]]:
+    """The criteria a technology at ``level`` is judged on, as stored ([key, text, guidance] and
+    "evidence" for one scored from evidence): its open review's copy when at that level, else the
+    built-in set (the benchmark's databases have no edited criteria set)."""
+    from mltrl.domain.criteria_default import DEFAULT_CRITERIA, SCORED_FROM_EVIDENCE
+
+    row = con.execute("SELECT criteria FROM review WHERE project_id = ? AND status = 'open' AND level = ? "
+                      "ORDER BY id DESC LIMIT 1", (pid, level)).fetchone()
+    if row is not None:
+        return json.loads(row[0])
+    return [[*c, *(["evidence"] if c[0] in SCORED_FROM_EVIDENCE.get(level, ()) else [])]
+            for c in DEFAULT_CRITERIA[level]]
+
+
+def _latest_evidence(con: sqlite3.Connection, pid: int, level: int, key: str, scoring: bool) -> tuple | None:
+    """(status, title, produced date, url, source) of the newest record of a criterion (by when it was
+    produced, then id), of a pass or fail record when ``scoring``."""
+    row = con.execute(
+        "SELECT status, title, produced_at, url, source FROM evidence WHERE project_id = ? AND level = ? "
+        "AND criterion_key = ? " + ("AND status IN ('pass', 'fail') " if scoring else "") +
+        "ORDER BY produced_at DESC, id DESC LIMIT 1", (pid, level, key)).fetchone()
+    return None if row is None else (row[0], row[1], aware(row[2]).date().isoformat(), row[3], row[4])
+
+
+def _scores_in_force(con: sqlite3.Connection, pid: int, level: int, items: list[list[str]]) -> dict[str, int]:
+    """Each scored criterion's percent: the team's own, or for one scored from evidence, 100 or 0 by
+    its latest pass or fail record (unscored without one)."""
+    own = dict(con.execute("SELECT key, percent FROM criterionscore WHERE project_id = ? AND level = ?", (pid, level)))
+    out = {}
+    for item in items:
+        key = item[0]
+        if _from_evidence(item):
+            proof = _latest_evidence(con, pid, level, key, scoring=True)
+            if proof is not None:
+                out[key] = 100 if proof[0] == "pass" else 0
+        elif key in own:
+            out[key] = own[key]
+    return out
+
+
 def review_counts(con: sqlite3.Connection, n: int) -> dict:
     """What the Reviews and Timelines pages and the review operations must show, from the raw rows."""
-    from mltrl.domain.criteria_default import DEFAULT_CRITERIA
-
     q = lambda sql: con.execute(sql).fetchone()[0]
     t42 = q(project_id_sql(REVIEW_CODE))
     out: dict = {
@@ -126,12 +180,14 @@ def review_counts(con: sqlite3.Connection, n: int) -> dict:
     out["waiting"] = sum(1 for r, panel in con.execute("SELECT id, panel FROM review WHERE status = 'open'")
                          if REVIEWER.lower() in (p.lower() for p in json.loads(panel))
                          and (r, REVIEWER.lower()) not in voted)
-    # T00042's standing: the default criteria of its level, unscored counting 0.
+    # T00042's standing: its level's criteria, unscored counting 0 (one scored from evidence without
+    # a pass or fail record is unscored, whatever the team's own score).
     level = q(f"SELECT level FROM project WHERE id = {t42}")
-    keys = [c[0] for c in DEFAULT_CRITERIA[level]]
-    scores = dict(con.execute(f"SELECT key, percent FROM criterionscore WHERE project_id = {t42} AND level = {level}"))
-    out["standing"] = {"level": level, "total": len(keys), "scored": sum(k in scores for k in keys),
-                       "average": round(sum(scores.get(k, 0) for k in keys) / len(keys), 1),
+    items = _criteria_items(con, t42, level)
+    scores = _scores_in_force(con, t42, level, items)
+    out["standing"] = {"level": level, "total": len(items), "scored": len(scores),
+                       "average": round(sum(scores.values()) / len(items), 1),
+                       "from_evidence": sum(_from_evidence(i) for i in items),
                        "open_review": q(f"SELECT max(id) FROM review WHERE status = 'open' AND project_id = {t42}")}
     # T00042's timeline (its own events: the generator forks nothing).
     kinds = con.execute(f"SELECT kind, review_id FROM levelevent WHERE project_id = {t42}").fetchall()
@@ -152,6 +208,158 @@ def review_counts(con: sqlite3.Connection, n: int) -> dict:
     out["system"] = {"code": system, "members": len(members), "level": low,
                      "held_by": ", ".join(sorted(c for c, lv in levels_now.items() if lv == low))}
     return out
+
+
+# --- the evidence-heavy technology (bench/evidencegen.py): its answers from the raw rows ------------
+
+EVIDENCE_SHOWN = 100  # views/project.py EVIDENCE_SHOWN: the newest records the Evidence timeline shows
+UNMET_SHOWN = 6  # views/project.py: the unmet criteria (lowest first) named under "what blocks"
+DASH = "—"  # mltrl.ui.tables.DASH: a table's missing value
+
+
+def evidence_counts(con: sqlite3.Connection) -> dict | None:
+    """The evidence-heavy technology (the one with the most evidence records) and what its Project
+    page, its open review's checklist and the evidence services must show, from the raw rows: its
+    current level's criteria with the percent in force (a criterion scored from evidence: 100 or 0
+    by its latest pass or fail record), each criterion's evidence (count, newest record, newest pass
+    or fail record), and every record's id newest first. None when no technology has evidence."""
+    top = con.execute("SELECT project_id, count(*) FROM evidence GROUP BY project_id ORDER BY 2 DESC, 1 LIMIT 1"
+                      ).fetchone()
+    if top is None:
+        return None
+    pid, records = top
+    code, level = con.execute("SELECT code, level FROM project WHERE id = ?", (pid,)).fetchone()
+    items = _criteria_items(con, pid, level)
+    scores = _scores_in_force(con, pid, level, items)
+    own = dict(con.execute("SELECT key, percent FROM criterionscore WHERE project_id = ? AND level = ?", (pid, level)))
+    found = {key: {"count": count, "latest": _latest_evidence(con, pid, level, key, scoring=False),
+                   "scoring": _latest_evidence(con, pid, level, key, scoring=True)}
+             for key, count in con.execute(
+                 "SELECT criterion_key, count(*) FROM evidence WHERE project_id = ? AND level = ? "
+                 "AND criterion_key IS NOT NULL GROUP BY criterion_key", (pid, level))}
+    review = con.execute("SELECT max(id) FROM review WHERE status = 'open' AND project_id = ?", (pid,)).fetchone()[0]
+    newest = con.execute("SELECT id, title FROM evidence WHERE project_id = ? ORDER BY produced_at DESC, id DESC",
+                         (pid,)).fetchall()
+    return {
+        "code": code, "level": level, "records": records, "review_id": review,
+        "review_listed": review in {r for (r,) in con.execute("SELECT id FROM review ORDER BY id DESC LIMIT 500")},
+        "criteria": [{"key": i[0], "text": i[1], "from_evidence": _from_evidence(i), "percent": scores.get(i[0], 0),
+                      "own": own.get(i[0])} for i in items],
+        "scored": len(scores), "average": round(sum(scores.values()) / len(items), 1), "found": found,
+        "ids": [r for r, _ in newest], "titles": [t for _, t in newest],
+        "level_records": con.execute("SELECT count(*) FROM evidence WHERE project_id = ? AND level = ?",
+                                     (pid, level)).fetchone()[0],
+    }
+
+
+def _proof_text(proof: tuple) -> str:
+    """The start of ``mltrl.ui.evidence.proof_line``: status, title, the day it was produced (then
+    " · stale" and the count may follow)."""
+    return f"{proof[0]} · {proof[1]} · {proof[2]}"
+
+
+def _check_project_evidence(at, n: int, counts: dict) -> None:
+    """The evidence-heavy technology's Project page: the readiness line (the average with the scores
+    from evidence laid over the team's), the unmet criteria (lowest first, at most six) each naming
+    its evidence as the raw rows give it (a criterion scored from evidence: its latest pass or fail
+    record; by hand: its newest record and how many), and the Evidence timeline: the newest 100 of
+    its records, in order, with the caption counting them all."""
+    e = counts["evidence"]
+    assert at.header and at.header[0].value.startswith(f"{e['code']} "), [h.value for h in at.header]
+    texts = [str(m.value) for m in at.markdown]
+    line = f"Level {e['level']}'s exit criteria average **{e['average']:.0f}%**"
+    assert any(line in t for t in texts), (line, [t[:120] for t in texts if "average" in t])
+    problems, named = [], 0
+    unmet = sorted((c for c in e["criteria"] if c["percent"] < 100), key=lambda c: c["percent"])[:UNMET_SHOWN]
+    for c in unmet:
+        head = f":gray-badge[{c['percent']}%] {c['text']}  \n"
+        shown = next((t[len(head):] for t in texts if t.startswith(head)), None)
+        if shown is None:
+            problems.append(f"unmet criterion {c['key']} ({c['percent']}%) not shown")
+            continue
+        f = e["found"].get(c["key"])
+        if c["from_evidence"]:
+            proof = f["scoring"] if f else None
+            want = (f"*Scored from evidence:* {_proof_text(proof)}" if proof
+                    else "*Scored from evidence:* no pass or fail record yet.")
+            more = ""
+        elif f:
+            want, more = f"*Latest evidence:* {_proof_text(f['latest'])}", (
+                f" ({f['count']} records).  \n" if f["count"] > 1 else "")
+        else:
+            want = more = ""
+        if want and not (shown.startswith(want) and more in shown):
+            problems.append(f"{c['key']}: {shown[:160]!r}, expected {want!r}...{more.strip()!r}")
+        if not want and "evidence:*" in shown:
+            problems.append(f"{c['key']} has no evidence, the page names some: {shown[:120]!r}")
+        named += bool(want and f)
+    if unmet and not named:
+        problems.append(f"none of the {len(unmet)} unmet criteria shown names its evidence")
+    timelines = [d.value for d in at.dataframe if {"title", "kind", "status", "by"} <= set(d.value.columns)]
+    shown_n = min(EVIDENCE_SHOWN, e["records"])
+    if len(timelines) != 1:
+        problems.append(f"{len(timelines)} evidence timelines")
+    elif list(timelines[0]["title"]) != e["titles"][:shown_n]:
+        got = list(timelines[0]["title"])
+        problems.append(f"the timeline shows {len(got)} records, not the newest {shown_n} of {e['records']} in order "
+                        f"(first difference: {next(((a, b) for a, b in zip(got, e['titles']) if a != b), None)})")
+    caption = f"the latest {EVIDENCE_SHOWN} of {e['records']}"
+    if e["records"] > EVIDENCE_SHOWN and not any(caption in str(c.value) for c in at.caption):
+        problems.append(f"no caption {caption!r}")
+    assert not problems, "; ".join(problems)
+
+
+def _check_reviews_evidence(at, n: int, counts: dict) -> None:
+    """The evidence-heavy technology's open review: the one asked for is shown; its exit checklist
+    has one grid row per criterion scored by hand, each with its newest record ("Latest evidence
+    sent": status, title, day, how many) or a dash, and the "Scored from evidence" table one row per
+    criterion scored from evidence, with the status, the title and the percent (100 or 0) of its
+    latest pass or fail record and the team's own score beside it, all as in the raw rows."""
+    import math
+
+    e = counts["evidence"]
+    head = f"### Review {e['review_id']} · {e['code']} "
+    shown = [m.value for m in at.markdown if str(m.value).startswith("### Review ")]
+    assert shown and shown[0].startswith(head), (
+        f"?review={e['review_id']} ({e['code']}'s open review) shows {shown[0][:60] if shown else 'no review'!r}")
+    assert any("##### Scored from evidence" == str(m.value) for m in at.markdown), "no 'Scored from evidence' table"
+    frames = [d.value for d in at.dataframe]
+    hand = [c for c in e["criteria"] if not c["from_evidence"]]
+    chosen = [c for c in e["criteria"] if c["from_evidence"]]
+    problems = []
+    grids = [f for f in frames if "latest" in f.columns and len(f) == len(hand)]
+    if len(grids) != 1:
+        problems.append(f"{len(grids)} checklist grids of {len(hand)} rows with 'Latest evidence sent'")
+    else:
+        for c, latest in zip(hand, grids[0]["latest"]):
+            f = e["found"].get(c["key"])
+            if f is None:
+                ok = latest in (DASH, None) or (isinstance(latest, float) and math.isnan(latest))
+                want = DASH
+            else:
+                want = _proof_text(f["latest"]) + (f" ({f['count']} records)" if f["count"] > 1 else "")
+                ok = isinstance(latest, str) and latest.startswith(_proof_text(f["latest"])) and latest.endswith(
+                    f" ({f['count']} records)" if f["count"] > 1 else "")
+            if not ok:
+                problems.append(f"{c['key']}: latest evidence {latest!r}, expected {want!r}")
+    tables = [f for f in frames if {"record", "own", "status"} <= set(f.columns)]
+    if len(tables) != 1 or len(tables[0]) != len(chosen):
+        problems.append(f"no 'Scored from evidence' table of {len(chosen)} rows ({[len(t) for t in tables]})")
+    else:
+        for c, row in zip(chosen, tables[0].to_dict("records")):
+            f = e["found"].get(c["key"])
+            proof = f["scoring"] if f else None
+            own = row["own"]
+            got = (row["criterion"], row["status"], row["record"] if proof else None,
+                   None if proof is None else int(row["percent"]),
+                   None if own is None or (isinstance(own, float) and math.isnan(own)) else int(own))
+            want = (c["text"], proof[0] if proof else "no evidence yet", proof[1] if proof else None,
+                    None if proof is None else c["percent"], c["own"])
+            if got != want:
+                problems.append(f"scored from evidence {c['key']}: {got}, expected {want}")
+        if not any(f and f["scoring"] for f in (e["found"].get(c["key"]) for c in chosen)):
+            problems.append("no criterion scored from evidence has a pass or fail record to show")
+    assert not problems, "; ".join(problems)
 
 
 def _check_reviews_overview(at, n: int, counts: dict) -> None:
@@ -179,11 +387,22 @@ def _check_reviews_overview(at, n: int, counts: dict) -> None:
     assert not problems, "; ".join(problems)
 
 
+def _checklist_sizes(at, standing: dict) -> str | None:
+    """What is missing of a level's exit checklist (one row per criterion scored by hand; one row per
+    criterion scored from evidence in the table beside it), or None."""
+    sizes = [len(d.value) for d in at.dataframe]
+    hand, from_evidence = standing["total"] - standing["from_evidence"], standing["from_evidence"]
+    if hand and hand not in sizes:
+        return f"no exit checklist of {hand} criteria scored by hand (tables of {sizes} rows)"
+    if from_evidence and from_evidence not in sizes:
+        return f"no table of the {from_evidence} criteria scored from evidence (tables of {sizes} rows)"
+    return None
+
+
 def _check_reviews_review(at, n: int, counts: dict) -> None:
     """The review asked for in the query is the one shown, open, with its level's exit checklist
-    (one row per criterion) and one row per panel member who voted."""
-    from mltrl.domain.criteria_default import DEFAULT_CRITERIA
-
+    (one row per criterion: by hand in the grid, from evidence in the table beside it) and one row
+    per panel member who voted."""
     r = counts["review"]
     head = f"### Review {r['review_open_id']} · {r['review_open_code']} "
     shown = [m.value for m in at.markdown if str(m.value).startswith("### Review ")]
@@ -192,7 +411,8 @@ def _check_reviews_review(at, n: int, counts: dict) -> None:
         f"shows {shown[0][:60] if shown else 'no review'!r}")
     assert any(":blue-badge[open]" in str(m.value) for m in at.markdown), "the review is not shown as open"
     sizes = [len(d.value) for d in at.dataframe]
-    assert len(DEFAULT_CRITERIA[r["review_open_level"]]) in sizes, ("no exit checklist", sizes)
+    missing = _checklist_sizes(at, r["standing"]) if r["standing"]["open_review"] == r["review_open_id"] else None
+    assert missing is None, missing
     assert r["review_open_voters"] in sizes, (f"no table of {r['review_open_voters']} votes", sizes)
 
 
@@ -217,7 +437,8 @@ def _check_reviews_checklist(at, n: int, counts: dict) -> None:
     scored = f"{st_['scored']} of {st_['total']} scored"
     texts = [str(m.value) for m in at.markdown]
     assert any(line in t and scored in t for t in texts), (line, scored, [t[:120] for t in texts if "average" in t])
-    assert st_["total"] in [len(d.value) for d in at.dataframe], [len(d.value) for d in at.dataframe]
+    missing = _checklist_sizes(at, st_)
+    assert missing is None, missing
     assert "#### Gates on leaving this level" in texts, "no gates section"
 
 
@@ -331,6 +552,10 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
                 assert got == want, (got, want)
 
             timed(f"reviews: standing({REVIEW_CODE})", read(review_service.standing, REVIEW_CODE), check_standing)
+
+            e = counts.get("evidence")
+            if e is not None:
+                _measure_evidence_ops(e, timed, read, engine)
 
             def check_view(view) -> None:
                 got = (view.code, len(view.votes), len(view.latest_votes), len(view.answers), view.review.status)
@@ -451,6 +676,59 @@ def measure_review_ops(db_path: Path, runs: int, size: str, log: Callable[[str],
     return items
 
 
+def _measure_evidence_ops(e: dict, timed: Callable, read: Callable, engine) -> None:
+    """The evidence services on the evidence-heavy technology, each checked once against the raw
+    rows (``counts["evidence"]``) before it is timed: ``criterion_evidence`` and ``proofs`` of its
+    current level (the project read in the call, as the pages do), ``evidence_of`` its newest 100
+    (the Project page's timeline) and all of them, and its ``standing`` (which reads its evidence)."""
+    from mltrl import db
+    from mltrl.services import projects
+    from mltrl.services import reviews as review_service
+
+    code, level = e["code"], e["level"]
+
+    def at_level(fn: Callable) -> Callable[[], object]:
+        def run() -> object:
+            with db.session_scope(engine) as s:
+                return fn(s, projects.get_project(s, code), level)
+        return run
+
+    def check_found(found) -> None:
+        got = {k: (v.count, v.latest.status, v.latest.title, v.scoring.status if v.scoring else None)
+               for k, v in found.items()}
+        want = {k: (f["count"], f["latest"][0], f["latest"][1], f["scoring"][0] if f["scoring"] else None)
+                for k, f in e["found"].items()}
+        assert got == want, {k: (got.get(k), want.get(k)) for k in set(got) | set(want) if got.get(k) != want.get(k)}
+
+    def check_proofs(found) -> None:
+        got = {k: (p.status, p.title) for k, p in found.items()}
+        want = {k: f["scoring"][:2] for k, f in e["found"].items() if f["scoring"]}
+        assert got == want, (got, want)
+
+    def check_ids(limit: int | None) -> Callable[[list], None]:
+        def check(rows) -> None:
+            assert [r.id for r in rows] == e["ids"][:limit], (len(rows), e["records"])
+        return check
+
+    def check_standing(state) -> None:
+        got = (state.level, state.readiness.scored, state.readiness.average, state.open_review, len(state.evidence))
+        want = (level, e["scored"], e["average"], e["review_id"], len(e["found"]))
+        assert got == want, (got, want)
+
+    what = f"the evidence-heavy technology ({e['records']} records, {e['level_records']} at its level {level})"
+    timed(f"evidence: criterion_evidence of {what}", at_level(review_service.criterion_evidence), check_found)
+    timed(f"evidence: proofs of {what}", at_level(review_service.proofs), check_proofs)
+    timed(f"evidence: evidence_of(limit={EVIDENCE_SHOWN}) of {what}",
+          read(review_service.evidence_of, code, limit=EVIDENCE_SHOWN), check_ids(EVIDENCE_SHOWN))
+    timed(f"evidence: evidence_of (every record) of {what}", read(review_service.evidence_of, code), check_ids(None))
+    timed(f"evidence: standing of {what}", read(review_service.standing, code), check_standing)
+
+
+# The evidence-heavy technology's Project page (PAGES lists it after the sample project's).
+EVIDENCE_PROJECT_PAGE = PageSpec(
+    "project (the evidence-heavy technology)",
+    "views/project.py", query_params=lambda n, c: {"code": c["evidence"]["code"]}, check=_check_project_evidence)
+
 REVIEW_PAGES = [
     PageSpec("reviews Overview", "views/reviews.py", check=_check_reviews_overview,
              session_state={"reviews_tab": "Overview", "actor_name": REVIEWER}, fresh_state=("reviews_tab",),
@@ -470,6 +748,14 @@ REVIEW_PAGES = [
              else {},  # (the picker offers the newest 500: setting another id would break AppTest)
              session_state={"reviews_tab": "Review", "actor_name": REVIEWER}, fresh_state=("reviews_tab",),
              drop_params=("tab",)),
+    # The evidence-heavy technology's open review (``review_pick`` set to it: an older review asked
+    # for by ``?review=`` is offered first, so it is among the picker's options even when not listed).
+    PageSpec("reviews Review (the evidence-heavy technology's open review)",
+             "views/reviews.py", check=_check_reviews_evidence,
+             query_params=lambda n, c: {"review": str(c["evidence"]["review_id"])},
+             state=lambda n, c: {"review_pick": c["evidence"]["review_id"]},
+             session_state={"reviews_tab": "Review", "actor_name": REVIEWER}, fresh_state=("reviews_tab",),
+             drop_params=("tab", "code")),
     PageSpec(f"reviews Checklist {REVIEW_CODE}", "views/reviews.py", check=_check_reviews_checklist,
              query_params=lambda n, c: {"code": REVIEW_CODE},
              session_state={"reviews_tab": "Checklist", "checklist_code": REVIEW_CODE, "actor_name": REVIEWER},

@@ -11,7 +11,8 @@ Measured, median of ``BENCH_RUNS`` (default 5) timed runs after one untimed warm
 * each page's full script run with ``AppTest`` (server-side: script, caches, element tree),
   ``cold`` (``st.cache_data.clear()`` before each run: the first view after a write) and ``warm``
   (cached data: what a user clicking around sees); the pages and their checks are listed in
-  ``bench/pages.py`` (``PAGES``);
+  ``bench/pages.py`` (``PAGES``), among them the Project page and the open review of the
+  evidence-heavy technology (500 evidence records, ``bench/evidencegen.py``);
 * ``mltrl project list --json`` in-process (typer's CliRunner) and once as a subprocess
   (with the interpreter's start-up and imports); the HTTP API's list, level move and card save
 (``bench/api.py``, through the ASGI app in process); the CLI's start-up (``bench/cli.py``): ``mltrl
@@ -19,8 +20,8 @@ Measured, median of ``BENCH_RUNS`` (default 5) timed runs after one untimed warm
   modules (pandas, numpy, plotly, streamlit, jinja2, markdown, nh3);
 * each area's operations, through its services, each module's docstring saying what it measures
   and checks: the TRL card operations on the long card (``bench/cards.py``); the requirements and
-  risk register operations and the Risk portfolio's queries (``bench/registers.py``); the review
-  and timeline services (``bench/reviews.py``); the analytics and OKR computations
+  risk register operations and the Risk portfolio's queries (``bench/registers.py``); the review,
+  evidence and timeline services (``bench/reviews.py``); the analytics and OKR computations
   (``bench/analytics.py``). The shared timing, soft check, database copy and profiling are in
   ``bench/common.py``.
 
@@ -31,7 +32,7 @@ Targets are reported, never asserted: every page under 300 ms at M and under 1 s
 to the M target), within 3x of the floor, cost growing no faster than linearly from S to L. Card
 save and export are held to the same time target (no floor ratio: they do not read the
 portfolio); card import is reported without a target. The register operations are held to the
-same time target, without a floor ratio, as are the review and timeline operations.
+same time target, without a floor ratio, as are the review, evidence and timeline operations.
 
 Environment: ``BENCH_SIZES=S,M`` (default S,M,L), ``BENCH_AREAS=cli,cards`` (default every area:
 pages, cli, api, cards, registers, reviews, analytics; the floor is always measured), ``BENCH_RUNS=5``,
@@ -84,6 +85,7 @@ from bench.reviews import (
     REVIEWER,
     SWIMLANE_PAGE,
     SWIMLANE_TRACES,
+    evidence_counts,
     measure_review_ops,
     review_counts,
 )
@@ -164,6 +166,7 @@ def measure(size: str, db_path: Path, runs: int) -> dict:
     con = sqlite3.connect(db_path)
     try:
         counts["review"] = review_counts(con, n)
+        counts["evidence"] = evidence_counts(con)
     finally:
         con.close()
     items: dict[str, dict] = {}
@@ -388,11 +391,13 @@ def render(results: list[dict], total_s: float) -> str:
         "made in Python from the raw rows; the grid saves edit 50 rows of "
         f"{registergen.REGISTER_CODE} each time. The Reviews page runs as {REVIEWER} (single-user mode), on its "
         f"Overview, on {REVIEW_CODE}'s open review (`?review=`), on the oldest review that moved {REVIEW_CODE} (a "
-        f"decided one its timeline links to) and on {REVIEW_CODE}'s checklist; the Timelines "
+        f"decided one its timeline links to), on {REVIEW_CODE}'s checklist and on the evidence-heavy technology's "
+        f"open review (`bench/evidencegen.py`: 500 evidence records of one technology, its Project page measured too, "
+        f"both checked against the raw rows); the Timelines "
         f"page on {REVIEW_CODE}, the sample system, and the portfolio swimlanes sorted by level and by "
         f"switchbacks (checked: at most {SWIMLANE_TRACES} traces, at most {SWIMLANE_PAGE} lanes of at least "
-        f"{MIN_LANE_PX} px, in the order worked out from the raw rows). The `reviews:` and `timelines:` rows call "
-        "the services on a copy of the database, each checked once against the raw rows before it is timed, and "
+        f"{MIN_LANE_PX} px, in the order worked out from the raw rows). The `reviews:`, `evidence:` and `timelines:` "
+        "rows call the services on a copy of the database, each checked once against the raw rows before it is timed, and "
         "are held to the page time target; `decide()` graduates a generated open review each call. The `cli start-up:` "
         "rows run the console script as a new process each time (`bench/cli.py`), on a copy of the database, and are "
         "reported for reference: their CPU ms is the child process's.",

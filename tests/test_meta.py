@@ -1,9 +1,13 @@
 """Meta-tests: every page and every CLI command has a test, every write service is guarded."""
 
+import importlib
+import inspect
+import pkgutil
 from pathlib import Path
 
 import typer.main
 
+import mltrl.services
 from mltrl.cli import app
 from mltrl.services import WRITE_SERVICES
 
@@ -46,8 +50,18 @@ def test_every_cli_command_is_exercised_by_the_cli_tests():
 
 
 def test_write_services_are_registered_and_keyword_only():
+    # A service registers itself when its module is imported: import them all, so the test
+    # sees every writer whether it runs alone or after other tests.
+    for module in pkgutil.walk_packages(mltrl.services.__path__, "mltrl.services."):
+        importlib.import_module(module.name)
     names = {f.__name__ for f in WRITE_SERVICES}
     assert {"add_project", "update_project", "record_start", "graduate", "switch_back", "load_demo",
             "add_user", "set_role", "set_disabled", "change_password", "create_first_admin"} <= names
     assert all(getattr(f, "is_write_service", False) for f in WRITE_SERVICES)
     assert all(getattr(f, "permission", None) is not None for f in WRITE_SERVICES)
+    assert len(WRITE_SERVICES) == len(set(WRITE_SERVICES))
+    positional = {f.__name__: [name for name, p in inspect.signature(f).parameters.items()
+                               if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+                  for f in WRITE_SERVICES}
+    assert {name: params for name, params in positional.items() if params} == {}
+    assert all({"session", "actor"} <= inspect.signature(f).parameters.keys() for f in WRITE_SERVICES)

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import Field, WithJsonSchema
 
-from mltrl.api.http import PAGE_MAX, ActorDep, Body, Limit, Offset, SessionDep, page
+from mltrl.api.http import PAGE_MAX, ActorDep, Body, Limit, Offset, SessionDep, page, read_body
 from mltrl.domain import days
 from mltrl.domain import evidence as rules
 from mltrl.domain.errors import InvalidInput
@@ -76,14 +76,7 @@ async def _report(request: Request) -> bytes:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind and kind not in _XML_TYPES:
         raise InvalidInput("report", f"send the JUnit report as application/xml (got {kind})")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > rules.JUNIT_MAX_BYTES:
-            raise InvalidInput("report", f"the body is larger than {rules.JUNIT_MAX_BYTES // (1024 * 1024)} MB")
-        chunks.append(chunk)
-    data = b"".join(chunks)
+    data = await read_body(request, field="report", limit=rules.JUNIT_MAX_BYTES)
     if not data.strip():
         raise InvalidInput("report", "the body is empty: send the JUnit XML file")
     return data

@@ -227,18 +227,31 @@ def page(request: Request, response: Response, items: list[Any], limit: int, off
     return {"items": chunk, "total": total, "limit": limit, "offset": offset, **links}
 
 
-async def read_text(request: Request, *, field: str, limit: int) -> str:
-    """A request body of text (a card, a CSV file): at most ``limit`` bytes of UTF-8, refused
-    naming ``field`` otherwise."""
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit % (1024 * 1024) == 0 else f"{limit // 1024} KB"
+
+
+async def read_body(request: Request, *, field: str, limit: int) -> bytes:
+    """A request body of at most ``limit`` bytes, refused naming ``field`` as soon as it grows
+    past that (it is never read whole first), or at once when its declared length is larger."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise InvalidInput(field, f"the body is larger than {_size(limit)}")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise InvalidInput(field, f"the body is larger than {limit // 1024} KiB")
+            raise InvalidInput(field, f"the body is larger than {_size(limit)}")
         chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_text(request: Request, *, field: str, limit: int) -> str:
+    """A request body of text (a card, a CSV file): at most ``limit`` bytes of UTF-8, refused
+    naming ``field`` otherwise."""
     try:
-        text = b"".join(chunks).decode("utf-8")
+        text = (await read_body(request, field=field, limit=limit)).decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput(field, "the body is not UTF-8 text") from None
     if not text.strip():

@@ -32,24 +32,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from mltrl.api.http import SessionDep
+from mltrl.api.http import SessionDep, read_body
 from mltrl.domain import registry as rules
-from mltrl.domain.errors import InvalidInput, MltrlError
+from mltrl.domain.errors import MltrlError
 from mltrl.services import mlflow_sync
 
 router = APIRouter(tags=["webhooks"])
 log = logging.getLogger("mltrl.mlflow")
-
-
-async def _body(request: Request) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > mlflow_sync.WEBHOOK_BODY_MAX:
-            raise InvalidInput("body", f"at most {mlflow_sync.WEBHOOK_BODY_MAX // 1024} KB")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.post("/webhooks/mlflow", summary="MLflow model registry webhook (signed; no API token)",
@@ -58,8 +47,8 @@ async def mlflow_webhook(request: Request, session: SessionDep) -> dict[str, Any
     headers = request.headers
     delivery = headers.get(rules.DELIVERY_HEADER)
     where = request.client.host if request.client else "?"
-    body = await _body(request)
     try:
+        body = await read_body(request, field="body", limit=mlflow_sync.WEBHOOK_BODY_MAX)
         # the sync talks to MLflow and the database: off the event loop
         outcome = await run_in_threadpool(
             mlflow_sync.receive_webhook, session, delivery_id=delivery, timestamp=headers.get(rules.TIMESTAMP_HEADER),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from mltrl.domain.evidence import JUNIT_MAX_BYTES
 from mltrl.services import Actor, level_moves
 from tests.api.conftest import auth, problem
 from tests.factories import everything, make_project
@@ -94,6 +95,8 @@ def test_bad_records_are_422_naming_the_field_and_write_nothing(client, r02, eng
     (b"", {"Content-Type": "application/xml"}, "the body is empty"),
     (b"{}", {"Content-Type": "application/json"}, "send the JUnit report as application/xml"),
     (b"<testsuite/>", {"Content-Type": "text/xml"}, "holds no test cases"),
+    pytest.param(b"<testsuites>" + b" " * JUNIT_MAX_BYTES + b"</testsuites>", {"Content-Type": "application/xml"},
+                 "the body is larger than 20 MB", id="larger than the limit"),
 ])
 def test_a_report_that_is_not_junit_is_refused_and_writes_nothing(client, r02, engine, report, headers, reason):
     client.get("/api/v1/projects/R02.1/evidence")
@@ -125,3 +128,18 @@ def test_the_list_is_newest_first_in_pages_and_filtered(client, r02):
     assert client.get("/api/v1/projects/R02.1/evidence?kind=nonsense").status_code == 422
     assert client.get("/api/v1/projects/NOPE/evidence").status_code == 404
     assert client.get("/api/v1/projects/R02.1/evidence/999999").status_code == 404
+
+
+def test_a_report_streamed_without_a_length_is_refused_once_it_grows_past_the_limit(client, r02, engine):
+    client.get("/api/v1/projects/R02.1/evidence")
+    before = everything(engine)
+
+    def chunks():  # no Content-Length: the body arrives chunked and is counted as it is read
+        for _ in range(JUNIT_MAX_BYTES // (1024 * 1024) + 2):
+            yield b" " * (1024 * 1024)
+
+    answer = client.post("/api/v1/projects/R02.1/evidence/junit?level=4", content=chunks(),
+                         headers={"Content-Type": "application/xml"})
+    refusal = problem(answer, 422)
+    assert refusal["field"] == "report" and "larger than 20 MB" in refusal["detail"]
+    assert everything(engine) == before

@@ -132,17 +132,21 @@ def test_a_signed_delivery_syncs_the_linked_technology(bare_client, session, lin
 
 @sqlite_only
 @pytest.mark.parametrize("case, status", [("unsigned", 401), ("wrong secret", 403), ("stale", 403),
-                                          ("tampered", 403), ("other model", 403)])
+                                          ("tampered", 403), ("other model", 403), ("oversized", 422)])
 def test_a_bad_delivery_is_refused_logged_and_writes_nothing(bare_client, engine, linked, caplog, case, status):
     body, headers = delivery(
         "someone-else" if case == "other model" else linked, secret=None if case == "unsigned" else
         "not-the-secret-at-all" if case == "wrong secret" else SECRET, age_s=3600 if case == "stale" else 0)
     if case == "tampered":
         body = body.replace(b'"version": "1"', b'"version": "2"')
+    if case == "oversized":  # refused while it is read, before any signature is checked
+        body += b" " * mlflow_sync.WEBHOOK_BODY_MAX
     before = everything(engine)
     with caplog.at_level(logging.WARNING, logger="mltrl.mlflow"):
         answer = bare_client.post("/api/v1/webhooks/mlflow", content=body, headers=headers)
-    problem(answer, status)
+    refusal = problem(answer, status)
+    if case == "oversized":
+        assert refusal["field"] == "body" and "larger than 1 MB" in refusal["detail"]
     assert everything(engine) == before
     logged = [r.getMessage() for r in caplog.records if r.name == "mltrl.mlflow"]
     assert logged and "MLflow webhook refused" in logged[0] and headers["X-MLflow-Delivery-Id"] in logged[0]

@@ -5,7 +5,7 @@ import streamlit as st
 from mltrl import charts
 
 from mltrl.domain import cards, days, levels
-from mltrl.domain.cards import Card
+from mltrl.domain.cards import Card, hf
 from mltrl.domain.errors import MltrlError
 from mltrl.domain.permissions import Permission
 from mltrl.services import cards as card_service
@@ -176,8 +176,10 @@ def edit_tab(s, state) -> None:
 
 
 def import_tab(s) -> None:
-    st.markdown("Upload a card written in the MLTRL card layout (Markdown). It becomes the next revision of the "
-                "technology its summary table names (created if the ID is new).")
+    st.markdown("Upload a card written in the MLTRL card layout (Markdown), or a Hugging Face model card "
+                "(a `README.md` that starts with `---` front matter, such as the *HF model card* download): it "
+                "becomes the next revision of the technology its summary table names (created if the ID is new). "
+                "A model card's `model-index` results not yet in the evidence are recorded as evidence.")
     upload = st.file_uploader("Card file (.md)", type=["md", "markdown", "txt"], key="card_upload")
     into_this = st.checkbox(f"Import into {code} whatever ID the card names", key="import_here")
     if st.button("Import card", icon=":material/upload:", key="import_card", disabled=upload is None):
@@ -222,11 +224,13 @@ with context.session() as s:
     if state.number:
         st.caption(f"Revision {state.number}, saved by {state.saved_by} on {state.saved_at:%Y-%m-%d %H:%M} UTC. "
                    f"Cards go stale {card_service.stale_days(s)} days after their last save, or when the level changes.")
-    links_row = st.columns([1, 1, 1, 3])
-    links_row[0].page_link("views/project.py", label="Project page", icon=":material/timeline:", query_params={"code": code})
+    links_row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    links_row.page_link("views/project.py", label="Project page", icon=":material/timeline:", query_params={"code": code})
     if state.number and not access.presenting():
-        cardview.download(links_row[1], "Markdown", code, "md", key="dl_md")
-        cardview.download(links_row[2], "HTML", code, "html", key="dl_html")
+        cardview.download(links_row, "Markdown", code, "md", key="dl_md")
+        cardview.download(links_row, "HTML", code, "html", key="dl_html")
+        if hf.available():  # the hf extra; without it the card travels as Markdown or HTML
+            cardview.download(links_row, "HF model card", code, "hf", key="dl_hf")
 
     tab_names = ["Card", "History", "Brief"] + (["Edit", "Import"] if editable else [])
     asked_tab = (st.query_params.get("tab") or "").capitalize()

@@ -76,16 +76,26 @@ def show_diff(old: Card, new: Card) -> None:
     show_html(_diff(old, new))
 
 
-def download(column, label: str, code: str, fmt: str, *, key: str) -> None:
-    """A download button whose file (the card as Markdown or HTML) is written only when clicked."""
+_DOWNLOADS = {  # format: (file name after the code, MIME type, help)
+    "md": ("-card.md", "text/markdown", None),
+    "html": ("-card.html", "text/html", None),
+    "hf": ("-README.md", "text/markdown",
+           "A Hugging Face model card: metadata and model-index results from the evidence's metrics, then "
+           "this card. Save it as README.md in the model's Hub repository; `mltrl card import` reads it back."),
+}
+
+
+def download(where, label: str, code: str, fmt: str, *, key: str) -> None:
+    """A download button whose file (the card as Markdown, HTML or a Hugging Face model card) is
+    written only when clicked."""
     engine = context.engine()
+    suffix, mime, help_text = _DOWNLOADS[fmt]
 
     def export() -> str:
         with db.session_scope(engine) as session:
             return card_service.export_card(session, code, fmt=fmt)
 
-    column.download_button(label, export, file_name=f"{code}-card.{fmt}",
-                           mime="text/markdown" if fmt == "md" else "text/html",
+    where.download_button(label, export, file_name=f"{code}{suffix}", mime=mime, help=help_text,
                            icon=":material/download:", key=key)
 
 

@@ -331,3 +331,36 @@ def test_html_export_in_a_browser(app_server: str, page: Page) -> None:
     shot(page, "exported-html")
 
     assert page.errors.unexpected() == []  # type: ignore[attr-defined]
+
+
+def test_hugging_face_model_card_download_and_import_in_a_browser(app_server: str, page: Page) -> None:
+    """Download R10.1's card as a Hugging Face model card: YAML front matter with its level and the
+    metrics of its evidence, then the card; upload the same file on the Import tab: a new revision
+    of the same card, and no evidence recorded twice."""
+    open_card(page, app_server, "R10.1")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name=re.compile(r"HF model card$")).click()
+    download = download_info.value
+    assert download.suggested_filename == "R10.1-README.md"
+    saved = ARTIFACTS / "R10.1-README.md"
+    download.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    front, body = text.split("\n---\n", 1)
+    assert front.startswith("---\n") and "- mltrl-level-8" in front and "model-index:" in front
+    assert "| Tech name (project ID) |" in body and "(R10.1) |" in body and "### Testing status" in body
+    wait_for_app(page)
+
+    panel = open_tab(page, "Import")
+    expect(panel.get_by_text("or a Hugging Face model card", exact=False)).to_be_visible()
+    panel.locator("input[type='file']").set_input_files(str(saved))
+    expect(panel.get_by_text("R10.1-README.md")).to_be_visible()
+    panel.get_by_role("button", name="Import card").click()
+    wait_for_app(page)
+    done = page.get_by_test_id("stAlertContentSuccess")
+    # the metrics came from R10.1's own evidence: nothing is recorded again
+    expect(done).to_have_text(re.compile(r"Imported the card into R10\.1 as revision 3\.$"))
+    shot(page, "hf-card-imported")
+    tldr = next(line for line in body.splitlines() if line.startswith("**TL;DR**")).split(" — ", 1)[1]
+    open_tab(page, "Card")
+    expect(page.get_by_text(re.compile(r"^Revision 3, saved by e2e on "))).to_be_visible()
+    expect(page.get_by_text(tldr, exact=False)).to_be_visible()

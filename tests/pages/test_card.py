@@ -50,6 +50,15 @@ def test_read_view_renders_the_demo_card_like_a_document(open_page, demo_db):
     assert [t.label for t in at.tabs] == ["Card", "History", "Brief", "Edit", "Import"]
 
 
+def test_the_card_downloads_as_markdown_html_and_a_hugging_face_model_card(open_page, demo_db):
+    at = open_page(PAGE, code="P05.1")
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert {"Markdown", "HTML", "HF model card"} <= buttons.keys()
+    assert "README.md in the model's Hub repository" in buttons["HF model card"].help
+    # the file is written only when the button is clicked: the page carries a deferred file of its own
+    assert buttons["HF model card"].deferred_file_id not in ("", buttons["Markdown"].deferred_file_id)
+
+
 def test_prior_level_cards_can_be_shown(open_page, demo_db):
     at = open_page(PAGE, code="P05.1")
     show = at.selectbox(key="card_show")
@@ -173,6 +182,7 @@ def test_viewers_read_but_cannot_edit(open_page, session, team):
 def test_presentation_mode_is_read_only(open_page, demo_db):
     at = open_page(PAGE, code="P05.1", present="1")
     assert [t.label for t in at.tabs] == ["Card", "History", "Brief"]
+    assert not [b for b in at.get("download_button") if b.proto.label in ("Markdown", "HTML", "HF model card")]
     assert "Phone app that spots a household item" in html(at)
 
 

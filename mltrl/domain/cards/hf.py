@@ -31,6 +31,7 @@ name and level, and the metrics of ``latest_measurements(ms)`` (property tests c
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -61,6 +62,11 @@ _LICENSE_ID = re.compile(r"[a-z0-9][a-z0-9.+\-]{0,63}")
 # '---' twice: the Hub's pattern wants a line between them; read as no metadata rather than refused.
 _EMPTY_FRONT_MATTER = re.compile(r"(\s*---(?:\r\n|\r|\n))()---[ \t]*(?:\r\n|\n|$)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def available() -> bool:
+    """Whether ``huggingface_hub`` (the ``hf`` extra) is installed, without importing it."""
+    return importlib.util.find_spec("huggingface_hub") is not None
 
 
 def _hub(field: str) -> Any:

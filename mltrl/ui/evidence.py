@@ -93,7 +93,8 @@ def decided_from_evidence(criteria: Sequence[gate_rules.Criterion], scores: Mapp
 def timeline_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Evidence records (``services.reviews.evidence_record``) as the timeline table's rows.
 
-    What a reader scans for comes first (status, staleness, what and who); the metrics, the longest cell, last.
+    What a reader scans for comes first: status, what it is, its numbers and who sent it; then
+    staleness, the source system and the link.
     """
     return pd.DataFrame([{
         "produced": pd.Timestamp(r["produced_at"]).date(), "level": r["level"],
@@ -102,14 +103,14 @@ def timeline_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         "metrics": ", ".join(f"{k} {v:g}" for k, v in list(r["metrics"].items())[:6]) or None,
         "link": r["url"] or None, "source": r["source"] or None,
         "by": r["recorded_by"] + (f" ({r['recorded_via']})" if r["recorded_via"] else ""), "stale": r["stale"],
-    } for r in records], columns=["produced", "level", "for", "status", "stale", "kind", "title", "by", "source",
-                                  "link", "metrics"])
+    } for r in records], columns=["produced", "level", "for", "status", "kind", "title", "metrics", "by", "stale",
+                                  "source", "link"])
 
 
 def timeline(records: Sequence[Mapping[str, Any]], *, key: str) -> None:
     """A technology's evidence, newest first, as a table."""
     tables.show(timeline_frame(records), key=key, column_config={
         "produced": st.column_config.DateColumn("Produced"), "level": st.column_config.NumberColumn("Level"),
-        "for": "For", "status": "Status", "kind": "Kind", "title": st.column_config.TextColumn("Title", width="large"),
-        "metrics": "Metrics", "link": st.column_config.LinkColumn("Link"), "source": "From", "by": "Sent by",
+        "for": "For", "status": "Status", "kind": "Kind", "title": st.column_config.TextColumn("Title", width="medium"),
+        "metrics": st.column_config.TextColumn("Metrics", width="medium"), "link": st.column_config.LinkColumn("Link"), "source": "From", "by": "Sent by",
         "stale": "Stale because"})

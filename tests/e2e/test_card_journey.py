@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
@@ -288,6 +289,17 @@ def test_two_people_edit_the_same_card(app_server: str, page: Page, second_page:
         assert pg.errors.unexpected() == []  # type: ignore[attr-defined]
 
 
+def download(page: Page, button: str, file_name: str) -> Path:
+    """Press the card's download ``button``; the file, offered as ``file_name``, saved to the artifacts."""
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name=re.compile(rf"{re.escape(button)}$")).click()
+    got = download_info.value
+    assert got.suggested_filename == file_name
+    saved = ARTIFACTS / file_name
+    got.save_as(saved)
+    return saved
+
+
 def test_html_export_in_a_browser(app_server: str, page: Page) -> None:
     """Download P14.2's card as HTML and read the file in the browser: a styled, inert document."""
     dialogs = watch_dialogs(page)
@@ -299,12 +311,7 @@ def test_html_export_in_a_browser(app_server: str, page: Page) -> None:
     save_card(page)
     expect(success(page)).to_contain_text("Saved the card of P14.2 as revision 3")
 
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name=re.compile(r"HTML$")).click()
-    download = download_info.value
-    assert download.suggested_filename == "P14.2-card.html"
-    saved = ARTIFACTS / "P14.2-card.html"
-    download.save_as(saved)
+    saved = download(page, "HTML", "P14.2-card.html")
     text = saved.read_text(encoding="utf-8")
     assert "<script" not in text.lower()
     assert "onerror" not in text.lower()
@@ -338,12 +345,7 @@ def test_hugging_face_model_card_download_and_import_in_a_browser(app_server: st
     metrics of its evidence, then the card; upload the same file on the Import tab: a new revision
     of the same card, and no evidence recorded twice."""
     open_card(page, app_server, "R10.1")
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name=re.compile(r"HF model card$")).click()
-    download = download_info.value
-    assert download.suggested_filename == "R10.1-README.md"
-    saved = ARTIFACTS / "R10.1-README.md"
-    download.save_as(saved)
+    saved = download(page, "HF model card", "R10.1-README.md")
     text = saved.read_text(encoding="utf-8")
     front, body = text.split("\n---\n", 1)
     assert front.startswith("---\n") and "- mltrl-level-8" in front and "model-index:" in front

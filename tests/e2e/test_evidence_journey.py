@@ -106,27 +106,19 @@ def test_a_failing_then_a_passing_report_from_ci_moves_the_criterion_and_the_gat
     shot(page, "evidence-none")
 
     # A failing report: the criterion is scored 0% from it; the review stays short of the threshold.
-    failing = post_report(base_url, token, junit(passed=11, failed=1))
-    assert failing["status"] == "fail" and failing["metrics"]["failures"] == 1
-    look_at_review(page, base_url, number)
-    expect(readiness(page)).to_have_text("not ready yet Exit criteria average 69% (ready at 80%), 7 of 7 scored.")
-    table = evidence_table(page)
-    # The grid's accessible mirror holds the raw number; the "%" is drawn on the canvas only.
-    expect(grid_cell(table, 1, 0)).to_have_text("0")
-    expect(grid_cell(table, 2, 0)).to_have_text("fail")
-    expect(grid_cell(table, 3, 0)).to_have_text("Tests: 11 passed, 1 failed")
-    shot(page, "evidence-failing")
-
     # The fix lands; the next run's report passes: 100%, and the review is ready (580 / 7 = 83%).
-    passing = post_report(base_url, token, junit(passed=12, failed=0))
-    assert passing["status"] == "pass"
-    look_at_review(page, base_url, number)
-    expect(readiness(page)).to_have_text("ready for review Exit criteria average 83% (ready at 80%), 7 of 7 scored.")
-    table = evidence_table(page)
-    expect(grid_cell(table, 1, 0)).to_have_text("100")
-    expect(grid_cell(table, 2, 0)).to_have_text("pass")
-    expect(grid_cell(table, 3, 0)).to_have_text("Tests: 12 passed, 0 failed")
-    shot(page, "evidence-passing")
+    for failed, status, percent, ready in ((1, "fail", 0, "not ready yet Exit criteria average 69%"),
+                                           (0, "pass", 100, "ready for review Exit criteria average 83%")):
+        record = post_report(base_url, token, junit(passed=12 - failed, failed=failed))
+        assert record["status"] == status and record["metrics"]["failures"] == failed
+        look_at_review(page, base_url, number)
+        expect(readiness(page)).to_have_text(f"{ready} (ready at 80%), 7 of 7 scored.")
+        table = evidence_table(page)
+        # The grid's accessible mirror holds the raw number; the "%" is drawn on the canvas only.
+        expect(grid_cell(table, 1, 0)).to_have_text(str(percent))
+        expect(grid_cell(table, 2, 0)).to_have_text(status)
+        expect(grid_cell(table, 3, 0)).to_have_text(f"Tests: {12 - failed} passed, {failed} failed")
+        shot(page, f"evidence-{'failing' if failed else 'passing'}")
 
     # The Project page lists both reports in its evidence timeline, sent by the CI's token.
     open_app(page, f"{base_url}/project?code={CODE}")

@@ -9,7 +9,6 @@ login name.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta, UTC
 
 import pytest
@@ -26,14 +25,6 @@ runner = CliRunner()
 
 PROJECT_KEYS = {"code", "name", "parent", "level", "system_level", "status"}
 HISTORY_KEYS = {"at", "from_level", "to_level", "kind", "note"}
-
-
-@pytest.fixture
-def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh database for the CLI (MLTRL_DATABASE_URL is set by ``db_url``)."""
-    monkeypatch.setenv("MLTRL_USER", "cli-user")
-    yield db_url
-    db.dispose_engines()
 
 
 def run(*args: str):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from mltrl import db
 from tests.services.test_cli import everything, ok, run
 
 CARD = """\
@@ -29,13 +28,6 @@ CARD = """\
 - Shadow tests against the plant simulator.
 - Hostile text stays text: <script>alert(1)</script>
 """
-
-
-@pytest.fixture
-def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("MLTRL_USER", "cli-user")
-    yield db_url
-    db.dispose_engines()
 
 
 @pytest.fixture

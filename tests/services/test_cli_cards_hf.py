@@ -11,16 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mltrl import db
 from tests.services.test_cli import everything, ok, run
 from tests.services.test_cli_cards import CARD
-
-
-@pytest.fixture
-def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("MLTRL_USER", "cli-user")
-    yield db_url
-    db.dispose_engines()
 
 
 @pytest.fixture

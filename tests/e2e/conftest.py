@@ -41,6 +41,10 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 1000}
 HEALTH_TIMEOUT_S = 60
 RUN_TIMEOUT_MS = 25_000
+# What a journey expects to see comes after a script run; Playwright's 5 s default is short for a
+# busy 2-core CI machine. A passing check still returns as soon as it holds.
+EXPECT_TIMEOUT_MS = 15_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def _free_port() -> int:

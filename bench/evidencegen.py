@@ -250,6 +250,7 @@ def verify(path: str) -> dict[str, int]:
     from sqlalchemy.pool import NullPool
     from sqlmodel import Session, col, select
 
+    from bench.common import copy_db
     from mltrl import db
     from mltrl.domain import days
     from mltrl.models import AuditEntry, Evidence
@@ -285,13 +286,7 @@ def verify(path: str) -> dict[str, int]:
 
     columns = [c.name for c in Evidence.__table__.columns]
     with tempfile.TemporaryDirectory(prefix="mltrl-bench-evidence-") as tmp:
-        copy = Path(tmp) / "copy.db"
-        src, dst = sqlite3.connect(path), sqlite3.connect(copy)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        copy = copy_db(Path(path), Path(tmp))
         engine = db.make_engine(f"sqlite:///{copy}", poolclass=NullPool)
         try:
             with Session(engine) as s:

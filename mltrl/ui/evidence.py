@@ -112,5 +112,5 @@ def timeline(records: Sequence[Mapping[str, Any]], *, key: str) -> None:
     tables.show(timeline_frame(records), key=key, column_config={
         "produced": st.column_config.DateColumn("Produced"), "level": st.column_config.NumberColumn("Level"),
         "for": "For", "status": "Status", "kind": "Kind", "title": st.column_config.TextColumn("Title", width="medium"),
-        "metrics": st.column_config.TextColumn("Metrics", width="medium"), "link": st.column_config.LinkColumn("Link"), "source": "From", "by": "Sent by",
-        "stale": "Stale because"})
+        "metrics": st.column_config.TextColumn("Metrics", width="medium"), "by": "Sent by",
+        "stale": "Stale because", "source": "From", "link": st.column_config.LinkColumn("Link")})

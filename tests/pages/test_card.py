@@ -59,6 +59,12 @@ def test_the_card_downloads_as_markdown_html_and_a_hugging_face_model_card(open_
     assert buttons["HF model card"].deferred_file_id not in ("", buttons["Markdown"].deferred_file_id)
 
 
+def test_without_the_hf_extra_the_card_offers_no_model_card(open_page, demo_db, monkeypatch):
+    monkeypatch.setattr("mltrl.domain.cards.hf.available", lambda: False)
+    at = open_page(PAGE, code="P05.1")
+    assert [b.proto.label for b in at.get("download_button")] == ["Markdown", "HTML"]
+
+
 def test_prior_level_cards_can_be_shown(open_page, demo_db):
     at = open_page(PAGE, code="P05.1")
     show = at.selectbox(key="card_show")
